@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both bootstrap .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Set everything up, migrate the default database, load the demo portfolio when it is empty,
+## and print the cases per state.
+run: $(STAMP)
+	$(BIN)/produzir db upgrade
+	$(BIN)/produzir demo --if-empty
+	$(BIN)/produzir case summary
+
+## Set everything up and run the whole test suite (SQLite, plus PostgreSQL where it matters).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## ruff (lint + format), mypy --strict on the packages, the import arrows.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: lint test
+
+bench: $(STAMP)
+	$(BIN)/python bench/transitions.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,28 @@
+"""Alembic environment: runs on the connection handed over by :func:`migrations.upgrade`."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from states.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+
+if connection is None:  # `alembic` on the command line: use PRODUZIR_* settings
+    from states.settings import StatesSettings
+
+    engine = create_engine(StatesSettings().resolved_database_url())
+    with engine.begin() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+else:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,98 @@
+"""The lifecycle's configuration: deadlines per state and the guards' thresholds.
+
+Loaded from a TOML file (``states/lifecycle.toml`` unless ``PRODUZIR_LIFECYCLE_FILE`` names
+another) and validated: an unknown state, a negative number or a missing section is refused
+with the file and the field named.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from states.errors import InvalidInput
+from states.states import DEADLINE_STATES
+
+DEFAULT_FILE = Path(__file__).with_name("lifecycle.toml")
+
+
+class DeadlineRule(BaseModel):
+    """How long a case may stay in one state."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: int | None = Field(default=None, gt=0)
+    months: int | None = Field(default=None, gt=0)
+    extension_days: int = Field(default=0, ge=0)
+    max_extensions: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Self:
+        if (self.days is None) == (self.months is None):
+            raise ValueError("give exactly one of `days` or `months`")
+        if self.max_extensions and not self.extension_days:
+            raise ValueError("`max_extensions` needs `extension_days`")
+        return self
+
+
+class Thresholds(BaseModel):
+    """The numbers the guards check."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_participants: int = Field(ge=1)
+    min_attendance: float = Field(gt=0, le=1)
+    max_ecc_days: int = Field(ge=1)
+    max_filing_days: int = Field(ge=1)
+    visit_interval_days: int = Field(ge=1)
+    follow_up_months: int = Field(ge=1)
+    appeal_days: int = Field(ge=1)
+    eligible_classes: tuple[str, ...] = Field(min_length=1)
+    min_reason_chars: int = Field(ge=1)
+
+
+class LifecycleConfig(BaseModel):
+    """The whole configuration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(min_length=1)
+    deadlines: dict[str, DeadlineRule]
+    thresholds: Thresholds
+
+    @model_validator(mode="after")
+    def _every_state_has_a_deadline(self) -> Self:
+        unknown = sorted(set(self.deadlines) - set(DEADLINE_STATES))
+        if unknown:
+            raise ValueError(f"deadlines for unknown states: {', '.join(unknown)}")
+        missing = [s for s in DEADLINE_STATES if s not in self.deadlines]
+        if missing:
+            raise ValueError(f"no deadline for states: {', '.join(missing)}")
+        return self
+
+
+def load_config(path: Path | None = None) -> LifecycleConfig:
+    """Read and validate a lifecycle configuration file."""
+    path = path or DEFAULT_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"lifecycle file {path}: cannot be read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"lifecycle file {path}: not valid TOML ({exc})") from exc
+    try:
+        return LifecycleConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InvalidInput(f"lifecycle file {path}: {where}: {first['msg']}") from exc
+
+
+@lru_cache(maxsize=8)
+def cached_config(path: Path | None = None) -> LifecycleConfig:
+    """The configuration, read once per file."""
+    return load_config(path)

@@ -1,0 +1,342 @@
+"""The evidence each lifecycle event carries, as typed pydantic models.
+
+Evidence is validated on the way in (a missing field, a wrong type, dates in the wrong order, an
+invalid CNPJ are :class:`~states.errors.InvalidInput`, exit 2) and stored, as canonical JSON,
+with the audit event. Whether well-formed evidence is *enough* is the guards' question
+(:mod:`states.guards`).
+
+Evidence never carries a person's name or CPF: the audit chain is immutable, and personal data
+must not be written where it can never be erased (LGPD).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from validate_docbr import CNPJ
+
+from states.errors import InvalidInput
+
+_CNPJ = CNPJ()
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+
+
+def normalise_cnpj(value: str) -> str:
+    """Validate a CNPJ (numeric or the alphanumeric form used from July 2026); return it bare."""
+    bare = re.sub(r"[.\-/\s]", "", value).upper()
+    if not _CNPJ.validate(bare):
+        raise ValueError(f"{value!r} is not a valid CNPJ")
+    return bare
+
+
+def check_username(value: str) -> str:
+    """A user name: lower-case letters, digits, dot, dash, underscore; starts with a letter."""
+    if not USERNAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid user name (lower-case letters, digits, '.', '-', '_', "
+            "starting with a letter)"
+        )
+    return value
+
+
+class Evidence(BaseModel):
+    """Base of every evidence model: unknown fields are refused, text is stripped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class NoEvidence(Evidence):
+    """The event needs nothing beyond the actor (and an optional note)."""
+
+
+class Justification(Evidence):
+    """A reasoned text: extensions, reopening requests and refusals."""
+
+    justification: str = Field(min_length=1)
+
+
+class PndrClass(StrEnum):
+    """PNDR typology of microregions."""
+
+    BAIXA_RENDA = "baixa_renda"
+    ESTAGNADA = "estagnada"
+    DINAMICA = "dinamica"
+    ALTA_RENDA = "alta_renda"
+
+
+class EligibilityDecision(Evidence):
+    """em_analise -> polo_definido: the demand is eligible, with the classification used."""
+
+    decided_on: date
+    decision: str = Field(min_length=1, description="the reasoned eligibility decision")
+    pndr_class: PndrClass
+    microregion_code: int = Field(description="IBGE microregion code the classification used")
+    priority_area: str | None = Field(
+        default=None, description="e.g. Semiárido, Faixa de Fronteira, Amazônia Legal"
+    )
+
+
+class Rejection(Evidence):
+    """em_analise -> indeferida: a reasoned rejection."""
+
+    decided_on: date
+    reasons: str = Field(min_length=1)
+    legal_basis: str | None = None
+
+
+class Appeal(Evidence):
+    """indeferida -> em_analise: the proponent's appeal."""
+
+    filed_on: date
+    grounds: str = Field(min_length=1)
+
+
+class AdhesionTerm(Evidence):
+    """The term by which the municipality and partners adhere to the hub."""
+
+    signed_on: date
+    signatories: list[str] = Field(min_length=1)
+
+
+class HubDecision(Evidence):
+    """polo_definido -> mobilizacao: the hub decision and the adhesion term."""
+
+    decided_on: date
+    hub_municipality_code: int
+    adhesion_term: AdhesionTerm
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.adhesion_term.signed_on < self.decided_on:
+            raise ValueError(
+                f"adhesion_term.signed_on {self.adhesion_term.signed_on} is before "
+                f"decided_on {self.decided_on}"
+            )
+        return self
+
+
+class Diagnosis(Evidence):
+    """The diagnosis of the community's productive vocations."""
+
+    completed_on: date
+    vocations: list[str] = Field(min_length=1)
+
+
+class Mobilisation(Evidence):
+    """mobilizacao -> capacitacao: diagnosis and the pre-registered participants."""
+
+    diagnosis: Diagnosis
+    pre_registered: int = Field(ge=0, description="people pre-registered for the ECC")
+
+
+class EnterpriseGroup(Evidence):
+    """A group formed during the ECC that will become an enterprise."""
+
+    name: str = Field(min_length=1)
+    activity: str = Field(min_length=1)
+    members: int = Field(ge=1)
+
+
+class FieldTraining(Evidence):
+    """capacitacao -> gestao: the ECC that was held."""
+
+    start_on: date
+    end_on: date
+    venue: str = Field(min_length=1)
+    venue_municipality_code: int
+    instructors: list[str] = Field(min_length=1)
+    enrolled: int = Field(ge=1)
+    certified_attendance_days: list[int] = Field(
+        min_length=1, description="days attended by each certified participant (no names)"
+    )
+    enterprise_groups: list[EnterpriseGroup]
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.end_on < self.start_on:
+            raise ValueError(f"end_on {self.end_on} is before start_on {self.start_on}")
+        if len(self.certified_attendance_days) > self.enrolled:
+            raise ValueError(
+                f"{len(self.certified_attendance_days)} certified participants but only "
+                f"{self.enrolled} enrolled"
+            )
+        days = self.duration_days
+        for index, attended in enumerate(self.certified_attendance_days):
+            if not 0 <= attended <= days:
+                raise ValueError(
+                    f"certified_attendance_days[{index}] = {attended} is outside 0..{days} "
+                    "(the ECC's length in days)"
+                )
+        names = [g.name.casefold() for g in self.enterprise_groups]
+        if len(set(names)) != len(names):
+            raise ValueError("enterprise_groups: two groups have the same name")
+        return self
+
+    @property
+    def duration_days(self) -> int:
+        return (self.end_on - self.start_on).days + 1
+
+
+class BusinessPlan(Evidence):
+    """The business plan of one enterprise."""
+
+    enterprise: str = Field(min_length=1)
+    approved_on: date
+    document: str = Field(min_length=1, description="reference of the plan document")
+
+
+class Management(Evidence):
+    """gestao -> legalizacao: a business plan for each enterprise."""
+
+    business_plans: list[BusinessPlan] = Field(min_length=1)
+
+
+class LegalForm(StrEnum):
+    """Legal forms of an enterprise."""
+
+    COOPERATIVA = "cooperativa"
+    COOPERATIVA_TRABALHO = "cooperativa_trabalho"
+    ASSOCIACAO = "associacao"
+    MEI = "mei"
+    ME_EPP = "me_epp"
+    ECONOMIA_SOLIDARIA = "economia_solidaria"
+
+
+#: Minimum (and, for MEI, exact) number of members per legal form.
+MIN_MEMBERS: dict[LegalForm, int] = {
+    LegalForm.COOPERATIVA: 20,
+    LegalForm.COOPERATIVA_TRABALHO: 7,
+    LegalForm.MEI: 1,
+}
+
+
+class EnterpriseLegalisation(Evidence):
+    """How far one enterprise's legalisation went."""
+
+    enterprise: str = Field(min_length=1)
+    legal_form: LegalForm
+    members: int = Field(ge=1)
+    founding_act_on: date
+    registry_filed_on: date | None = None
+    cnpj: str | None = None
+    no_cnpj_reason: str | None = None
+
+    @field_validator("cnpj")
+    @classmethod
+    def _cnpj(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_cnpj(value)
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.registry_filed_on is not None and self.registry_filed_on < self.founding_act_on:
+            raise ValueError(
+                f"registry_filed_on {self.registry_filed_on} is before founding_act_on "
+                f"{self.founding_act_on}"
+            )
+        return self
+
+
+class Legalisation(Evidence):
+    """legalizacao -> acompanhamento: each enterprise legalised, or a reason why not."""
+
+    enterprises: list[EnterpriseLegalisation] = Field(min_length=1)
+
+
+class FollowUp(Evidence):
+    """acompanhamento -> avaliacao: CLAI, Protocol of Integrated Actions, quarterly visits."""
+
+    clai_installed_on: date
+    protocol_signed_on: date
+    visits: list[date] = Field(min_length=1)
+
+    @field_validator("visits")
+    @classmethod
+    def _sorted(cls, value: list[date]) -> list[date]:
+        return sorted(value)
+
+
+class Indicators(Evidence):
+    """Results measured at evaluation."""
+
+    enterprises_active: int = Field(ge=0)
+    members: int = Field(ge=0)
+    monthly_income_brl: Decimal = Field(ge=0, decimal_places=2)
+
+
+class PartnerReport(Evidence):
+    """The partner institution's evaluation report."""
+
+    partner: str = Field(min_length=1)
+    delivered_on: date
+
+
+class Evaluation(Evidence):
+    """avaliacao -> concluida: the partner report and the indicators."""
+
+    partner_report: PartnerReport
+    indicators: Indicators
+
+
+class Suspension(Evidence):
+    """Any active state -> suspensa: why, and when work is expected to resume."""
+
+    reason: str = Field(min_length=1)
+    expected_resume_on: date
+
+
+class Cancellation(Evidence):
+    """-> cancelada: withdrawn by the proponent, or found impossible."""
+
+    kind: Literal["desistencia", "inviabilidade"]
+    reason: str = Field(min_length=1)
+
+
+class Assignment(Evidence):
+    """A coordinator takes the case."""
+
+    coordinator: str
+
+    @field_validator("coordinator")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        return check_username(value)
+
+
+class Note(Evidence):
+    """A note added to the case's history."""
+
+    text: str = Field(min_length=1)
+
+
+def parse(model: type[Evidence], event: str, raw: Any) -> Evidence:
+    """Validate raw evidence (a mapping) for ``event``; one-line InvalidInput when it is wrong."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InvalidInput(
+            f"evidence for {event} must be a JSON object, not {type(raw).__name__}",
+            field="evidence",
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(describe(exc, f"evidence for {event}"), field="evidence") from exc
+
+
+def describe(exc: ValidationError, what: str) -> str:
+    """One line naming the first wrong field, and how many more there are."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = str(first["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    line = f"{what}: {where + ': ' if where else ''}{message}"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more)"
+    return line

@@ -1,0 +1,251 @@
+"""The read side: case lists, summaries, a case's history, and a case as it was on a past date.
+
+Everything returned is plain data (dicts of JSON-ready values), for the command line, the web
+console and exports alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from states.audit import iso_utc
+from states.effects import from_json
+from states.errors import InvalidInput, NotFound
+from states.models import AuditEvent, Case, Municipality
+from states.states import ACTIVE, ALL, State
+
+_OVERDUE_STATES = [*(s.value for s in ACTIVE), State.SUSPENSA.value]
+DEMAND_FIELDS = (
+    "municipality_code",
+    "community",
+    "forum",
+    "forum_held_on",
+    "activity",
+    "proponent",
+    "proponent_cnpj",
+    "description",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Filters of ``case list``; all optional, combined with AND."""
+
+    state: str | None = None
+    municipality: str | None = None  # IBGE code or part of the name
+    uf: str | None = None
+    coordinator: str | None = None
+    overdue: bool = False
+    search: str | None = None  # community or municipality name
+
+    def __post_init__(self) -> None:
+        if self.state is not None and self.state not in {s.value for s in ALL}:
+            raise InvalidInput(
+                f"unknown state {self.state!r}; states are: {', '.join(s.value for s in ALL)}",
+                field="state",
+            )
+        if self.uf is not None and (len(self.uf) != 2 or not self.uf.isalpha()):
+            raise InvalidInput(f"{self.uf!r} is not a UF (two letters, e.g. CE)", field="uf")
+
+
+def _filtered(query: Select[Any], f: CaseFilter, today: date) -> Select[Any]:
+    if f.state:
+        query = query.where(Case.state == f.state)
+    if f.uf:
+        query = query.where(Municipality.uf == f.uf.upper())
+    if f.coordinator:
+        query = query.where(Case.coordinator == f.coordinator)
+    if f.municipality:
+        if f.municipality.isdigit():
+            query = query.where(Case.municipality_code == int(f.municipality))
+        else:
+            query = query.where(Municipality.name.ilike(f"%{f.municipality}%"))
+    if f.search:
+        pattern = f"%{f.search}%"
+        query = query.where(or_(Case.community.ilike(pattern), Municipality.name.ilike(pattern)))
+    if f.overdue:
+        query = query.where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
+    return query
+
+
+def list_cases(
+    session: Session,
+    f: CaseFilter,
+    *,
+    today: date,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Cases matching the filter, most overdue first, then by id."""
+    query = _filtered(
+        select(Case, Municipality).join(
+            Municipality, Case.municipality_code == Municipality.ibge_code
+        ),
+        f,
+        today,
+    )
+    query = query.order_by(Case.due_on.is_(None), Case.due_on, Case.id).limit(limit).offset(offset)
+    return [_row(case, m, today) for case, m in session.execute(query)]
+
+
+def count_cases(session: Session, f: CaseFilter, *, today: date) -> int:
+    query = _filtered(
+        select(func.count())
+        .select_from(Case)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code),
+        f,
+        today,
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def _row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
+    overdue = case.state in _OVERDUE_STATES and case.due_on is not None and case.due_on < today
+    return {
+        "id": case.id,
+        "state": case.state,
+        "municipality_code": case.municipality_code,
+        "municipality": m.name,
+        "uf": m.uf,
+        "community": case.community,
+        "activity": case.activity,
+        "coordinator": case.coordinator,
+        "due_on": _jsonable(case.due_on),
+        "overdue": overdue,
+        "days_late": (today - case.due_on).days if overdue and case.due_on else 0,
+        "version": case.version,
+    }
+
+
+def summary(session: Session, *, today: date) -> list[dict[str, Any]]:
+    """Cases per state (every state listed, in lifecycle order), with how many are overdue."""
+    counts = dict(
+        session.execute(select(Case.state, func.count()).group_by(Case.state)).tuples().all()
+    )
+    overdue = dict(
+        session.execute(
+            select(Case.state, func.count())
+            .where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
+            .group_by(Case.state)
+        )
+        .tuples()
+        .all()
+    )
+    return [
+        {
+            "state": s.value,
+            "cases": int(counts.get(s.value, 0)),
+            "overdue": int(overdue.get(s.value, 0)),
+        }
+        for s in ALL
+    ]
+
+
+def case_detail(session: Session, case_id: int, *, today: date) -> dict[str, Any]:
+    """Everything about one case now."""
+    row = session.execute(
+        select(Case, Municipality)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+        .where(Case.id == case_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("case", case_id)
+    case, m = row
+    detail = _row(case, m, today)
+    detail.update(
+        {
+            column: _jsonable(getattr(case, column))
+            for column in (
+                *DEMAND_FIELDS,
+                "lifecycle_version",
+                "previous_state",
+                "entered_on",
+                "extensions_used",
+                "suspended_on",
+                "paused_due_on",
+                "expected_resume_on",
+                "rejected_on",
+                "enterprises",
+                "reopen_requested_by",
+                "registered_at",
+                "registered_by",
+                "updated_at",
+                "updated_by",
+            )
+        }
+    )
+    detail["microregion"] = m.microregion
+    detail["microregion_code"] = m.microregion_code
+    detail["timezone"] = m.timezone
+    return detail
+
+
+def history(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The case's audit events, oldest first."""
+    if session.get(Case, case_id) is None:
+        raise NotFound("case", case_id)
+    rows = session.execute(
+        select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+    ).scalars()
+    return [event_dict(r) for r in rows]
+
+
+def event_dict(r: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": r.seq,
+        "case_id": r.case_id,
+        "case_version": r.case_version,
+        "occurred_at": iso_utc(r.occurred_at),
+        "event": r.event,
+        "from_state": r.from_state,
+        "to_state": r.to_state,
+        "actor": r.actor,
+        "note": r.note,
+        "evidence": json.loads(r.evidence),
+        "changes": json.loads(r.changes),
+        "lifecycle_version": r.lifecycle_version,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }
+
+
+def case_at(session: Session, case_id: int, at: datetime) -> dict[str, Any]:
+    """The case as it was at ``at``, rebuilt by folding its events' changes in order."""
+    if session.get(Case, case_id) is None:
+        raise NotFound("case", case_id)
+    rows = session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case_id, AuditEvent.occurred_at <= at)
+        .order_by(AuditEvent.seq)
+    ).scalars()
+    state: dict[str, Any] = {}
+    last: AuditEvent | None = None
+    for r in rows:
+        state.update(from_json(json.loads(r.changes)))
+        last = r
+    if last is None:
+        raise NotFound("case", f"{case_id} at {iso_utc(at)} (it was registered later)")
+    state = {k: _jsonable(v) for k, v in state.items()}
+    state.update(
+        id=case_id,
+        version=last.case_version,
+        as_of=iso_utc(at),
+        last_event=last.event,
+        last_event_at=iso_utc(last.occurred_at),
+        last_actor=last.actor,
+    )
+    return state

@@ -1,0 +1,264 @@
+"""Operations that move a case: advance with evidence, assign, suspend, reopen, annotate.
+
+Every operation is :func:`advance` underneath, so every change takes the same write path, in
+one transaction: load the case (locked) -> check the version the caller expects -> ask the
+lifecycle whether the event is allowed and whether its guard passes -> update the case (version
++1) -> append the hash-chained audit event -> commit. Nothing is sent or printed inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from states import audit, store
+from states.deadlines import local_date
+from states.effects import changes_for, to_json
+from states.evidence import Evidence
+from tasks.demands import check_actor
+from tasks.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What an operation did."""
+
+    case_id: int
+    event: str
+    from_state: str
+    to_state: str
+    version: int
+    seq: int
+    due_on: date | None
+
+
+def advance(
+    rt: Runtime,
+    case_id: int,
+    event: str,
+    evidence: Mapping[str, Any] | Evidence | None = None,
+    *,
+    actor: str,
+    note: str | None = None,
+    expect_version: int | None = None,
+) -> Transition:
+    """Fire ``event`` on the case with its evidence; one transaction, all or nothing."""
+    check_actor(actor)
+    parsed = (
+        evidence
+        if isinstance(evidence, Evidence)
+        else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
+    )
+    note = note.strip() or None if note else None
+    now = rt.clock.now()
+    with rt.db.write() as session:
+        case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
+        store.check_version(case, expect_version)
+        today = local_date(now, municipality.timezone)
+        outcome = rt.lifecycle.fire(
+            store.facts_of(case, municipality), event, parsed, actor=actor, today=today
+        )
+        changes = changes_for(
+            store.clockwork_of(case),
+            outcome,
+            today=today,
+            actor=actor,
+            config=rt.lifecycle.config,
+        )
+        version = store.update_case(session, case, changes, actor=actor, now=now)
+        row = audit.append(
+            session,
+            case_id=case.id,
+            case_version=version,
+            lifecycle_version=case.lifecycle_version,
+            event=event,
+            from_state=outcome.from_state,
+            to_state=outcome.to_state,
+            actor=actor,
+            note=note,
+            evidence=parsed.model_dump(mode="json"),
+            changes=to_json(changes),
+            occurred_at=now,
+            postgresql=rt.db.is_postgresql,
+        )
+        return Transition(
+            case.id, event, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
+        )
+
+
+def assign(
+    rt: Runtime, case_id: int, coordinator: str, *, actor: str, expect_version: int | None = None
+) -> Transition:
+    """Make ``coordinator`` responsible for the case (the deadline is not reset)."""
+    return advance(
+        rt,
+        case_id,
+        "atribuir",
+        {"coordinator": coordinator},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def suspend(
+    rt: Runtime,
+    case_id: int,
+    *,
+    reason: str,
+    expected_resume_on: date,
+    actor: str,
+    expect_version: int | None = None,
+) -> Transition:
+    """Put the case on hold; its deadline clock pauses."""
+    return advance(
+        rt,
+        case_id,
+        "suspender",
+        {"reason": reason, "expected_resume_on": expected_resume_on},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def resume(
+    rt: Runtime,
+    case_id: int,
+    *,
+    actor: str,
+    note: str | None = None,
+    expect_version: int | None = None,
+) -> Transition:
+    """Return a suspended case to the state it left; its deadline moves by the pause."""
+    return advance(
+        rt, case_id, "retomar", {}, actor=actor, note=note, expect_version=expect_version
+    )
+
+
+def reject(
+    rt: Runtime,
+    case_id: int,
+    *,
+    decided_on: date,
+    reasons: str,
+    actor: str,
+    legal_basis: str | None = None,
+    expect_version: int | None = None,
+) -> Transition:
+    """Reject the demand with a reasoned decision (appealable within the window)."""
+    return advance(
+        rt,
+        case_id,
+        "indeferir",
+        {"decided_on": decided_on, "reasons": reasons, "legal_basis": legal_basis},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def appeal(
+    rt: Runtime,
+    case_id: int,
+    *,
+    filed_on: date,
+    grounds: str,
+    actor: str,
+    expect_version: int | None = None,
+) -> Transition:
+    """Record the proponent's appeal: the case goes back to review."""
+    return advance(
+        rt,
+        case_id,
+        "recorrer",
+        {"filed_on": filed_on, "grounds": grounds},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def cancel(
+    rt: Runtime,
+    case_id: int,
+    *,
+    kind: str,
+    reason: str,
+    actor: str,
+    expect_version: int | None = None,
+) -> Transition:
+    """Close the case: withdrawn by the proponent (desistencia) or impossible (inviabilidade)."""
+    return advance(
+        rt,
+        case_id,
+        "cancelar",
+        {"kind": kind, "reason": reason},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def request_reopening(
+    rt: Runtime,
+    case_id: int,
+    *,
+    justification: str,
+    actor: str,
+    expect_version: int | None = None,
+) -> Transition:
+    """Ask to reopen a closed case; it stays closed until a second person approves."""
+    return advance(
+        rt,
+        case_id,
+        "solicitar_reabertura",
+        {"justification": justification},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def approve_reopening(
+    rt: Runtime,
+    case_id: int,
+    *,
+    actor: str,
+    note: str | None = None,
+    expect_version: int | None = None,
+) -> Transition:
+    """A second person approves the reopening: the case returns to the state it left."""
+    return advance(
+        rt,
+        case_id,
+        "aprovar_reabertura",
+        {},
+        actor=actor,
+        note=note,
+        expect_version=expect_version,
+    )
+
+
+def refuse_reopening(
+    rt: Runtime,
+    case_id: int,
+    *,
+    justification: str,
+    actor: str,
+    expect_version: int | None = None,
+) -> Transition:
+    """A second person refuses the reopening: the case stays closed."""
+    return advance(
+        rt,
+        case_id,
+        "recusar_reabertura",
+        {"justification": justification},
+        actor=actor,
+        expect_version=expect_version,
+    )
+
+
+def add_note(
+    rt: Runtime, case_id: int, text: str, *, actor: str, expect_version: int | None = None
+) -> Transition:
+    """Add a note to the case's history (allowed in every state)."""
+    return advance(
+        rt, case_id, "anotar", {"text": text}, actor=actor, expect_version=expect_version
+    )

@@ -1,0 +1,38 @@
+"""What every operation needs: the database, the lifecycle definition and a clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from states.clock import Clock, SystemClock
+from states.config import cached_config
+from states.db import Database
+from states.lifecycle import Lifecycle
+from states.settings import StatesSettings
+
+
+@dataclass
+class Runtime:
+    """The collaborators of the operations, injected (tests give a fixed clock)."""
+
+    db: Database
+    lifecycle: Lifecycle
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_settings(
+        cls, settings: StatesSettings | None = None, clock: Clock | None = None
+    ) -> Runtime:
+        settings = settings or StatesSettings()
+        return cls(
+            db=Database.from_settings(settings),
+            lifecycle=Lifecycle(cached_config(settings.lifecycle_file)),
+            clock=clock or SystemClock(),
+        )
+
+    def today(self) -> date:
+        """Today's date in Brasília time, for lists and filters that span municipalities."""
+        from states.deadlines import local_date
+
+        return local_date(self.clock.now(), "America/Sao_Paulo")
