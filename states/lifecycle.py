@@ -326,6 +326,11 @@ class Lifecycle:
                 field="event",
             ) from None
 
+    def check_accepted(self, case_id: int | None, state: str, event: str) -> None:
+        """Raise :class:`TransitionNotAllowed` unless ``state`` accepts ``event``."""
+        if event not in self._triggers[state]:
+            raise TransitionNotAllowed(case_id, event, state, self.allowed_events(state))
+
     def parse_evidence(self, event: str, raw: Any) -> ev.Evidence:
         """Validate raw evidence for ``event``."""
         return ev.parse(self.spec(event).evidence, event, raw)
@@ -349,10 +354,7 @@ class Lifecycle:
             raise InvalidInput(
                 f"evidence for {event} must be {spec.evidence.__name__}", field="evidence"
             )
-        if event not in self._triggers[facts.state]:
-            raise TransitionNotAllowed(
-                facts.case_id, event, facts.state, self.allowed_events(facts.state)
-            )
+        self.check_accepted(facts.case_id, facts.state, event)
         subject = _Subject(
             g.GuardContext(
                 facts=facts,

@@ -2,8 +2,9 @@
 
 Every operation is :func:`advance` underneath, so every change takes the same write path, in
 one transaction: load the case (locked) -> check the version the caller expects -> ask the
-lifecycle whether the event is allowed and whether its guard passes -> update the case (version
-+1) -> append the hash-chained audit event -> commit. Nothing is sent or printed inside.
+lifecycle whether the state accepts the event -> validate the evidence -> check the guard ->
+update the case (version +1) -> append the hash-chained audit event -> commit. Nothing is sent
+or printed inside. Errors come in that order, so a caller hears first about what matters most.
 """
 
 from __future__ import annotations
@@ -46,16 +47,18 @@ def advance(
 ) -> Transition:
     """Fire ``event`` on the case with its evidence; one transaction, all or nothing."""
     check_actor(actor)
-    parsed = (
-        evidence
-        if isinstance(evidence, Evidence)
-        else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
-    )
+    rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
     note = note.strip() or None if note else None
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
         store.check_version(case, expect_version)
+        rt.lifecycle.check_accepted(case.id, case.state, event)
+        parsed = (
+            evidence
+            if isinstance(evidence, Evidence)
+            else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
+        )
         today = local_date(now, municipality.timezone)
         outcome = rt.lifecycle.fire(
             store.facts_of(case, municipality), event, parsed, actor=actor, today=today

@@ -1,0 +1,725 @@
+"""The ``produzir`` command line.
+
+Exit codes: 0 ok; 1 unexpected or database not ready; 2 usage or invalid input; 3 not found;
+4 not allowed by the lifecycle or a guard; 5 conflict (someone else changed the case).
+Errors are one line on standard error, ``error: ...``; no tracebacks for user errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import click
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from typer.core import TyperGroup
+
+import migrations
+from console.output import as_csv, as_json, echo, fields, table
+from states import audit, queries
+from states.errors import InvalidInput, ProduzirError
+from states.lifecycle import EVENTS
+from states.models import AuditEvent, Case
+from states.states import LABELS_PT, State
+from tasks import cases as ops
+from tasks.demands import DemandInput, register_demand
+from tasks.runtime import Runtime
+
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+
+
+class _Group(TyperGroup):
+    """Maps Produzir's errors to one line and an exit code, wherever they are raised."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProduzirError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (OperationalError, ProgrammingError) as exc:
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            typer.echo(f"error: database: {first}", err=True)
+            raise typer.Exit(1) from None
+
+
+def _app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        cls=_Group,
+        help=help_text,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = _app("Produzir: the PRODUZIR case engine (see README.md).")
+db_app = _app("The database: migrations.")
+demand_app = _app("Community demands.")
+case_app = _app("Cases: list, show, advance and the side steps of the lifecycle.")
+audit_app = _app("The audit chain.")
+lifecycle_app = _app("The lifecycle definition.")
+app.add_typer(db_app, name="db")
+app.add_typer(demand_app, name="demand")
+app.add_typer(case_app, name="case")
+app.add_typer(audit_app, name="audit")
+app.add_typer(lifecycle_app, name="lifecycle")
+
+By = Annotated[str, typer.Option("--by", envvar="PRODUZIR_USER", help="Who does it (user name).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ExpectVersion = Annotated[
+    int | None,
+    typer.Option("--expect-version", help="Refuse (exit 5) unless the case is at this version."),
+]
+CaseId = Annotated[int, typer.Argument(help="The case number.")]
+
+
+def runtime(*, migrated: bool = True) -> Runtime:
+    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated."""
+    try:
+        rt = Runtime.from_settings()
+    except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
+        raise InvalidInput(f"settings: {exc}".splitlines()[0]) from None
+    if migrated:
+        current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
+        if current != head:
+            raise ProduzirError(
+                f"the database is at revision {current or 'none'}, the code needs {head}: "
+                "run `produzir db upgrade`"
+            )
+    return rt
+
+
+def parse_date(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{what}: {value!r} is not a date (YYYY-MM-DD)", field=what) from None
+
+
+def parse_instant(value: str, what: str) -> datetime:
+    """A date (the end of that day, Brasília time) or an ISO datetime (Brasília if no offset)."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1), time(), BRASILIA) - timedelta(
+                microseconds=1
+            )
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{what}: {value!r} is not a date or an ISO datetime", field=what
+        ) from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=BRASILIA)
+    return instant.astimezone(UTC)
+
+
+def read_json_file(path: Path, what: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{what} {path}: cannot be read ({exc.strerror})", field=what) from None
+    return parse_json_object(text, f"{what} {path}")
+
+
+def parse_json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{what}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            field="evidence",
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what}: must be a JSON object", field="evidence")
+    return value
+
+
+# ---------------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema (loads the IBGE municipalities)."""
+    rt = runtime(migrated=False)
+    migrations.upgrade(rt.db.engine)
+    echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
+
+
+# ---------------------------------------------------------------------------------- demand
+
+
+@demand_app.command("register")
+def demand_register(
+    by: By,
+    municipality: Annotated[
+        int | None, typer.Option(help="IBGE code of the municipality (7 digits).")
+    ] = None,
+    community: Annotated[str | None, typer.Option(help="The community.")] = None,
+    forum: Annotated[str | None, typer.Option(help="The development forum.")] = None,
+    forum_date: Annotated[
+        str | None, typer.Option(help="When the forum was held (YYYY-MM-DD).")
+    ] = None,
+    activity: Annotated[str | None, typer.Option(help="The productive activity.")] = None,
+    proponent: Annotated[str | None, typer.Option(help="The proponent organisation.")] = None,
+    cnpj: Annotated[str | None, typer.Option(help="The proponent's CNPJ.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the community asks.")] = None,
+    coordinator: Annotated[str | None, typer.Option(help="Coordinator to assign.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="The demand as a JSON object instead.")
+    ] = None,
+    as_json_: Json = False,
+) -> None:
+    """Register a community's demand: a new case in `registrada`."""
+    raw: dict[str, Any] = read_json_file(file, "demand file") if file else {}
+    given = {
+        "municipality_code": municipality,
+        "community": community,
+        "forum": forum,
+        "forum_held_on": forum_date,
+        "activity": activity,
+        "proponent": proponent,
+        "proponent_cnpj": cnpj,
+        "description": description,
+        "coordinator": coordinator,
+    }
+    raw.update({k: v for k, v in given.items() if v is not None})
+    demand = DemandInput.parse(raw)
+    rt = runtime()
+    result = register_demand(rt, demand, actor=by)
+    if as_json_:
+        echo(as_json(result.__dict__))
+    else:
+        echo(f"case {result.case_id} registered: {result.state}, due {result.due_on}")
+
+
+# ---------------------------------------------------------------------------------- case
+
+
+@case_app.command("list")
+def case_list(
+    state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
+    municipality: Annotated[str | None, typer.Option(help="IBGE code or part of the name.")] = None,
+    uf: Annotated[str | None, typer.Option(help="Only this UF (e.g. CE).")] = None,
+    coordinator: Annotated[str | None, typer.Option(help="Only this coordinator's.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past due.")] = False,
+    search: Annotated[
+        str | None, typer.Option(help="Community or municipality name contains.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json_: Json = False,
+) -> None:
+    """List cases, most overdue first."""
+    f = queries.CaseFilter(
+        state=state,
+        municipality=municipality,
+        uf=uf,
+        coordinator=coordinator,
+        overdue=overdue,
+        search=search,
+    )
+    rt = runtime()
+    today = rt.today()
+    with rt.db.read() as session:
+        rows = queries.list_cases(session, f, today=today, limit=limit, offset=offset)
+        total = queries.count_cases(session, f, today=today)
+    if as_json_:
+        echo(as_json({"total": total, "limit": limit, "offset": offset, "cases": rows}))
+        return
+    echo(
+        table(
+            rows,
+            [
+                ("id", "case"),
+                ("state", "state"),
+                ("municipality", "municipality"),
+                ("uf", "UF"),
+                ("community", "community"),
+                ("coordinator", "coordinator"),
+                ("due_on", "due"),
+                ("days_late", "late"),
+            ],
+        )
+    )
+    echo(f"{len(rows)} of {total} cases")
+
+
+@case_app.command("summary")
+def case_summary(as_json_: Json = False) -> None:
+    """Cases per state, with how many are overdue."""
+    rt = runtime()
+    with rt.db.read() as session:
+        rows = queries.summary(session, today=rt.today())
+    if as_json_:
+        echo(as_json(rows))
+        return
+    for row in rows:
+        row["label"] = LABELS_PT[State(row["state"])]
+    echo(
+        table(rows, [("state", "state"), ("label", ""), ("cases", "cases"), ("overdue", "overdue")])
+    )
+    echo(f"{sum(r['cases'] for r in rows)} cases in all")
+
+
+@case_app.command("show")
+def case_show(
+    case_id: CaseId,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Show the case as it was then: a date or an ISO datetime."),
+    ] = None,
+    as_json_: Json = False,
+) -> None:
+    """One case now, or as it was at a past moment (rebuilt from its events)."""
+    rt = runtime()
+    with rt.db.read() as session:
+        if at is not None:
+            record = queries.case_at(session, case_id, parse_instant(at, "--at"))
+        else:
+            record = queries.case_detail(session, case_id, today=rt.today())
+            record["allowed_events"] = rt.lifecycle.allowed_events(record["state"])
+    echo(as_json(record) if as_json_ else fields(record))
+
+
+@case_app.command("events")
+def case_events(case_id: CaseId, as_json_: Json = False) -> None:
+    """The events the case's current state accepts, and the evidence each needs."""
+    rt = runtime()
+    with rt.db.read() as session:
+        record = queries.case_detail(session, case_id, today=rt.today())
+    names = rt.lifecycle.allowed_events(record["state"])
+    rows = [
+        {
+            "event": name,
+            "label": rt.lifecycle.spec(name).label_pt,
+            "evidence": ", ".join(rt.lifecycle.spec(name).evidence.model_fields) or "-",
+        }
+        for name in names
+    ]
+    if as_json_:
+        echo(
+            as_json(
+                {
+                    "case": case_id,
+                    "state": record["state"],
+                    "version": record["version"],
+                    "events": rows,
+                }
+            )
+        )
+    else:
+        echo(table(rows, [("event", "event"), ("label", ""), ("evidence", "evidence fields")]))
+
+
+def _done(result: ops.Transition) -> None:
+    moved = (
+        f"{result.from_state} -> {result.to_state}"
+        if result.from_state != result.to_state
+        else f"stays {result.to_state}"
+    )
+    due = f", due {result.due_on}" if result.due_on else ""
+    echo(f"case {result.case_id}: {result.event}: {moved} (version {result.version}{due})")
+
+
+@case_app.command("advance")
+def case_advance(
+    case_id: CaseId,
+    event: Annotated[str, typer.Argument(help="The event (see `produzir lifecycle show`).")],
+    by: By,
+    evidence_file: Annotated[
+        Path | None, typer.Option("--evidence-file", help="The evidence as a JSON object.")
+    ] = None,
+    evidence: Annotated[
+        str | None, typer.Option("--evidence", help="The evidence as inline JSON.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Fire an event on the case with the evidence its guard needs."""
+    if evidence_file is not None and evidence is not None:
+        raise InvalidInput("give --evidence-file or --evidence, not both", field="evidence")
+    raw: dict[str, Any] = {}
+    if evidence_file is not None:
+        raw = read_json_file(evidence_file, "evidence file")
+    elif evidence is not None:
+        raw = parse_json_object(evidence, "--evidence")
+    rt = runtime()
+    _done(ops.advance(rt, case_id, event, raw, actor=by, note=note, expect_version=expect_version))
+
+
+@case_app.command("assign")
+def case_assign(
+    case_id: CaseId,
+    coordinator: Annotated[str, typer.Argument(help="User name of the coordinator.")],
+    by: By,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Make a coordinator responsible for the case (the deadline is kept)."""
+    _done(ops.assign(runtime(), case_id, coordinator, actor=by, expect_version=expect_version))
+
+
+@case_app.command("suspend")
+def case_suspend(
+    case_id: CaseId,
+    by: By,
+    reason: Annotated[str, typer.Option(help="Why the case is on hold.")],
+    until: Annotated[str, typer.Option(help="Expected resume date (YYYY-MM-DD).")],
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Put the case on hold; its deadline clock pauses."""
+    _done(
+        ops.suspend(
+            runtime(),
+            case_id,
+            reason=reason,
+            expected_resume_on=parse_date(until, "--until"),
+            actor=by,
+            expect_version=expect_version,
+        )
+    )
+
+
+@case_app.command("resume")
+def case_resume(
+    case_id: CaseId,
+    by: By,
+    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Return a suspended case to the state it left; the deadline moves by the pause."""
+    _done(ops.resume(runtime(), case_id, actor=by, note=note, expect_version=expect_version))
+
+
+@case_app.command("reject")
+def case_reject(
+    case_id: CaseId,
+    by: By,
+    reasons: Annotated[str, typer.Option(help="The reasoned decision.")],
+    decided_on: Annotated[
+        str | None, typer.Option("--decided-on", help="Decision date (default today).")
+    ] = None,
+    legal_basis: Annotated[str | None, typer.Option("--legal-basis")] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Reject the demand (em_analise -> indeferida); appealable within the window."""
+    rt = runtime()
+    day = parse_date(decided_on, "--decided-on") if decided_on else rt.today()
+    _done(
+        ops.reject(
+            rt,
+            case_id,
+            decided_on=day,
+            reasons=reasons,
+            legal_basis=legal_basis,
+            actor=by,
+            expect_version=expect_version,
+        )
+    )
+
+
+@case_app.command("appeal")
+def case_appeal(
+    case_id: CaseId,
+    by: By,
+    grounds: Annotated[str, typer.Option(help="The appeal's grounds.")],
+    filed_on: Annotated[
+        str | None, typer.Option("--filed-on", help="Filing date (default today).")
+    ] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Record an appeal against a rejection: the case returns to review."""
+    rt = runtime()
+    day = parse_date(filed_on, "--filed-on") if filed_on else rt.today()
+    _done(
+        ops.appeal(
+            rt, case_id, filed_on=day, grounds=grounds, actor=by, expect_version=expect_version
+        )
+    )
+
+
+@case_app.command("cancel")
+def case_cancel(
+    case_id: CaseId,
+    by: By,
+    reason: Annotated[str, typer.Option(help="Why the case is cancelled.")],
+    kind: Annotated[
+        str, typer.Option(help="desistencia (withdrawn) or inviabilidade (impossible).")
+    ] = "desistencia",
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Cancel the case (terminal; only a reopening approved by a second person undoes it)."""
+    _done(
+        ops.cancel(
+            runtime(), case_id, kind=kind, reason=reason, actor=by, expect_version=expect_version
+        )
+    )
+
+
+@case_app.command("reopen")
+def case_reopen(
+    case_id: CaseId,
+    by: By,
+    justification: Annotated[str, typer.Option(help="Why the closed case must reopen.")],
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Request the reopening of a closed case; a second person must approve it."""
+    _done(
+        ops.request_reopening(
+            runtime(),
+            case_id,
+            justification=justification,
+            actor=by,
+            expect_version=expect_version,
+        )
+    )
+
+
+@case_app.command("approve")
+def case_approve(
+    case_id: CaseId,
+    by: By,
+    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Approve a pending reopening (not by the person who requested it)."""
+    _done(
+        ops.approve_reopening(
+            runtime(), case_id, actor=by, note=note, expect_version=expect_version
+        )
+    )
+
+
+@case_app.command("refuse")
+def case_refuse(
+    case_id: CaseId,
+    by: By,
+    justification: Annotated[str, typer.Option(help="Why the reopening is refused.")],
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Refuse a pending reopening; the case stays closed."""
+    _done(
+        ops.refuse_reopening(
+            runtime(),
+            case_id,
+            justification=justification,
+            actor=by,
+            expect_version=expect_version,
+        )
+    )
+
+
+@case_app.command("note")
+def case_note(
+    case_id: CaseId,
+    text: Annotated[str, typer.Argument(help="The note.")],
+    by: By,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Add a note to the case's history."""
+    _done(ops.add_note(runtime(), case_id, text, actor=by, expect_version=expect_version))
+
+
+HISTORY_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "note",
+    "evidence",
+    "changes",
+    "case_version",
+    "lifecycle_version",
+    "prev_hash",
+    "hash",
+)
+
+
+@case_app.command("history")
+def case_history(
+    case_id: CaseId,
+    as_json_: Json = False,
+    as_csv_: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """The case's complete history: who did what, when, why, with which evidence."""
+    if as_json_ and as_csv_:
+        raise InvalidInput("give --json or --csv, not both")
+    rt = runtime()
+    with rt.db.read() as session:
+        events = queries.history(session, case_id)
+    if as_json_:
+        echo(as_json(events))
+    elif as_csv_:
+        sys.stdout.write(as_csv(events, HISTORY_COLUMNS))
+    else:
+        for e in events:
+            e["move"] = (
+                f"{e['from_state'] or '-'} -> {e['to_state']}"
+                if e["from_state"] != e["to_state"]
+                else e["to_state"]
+            )
+        echo(
+            table(
+                events,
+                [
+                    ("seq", "seq"),
+                    ("occurred_at", "when (UTC)"),
+                    ("event", "event"),
+                    ("move", "state"),
+                    ("actor", "by"),
+                    ("note", "note"),
+                ],
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+def audit_verify(as_json_: Json = False) -> None:
+    """Check the whole hash chain; exit 0 when intact, 1 naming the first broken event."""
+    rt = runtime()
+    with rt.db.read() as session:
+        result = audit.verify(session)
+        rows = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    if as_json_:
+        echo(
+            as_json(
+                {
+                    "ok": result.ok,
+                    "checked": result.checked,
+                    "rows": rows,
+                    "head_seq": result.head_seq,
+                    "head_hash": result.head_hash,
+                    "problem": result.problem.__dict__ if result.problem else None,
+                }
+            )
+        )
+    elif result.ok:
+        echo(
+            f"audit chain intact: {result.checked} events, "
+            f"head {result.head_seq} {result.head_hash}"
+        )
+    else:
+        assert result.problem is not None
+        typer.echo(
+            f"audit chain BROKEN at seq {result.problem.seq} ({result.problem.kind}): "
+            f"{result.problem.detail}",
+            err=True,
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------- lifecycle
+
+
+@lifecycle_app.command("diagram")
+def lifecycle_diagram() -> None:
+    """Print the lifecycle as a Mermaid state diagram."""
+    echo(runtime(migrated=False).lifecycle.mermaid())
+
+
+@lifecycle_app.command("show")
+def lifecycle_show(as_json_: Json = False) -> None:
+    """The states with their deadlines, and the events with their evidence."""
+    lc = runtime(migrated=False).lifecycle
+    events = [
+        {
+            "event": e.name,
+            "label": e.label_pt,
+            "from": list(e.sources),
+            "to": sorted({d for _, d in e.moves if d} | set(e.returns_to)) or ["(stays)"],
+            "evidence": list(e.evidence.model_fields),
+        }
+        for e in EVENTS
+    ]
+    deadlines = {
+        state: rule.model_dump(exclude_defaults=True) for state, rule in lc.config.deadlines.items()
+    }
+    if as_json_:
+        echo(
+            as_json(
+                {
+                    "version": lc.version,
+                    "deadlines": deadlines,
+                    "thresholds": lc.config.thresholds.model_dump(),
+                    "events": events,
+                }
+            )
+        )
+        return
+    echo(f"lifecycle version {lc.version}\n")
+    echo(
+        table(
+            [
+                {
+                    "state": s.value,
+                    "label": LABELS_PT[s],
+                    "deadline": _rule_text(deadlines.get(s.value)),
+                }
+                for s in State
+            ],
+            [("state", "state"), ("label", ""), ("deadline", "deadline")],
+        )
+    )
+    for e in events:
+        echo(f"\n{e['event']} ({e['label']})")
+        echo(f"  from:     {', '.join(e['from'])}")
+        echo(f"  to:       {', '.join(e['to'])}")
+        echo(f"  evidence: {', '.join(e['evidence']) or '-'}")
+
+
+def _rule_text(rule: dict[str, Any] | None) -> str:
+    if not rule:
+        return "-"
+    text = f"{rule['days']} days" if "days" in rule else f"{rule['months']} months"
+    if rule.get("max_extensions"):
+        text += f", extendable {rule['max_extensions']}x by {rule['extension_days']} days"
+    return text
+
+
+# ---------------------------------------------------------------------------------- demo
+
+
+@app.command("demo")
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the database has no cases.")
+    ] = False,
+    cases: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    seed: Annotated[int, typer.Option()] = 2026,
+) -> None:
+    """Load a realistic demo portfolio, built through the same operations as real work."""
+    from tasks.demo import DEMO_START, build_demo
+
+    from states.clock import FixedClock
+
+    rt = runtime()
+    with rt.db.read() as session:
+        existing = session.execute(select(func.count()).select_from(Case)).scalar_one()
+    if if_empty and existing:
+        echo(f"demo skipped: the database already has {existing} cases")
+        return
+    clock = FixedClock(DEMO_START)
+    rt.clock = clock
+    report = build_demo(rt, clock, cases=cases, seed=seed)
+    echo(
+        f"demo loaded: {report.cases} cases, {report.events} events, "
+        f"{len(report.coordinators)} coordinators, clock at {report.final_date}"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``produzir`` script."""
+    app()

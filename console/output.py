@@ -1,0 +1,64 @@
+"""How the command line prints: aligned tables for people, JSON and CSV for programs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import typer
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """Rows as an aligned plain-text table; ``columns`` are (key, heading) pairs."""
+    cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
+    headings = [heading for _, heading in columns]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headings)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headings, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+    return "\n".join(lines)
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [
+                json.dumps(v, ensure_ascii=False, sort_keys=True)
+                if isinstance(v, dict | list)
+                else ("" if v is None else v)
+                for v in (row.get(c) for c in columns)
+            ]
+        )
+    return buffer.getvalue()
+
+
+def echo(text: str) -> None:
+    typer.echo(text)
+
+
+def fields(record: Mapping[str, Any]) -> str:
+    """A record as ``key: value`` lines."""
+    width = max((len(k) for k in record), default=0)
+    return "\n".join(f"{k.ljust(width)}  {_cell(v)}" for k, v in record.items())

@@ -1,0 +1,219 @@
+"""The state x event table: every event in every state is either taken or refused by name.
+
+The expected table is written here from DOMAIN.md, independently of ``states.lifecycle``: a
+change to the engine's table that the domain did not ask for makes a pair fail.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from states.deadlines import add_months
+from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
+from states.guards import CaseFacts
+from states.lifecycle import EVENTS, Lifecycle
+from states.states import ALL
+from tests.builders import ENTERPRISES, evidence_for
+
+TODAY = date(2026, 3, 2)
+MICROREGION = 23019
+ACTOR = "ana"
+OTHER = "bruno"
+
+#: the destination is the state the event was fired in
+SAME = "<same>"
+#: the destination is the state recorded in previous_state
+RETURN = "<return>"
+
+_ACTIVE_EXTRAS = {
+    "prorrogar": SAME,
+    "suspender": "suspensa",
+    "cancelar": "cancelada",
+    "atribuir": SAME,
+    "anotar": SAME,
+}
+_CLOSED = {
+    "solicitar_reabertura": SAME,
+    "aprovar_reabertura": RETURN,
+    "recusar_reabertura": SAME,
+    "anotar": SAME,
+}
+
+#: state -> {accepted event: destination}, from DOMAIN.md's lifecycle.
+ACCEPTS: dict[str, dict[str, str]] = {
+    "registrada": {"iniciar_analise": "em_analise", **_ACTIVE_EXTRAS},
+    "em_analise": {
+        "aprovar_elegibilidade": "polo_definido",
+        "indeferir": "indeferida",
+        **_ACTIVE_EXTRAS,
+    },
+    "polo_definido": {"formalizar_polo": "mobilizacao", **_ACTIVE_EXTRAS},
+    "mobilizacao": {"concluir_mobilizacao": "capacitacao", **_ACTIVE_EXTRAS},
+    "capacitacao": {"concluir_capacitacao": "gestao", **_ACTIVE_EXTRAS},
+    "gestao": {"concluir_gestao": "legalizacao", **_ACTIVE_EXTRAS},
+    "legalizacao": {"concluir_legalizacao": "acompanhamento", **_ACTIVE_EXTRAS},
+    "acompanhamento": {"concluir_acompanhamento": "avaliacao", **_ACTIVE_EXTRAS},
+    "avaliacao": {"concluir_avaliacao": "concluida", **_ACTIVE_EXTRAS},
+    "concluida": dict(_CLOSED),
+    "suspensa": {
+        "retomar": RETURN,
+        "cancelar": "cancelada",
+        "atribuir": SAME,
+        "anotar": SAME,
+    },
+    "indeferida": {
+        "recorrer": "em_analise",
+        "cancelar": "cancelada",
+        "atribuir": SAME,
+        "anotar": SAME,
+    },
+    "cancelada": dict(_CLOSED),
+}
+
+#: the state a suspended or closed case returns to, in the table test
+RETURNS_TO = {"suspensa": "capacitacao", "concluida": "avaliacao", "cancelada": "em_analise"}
+
+EVENT_NAMES = [e.name for e in EVENTS]
+PAIRS = [(s.value, e) for s in ALL for e in EVENT_NAMES]
+
+
+def facts(state: str, event: str, **overrides: object) -> CaseFacts:
+    """Facts of a case in ``state`` on which ``event``'s builder evidence passes the guard."""
+    has_enterprises = state not in ("registrada", "em_analise", "polo_definido", "mobilizacao")
+    values: dict[str, object] = {
+        "case_id": 7,
+        "state": state,
+        "registered_on": TODAY - timedelta(days=400),
+        "entered_on": (
+            add_months(TODAY, -12) if state == "acompanhamento" else TODAY - timedelta(days=5)
+        ),
+        "microregion_code": MICROREGION,
+        "forum": "Fórum Territorial do Sertão Central",
+        "forum_held_on": TODAY - timedelta(days=410),
+        "community": "Assentamento Boa Vista",
+        "activity": "apicultura",
+        "proponent": "Associação dos Apicultores de Boa Vista",
+        "previous_state": RETURNS_TO.get(state),
+        "rejected_on": TODAY - timedelta(days=3) if state == "indeferida" else None,
+        "enterprises": ENTERPRISES if has_enterprises else (),
+        "reopen_requested_by": (
+            OTHER if event in ("aprovar_reabertura", "recusar_reabertura") else None
+        ),
+    }
+    values.update(overrides)
+    return CaseFacts(**values)  # type: ignore[arg-type]
+
+
+def fire(lifecycle: Lifecycle, state: str, event: str, **overrides: object):
+    evidence = lifecycle.parse_evidence(
+        event, evidence_for(event, TODAY, microregion=MICROREGION)
+    )
+    return lifecycle.fire(
+        facts(state, event, **overrides), event, evidence, actor=ACTOR, today=TODAY
+    )
+
+
+def test_expected_table_covers_every_state_and_only_known_events() -> None:
+    assert set(ACCEPTS) == {s.value for s in ALL}
+    for accepted in ACCEPTS.values():
+        assert set(accepted) <= set(EVENT_NAMES)
+
+
+def test_every_event_is_accepted_somewhere() -> None:
+    used = {e for accepted in ACCEPTS.values() for e in accepted}
+    assert used == set(EVENT_NAMES)
+
+
+@pytest.mark.parametrize("state", [s.value for s in ALL])
+def test_allowed_events_match_the_domain(lifecycle: Lifecycle, state: str) -> None:
+    assert set(lifecycle.allowed_events(state)) == set(ACCEPTS[state])
+
+
+@pytest.mark.parametrize(("state", "event"), PAIRS)
+def test_state_event_pair(lifecycle: Lifecycle, state: str, event: str) -> None:
+    accepted = ACCEPTS[state]
+    if event not in accepted:
+        with pytest.raises(TransitionNotAllowed) as refused:
+            fire(lifecycle, state, event)
+        message = str(refused.value)
+        assert event in message
+        assert f"state {state}" in message
+        for name in accepted:
+            assert name in message
+        assert set(refused.value.allowed) == set(accepted)
+        return
+
+    rule = lifecycle.config.deadlines.get(state)
+    if event == "prorrogar" and (rule is None or rule.max_extensions == 0):
+        with pytest.raises(GuardFailed) as failed:
+            fire(lifecycle, state, event)
+        assert failed.value.reason == f"the deadline of state {state} cannot be extended"
+        return
+
+    outcome = fire(lifecycle, state, event)
+    expected = accepted[event]
+    if expected == SAME:
+        expected = state
+    elif expected == RETURN:
+        expected = RETURNS_TO[state]
+    assert (outcome.from_state, outcome.to_state) == (state, expected)
+    assert outcome.event == event
+
+
+@pytest.mark.parametrize(
+    "previous",
+    [
+        "registrada",
+        "em_analise",
+        "polo_definido",
+        "mobilizacao",
+        "capacitacao",
+        "gestao",
+        "legalizacao",
+        "acompanhamento",
+        "avaliacao",
+    ],
+)
+def test_retomar_returns_to_the_state_the_case_left(lifecycle: Lifecycle, previous: str) -> None:
+    outcome = fire(lifecycle, "suspensa", "retomar", previous_state=previous)
+    assert outcome.to_state == previous
+
+
+@pytest.mark.parametrize("closed", ["concluida", "cancelada"])
+@pytest.mark.parametrize("previous", ["registrada", "gestao", "avaliacao", "indeferida"])
+def test_approved_reopening_returns_to_the_recorded_state(
+    lifecycle: Lifecycle, closed: str, previous: str
+) -> None:
+    outcome = fire(lifecycle, closed, "aprovar_reabertura", previous_state=previous)
+    assert outcome.to_state == previous
+
+
+def test_retomar_without_a_recorded_state_is_refused(lifecycle: Lifecycle) -> None:
+    with pytest.raises(GuardFailed, match="no recorded state to return to from suspensa"):
+        fire(lifecycle, "suspensa", "retomar", previous_state=None)
+
+
+def test_unknown_event_is_invalid_input_listing_the_events(lifecycle: Lifecycle) -> None:
+    with pytest.raises(InvalidInput) as bad:
+        lifecycle.spec("voar")
+    message = str(bad.value)
+    assert "'voar'" in message
+    for name in EVENT_NAMES:
+        assert name in message
+    assert bad.value.field == "event"
+
+
+def test_unknown_event_is_refused_when_firing_too(lifecycle: Lifecycle) -> None:
+    evidence = lifecycle.parse_evidence("anotar", {"text": "nota"})
+    with pytest.raises(InvalidInput, match="unknown event 'voar'"):
+        lifecycle.fire(facts("registrada", "voar"), "voar", evidence, actor=ACTOR, today=TODAY)
+
+
+def test_evidence_of_another_event_is_refused(lifecycle: Lifecycle) -> None:
+    note = lifecycle.parse_evidence("anotar", {"text": "nota"})
+    with pytest.raises(InvalidInput, match="evidence for cancelar must be Cancellation"):
+        lifecycle.fire(
+            facts("registrada", "cancelar"), "cancelar", note, actor=ACTOR, today=TODAY
+        )
