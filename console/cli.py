@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import click
 import typer
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -37,7 +36,7 @@ BRASILIA = ZoneInfo("America/Sao_Paulo")
 class _Group(TyperGroup):
     """Maps Produzir's errors to one line and an exit code, wherever they are raised."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ProduzirError as exc:

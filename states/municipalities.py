@@ -7,6 +7,7 @@ municipalities), so it is not used to judge a code.
 from __future__ import annotations
 
 import csv
+import io
 from importlib import resources
 from typing import Any
 
@@ -20,7 +21,7 @@ def _float(text: str) -> float | None:
 def read_reference_csv() -> list[dict[str, Any]]:
     """The rows of ``states/data/municipios_ibge.csv`` as column dicts."""
     source = resources.files("states").joinpath("data", REFERENCE_FILE)
-    with source.open(encoding="utf-8", newline="") as handle:
+    with io.TextIOWrapper(source.open("rb"), encoding="utf-8", newline="") as handle:
         return [
             {
                 "ibge_code": int(row["ibge_code"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -62,7 +62,10 @@ class CaseFilter:
             raise InvalidInput(f"{self.uf!r} is not a UF (two letters, e.g. CE)", field="uf")
 
 
-def _filtered(query: Select[Any], f: CaseFilter, today: date) -> Select[Any]:
+_Q = TypeVar("_Q", bound="Select[Unpack[tuple[Any, ...]]]")
+
+
+def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
     if f.state:
         query = query.where(Case.state == f.state)
     if f.uf:
@@ -133,18 +136,18 @@ def _row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
 
 def summary(session: Session, *, today: date) -> list[dict[str, Any]]:
     """Cases per state (every state listed, in lifecycle order), with how many are overdue."""
-    counts = dict(
-        session.execute(select(Case.state, func.count()).group_by(Case.state)).tuples().all()
-    )
-    overdue = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        state: n
+        for state, n in session.execute(select(Case.state, func.count()).group_by(Case.state))
+    }
+    overdue: dict[str, int] = {
+        state: n
+        for state, n in session.execute(
             select(Case.state, func.count())
             .where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
             .group_by(Case.state)
         )
-        .tuples()
-        .all()
-    )
+    }
     return [
         {
             "state": s.value,

@@ -85,7 +85,7 @@ def register_demand(rt: Runtime, demand: DemandInput, *, actor: str) -> Register
             )
         rule = rt.lifecycle.config.deadlines[State.REGISTRADA.value]
         record = demand.model_dump(exclude={"coordinator"})
-        tracked = {
+        tracked: dict[str, Any] = {
             "state": State.REGISTRADA.value,
             "previous_state": None,
             "coordinator": demand.coordinator,

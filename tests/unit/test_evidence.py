@@ -9,7 +9,7 @@ import pytest
 
 from states.errors import InvalidInput
 from states.evidence import EnterpriseLegalisation, FieldTraining, Legalisation
-from states.lifecycle import Lifecycle
+from states.lifecycle import EVENTS, Lifecycle
 from tests.builders import evidence_for
 
 TODAY = date(2026, 3, 2)
@@ -39,8 +39,9 @@ def legalisation(**fields: Any) -> dict[str, Any]:
 
 
 def test_builder_evidence_is_valid_for_every_event(lifecycle: Lifecycle) -> None:
-    for spec_name in ("concluir_avaliacao", "concluir_legalizacao", "concluir_capacitacao"):
-        lifecycle.parse_evidence(spec_name, evidence_for(spec_name, TODAY))
+    for spec in EVENTS:
+        parsed = lifecycle.parse_evidence(spec.name, evidence_for(spec.name, TODAY))
+        assert isinstance(parsed, spec.evidence)
 
 
 def test_missing_required_field_is_named(lifecycle: Lifecycle) -> None:
@@ -158,4 +159,5 @@ def test_text_is_stripped(lifecycle: Lifecycle) -> None:
 def test_ecc_duration_counts_both_ends() -> None:
     raw = evidence_for("concluir_capacitacao", TODAY)
     training = FieldTraining.model_validate(raw)
-    assert training.duration_days == (TODAY - (TODAY - timedelta(days=43))).days + 1 == 44
+    assert (training.start_on, training.end_on) == (TODAY - timedelta(days=43), TODAY)
+    assert training.duration_days == 44

@@ -107,9 +107,7 @@ def facts(state: str, event: str, **overrides: object) -> CaseFacts:
 
 
 def fire(lifecycle: Lifecycle, state: str, event: str, **overrides: object):
-    evidence = lifecycle.parse_evidence(
-        event, evidence_for(event, TODAY, microregion=MICROREGION)
-    )
+    evidence = lifecycle.parse_evidence(event, evidence_for(event, TODAY, microregion=MICROREGION))
     return lifecycle.fire(
         facts(state, event, **overrides), event, evidence, actor=ACTOR, today=TODAY
     )
@@ -214,6 +212,4 @@ def test_unknown_event_is_refused_when_firing_too(lifecycle: Lifecycle) -> None:
 def test_evidence_of_another_event_is_refused(lifecycle: Lifecycle) -> None:
     note = lifecycle.parse_evidence("anotar", {"text": "nota"})
     with pytest.raises(InvalidInput, match="evidence for cancelar must be Cancellation"):
-        lifecycle.fire(
-            facts("registrada", "cancelar"), "cancelar", note, actor=ACTOR, today=TODAY
-        )
+        lifecycle.fire(facts("registrada", "cancelar"), "cancelar", note, actor=ACTOR, today=TODAY)
