@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from states.clock import FixedClock
 from states.db import Database
+from states.lifecycle import Lifecycle
 from tasks.runtime import Runtime
 from tests.builders import drive, new_case
 from tests.integration.helpers import count_cases, count_events, verify
@@ -43,10 +44,12 @@ def test_update_of_an_audit_event_is_refused(history: Runtime) -> None:
         "UPDATE audit_events SET seq = seq + 1000 WHERE seq = 1",
     ):
         message = refused(db, sql)
-        assert "append-only" in message and "UPDATE" in message, message
+        assert "append-only" in message, message
+        assert "UPDATE" in message, message
     assert count_events(db) == before
     check = verify(db)
-    assert check.ok and check.checked == before, check.problem
+    assert check.ok, check.problem
+    assert check.checked == before
 
 
 def test_delete_of_audit_events_is_refused(history: Runtime) -> None:
@@ -54,17 +57,20 @@ def test_delete_of_audit_events_is_refused(history: Runtime) -> None:
     before = count_events(db)
     for sql in ("DELETE FROM audit_events WHERE seq = 3", "DELETE FROM audit_events"):
         message = refused(db, sql)
-        assert "append-only" in message and "DELETE" in message, message
+        assert "append-only" in message, message
+        assert "DELETE" in message, message
     assert count_events(db) == before
     check = verify(db)
-    assert check.ok and check.checked == before, check.problem
+    assert check.ok, check.problem
+    assert check.checked == before
 
 
 def test_the_chain_head_cannot_be_deleted(history: Runtime) -> None:
     message = refused(history.db, "DELETE FROM chain_head")
     assert "chain_head" in message, message
     check = verify(history.db)
-    assert check.ok and check.head_seq == count_events(history.db), check.problem
+    assert check.ok, check.problem
+    assert check.head_seq == count_events(history.db)
 
 
 def test_a_case_with_history_cannot_be_deleted(history: Runtime) -> None:
@@ -78,7 +84,7 @@ def test_a_case_with_history_cannot_be_deleted(history: Runtime) -> None:
 
 @pytest.mark.postgres
 def test_truncate_is_refused_on_postgresql(
-    postgres_db: Database, lifecycle, clock: FixedClock
+    postgres_db: Database, lifecycle: Lifecycle, clock: FixedClock
 ) -> None:
     rt = Runtime(postgres_db, lifecycle, clock)
     drive(rt, clock, new_case(rt), "polo_definido")
@@ -91,4 +97,5 @@ def test_truncate_is_refused_on_postgresql(
     assert "append-only" in message, message
     assert count_events(postgres_db) == before
     check = verify(postgres_db)
-    assert check.ok and check.checked == before, check.problem
+    assert check.ok, check.problem
+    assert check.checked == before

@@ -30,7 +30,7 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
         barrier.wait(timeout=10)
         try:
             results[index] = calls[index]()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+        except Exception as exc:  # the test inspects what each thread got
             results[index] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
@@ -65,7 +65,7 @@ def test_two_writers_with_the_same_version_one_commits_the_other_gets_conflict(
 
         done = [r for r in results if isinstance(r, Transition)]
         lost = [r for r in results if isinstance(r, Conflict)]
-        assert len(done) == 1 and len(lost) == 1, f"race {i}: {results!r}"
+        assert (len(done), len(lost)) == (1, 1), f"race {i}: {results!r}"
         winner = "ana" if isinstance(results[0], Transition) else "bia"
         conflict = lost[0]
         assert conflict.changed_by == winner
@@ -102,7 +102,7 @@ def test_two_writers_firing_the_same_event_without_a_version_one_wins(
 
         done = [r for r in results if isinstance(r, Transition)]
         refused = [r for r in results if isinstance(r, TransitionNotAllowed)]
-        assert len(done) == 1 and len(refused) == 1, f"race {i}: {results!r}"
+        assert (len(done), len(refused)) == (1, 1), f"race {i}: {results!r}"
         assert refused[0].state == "em_analise"
         assert "iniciar_analise is not allowed" in str(refused[0])
         assert count_events(any_rt.db, case_id) == events_before + 1
