@@ -700,9 +700,8 @@ def demo(
     seed: Annotated[int, typer.Option()] = 2026,
 ) -> None:
     """Load a realistic demo portfolio, built through the same operations as real work."""
-    from tasks.demo import DEMO_START, build_demo
-
     from states.clock import FixedClock
+    from tasks.demo import DEMO_START, build_demo
 
     rt = runtime()
     with rt.db.read() as session:

@@ -18,14 +18,27 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from states.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
 HEAD_ID = 1
 _LOOKAROUND = 64
+
+# Statements of append, built once.
+_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
+_HEADS: Table = ChainHead.__table__  # type: ignore[assignment]
+_HEAD = select(ChainHead).where(ChainHead.id == HEAD_ID)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_INSERT_EVENT = insert(_EVENTS)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 def _default(value: Any) -> Any:
@@ -124,12 +137,11 @@ def append(
     """Append one event to the chain inside the caller's transaction.
 
     Locks the chain head (PostgreSQL: ``FOR UPDATE``; SQLite: the write transaction already
-    holds the database lock), so concurrent writers link one after the other.
+    holds the database lock), so concurrent writers link one after the other. The event is
+    inserted and the head moved with two Core statements (no unit-of-work flush); the returned
+    event and the head stay in the session, persistent and in step with their rows.
     """
-    query = select(ChainHead).where(ChainHead.id == HEAD_ID)
-    if postgresql:
-        query = query.with_for_update()
-    head = session.execute(query).scalar_one()
+    head = session.execute(_HEAD_LOCKED if postgresql else _HEAD).scalar_one()
     row = AuditEvent(
         seq=head.seq + 1,
         case_id=case_id,
@@ -146,10 +158,12 @@ def append(
         prev_hash=head.hash,
     )
     row.hash = _hash_of(row)
+    session.execute(_INSERT_EVENT, {c.key: getattr(row, c.key) for c in _EVENTS.columns})
+    session.execute(_MOVE_HEAD, {"new_seq": row.seq, "new_hash": row.hash})
+    set_committed_value(head, "seq", row.seq)
+    set_committed_value(head, "hash", row.hash)
+    make_transient_to_detached(row)  # the row exists now: attach it as loaded, not pending
     session.add(row)
-    head.seq = row.seq
-    head.hash = row.hash
-    session.flush()
     return row
 
 

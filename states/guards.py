@@ -278,7 +278,8 @@ def followed_up(ctx: GuardContext) -> str | None:
     if ev.visits[0] < start or ev.visits[-1] > ctx.today:
         return f"visits must fall between {start} and today ({ctx.today})"
     previous = start
-    for visit in [*ev.visits, end]:
+    # coverage is judged over the period; a visit after its end does not open a new gap
+    for visit in [*(v for v in ev.visits if v < end), end]:
         gap = (visit - previous).days
         if gap > t.visit_interval_days:
             return (

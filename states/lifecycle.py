@@ -2,9 +2,11 @@
 
 The definition is a table (:data:`EVENTS`): each event names the evidence model it takes, the
 guard that judges that evidence, and the (source, destination) pairs where it applies. One
-``transitions.Machine`` is built from it (``auto_transitions`` off); a case is attached for the
-duration of one :meth:`Lifecycle.fire` and detached after. Callbacks only record: the guard's
-refusal sentence lands on the attached subject, nothing else happens inside the machine.
+``transitions.Machine`` is built from it (``auto_transitions`` off), with one subject attached
+for good: for the duration of one :meth:`Lifecycle.fire` (under a lock) the subject holds a
+case's facts and state, and is emptied after (attaching a fresh model on every call cost more
+than the rest of the guard). Callbacks only record: the guard's refusal sentence lands on the
+subject, nothing else happens inside the machine.
 
 ``suspensa`` remembers the state it left; ``retomar`` returns there. ``aprovar_reabertura``
 returns a closed case to the state it left the same way. Both are written as one transition per
@@ -232,9 +234,9 @@ EVENTS_BY_NAME: dict[str, EventSpec] = {e.name: e for e in EVENTS}
 
 @dataclass
 class _Subject:
-    """What the machine sees of a case while it is attached: facts in, refusal out."""
+    """What the machine sees of a case while it judges it: facts in, refusal out."""
 
-    ctx: g.GuardContext
+    ctx: g.GuardContext | None = None
     refusal: str | None = None
     state: str = field(default="")
 
@@ -242,6 +244,7 @@ class _Subject:
 def _condition(guard: g.Guard) -> Callable[[Any], bool]:
     def check(event_data: Any) -> bool:
         subject: _Subject = event_data.model
+        assert subject.ctx is not None
         reason = guard(subject.ctx)
         if reason is not None:
             subject.refusal = reason
@@ -254,6 +257,7 @@ def _condition(guard: g.Guard) -> Callable[[Any], bool]:
 def _returns_to(state: str) -> Callable[[Any], bool]:
     def check(event_data: Any) -> bool:
         subject: _Subject = event_data.model
+        assert subject.ctx is not None
         return subject.ctx.facts.previous_state == state
 
     return check
@@ -309,6 +313,9 @@ class Lifecycle:
             send_event=True,
         )
         self._lock = threading.Lock()
+        #: the machine's one model, loaded with a case inside fire() (guarded by _lock)
+        self._subject = _Subject()
+        self._machine.add_model(self._subject)
         self._triggers: dict[str, list[str]] = {
             s.value: [e.name for e in EVENTS if s.value in e.sources] for s in ALL
         }
@@ -355,18 +362,18 @@ class Lifecycle:
                 f"evidence for {event} must be {spec.evidence.__name__}", field="evidence"
             )
         self.check_accepted(facts.case_id, facts.state, event)
-        subject = _Subject(
-            g.GuardContext(
-                facts=facts,
-                evidence=evidence,
-                actor=actor,
-                today=today,
-                thresholds=self.config.thresholds,
-                deadline_rule=self.config.deadlines.get(facts.state),
-            )
+        ctx = g.GuardContext(
+            facts=facts,
+            evidence=evidence,
+            actor=actor,
+            today=today,
+            thresholds=self.config.thresholds,
+            deadline_rule=self.config.deadlines.get(facts.state),
         )
+        subject = self._subject
         with self._lock:
-            self._machine.add_model(subject, initial=facts.state)
+            subject.ctx, subject.refusal = ctx, None
+            self._machine.set_state(facts.state, model=subject)
             try:
                 moved = getattr(subject, "trigger")(event)  # noqa: B009 - set by transitions
             except MachineError:  # pragma: no cover - _triggers already said it is accepted
@@ -374,13 +381,12 @@ class Lifecycle:
                     facts.case_id, event, facts.state, self.allowed_events(facts.state)
                 ) from None
             finally:
-                self._machine.remove_model(subject)
+                to_state, refusal = subject.state, subject.refusal
+                subject.ctx, subject.refusal = None, None
         if not moved:
-            reason = subject.refusal or (
-                f"the case has no recorded state to return to from {facts.state}"
-            )
+            reason = refusal or f"the case has no recorded state to return to from {facts.state}"
             raise GuardFailed(facts.case_id, event, reason)
-        return Outcome(event, facts.state, subject.state, evidence)
+        return Outcome(event, facts.state, to_state, evidence)
 
     def mermaid(self) -> str:
         """The lifecycle as a Mermaid state diagram, from the same table the engine runs."""
@@ -396,7 +402,7 @@ class Lifecycle:
             title=f"PRODUZIR lifecycle {self.version}",
             show_conditions=False,
         )
-        holder = _Subject(ctx=None)  # type: ignore[arg-type]
+        holder = _Subject()
         graph.add_model(holder)
         source: str = getattr(holder, "get_graph")().draw(None)  # noqa: B009
         return source

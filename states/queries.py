@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -62,7 +62,7 @@ class CaseFilter:
             raise InvalidInput(f"{self.uf!r} is not a UF (two letters, e.g. CE)", field="uf")
 
 
-_Q = TypeVar("_Q", bound="Select[Unpack[tuple[Any, ...]]]")
+_Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
 
 
 def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:

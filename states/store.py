@@ -6,9 +6,10 @@ Used inside one :meth:`states.db.Database.write` transaction by the operations i
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,19 +18,22 @@ from states.errors import Conflict, NotFound
 from states.guards import CaseFacts
 from states.models import Case, Municipality
 
+# Statements of the write path, built once (building them costs more than running them).
+_LOAD = (
+    select(Case, Municipality)
+    .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+    .where(Case.id == bindparam("case_id"))
+)
+_LOAD_LOCKED = _LOAD.with_for_update(of=Case)
+_CASES: Table = Case.__table__  # type: ignore[assignment]
+
 
 def load_for_update(
     session: Session, case_id: int, *, postgresql: bool
 ) -> tuple[Case, Municipality]:
     """The case and its municipality, locked for this transaction (PostgreSQL row lock)."""
-    query = (
-        select(Case, Municipality)
-        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
-        .where(Case.id == case_id)
-    )
-    if postgresql:
-        query = query.with_for_update(of=Case)
-    row = session.execute(query).one_or_none()
+    query = _LOAD_LOCKED if postgresql else _LOAD
+    row = session.execute(query, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("case", case_id)
     return row[0], row[1]
@@ -83,28 +87,37 @@ def update_case(
     actor: str,
     now: datetime,
 ) -> int:
-    """Write the changes if nobody else changed the case meanwhile; the new version."""
+    """Write the changes if nobody else changed the case meanwhile; the new version.
+
+    One ``UPDATE cases SET ... WHERE id = :id AND version = :seen`` (a Core statement on the
+    table, cached per set of changed columns); no row updated means someone else's change
+    committed first: :class:`Conflict`.
+    """
     seen = case.version
-    result = session.execute(
-        update(Case)
-        .where(Case.id == case.id, Case.version == seen)
-        .values(**changes, version=seen + 1, updated_at=now, updated_by=actor)
-        .execution_options(synchronize_session=False)
-    )
+    values = {**changes, "version": seen + 1, "updated_at": now, "updated_by": actor}
+    params = {f"new_{key}": value for key, value in values.items()}
+    params["case_id"] = case.id
+    params["seen_version"] = seen
+    result = session.execute(_versioned_update(tuple(values)), params)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.expire(case)
         current = session.get(Case, case.id)
         assert current is not None
         raise Conflict(case.id, seen, current.version, current.updated_by, current.updated_at)
     # Keep the loaded object in step without marking it dirty (no second UPDATE at flush).
-    for key, value in {
-        **changes,
-        "version": seen + 1,
-        "updated_at": now,
-        "updated_by": actor,
-    }.items():
+    for key, value in values.items():
         set_committed_value(case, key, value)
     return seen + 1
+
+
+@lru_cache(maxsize=64)
+def _versioned_update(columns: tuple[str, ...]) -> Update:
+    """``UPDATE cases SET <columns> WHERE id = :case_id AND version = :seen_version``."""
+    return (
+        update(_CASES)
+        .where(_CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("seen_version"))
+        .values({_CASES.c[name]: bindparam(f"new_{name}") for name in columns})
+    )
 
 
 def get_municipality(session: Session, code: int) -> Municipality | None:

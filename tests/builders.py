@@ -123,13 +123,23 @@ def evidence_for(event: str, today: date, *, microregion: int = 23019) -> dict[s
             return follow_up_for(add_months(today, -12))
         case "concluir_avaliacao":
             return {
-                "partner_report": {"partner": "Universidade Federal do Ceará", "delivered_on": today.isoformat()},
-                "indicators": {"enterprises_active": 2, "members": 34, "monthly_income_brl": "1850.00"},
+                "partner_report": {
+                    "partner": "Universidade Federal do Ceará",
+                    "delivered_on": today.isoformat(),
+                },
+                "indicators": {
+                    "enterprises_active": 2,
+                    "members": 34,
+                    "monthly_income_brl": "1850.00",
+                },
             }
         case "prorrogar" | "solicitar_reabertura" | "recusar_reabertura":
             return {"justification": reason}
         case "suspender":
-            return {"reason": reason, "expected_resume_on": (today + timedelta(days=30)).isoformat()}
+            return {
+                "reason": reason,
+                "expected_resume_on": (today + timedelta(days=30)).isoformat(),
+            }
         case "cancelar":
             return {"kind": "desistencia", "reason": reason}
         case "atribuir":
@@ -174,7 +184,9 @@ def new_case(rt: Runtime, *, actor: str = COORDINATOR, **overrides: Any) -> int:
     return register_demand(rt, demand(**overrides), actor=actor).case_id
 
 
-def drive(rt: Runtime, clock: FixedClock, case_id: int, target: str, *, actor: str = COORDINATOR) -> None:
+def drive(
+    rt: Runtime, clock: FixedClock, case_id: int, target: str, *, actor: str = COORDINATOR
+) -> None:
     """Advance a case along the main path until it is in ``target`` (a day per step)."""
     path = [s.value for s in MAIN_PATH]
     if target in (State.SUSPENSA.value, State.INDEFERIDA.value, State.CANCELADA.value):
@@ -197,7 +209,10 @@ def drive(rt: Runtime, clock: FixedClock, case_id: int, target: str, *, actor: s
         if event == "concluir_acompanhamento":
             clock.advance(timedelta(days=370))
         advance(
-            rt, case_id, event, evidence_for(event, today_of(clock), microregion=microregion),
+            rt,
+            case_id,
+            event,
+            evidence_for(event, today_of(clock), microregion=microregion),
             actor=actor,
         )
         current = path[path.index(current) + 1]

@@ -74,7 +74,7 @@ def _postgres_available() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     return None
 
@@ -83,7 +83,9 @@ def _postgres_available() -> str | None:
 def postgres_url() -> str:
     problem = _postgres_available()
     if problem is not None:
-        message = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} unreachable: {problem}"
+        message = (
+            f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} unreachable: {problem}"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

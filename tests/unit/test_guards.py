@@ -288,6 +288,20 @@ def test_follow_up_gap_of_91_days_is_refused(lifecycle: Lifecycle) -> None:
     assert "a visit every 90 days" in reason
 
 
+def test_follow_up_visit_after_the_period_opens_no_gap(lifecycle: Lifecycle) -> None:
+    # The period ended 40 days ago; the closing visit came after its end. Coverage is judged
+    # over the period: 300 -> end of period is 65 days, not 300 -> 395.
+    entered = FOLLOW_START - timedelta(days=40)
+    evidence = follow_up([])
+    evidence["visits"] = [
+        (entered + timedelta(days=d)).isoformat() for d in (80, 160, 240, 300, 395)
+    ]
+    outcome = fire(
+        lifecycle, "acompanhamento", "concluir_acompanhamento", evidence, entered_on=entered
+    )
+    assert outcome.to_state == "avaliacao"
+
+
 # --- indeferida: appeal window ----------------------------------------------------------------
 
 
