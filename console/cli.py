@@ -7,56 +7,43 @@ Errors are one line on standard error, ``error: ...``; no tracebacks for user er
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from typer.core import TyperGroup
 
 import migrations
+from console import (
+    cli_calendar,
+    cli_enterprise,
+    cli_event,
+    cli_indicators,
+    cli_notify,
+    cli_person,
+    cli_user,
+)
+from console.common import (
+    By,
+    CaseId,
+    ExpectVersion,
+    Json,
+    _app,
+    parse_date,
+    parse_instant,
+    parse_json_object,
+    read_json_file,
+    runtime,
+)
 from console.output import as_csv, as_json, echo, fields, table
 from states import audit, queries
-from states.errors import InvalidInput, ProduzirError
+from states.errors import InvalidInput
 from states.lifecycle import EVENTS
 from states.models import AuditEvent, Case
 from states.states import LABELS_PT, State
 from tasks import cases as ops
 from tasks.demands import DemandInput, register_demand
-from tasks.runtime import Runtime
-
-BRASILIA = ZoneInfo("America/Sao_Paulo")
-
-
-class _Group(TyperGroup):
-    """Maps Produzir's errors to one line and an exit code, wherever they are raised."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ProduzirError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except (OperationalError, ProgrammingError) as exc:
-            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            typer.echo(f"error: database: {first}", err=True)
-            raise typer.Exit(1) from None
-
-
-def _app(help_text: str) -> typer.Typer:
-    return typer.Typer(
-        cls=_Group,
-        help=help_text,
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
-
 
 app = _app("Produzir: the PRODUZIR case engine (see README.md).")
 db_app = _app("The database: migrations.")
@@ -69,76 +56,17 @@ app.add_typer(demand_app, name="demand")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(lifecycle_app, name="lifecycle")
-
-By = Annotated[str, typer.Option("--by", envvar="PRODUZIR_USER", help="Who does it (user name).")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ExpectVersion = Annotated[
-    int | None,
-    typer.Option("--expect-version", help="Refuse (exit 5) unless the case is at this version."),
-]
-CaseId = Annotated[int, typer.Argument(help="The case number.")]
-
-
-def runtime(*, migrated: bool = True) -> Runtime:
-    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated."""
-    try:
-        rt = Runtime.from_settings()
-    except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
-        raise InvalidInput(f"settings: {exc}".splitlines()[0]) from None
-    if migrated:
-        current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
-        if current != head:
-            raise ProduzirError(
-                f"the database is at revision {current or 'none'}, the code needs {head}: "
-                "run `produzir db upgrade`"
-            )
-    return rt
-
-
-def parse_date(value: str, what: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{what}: {value!r} is not a date (YYYY-MM-DD)", field=what) from None
-
-
-def parse_instant(value: str, what: str) -> datetime:
-    """A date (the end of that day, Brasília time) or an ISO datetime (Brasília if no offset)."""
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1), time(), BRASILIA) - timedelta(
-                microseconds=1
-            )
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{what}: {value!r} is not a date or an ISO datetime", field=what
-        ) from None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=BRASILIA)
-    return instant.astimezone(UTC)
-
-
-def read_json_file(path: Path, what: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{what} {path}: cannot be read ({exc.strerror})", field=what) from None
-    return parse_json_object(text, f"{what} {path}")
-
-
-def parse_json_object(text: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{what}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            field="evidence",
-        ) from None
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{what}: must be a JSON object", field="evidence")
-    return value
+app.add_typer(cli_person.app, name="person")
+app.add_typer(cli_event.app, name="event")
+app.add_typer(cli_enterprise.enterprise_app, name="enterprise")
+app.add_typer(cli_enterprise.visit_app, name="visit")
+app.add_typer(cli_enterprise.protocol_app, name="protocol")
+app.add_typer(cli_enterprise.obligation_app, name="obligation")
+app.command("indicators")(cli_indicators.indicators)
+app.add_typer(cli_user.app, name="user")
+app.add_typer(cli_calendar.app, name="calendar")
+app.add_typer(cli_notify.app, name="notify")
+app.command("sweep")(cli_notify.sweep)
 
 
 # ---------------------------------------------------------------------------------- db
@@ -682,7 +610,8 @@ def lifecycle_show(as_json_: Json = False) -> None:
 def _rule_text(rule: dict[str, Any] | None) -> str:
     if not rule:
         return "-"
-    text = f"{rule['days']} days" if "days" in rule else f"{rule['months']} months"
+    unit = "working days" if rule.get("kind") == "working" else "days"
+    text = f"{rule['days']} {unit}" if "days" in rule else f"{rule['months']} months"
     if rule.get("max_extensions"):
         text += f", extendable {rule['max_extensions']}x by {rule['extension_days']} days"
     return text

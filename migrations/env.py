@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from notifications import models as _outbox  # noqa: F401 - registers the outbox tables
+from states import directory, records  # noqa: F401 - registers their tables
 from states.models import Base
 
 config = context.config

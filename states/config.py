@@ -1,8 +1,13 @@
 """The lifecycle's configuration: deadlines per state and the guards' thresholds.
 
 Loaded from a TOML file (``states/lifecycle.toml`` unless ``PRODUZIR_LIFECYCLE_FILE`` names
-another) and validated: an unknown state, a negative number or a missing section is refused
-with the file and the field named.
+another) and validated: an unknown state, a negative number, an unknown deadline kind or a
+missing section is refused with the file and the field named.
+
+A deadline rule counts either continuous days (``kind = "continuous"``, the default: a deadline
+that ends on a non-working day moves to the next working day, Lei 9.784/1999 art. 66) or working
+days (``kind = "working"``); calendar months are continuous and roll forward too. Extensions
+count in the rule's kind.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -18,6 +23,11 @@ from states.errors import InvalidInput
 from states.states import DEADLINE_STATES
 
 DEFAULT_FILE = Path(__file__).with_name("lifecycle.toml")
+
+#: How a deadline rule counts: continuous days (rolled forward) or working days.
+DeadlineKind = Literal["continuous", "working"]
+CONTINUOUS: DeadlineKind = "continuous"
+WORKING: DeadlineKind = "working"
 
 
 class DeadlineRule(BaseModel):
@@ -29,11 +39,14 @@ class DeadlineRule(BaseModel):
     months: int | None = Field(default=None, gt=0)
     extension_days: int = Field(default=0, ge=0)
     max_extensions: int = Field(default=0, ge=0)
+    kind: DeadlineKind = CONTINUOUS
 
     @model_validator(mode="after")
     def _one_unit(self) -> Self:
         if (self.days is None) == (self.months is None):
             raise ValueError("give exactly one of `days` or `months`")
+        if self.months is not None and self.kind == WORKING:
+            raise ValueError('`months` are calendar months: `kind` must be "continuous"')
         if self.max_extensions and not self.extension_days:
             raise ValueError("`max_extensions` needs `extension_days`")
         return self
@@ -46,6 +59,7 @@ class Thresholds(BaseModel):
 
     min_participants: int = Field(ge=1)
     min_attendance: float = Field(gt=0, le=1)
+    min_certified_share: float = Field(gt=0, le=1)
     max_ecc_days: int = Field(ge=1)
     max_filing_days: int = Field(ge=1)
     visit_interval_days: int = Field(ge=1)

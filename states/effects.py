@@ -3,6 +3,12 @@
 :func:`changes_for` is pure: it returns the new values of the case's columns. The same dict is
 stored in the audit event, so a case at any past moment is rebuilt by folding its events'
 changes in order (:mod:`states.history`).
+
+Deadlines follow the municipality's working-day calendar when the caller passes it (the write
+path always does): entering a state starts its deadline afresh; an extension adds the rule's
+extension in the rule's kind; a suspension pauses the clock and resuming moves the deadline by
+the time spent suspended, in the rule's kind; assigning a coordinator leaves it alone. Without
+a calendar the arithmetic is plain days (see :mod:`states.deadlines`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from typing import Any
 
 from states import deadlines
 from states import evidence as ev
-from states.config import LifecycleConfig
+from states.calendar import WorkCalendar
+from states.config import CONTINUOUS, LifecycleConfig
 from states.lifecycle import Outcome
 from states.states import State
 
@@ -22,6 +29,7 @@ TRACKED = (
     "state",
     "previous_state",
     "coordinator",
+    "hub_municipality_code",
     "entered_on",
     "due_on",
     "extensions_used",
@@ -29,7 +37,6 @@ TRACKED = (
     "paused_due_on",
     "expected_resume_on",
     "rejected_on",
-    "enterprises",
     "reopen_requested_by",
 )
 DATE_COLUMNS = frozenset(
@@ -57,8 +64,13 @@ def changes_for(
     today: date,
     actor: str,
     config: LifecycleConfig,
+    calendar: WorkCalendar | None = None,
 ) -> dict[str, Any]:
-    """The columns an allowed event changes, with their new values."""
+    """The columns an allowed event changes, with their new values.
+
+    ``calendar`` is the working-day calendar of the case's municipality; ``None`` means plain
+    date arithmetic (continuous days, nothing rolled forward).
+    """
     event, source, dest, evidence = (
         outcome.event,
         outcome.from_state,
@@ -69,13 +81,13 @@ def changes_for(
     if dest != source:
         changes.update(state=dest, entered_on=today, extensions_used=0)
         rule = config.deadlines.get(dest)
-        changes["due_on"] = deadlines.due_date(rule, today) if rule else None
+        changes["due_on"] = deadlines.due_date(rule, today, calendar) if rule else None
 
     if event == "prorrogar":
         rule = config.deadlines[source]
         assert case.due_on is not None
         changes.update(
-            due_on=deadlines.extended(rule, case.due_on),
+            due_on=deadlines.extended(rule, case.due_on, calendar),
             extensions_used=case.extensions_used + 1,
         )
     elif event == "suspender":
@@ -92,20 +104,30 @@ def changes_for(
     elif event == "retomar":
         assert case.suspended_on is not None
         paused = today - case.suspended_on
+        back = config.deadlines.get(dest)  # the rule of the state the case returns to
         changes.update(
             previous_state=None,
             entered_on=case.entered_on + paused,
             extensions_used=case.extensions_used,
-            due_on=deadlines.resumed(case.paused_due_on, case.suspended_on, today),
+            due_on=deadlines.resumed(
+                case.paused_due_on,
+                case.suspended_on,
+                today,
+                calendar,
+                kind=back.kind if back else CONTINUOUS,
+            ),
             suspended_on=None,
             paused_due_on=None,
             expected_resume_on=None,
         )
     elif event == "indeferir":
         assert isinstance(evidence, ev.Rejection)
+        # The appeal window ends on a working day (Lei 9.784/1999 art. 66 §1); the guard
+        # `appeal_in_time` reads this deadline.
+        closes = evidence.decided_on + timedelta(days=config.thresholds.appeal_days)
         changes.update(
             rejected_on=evidence.decided_on,
-            due_on=evidence.decided_on + timedelta(days=config.thresholds.appeal_days),
+            due_on=calendar.roll_forward(closes) if calendar else closes,
         )
     elif event == "recorrer":
         changes["rejected_on"] = None
@@ -119,9 +141,6 @@ def changes_for(
         )
     elif event == "concluir_avaliacao":
         changes["previous_state"] = source
-    elif event == "concluir_capacitacao":
-        assert isinstance(evidence, ev.FieldTraining)
-        changes["enterprises"] = [group.name for group in evidence.enterprise_groups]
     elif event == "solicitar_reabertura":
         changes["reopen_requested_by"] = actor
     elif event == "recusar_reabertura":
@@ -130,6 +149,9 @@ def changes_for(
         changes.update(previous_state=None, reopen_requested_by=None)
         if dest == State.INDEFERIDA.value:
             changes["due_on"] = None
+    elif event == "formalizar_polo":
+        assert isinstance(evidence, ev.HubDecision)
+        changes["hub_municipality_code"] = evidence.hub_municipality_code
     elif event == "atribuir":
         assert isinstance(evidence, ev.Assignment)
         changes["coordinator"] = evidence.coordinator

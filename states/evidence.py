@@ -128,72 +128,15 @@ class Diagnosis(Evidence):
 
 
 class Mobilisation(Evidence):
-    """mobilizacao -> capacitacao: diagnosis and the pre-registered participants."""
+    """mobilizacao -> capacitacao: the diagnosis (the pre-registered people are records)."""
 
     diagnosis: Diagnosis
-    pre_registered: int = Field(ge=0, description="people pre-registered for the ECC")
-
-
-class EnterpriseGroup(Evidence):
-    """A group formed during the ECC that will become an enterprise."""
-
-    name: str = Field(min_length=1)
-    activity: str = Field(min_length=1)
-    members: int = Field(ge=1)
 
 
 class FieldTraining(Evidence):
-    """capacitacao -> gestao: the ECC that was held."""
+    """capacitacao -> gestao: the ECC (a training event record) that was held for the case."""
 
-    start_on: date
-    end_on: date
-    venue: str = Field(min_length=1)
-    venue_municipality_code: int
-    instructors: list[str] = Field(min_length=1)
-    enrolled: int = Field(ge=1)
-    certified_attendance_days: list[int] = Field(
-        min_length=1, description="days attended by each certified participant (no names)"
-    )
-    enterprise_groups: list[EnterpriseGroup]
-
-    @model_validator(mode="after")
-    def _coherent(self) -> Self:
-        if self.end_on < self.start_on:
-            raise ValueError(f"end_on {self.end_on} is before start_on {self.start_on}")
-        if len(self.certified_attendance_days) > self.enrolled:
-            raise ValueError(
-                f"{len(self.certified_attendance_days)} certified participants but only "
-                f"{self.enrolled} enrolled"
-            )
-        days = self.duration_days
-        for index, attended in enumerate(self.certified_attendance_days):
-            if not 0 <= attended <= days:
-                raise ValueError(
-                    f"certified_attendance_days[{index}] = {attended} is outside 0..{days} "
-                    "(the ECC's length in days)"
-                )
-        names = [g.name.casefold() for g in self.enterprise_groups]
-        if len(set(names)) != len(names):
-            raise ValueError("enterprise_groups: two groups have the same name")
-        return self
-
-    @property
-    def duration_days(self) -> int:
-        return (self.end_on - self.start_on).days + 1
-
-
-class BusinessPlan(Evidence):
-    """The business plan of one enterprise."""
-
-    enterprise: str = Field(min_length=1)
-    approved_on: date
-    document: str = Field(min_length=1, description="reference of the plan document")
-
-
-class Management(Evidence):
-    """gestao -> legalizacao: a business plan for each enterprise."""
-
-    business_plans: list[BusinessPlan] = Field(min_length=1)
+    ecc_id: int = Field(ge=1, description="the ECC's event number")
 
 
 class LegalForm(StrEnum):
@@ -213,51 +156,6 @@ MIN_MEMBERS: dict[LegalForm, int] = {
     LegalForm.COOPERATIVA_TRABALHO: 7,
     LegalForm.MEI: 1,
 }
-
-
-class EnterpriseLegalisation(Evidence):
-    """How far one enterprise's legalisation went."""
-
-    enterprise: str = Field(min_length=1)
-    legal_form: LegalForm
-    members: int = Field(ge=1)
-    founding_act_on: date
-    registry_filed_on: date | None = None
-    cnpj: str | None = None
-    no_cnpj_reason: str | None = None
-
-    @field_validator("cnpj")
-    @classmethod
-    def _cnpj(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_cnpj(value)
-
-    @model_validator(mode="after")
-    def _order(self) -> Self:
-        if self.registry_filed_on is not None and self.registry_filed_on < self.founding_act_on:
-            raise ValueError(
-                f"registry_filed_on {self.registry_filed_on} is before founding_act_on "
-                f"{self.founding_act_on}"
-            )
-        return self
-
-
-class Legalisation(Evidence):
-    """legalizacao -> acompanhamento: each enterprise legalised, or a reason why not."""
-
-    enterprises: list[EnterpriseLegalisation] = Field(min_length=1)
-
-
-class FollowUp(Evidence):
-    """acompanhamento -> avaliacao: CLAI, Protocol of Integrated Actions, quarterly visits."""
-
-    clai_installed_on: date
-    protocol_signed_on: date
-    visits: list[date] = Field(min_length=1)
-
-    @field_validator("visits")
-    @classmethod
-    def _sorted(cls, value: list[date]) -> list[date]:
-        return sorted(value)
 
 
 class Indicators(Evidence):

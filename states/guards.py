@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from fractions import Fraction
 
 from states.config import DeadlineRule, Thresholds
 from states.deadlines import add_months
@@ -22,12 +23,9 @@ from states.evidence import (
     Evaluation,
     Evidence,
     FieldTraining,
-    FollowUp,
     HubDecision,
     Justification,
     LegalForm,
-    Legalisation,
-    Management,
     Mobilisation,
     Rejection,
     Suspension,
@@ -51,8 +49,63 @@ class CaseFacts:
     previous_state: str | None = None
     extensions_used: int = 0
     rejected_on: date | None = None
-    enterprises: tuple[str, ...] = ()
     reopen_requested_by: str | None = None
+    #: the current state's deadline (for indeferida: the last day to appeal)
+    due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class EccSummary:
+    """What the records say of one training event, as the ECC guard reads it."""
+
+    event_id: int
+    kind: str
+    start_on: date
+    end_on: date
+    held_on: date | None
+    serves_case: bool
+    #: days attended by each person enrolled for certification (no names)
+    certification_attendance: tuple[int, ...]
+    #: enterprises of the case formed at this event
+    groups: int
+
+    @property
+    def days(self) -> int:
+        return (self.end_on - self.start_on).days + 1
+
+
+@dataclass(frozen=True)
+class EnterpriseSummary:
+    """What the records say of one enterprise of the case."""
+
+    enterprise_id: int
+    name: str
+    legal_form: str | None
+    members: int
+    business_plan: bool
+    cnpj: str | None
+    no_cnpj_reason: str | None
+    #: legal step -> the date it was done
+    steps: dict[str, date]
+
+
+@dataclass(frozen=True)
+class FollowUpSummary:
+    """The case's follow-up records."""
+
+    clai_installed_on: date | None = None
+    protocol_signed_on: date | None = None
+    visits: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Records:
+    """The programme records a guard may read (loaded only for the events that need them)."""
+
+    participants: int = 0
+    ecc: EccSummary | None = None
+    enterprises: tuple[EnterpriseSummary, ...] = ()
+    follow_up: FollowUpSummary = FollowUpSummary()
 
 
 @dataclass(frozen=True)
@@ -66,9 +119,19 @@ class GuardContext:
     thresholds: Thresholds
     #: the deadline rule of the case's current state (None where the state has no deadline)
     deadline_rule: DeadlineRule | None = None
+    records: Records = Records()
 
 
 Guard = Callable[[GuardContext], str | None]
+
+
+def share_of(share: float, total: int) -> int:
+    """The smallest whole number that is at least ``share`` of ``total``.
+
+    Computed exactly (0.56 of 25 is 14, where ``ceil(0.56 * 25)`` in floating point gives 15):
+    the guards, the indicators and the exports use it so that they always agree.
+    """
+    return math.ceil(Fraction(str(share)) * total)
 
 
 def _not_future(what: str, day: date, today: date) -> str | None:
@@ -159,10 +222,16 @@ def appeal_in_time(ctx: GuardContext) -> str | None:
         return f"the appeal's filed_on {ev.filed_on} is before the rejection on {rejected}"
     late = (ev.filed_on - rejected).days
     window = ctx.thresholds.appeal_days
-    if late > window:
+    # the window's last day, rolled to a working day (Lei 9.784/1999 art. 66 §1), is the
+    # indeferida state's deadline; without one recorded, plain days
+    closes = ctx.facts.due_on or rejected + timedelta(days=window)
+    if ev.filed_on > closes:
+        rolled = (
+            "" if closes == rejected + timedelta(days=window) else f", to the working day {closes}"
+        )
         return (
             f"the appeal was filed on {ev.filed_on}, {late} days after the rejection on "
-            f"{rejected}; the window is {window} days"
+            f"{rejected}; the window is {window} days{rolled}"
         )
     return _not_future("filed_on", ev.filed_on, ctx.today) or _reasoned(
         "appeal's grounds", ev.grounds, ctx.thresholds
@@ -183,103 +252,98 @@ def mobilised(ctx: GuardContext) -> str | None:
     ev = ctx.evidence
     assert isinstance(ev, Mobilisation)
     needed = ctx.thresholds.min_participants
-    if ev.pre_registered < needed:
-        return f"{ev.pre_registered} participants pre-registered; at least {needed} needed"
+    have = ctx.records.participants
+    if have < needed:
+        return f"{have} participants pre-registered; at least {needed} needed"
     return _not_future("diagnosis.completed_on", ev.diagnosis.completed_on, ctx.today)
 
 
 def trained(ctx: GuardContext) -> str | None:
-    """capacitacao -> gestao: an ECC held, attendance of the certified, groups formed."""
+    """capacitacao -> gestao: an ECC held for the case, attendance, enterprise groups formed."""
     ev = ctx.evidence
     assert isinstance(ev, FieldTraining)
     t = ctx.thresholds
-    if ev.duration_days > t.max_ecc_days:
-        return f"the ECC lasted {ev.duration_days} days; at most {t.max_ecc_days} are accepted"
-    if not ev.enterprise_groups:
-        return "the ECC formed no enterprise group; at least one is needed"
-    if late := _not_future("end_on", ev.end_on, ctx.today):
-        return late
-    needed_days = math.ceil(t.min_attendance * ev.duration_days)
-    short = [d for d in ev.certified_attendance_days if d < needed_days]
-    if short:
-        certified = len(ev.certified_attendance_days)
+    ecc = ctx.records.ecc
+    name = f"ECC {ev.ecc_id}"
+    if ecc is None:
+        return f"{name} does not exist"
+    if ecc.kind != "ecc":
+        return f"event {ecc.event_id} is a {ecc.kind}, not an ECC"
+    if not ecc.serves_case:
+        return f"{name} does not serve this case"
+    if ecc.held_on is None:
+        return f"{name} has not been recorded as held (it ends on {ecc.end_on})"
+    if ecc.days > t.max_ecc_days:
+        return f"{name} lasted {ecc.days} days; at most {t.max_ecc_days} are accepted"
+    enrolled = len(ecc.certification_attendance)
+    if enrolled == 0:
+        return f"{name} has no participant enrolled for certification"
+    needed_days = share_of(t.min_attendance, ecc.days)
+    attended = sum(1 for d in ecc.certification_attendance if d >= needed_days)
+    needed = share_of(t.min_certified_share, enrolled)
+    if attended < needed:
         return (
-            f"{len(short)} of {certified} certified participants attended fewer than "
-            f"{needed_days} of the ECC's {ev.duration_days} days "
-            f"({t.min_attendance:.0%} needed)"
+            f"{name}: {attended} of {enrolled} certified participants attended "
+            f"≥ {t.min_attendance:.0%}; {needed} needed"
         )
+    if ecc.groups == 0:
+        return f"{name} formed no enterprise group for this case; at least one is needed"
     return None
 
 
 def plans_for_all(ctx: GuardContext) -> str | None:
     """gestao -> legalizacao: a business plan for each enterprise."""
-    ev = ctx.evidence
-    assert isinstance(ev, Management)
-    planned = {p.enterprise.casefold() for p in ev.business_plans}
-    missing = [e for e in ctx.facts.enterprises if e.casefold() not in planned]
+    enterprises = ctx.records.enterprises
+    if not enterprises:
+        return "the case has no enterprise"
+    missing = [e for e in enterprises if not e.business_plan]
     if missing:
-        return f"no business plan for enterprise {', '.join(repr(e) for e in missing)}"
-    for plan in ev.business_plans:
-        if late := _not_future(f"the plan of {plan.enterprise!r}", plan.approved_on, ctx.today):
-            return late
+        names = ", ".join(f"{e.enterprise_id} {e.name!r}" for e in missing)
+        return f"no business plan for enterprise {names}"
     return None
 
 
 def legalised(ctx: GuardContext) -> str | None:
-    """legalizacao -> acompanhamento: each enterprise legalised (CNPJ) or a recorded reason."""
-    ev = ctx.evidence
-    assert isinstance(ev, Legalisation)
-    given = {e.enterprise.casefold(): e for e in ev.enterprises}
-    missing = [e for e in ctx.facts.enterprises if e.casefold() not in given]
-    if missing:
-        return f"no legalisation record for enterprise {', '.join(repr(e) for e in missing)}"
-    limit = ctx.thresholds.max_filing_days
-    for e in ev.enterprises:
-        name = repr(e.enterprise)
-        minimum = MIN_MEMBERS.get(e.legal_form)
-        if e.legal_form is LegalForm.MEI and e.members != 1:
-            return f"enterprise {name} is a MEI, which is one person, but has {e.members} members"
-        if minimum is not None and e.members < minimum:
-            return (
-                f"enterprise {name} is a {e.legal_form.value} with {e.members} members; "
-                f"at least {minimum} needed"
-            )
+    """legalizacao -> acompanhamento: each enterprise legalised (CNPJ) or a recorded reason.
+
+    A registry filing later than 30 days after the founding act is a missed obligation (kept
+    and reported as such), not a reason to hold the case: the filing still counts, from its date.
+    """
+    enterprises = ctx.records.enterprises
+    if not enterprises:
+        return "the case has no enterprise"
+    for e in enterprises:
+        name = f"enterprise {e.enterprise_id} {e.name!r}"
         if e.cnpj is None and not e.no_cnpj_reason:
-            return f"enterprise {name} has neither a CNPJ nor a recorded reason why not"
-        if e.cnpj is not None and e.registry_filed_on is None:
-            return f"enterprise {name} has a CNPJ but no registry filing date"
-        if e.registry_filed_on is not None:
-            lag = (e.registry_filed_on - e.founding_act_on).days
-            if lag > limit:
-                return (
-                    f"enterprise {name} was filed at the registry {lag} days after its "
-                    f"founding act; at most {limit} days are allowed"
-                )
-            if late := _not_future(f"{name} registry_filed_on", e.registry_filed_on, ctx.today):
-                return late
+            return f"{name} has neither a CNPJ nor a recorded reason why not"
+        if e.legal_form is None:
+            if e.cnpj is None:
+                continue  # it will not be formalised, and the reason is on record
+            return f"{name} has no legal form"
+        form = LegalForm(e.legal_form)
+        minimum = MIN_MEMBERS.get(form)
+        if form is LegalForm.MEI and e.members != 1:
+            return f"{name} is a MEI, which is one person, but has {e.members} members"
+        if minimum is not None and e.members < minimum:
+            return f"{name} is a {form.value} with {e.members} members; at least {minimum} needed"
     return None
 
 
 def followed_up(ctx: GuardContext) -> str | None:
     """acompanhamento -> avaliacao: CLAI, Protocol signed, a visit every interval, period over."""
-    ev = ctx.evidence
-    assert isinstance(ev, FollowUp)
     t = ctx.thresholds
+    f = ctx.records.follow_up
     start = ctx.facts.entered_on
     end = add_months(start, t.follow_up_months)
     if ctx.today < end:
         return f"the {t.follow_up_months}-month follow-up started on {start} and ends on {end}"
-    for what, day in (
-        ("clai_installed_on", ev.clai_installed_on),
-        ("protocol_signed_on", ev.protocol_signed_on),
-    ):
-        if late := _not_future(what, day, ctx.today):
-            return late
-    if ev.visits[0] < start or ev.visits[-1] > ctx.today:
-        return f"visits must fall between {start} and today ({ctx.today})"
+    if f.clai_installed_on is None:
+        return "the Comitê Local de Ação Integrada (CLAI) has not been installed"
+    if f.protocol_signed_on is None:
+        return "the Protocolo de Ações Integradas has not been signed"
     previous = start
     # coverage is judged over the period; a visit after its end does not open a new gap
-    for visit in [*(v for v in ev.visits if v < end), end]:
+    for visit in [*(v for v in sorted(f.visits) if start <= v < end), end]:
         gap = (visit - previous).days
         if gap > t.visit_interval_days:
             return (
@@ -294,10 +358,11 @@ def evaluated(ctx: GuardContext) -> str | None:
     """avaliacao -> concluida: the partner's report delivered, indicators recorded."""
     ev = ctx.evidence
     assert isinstance(ev, Evaluation)
-    if ev.indicators.enterprises_active > len(ctx.facts.enterprises) and ctx.facts.enterprises:
+    formed = len(ctx.records.enterprises)
+    if ev.indicators.enterprises_active > formed:
         return (
             f"{ev.indicators.enterprises_active} enterprises reported active, but the case "
-            f"formed {len(ctx.facts.enterprises)}"
+            f"formed {formed}"
         )
     return _not_future("partner_report.delivered_on", ev.partner_report.delivered_on, ctx.today)
 

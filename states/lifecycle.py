@@ -125,7 +125,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "concluir_gestao",
         "Concluir oficinas de gestão",
         "Complete business workshops",
-        ev.Management,
+        ev.NoEvidence,
         g.plans_for_all,
         (_step(State.GESTAO, State.LEGALIZACAO),),
     ),
@@ -133,7 +133,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "concluir_legalizacao",
         "Concluir legalização",
         "Complete legalisation",
-        ev.Legalisation,
+        ev.NoEvidence,
         g.legalised,
         (_step(State.LEGALIZACAO, State.ACOMPANHAMENTO),),
     ),
@@ -141,7 +141,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "concluir_acompanhamento",
         "Concluir acompanhamento",
         "Complete follow-up",
-        ev.FollowUp,
+        ev.NoEvidence,
         g.followed_up,
         (_step(State.ACOMPANHAMENTO, State.AVALIACAO),),
     ),
@@ -350,6 +350,7 @@ class Lifecycle:
         *,
         actor: str,
         today: date,
+        records: g.Records | None = None,
     ) -> Outcome:
         """Ask the machine whether ``event`` may happen now; the destination, or an error.
 
@@ -369,6 +370,7 @@ class Lifecycle:
             today=today,
             thresholds=self.config.thresholds,
             deadline_rule=self.config.deadlines.get(facts.state),
+            records=records or g.Records(),
         )
         subject = self._subject
         with self._lock:

@@ -3,8 +3,8 @@
 - ``municipalities``: IBGE reference data (5,570 rows shipped in ``states/data``).
 - ``cases``: one row per demand, its current state and deadline, with a ``version`` that every
   change increments (optimistic concurrency).
-- ``audit_events``: the append-only, hash-chained history; the database refuses UPDATE and
-  DELETE on it (triggers created by the migrations).
+- ``audit_events``: the append-only, hash-chained history of cases and programme records; the
+  database refuses UPDATE and DELETE on it (triggers created by the migrations).
 - ``chain_head``: one row, the last sequence number and hash; appending locks it, so the chain
   has exactly one next link even with many writers.
 """
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -53,7 +54,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), list[str]: JSON}  # noqa: RUF012
+    type_annotation_map = {  # noqa: RUF012
+        datetime: UTCDateTime(),
+        list[str]: JSON,
+        dict[str, Any]: JSON,
+    }
 
 
 class Municipality(Base):
@@ -93,6 +98,10 @@ class Case(Base):
     description: Mapped[str | None] = mapped_column(Text)
 
     coordinator: Mapped[str | None] = mapped_column(String(64))
+    #: the development hub (polo), set when the hub is formalised
+    hub_municipality_code: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.ibge_code")
+    )
     registered_at: Mapped[datetime]
     registered_by: Mapped[str] = mapped_column(String(64))
 
@@ -104,7 +113,6 @@ class Case(Base):
     paused_due_on: Mapped[date | None] = mapped_column(Date)
     expected_resume_on: Mapped[date | None] = mapped_column(Date)
     rejected_on: Mapped[date | None] = mapped_column(Date)
-    enterprises: Mapped[list[str]] = mapped_column(JSON, default=list)
     reopen_requested_by: Mapped[str | None] = mapped_column(String(64))
 
     updated_at: Mapped[datetime]
@@ -121,12 +129,16 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    case_version: Mapped[int] = mapped_column(Integer)
+    #: the case the event belongs to (None for records of no case, e.g. a person registered)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_version: Mapped[int | None] = mapped_column(Integer)
+    #: the programme record the event changed, if not (only) the case: "person", "event"...
+    record_type: Mapped[str | None] = mapped_column(String(20))
+    record_id: Mapped[int | None] = mapped_column(Integer)
     lifecycle_version: Mapped[str] = mapped_column(String(40))
     event: Mapped[str] = mapped_column(String(40))
     from_state: Mapped[str | None] = mapped_column(String(20))
-    to_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     #: canonical JSON text (kept as text so the hash is reproducible on every backend)

@@ -13,6 +13,20 @@ from typing import Any
 
 REFERENCE_FILE = "municipios_ibge.csv"
 
+#: The time zone of a UF's capital, for the few rows of the reference file without one
+#: (Jussiape/BA and Lapa/PR in the 2024 list). Where a UF spans zones, the file's own value wins.
+UF_TIMEZONE = {
+    "AC": "America/Rio_Branco", "AL": "America/Maceio", "AM": "America/Manaus",
+    "AP": "America/Belem", "BA": "America/Bahia", "CE": "America/Fortaleza",
+    "DF": "America/Sao_Paulo", "ES": "America/Sao_Paulo", "GO": "America/Sao_Paulo",
+    "MA": "America/Fortaleza", "MG": "America/Sao_Paulo", "MS": "America/Campo_Grande",
+    "MT": "America/Cuiaba", "PA": "America/Belem", "PB": "America/Fortaleza",
+    "PE": "America/Recife", "PI": "America/Fortaleza", "PR": "America/Sao_Paulo",
+    "RJ": "America/Sao_Paulo", "RN": "America/Fortaleza", "RO": "America/Porto_Velho",
+    "RR": "America/Boa_Vista", "RS": "America/Sao_Paulo", "SC": "America/Sao_Paulo",
+    "SE": "America/Maceio", "SP": "America/Sao_Paulo", "TO": "America/Araguaina",
+}  # fmt: skip
+
 
 def _float(text: str) -> float | None:
     return float(text) if text.strip() else None
@@ -35,7 +49,7 @@ def read_reference_csv() -> list[dict[str, Any]]:
                 "microregion": row["microregion"],
                 "latitude": _float(row["latitude"]),
                 "longitude": _float(row["longitude"]),
-                "timezone": row["timezone"],
+                "timezone": row["timezone"] or UF_TIMEZONE[row["uf"]],
             }
             for row in csv.DictReader(handle)
         ]

@@ -13,6 +13,7 @@ from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from states.deadlines import local_date
 from states.effects import Clockwork
 from states.errors import Conflict, NotFound
 from states.guards import CaseFacts
@@ -50,7 +51,7 @@ def facts_of(case: Case, municipality: Municipality) -> CaseFacts:
     return CaseFacts(
         case_id=case.id,
         state=case.state,
-        registered_on=case.registered_at.date(),
+        registered_on=local_date(case.registered_at, municipality.timezone),
         entered_on=case.entered_on,
         microregion_code=municipality.microregion_code,
         forum=case.forum,
@@ -61,8 +62,8 @@ def facts_of(case: Case, municipality: Municipality) -> CaseFacts:
         previous_state=case.previous_state,
         extensions_used=case.extensions_used,
         rejected_on=case.rejected_on,
-        enterprises=tuple(case.enterprises or ()),
         reopen_requested_by=case.reopen_requested_by,
+        due_on=case.due_on,
     )
 
 

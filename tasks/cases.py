@@ -3,8 +3,9 @@
 Every operation is :func:`advance` underneath, so every change takes the same write path, in
 one transaction: load the case (locked) -> check the version the caller expects -> ask the
 lifecycle whether the state accepts the event -> validate the evidence -> check the guard ->
-update the case (version +1) -> append the hash-chained audit event -> commit. Nothing is sent
-or printed inside. Errors come in that order, so a caller hears first about what matters most.
+update the case (version +1) -> append the hash-chained audit event -> commit. Deadlines are
+computed on the working-day calendar of the case's municipality, read in the same transaction.
+Nothing is sent or printed inside. Errors come in that order, so a caller hears first about what matters most.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from states import audit, store
+from notifications import outbox
+from states import audit, record_views, store
+from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
-from states.evidence import Evidence
+from states.errors import InvalidInput
+from states.evidence import Evidence, HubDecision
+from states.guards import Records
+from tasks import obligations
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
 
@@ -59,9 +65,23 @@ def advance(
             if isinstance(evidence, Evidence)
             else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
         )
+        if isinstance(parsed, HubDecision) and not store.get_municipality(
+            session, parsed.hub_municipality_code
+        ):
+            raise InvalidInput(
+                f"evidence for {event}: hub_municipality_code {parsed.hub_municipality_code} "
+                "is not in IBGE's list of municipalities",
+                field="evidence",
+            )
         today = local_date(now, municipality.timezone)
+        records = record_views.records_for(session, case.id, event, parsed)
         outcome = rt.lifecycle.fire(
-            store.facts_of(case, municipality), event, parsed, actor=actor, today=today
+            store.facts_of(case, municipality),
+            event,
+            parsed,
+            actor=actor,
+            today=today,
+            records=records,
         )
         changes = changes_for(
             store.clockwork_of(case),
@@ -69,8 +89,25 @@ def advance(
             today=today,
             actor=actor,
             config=rt.lifecycle.config,
+            calendar=calendar_for(session, case.municipality_code),
         )
+        previous_coordinator = case.coordinator
         version = store.update_case(session, case, changes, actor=actor, now=now)
+        if outcome.to_state != outcome.from_state:
+            obligations.after_transition(session, rt, case, outcome.to_state, today)
+        # the messages the change causes leave from the outbox after the commit
+        outbox.for_transition(
+            session,
+            case,
+            case_version=version,
+            event=event,
+            from_state=outcome.from_state,
+            to_state=outcome.to_state,
+            actor=actor,
+            now=now,
+            note=note,
+            previous_coordinator=previous_coordinator,
+        )
         row = audit.append(
             session,
             case_id=case.id,
@@ -81,7 +118,7 @@ def advance(
             to_state=outcome.to_state,
             actor=actor,
             note=note,
-            evidence=parsed.model_dump(mode="json"),
+            evidence=_evidence_record(parsed, records, event),
             changes=to_json(changes),
             occurred_at=now,
             postgresql=rt.db.is_postgresql,
@@ -89,6 +126,14 @@ def advance(
         return Transition(
             case.id, event, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
         )
+
+
+def _evidence_record(evidence: Evidence, records: Records, event: str) -> dict[str, Any]:
+    """The evidence as stored with the audit event, with the records its guard read."""
+    stored = evidence.model_dump(mode="json")
+    if record_views.needs_records(event):
+        stored["records_checked"] = record_views.snapshot(records, event)
+    return stored
 
 
 def assign(

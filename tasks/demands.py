@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from states import audit, store
+from states.calendar import calendar_for
 from states.deadlines import due_date, local_date
 from states.errors import InvalidInput
 from states.evidence import check_username, describe, normalise_cnpj
@@ -89,14 +90,14 @@ def register_demand(rt: Runtime, demand: DemandInput, *, actor: str) -> Register
             "state": State.REGISTRADA.value,
             "previous_state": None,
             "coordinator": demand.coordinator,
+            "hub_municipality_code": None,
             "entered_on": today,
-            "due_on": due_date(rule, today),
+            "due_on": due_date(rule, today, calendar_for(session, demand.municipality_code)),
             "extensions_used": 0,
             "suspended_on": None,
             "paused_due_on": None,
             "expected_resume_on": None,
             "rejected_on": None,
-            "enterprises": [],
             "reopen_requested_by": None,
         }
         case = Case(

@@ -1,7 +1,8 @@
-"""Test builders: a valid demand, valid evidence for every event, and a case driven to a state.
+"""Test builders: a valid demand, valid evidence for every event, the programme records each
+guard reads, and a case driven to a state through the real operations.
 
-Evidence here is the minimum that passes each guard, dated relative to the clock's today; tests
-take it and change one field to probe a guard.
+Evidence and records here are the minimum that passes each guard, dated relative to the
+clock's today; tests take them and change one thing to probe a guard.
 """
 
 from __future__ import annotations
@@ -9,13 +10,25 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from states.clock import FixedClock
-from states.deadlines import add_months
 from states.models import Case, Municipality
+from states.records import CaseParticipant, Enterprise
 from states.states import MAIN_PATH, State
 from tasks.cases import advance
 from tasks.demands import DemandInput, register_demand
+from tasks.enterprises import (
+    form_enterprise,
+    record_step,
+    set_business_plan,
+    set_legal_form,
+    set_no_cnpj_reason,
+)
+from tasks.followup import install_clai, record_visit, sign_protocol
+from tasks.people import preregister, register_person
 from tasks.runtime import Runtime
+from tasks.trainings import complete_event, create_event, enrol, record_attendance
 
 QUIXADA = 2311306  # Quixadá (CE), semi-arid
 COORDINATOR = "ana"
@@ -45,10 +58,20 @@ def microregion_of(rt: Runtime, case_id: int) -> int:
 
 
 ENTERPRISES = ("Cooperativa Mel do Sertão", "Associação Doce Vida")
+PARTICIPANTS = 40
+
+
+def cpf_for(n: int) -> str:
+    """A valid CPF, different for each ``n`` (check digits computed, never a real person's)."""
+    base = [int(d) for d in f"{100_000_000 + n:09d}"]
+    for weight_start in (10, 11):
+        total = sum(d * w for d, w in zip(base, range(weight_start, 1, -1), strict=False))
+        base.append((total * 10 % 11) % 10)
+    return "".join(map(str, base))
 
 
 def evidence_for(event: str, today: date, *, microregion: int = 23019) -> dict[str, Any]:
-    """Evidence that passes ``event``'s guard on ``today``."""
+    """Evidence that passes ``event``'s guard on ``today`` (the records are set up apart)."""
     reason = "Justificativa detalhada registrada pela coordenação."
     match event:
         case "aprovar_elegibilidade":
@@ -73,54 +96,7 @@ def evidence_for(event: str, today: date, *, microregion: int = 23019) -> dict[s
                 },
             }
         case "concluir_mobilizacao":
-            return {
-                "diagnosis": {"completed_on": today.isoformat(), "vocations": ["apicultura"]},
-                "pre_registered": 40,
-            }
-        case "concluir_capacitacao":
-            return {
-                "start_on": (today - timedelta(days=43)).isoformat(),
-                "end_on": today.isoformat(),
-                "venue": "Escola Municipal José de Alencar",
-                "venue_municipality_code": QUIXADA,
-                "instructors": ["Maria Souza", "João Lima"],
-                "enrolled": 45,
-                "certified_attendance_days": [33] * 40,
-                "enterprise_groups": [
-                    {"name": ENTERPRISES[0], "activity": "apicultura", "members": 22},
-                    {"name": ENTERPRISES[1], "activity": "doces", "members": 12},
-                ],
-            }
-        case "concluir_gestao":
-            return {
-                "business_plans": [
-                    {"enterprise": name, "approved_on": today.isoformat(), "document": f"PN-{i}"}
-                    for i, name in enumerate(ENTERPRISES, 1)
-                ]
-            }
-        case "concluir_legalizacao":
-            founded = today - timedelta(days=40)
-            return {
-                "enterprises": [
-                    {
-                        "enterprise": ENTERPRISES[0],
-                        "legal_form": "cooperativa",
-                        "members": 22,
-                        "founding_act_on": founded.isoformat(),
-                        "registry_filed_on": (founded + timedelta(days=30)).isoformat(),
-                        "cnpj": "11.222.333/0001-81",
-                    },
-                    {
-                        "enterprise": ENTERPRISES[1],
-                        "legal_form": "associacao",
-                        "members": 12,
-                        "founding_act_on": founded.isoformat(),
-                        "no_cnpj_reason": "Registro em cartório aguardando exigência.",
-                    },
-                ]
-            }
-        case "concluir_acompanhamento":
-            return follow_up_for(add_months(today, -12))
+            return {"diagnosis": {"completed_on": today.isoformat(), "vocations": ["apicultura"]}}
         case "concluir_avaliacao":
             return {
                 "partner_report": {
@@ -150,14 +126,172 @@ def evidence_for(event: str, today: date, *, microregion: int = 23019) -> dict[s
             return {}
 
 
-def follow_up_for(entered_on: date) -> dict[str, Any]:
-    """A follow-up record for a state entered on ``entered_on``: visits every 80 days."""
-    visits = [entered_on + timedelta(days=80 * i) for i in range(1, 5)]
-    return {
-        "clai_installed_on": (entered_on + timedelta(days=10)).isoformat(),
-        "protocol_signed_on": (entered_on + timedelta(days=20)).isoformat(),
-        "visits": [v.isoformat() for v in visits],
-    }
+def add_participants(
+    rt: Runtime, case_id: int, count: int = PARTICIPANTS, *, first: int | None = None
+) -> list[int]:
+    """Register ``count`` people and pre-register them in the case; their ids."""
+    start = first if first is not None else case_id * 1000
+    ids = []
+    for i in range(count):
+        person = register_person(
+            rt,
+            {
+                "cpf": cpf_for(start + i),
+                "name": f"Participante {start + i}",
+                "community": "Assentamento Boa Vista",
+                "municipality_code": QUIXADA,
+            },
+            actor=COORDINATOR,
+        )
+        preregister(rt, case_id, person.person_id, actor=COORDINATOR)
+        ids.append(person.person_id)
+    return ids
+
+
+def participants_of(rt: Runtime, case_id: int) -> list[int]:
+    with rt.db.read() as session:
+        return list(
+            session.execute(
+                select(CaseParticipant.person_id)
+                .where(CaseParticipant.case_id == case_id)
+                .order_by(CaseParticipant.person_id)
+            ).scalars()
+        )
+
+
+def hold_ecc(
+    rt: Runtime,
+    clock: FixedClock,
+    case_ids: list[int],
+    *,
+    days: int = 44,
+    attended: int = 33,
+    groups: bool = True,
+    complete: bool = True,
+) -> int:
+    """An ECC of ``days`` days ending today for the cases, everyone attending ``attended`` days,
+    two enterprise groups per case (22 and 12 members); completed (which advances the cases)."""
+    today = today_of(clock)
+    start = today - timedelta(days=days - 1)
+    people = {case_id: participants_of(rt, case_id) for case_id in case_ids}
+    event_id = create_event(
+        rt,
+        {
+            "kind": "ecc",
+            "title": "ECC Sertão Central",
+            "start_on": start.isoformat(),
+            "end_on": today.isoformat(),
+            "venue": "Escola Municipal José de Alencar",
+            "municipality_code": QUIXADA,
+            "instructors": ["Maria Souza", "João Lima"],
+            "capacity": max(45, sum(len(p) for p in people.values())),
+            "case_ids": case_ids,
+        },
+        actor=COORDINATOR,
+    )
+    for ids in people.values():
+        enrol(rt, event_id, ids, actor=COORDINATOR)
+        for person_id in ids:
+            record_attendance(
+                rt,
+                event_id,
+                person_id,
+                [start + timedelta(days=d) for d in range(attended)],
+                actor=COORDINATOR,
+            )
+    if groups:
+        for case_id, ids in people.items():
+            for name, members in zip(ENTERPRISES, (ids[:22], ids[22:34]), strict=True):
+                form_enterprise(
+                    rt,
+                    {
+                        "case_id": case_id,
+                        "name": name,
+                        "activity": "apicultura",
+                        "formed_on": today.isoformat(),
+                        "formed_at_event_id": event_id,
+                        "member_ids": members,
+                    },
+                    actor=COORDINATOR,
+                )
+    if complete:
+        complete_event(rt, event_id, actor=COORDINATOR)
+    return event_id
+
+
+def enterprises_of(rt: Runtime, case_id: int) -> list[int]:
+    with rt.db.read() as session:
+        return list(
+            session.execute(
+                select(Enterprise.id).where(Enterprise.case_id == case_id).order_by(Enterprise.id)
+            ).scalars()
+        )
+
+
+def plan_all(rt: Runtime, case_id: int, today: date) -> None:
+    for i, enterprise_id in enumerate(enterprises_of(rt, case_id), 1):
+        set_business_plan(
+            rt, enterprise_id, document=f"PN-{case_id}-{i}", approved_on=today, actor=COORDINATOR
+        )
+
+
+def legalise_all(rt: Runtime, case_id: int, today: date) -> None:
+    """First enterprise: a cooperative with a CNPJ; the others: an association with a reason."""
+    founded = today - timedelta(days=1)
+    for i, enterprise_id in enumerate(enterprises_of(rt, case_id)):
+        if i == 0:
+            set_legal_form(rt, enterprise_id, "cooperativa", actor=COORDINATOR)
+            for step, ref in (
+                ("founding_act", None),
+                ("lawyer_endorsement", None),
+                ("registry_filing", None),
+                ("cnpj", cnpj_for(case_id)),
+            ):
+                record_step(
+                    rt, enterprise_id, step, done_on=founded, reference=ref, actor=COORDINATOR
+                )
+        else:
+            set_legal_form(rt, enterprise_id, "associacao", actor=COORDINATOR)
+            set_no_cnpj_reason(
+                rt, enterprise_id, "Registro em cartório aguardando exigência.", actor=COORDINATOR
+            )
+
+
+def cnpj_for(n: int) -> str:
+    """A valid numeric CNPJ, different for each ``n``."""
+    base = [int(d) for d in f"{10_000_000 + n:08d}0001"]
+    for weights in ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)):
+        total = sum(d * w for d, w in zip(base, weights, strict=True))
+        base.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(map(str, base))
+
+
+def follow_up_all(rt: Runtime, case_id: int, entered_on: date) -> None:
+    """CLAI, Protocol, and a visit every 80 days over the 12 months (the clock is past them)."""
+    install_clai(
+        rt,
+        case_id,
+        installed_on=entered_on + timedelta(days=10),
+        members=["Prefeitura", "EMATERCE"],
+        actor=COORDINATOR,
+    )
+    sign_protocol(
+        rt,
+        case_id,
+        signed_on=entered_on + timedelta(days=20),
+        signatories=["Prefeitura", "SEBRAE-CE"],
+        actor=COORDINATOR,
+    )
+    for i in range(1, 5):
+        record_visit(
+            rt,
+            {
+                "case_id": case_id,
+                "visited_on": (entered_on + timedelta(days=80 * i)).isoformat(),
+                "findings": "Empreendimentos em funcionamento.",
+            },
+            actor=COORDINATOR,
+        )
 
 
 #: The event that leaves each state of the main path.
@@ -187,7 +321,8 @@ def new_case(rt: Runtime, *, actor: str = COORDINATOR, **overrides: Any) -> int:
 def drive(
     rt: Runtime, clock: FixedClock, case_id: int, target: str, *, actor: str = COORDINATOR
 ) -> None:
-    """Advance a case along the main path until it is in ``target`` (a day per step)."""
+    """Advance a case along the main path until it is in ``target`` (a day per step), creating
+    the records each guard needs on the way."""
     path = [s.value for s in MAIN_PATH]
     if target in (State.SUSPENSA.value, State.INDEFERIDA.value, State.CANCELADA.value):
         side = {
@@ -202,17 +337,27 @@ def drive(
     with rt.db.read() as session:
         case = session.get(Case, case_id)
         assert case is not None
-        current = case.state
+        current, entered_on = case.state, case.entered_on
     while current != target:
         event = FORWARD[current]
         clock.advance(timedelta(days=1))
-        if event == "concluir_acompanhamento":
+        today = today_of(clock)
+        if event == "concluir_mobilizacao" and not participants_of(rt, case_id):
+            add_participants(rt, case_id)
+        elif event == "concluir_capacitacao":
+            clock.advance(timedelta(days=44))
+            hold_ecc(rt, clock, [case_id])  # completing the ECC advances the case
+            current, entered_on = path[path.index(current) + 1], today_of(clock)
+            continue
+        elif event == "concluir_gestao":
+            plan_all(rt, case_id, today)
+        elif event == "concluir_legalizacao":
+            legalise_all(rt, case_id, today)
+        elif event == "concluir_acompanhamento":
             clock.advance(timedelta(days=370))
+            follow_up_all(rt, case_id, entered_on)
+            today = today_of(clock)
         advance(
-            rt,
-            case_id,
-            event,
-            evidence_for(event, today_of(clock), microregion=microregion),
-            actor=actor,
+            rt, case_id, event, evidence_for(event, today, microregion=microregion), actor=actor
         )
-        current = path[path.index(current) + 1]
+        current, entered_on = path[path.index(current) + 1], today

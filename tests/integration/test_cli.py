@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+import migrations
 from console.cli import app
 from states.models import AuditEvent, Case
 from tasks.runtime import Runtime
-from tests.builders import drive, evidence_for, new_case, today_of
+from tests.builders import add_participants, drive, evidence_for, new_case, today_of
 
 DEMAND_ARGS = [
     "demand",
@@ -80,6 +81,7 @@ def test_register_then_advance_and_read_history(cli: CliRunner, rt: Runtime) -> 
 def test_evidence_file_and_note(cli: CliRunner, rt: Runtime, tmp_path: Path) -> None:
     case_id = new_case(rt)
     drive(rt, rt.clock, case_id, "mobilizacao")  # type: ignore[arg-type]
+    add_participants(rt, case_id)
     evidence = evidence_for("concluir_mobilizacao", today_of(rt.clock))  # type: ignore[arg-type]
     path = tmp_path / "mobilizacao.json"
     path.write_text(json.dumps(evidence), encoding="utf-8")
@@ -99,7 +101,8 @@ def test_evidence_file_and_note(cli: CliRunner, rt: Runtime, tmp_path: Path) -> 
     assert "mobilizacao -> capacitacao" in out
     history = json.loads(run(cli, "case", "history", str(case_id), "--json"))
     assert history[-1]["note"] == "Lista de pré-inscritos conferida"
-    assert history[-1]["evidence"]["pre_registered"] == 40
+    assert history[-1]["evidence"]["diagnosis"] == evidence["diagnosis"]
+    assert history[-1]["evidence"]["records_checked"] == {"participants": 40}
 
 
 @pytest.mark.parametrize(
@@ -181,8 +184,9 @@ def test_refusals_have_exit_codes_and_write_nothing(
 def test_guard_refusal_names_the_missing_evidence(cli: CliRunner, rt: Runtime) -> None:
     case_id = new_case(rt)
     drive(rt, rt.clock, case_id, "mobilizacao")  # type: ignore[arg-type]
+    add_participants(rt, case_id, 31)
     evidence = evidence_for("concluir_mobilizacao", today_of(rt.clock))  # type: ignore[arg-type]
-    evidence["pre_registered"] = 31
+    before = counts(rt)
     err = run(
         cli,
         "case",
@@ -196,6 +200,7 @@ def test_guard_refusal_names_the_missing_evidence(cli: CliRunner, rt: Runtime) -
         code=4,
     )
     assert "31 participants pre-registered; at least 40 needed" in err
+    assert counts(rt) == before
 
 
 def test_conflict_names_who_changed_the_case(cli: CliRunner, rt: Runtime) -> None:
@@ -304,8 +309,10 @@ def test_history_csv_for_an_auditor(cli: CliRunner, rt: Runtime) -> None:
 def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
     case_id = new_case(rt)
     drive(rt, rt.clock, case_id, "gestao")  # type: ignore[arg-type]
+    events = counts(rt)[1]
+    assert events > 6  # the case's 6 events and those of its records (people, ECC, ...)
     out = run(cli, "audit", "verify")
-    assert "audit chain intact: 6 events" in out
+    assert f"audit chain intact: {events} events" in out
     with rt.db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_events_no_update"))
         conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"))
@@ -321,7 +328,7 @@ def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.Monkey
     cli = CliRunner()
     err = run(cli, "case", "list", code=1)
     assert "run `produzir db upgrade`" in err
-    assert "revision 0002" in run(cli, "db", "upgrade")
+    assert f"revision {migrations.head_revision()}" in run(cli, "db", "upgrade")
     assert "0 of 0 cases" in run(cli, "case", "list")
 
 

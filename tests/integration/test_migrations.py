@@ -19,10 +19,30 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 import migrations
+from states import records  # registers the records' tables in Base.metadata
 from states.db import Database
 from states.models import Base, Municipality
 
-TABLES = {"municipalities", "cases", "audit_events", "chain_head"}
+#: the case engine's tables (0001, 0002) and the programme's records (0003)
+ENGINE_TABLES = {"municipalities", "cases", "audit_events", "chain_head"}
+RECORD_TABLES = {
+    "people",
+    "case_participants",
+    "training_events",
+    "event_cases",
+    "enrolments",
+    "attendance",
+    "enterprises",
+    "enterprise_members",
+    "legal_steps",
+    "visits",
+    "clai",
+    "protocols",
+    "commitments",
+    "obligations",
+    "data_access",
+}
+TABLES = ENGINE_TABLES | RECORD_TABLES
 MUNICIPALITIES = 5_570
 
 
@@ -67,8 +87,51 @@ def test_upgrade_from_empty_to_head_loads_the_municipalities(empty_db: Database)
 
     assert migrations.head_revision() is not None
     assert migrations.current_revision(empty_db.engine) == migrations.head_revision()
-    assert tables(empty_db) == TABLES
+    # later revisions may add tables of their own; these must all be there
+    assert tables(empty_db) >= TABLES
     assert municipalities(empty_db) == MUNICIPALITIES
+
+
+def test_revision_0003_adds_exactly_the_records(empty_db: Database) -> None:
+    migrations.upgrade(empty_db.engine, "0002")
+    assert tables(empty_db) == ENGINE_TABLES
+
+    migrations.upgrade(empty_db.engine, "0003")
+
+    assert tables(empty_db) == TABLES
+
+
+def test_the_records_models_are_the_record_tables() -> None:
+    defined = {
+        model.__tablename__
+        for model in vars(records).values()
+        if isinstance(model, type)
+        and issubclass(model, Base)
+        and model.__module__ == records.__name__
+    }
+    assert defined == RECORD_TABLES
+    assert set(Base.metadata.tables) >= TABLES
+
+
+def test_audit_events_name_the_record_they_changed(empty_db: Database) -> None:
+    migrations.upgrade(empty_db.engine)
+    columns = {c["name"]: c for c in inspect(empty_db.engine).get_columns("audit_events")}
+    assert {"record_type", "record_id"} <= set(columns)
+    # an event of a record that belongs to no case (a person registered) has no case or state
+    for name in ("case_id", "case_version", "record_type", "record_id", "to_state"):
+        assert columns[name]["nullable"], name
+
+
+def test_downgrade_to_0002_drops_only_the_records(empty_db: Database) -> None:
+    migrations.upgrade(empty_db.engine)
+
+    migrations.downgrade(empty_db.engine, "0002")
+
+    assert migrations.current_revision(empty_db.engine) == "0002"
+    assert tables(empty_db) == ENGINE_TABLES
+    assert municipalities(empty_db) == MUNICIPALITIES
+    migrations.upgrade(empty_db.engine)
+    assert tables(empty_db) >= TABLES
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_db: Database) -> None:

@@ -2,6 +2,7 @@
 
 Every refusal must be the right error type with a one-line message naming the problem, and
 leave the number of cases, the number of audit events and the case's version as they were.
+The programme's steps are judged on the records (``tests.builders`` creates them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from tasks import cases
 from tasks.cases import advance
 from tasks.demands import DemandInput, register_demand
 from tasks.runtime import Runtime
-from tests.builders import demand, drive, evidence_for, new_case, today_of
+from tasks.trainings import create_event
+from tests.builders import (
+    QUIXADA,
+    add_participants,
+    demand,
+    drive,
+    evidence_for,
+    new_case,
+    today_of,
+)
 from tests.integration.helpers import case_row, count_cases, count_events, version_of
 
 REASON = "Aguardando documentação da prefeitura municipal."
@@ -47,9 +57,25 @@ def forum_in_the_future(rt: Runtime, _case: int, today: date) -> Any:
 
 
 def ecc_dates_reversed(rt: Runtime, case_id: int, today: date) -> Any:
-    evidence = evidence_for("concluir_capacitacao", today)
-    evidence["end_on"] = (date.fromisoformat(evidence["start_on"]) - timedelta(days=1)).isoformat()
-    return advance(rt, case_id, "concluir_capacitacao", evidence, actor="ana")
+    return create_event(
+        rt,
+        {
+            "kind": "ecc",
+            "title": "ECC Sertão Central",
+            "start_on": today.isoformat(),
+            "end_on": (today - timedelta(days=1)).isoformat(),
+            "venue": "Escola Municipal José de Alencar",
+            "municipality_code": QUIXADA,
+            "instructors": ["Maria Souza"],
+            "capacity": 45,
+            "case_ids": [case_id],
+        },
+        actor="ana",
+    )
+
+
+def unknown_ecc(rt: Runtime, case_id: int, _today: date) -> Any:
+    return advance(rt, case_id, "concluir_capacitacao", {"ecc_id": 999}, actor="ana")
 
 
 def event_not_allowed(rt: Runtime, case_id: int, today: date) -> Any:
@@ -68,8 +94,8 @@ def no_such_case(rt: Runtime, _case: int, today: date) -> Any:
     return advance(rt, 999_999, "anotar", evidence_for("anotar", today), actor="ana")
 
 
-def too_few_participants(rt: Runtime, case_id: int, today: date) -> Any:
-    evidence = {**evidence_for("concluir_mobilizacao", today), "pre_registered": 39}
+def no_participants(rt: Runtime, case_id: int, today: date) -> Any:
+    evidence = evidence_for("concluir_mobilizacao", today)
     return advance(rt, case_id, "concluir_mobilizacao", evidence, actor="ana")
 
 
@@ -105,8 +131,15 @@ def invalid_actor(rt: Runtime, case_id: int, today: date) -> Any:
             "capacitacao",
             ecc_dates_reversed,
             InvalidInput,
-            "is before start_on",
+            "event: end_on 2026-03-05 is before start_on 2026-03-06",
             id="ecc-dates-reversed",
+        ),
+        pytest.param(
+            "capacitacao",
+            unknown_ecc,
+            GuardFailed,
+            "concluir_capacitacao refused for case 1: ECC 999 does not exist",
+            id="unknown-ecc",
         ),
         pytest.param(
             "registrada",
@@ -127,10 +160,10 @@ def invalid_actor(rt: Runtime, case_id: int, today: date) -> Any:
         ),
         pytest.param(
             "mobilizacao",
-            too_few_participants,
+            no_participants,
             GuardFailed,
-            "39 participants pre-registered; at least 40 needed",
-            id="39-participants",
+            "0 participants pre-registered; at least 40 needed",
+            id="no-participants",
         ),
         pytest.param(
             "registrada",
@@ -161,6 +194,32 @@ def test_bad_input_changes_nothing(
     assert "\n" not in message
     assert words in message
     assert snapshot(rt, case_id) == before
+
+
+def test_39_pre_registered_participants_are_refused_and_40_pass(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    case_id = new_case(rt)
+    drive(rt, clock, case_id, "mobilizacao")
+    people = add_participants(rt, case_id, 39)
+    evidence = evidence_for("concluir_mobilizacao", today_of(clock))
+    before = snapshot(rt, case_id)
+
+    with pytest.raises(GuardFailed) as refused:
+        advance(rt, case_id, "concluir_mobilizacao", evidence, actor="ana")
+
+    assert refused.value.reason == "39 participants pre-registered; at least 40 needed"
+    assert snapshot(rt, case_id) == before
+
+    add_participants(rt, case_id, 1, first=max(people) + 10_000)
+    moved = advance(rt, case_id, "concluir_mobilizacao", evidence, actor="ana")
+
+    assert (moved.from_state, moved.to_state) == ("mobilizacao", "capacitacao")
+    with rt.db.read() as session:
+        last = queries.history(session, case_id)[-1]
+    # the auditor sees the number the guard judged, stored with the event
+    assert last["event"] == "concluir_mobilizacao"
+    assert last["evidence"]["records_checked"] == {"participants": 40}
 
 
 def test_history_and_the_case_as_it_was_between_two_events(rt: Runtime, clock: FixedClock) -> None:
@@ -205,13 +264,15 @@ def test_history_and_the_case_as_it_was_between_two_events(rt: Runtime, clock: F
     assert (at_registration["state"], at_registration["version"]) == ("registrada", 1)
 
 
-def test_a_suspension_of_ten_days_moves_the_deadline_by_ten_days(
+def test_a_suspension_of_thirteen_days_moves_the_deadline_by_thirteen_days(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
     drive(rt, clock, case_id, "em_analise")
     due = case_row(rt.db, case_id).due_on
-    assert due is not None
+    # 13 days after Thursday 2026-04-02 is a working day (Wednesday): no roll-forward to a
+    # working day blurs the shift
+    assert due == date(2026, 4, 2)
 
     cases.suspend(
         rt,
@@ -220,13 +281,13 @@ def test_a_suspension_of_ten_days_moves_the_deadline_by_ten_days(
         expected_resume_on=today_of(clock) + timedelta(days=30),
         actor="ana",
     )
-    clock.advance(timedelta(days=10))
+    clock.advance(timedelta(days=13))
     resumed = cases.resume(rt, case_id, actor="ana")
 
     assert resumed.to_state == "em_analise"
     case = case_row(rt.db, case_id)
     assert case.state == "em_analise"
-    assert case.due_on == resumed.due_on == due + timedelta(days=10)
+    assert case.due_on == resumed.due_on == due + timedelta(days=13) == date(2026, 4, 15)
     assert (case.suspended_on, case.paused_due_on) == (None, None)
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from states.deadlines import add_months
-from states.effects import Clockwork, changes_for, from_json, to_json
+from states.effects import TRACKED, Clockwork, changes_for, from_json, to_json
 from states.lifecycle import Lifecycle, Outcome
-from tests.builders import ENTERPRISES, evidence_for
+from tests.builders import QUIXADA, evidence_for
 
 TODAY = date(2026, 3, 2)
 
@@ -70,10 +70,34 @@ def test_entering_a_closed_state_has_no_deadline(lifecycle: Lifecycle) -> None:
     assert result["previous_state"] == "avaliacao"
 
 
-def test_concluding_the_ecc_records_the_enterprises(lifecycle: Lifecycle) -> None:
-    result = changes(lifecycle, clockwork("capacitacao"), "concluir_capacitacao", "gestao")
-    assert result["enterprises"] == list(ENTERPRISES)
-    assert result["due_on"] == TODAY + timedelta(days=30)
+def test_concluding_the_ecc_changes_only_the_state_and_its_clock(lifecycle: Lifecycle) -> None:
+    # The enterprises formed at the ECC are records of their own, not columns of the case.
+    result = changes(
+        lifecycle, clockwork("capacitacao"), "concluir_capacitacao", "gestao", {"ecc_id": 12}
+    )
+    assert result == {
+        "state": "gestao",
+        "entered_on": TODAY,
+        "due_on": TODAY + timedelta(days=30),
+        "extensions_used": 0,
+    }
+    assert "enterprises" not in TRACKED
+
+
+@pytest.mark.parametrize("hub", [QUIXADA, 2312908])
+def test_formalising_the_hub_records_its_municipality(lifecycle: Lifecycle, hub: int) -> None:
+    evidence = evidence_for("formalizar_polo", TODAY) | {"hub_municipality_code": hub}
+    result = changes(
+        lifecycle, clockwork("polo_definido"), "formalizar_polo", "mobilizacao", evidence
+    )
+    assert result == {
+        "state": "mobilizacao",
+        "entered_on": TODAY,
+        "due_on": TODAY + timedelta(days=45),
+        "extensions_used": 0,
+        "hub_municipality_code": hub,
+    }
+    assert "hub_municipality_code" in TRACKED  # replayed by the history, like any column
 
 
 def test_suspending_keeps_the_paused_deadline(lifecycle: Lifecycle) -> None:

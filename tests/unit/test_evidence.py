@@ -1,14 +1,18 @@
-"""Malformed evidence is one line of InvalidInput that names the wrong field."""
+"""Malformed evidence is one line of InvalidInput that names the wrong field.
+
+The programme's steps carry little evidence now (the records back their guards): what is left
+to validate here is the evidence itself, and the CNPJ rule the records and demands share.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
 
 from states.errors import InvalidInput
-from states.evidence import EnterpriseLegalisation, FieldTraining, Legalisation
+from states.evidence import FieldTraining, normalise_cnpj
 from states.lifecycle import EVENTS, Lifecycle
 from tests.builders import evidence_for
 
@@ -25,22 +29,12 @@ def invalid(lifecycle: Lifecycle, event: str, raw: Any) -> str:
     return message
 
 
-def legalisation(**fields: Any) -> dict[str, Any]:
-    enterprise: dict[str, Any] = {
-        "enterprise": "Cooperativa Mel do Sertão",
-        "legal_form": "cooperativa",
-        "members": 22,
-        "founding_act_on": "2026-01-10",
-        "registry_filed_on": "2026-01-20",
-        "cnpj": "11.222.333/0001-81",
-    }
-    enterprise.update(fields)
-    return {"enterprises": [enterprise]}
-
-
 def test_builder_evidence_is_valid_for_every_event(lifecycle: Lifecycle) -> None:
     for spec in EVENTS:
-        parsed = lifecycle.parse_evidence(spec.name, evidence_for(spec.name, TODAY))
+        raw = evidence_for(spec.name, TODAY)
+        if spec.name == "concluir_capacitacao":
+            raw = {"ecc_id": 1} | raw  # the ECC is a record: its number comes from the database
+        parsed = lifecycle.parse_evidence(spec.name, raw)
         assert isinstance(parsed, spec.evidence)
 
 
@@ -59,10 +53,47 @@ def test_missing_nested_field_is_named_with_its_path(lifecycle: Lifecycle) -> No
 
 
 def test_wrong_type_is_named(lifecycle: Lifecycle) -> None:
-    raw = evidence_for("concluir_mobilizacao", TODAY) | {"pre_registered": "muitos"}
+    message = invalid(lifecycle, "concluir_capacitacao", {"ecc_id": "doze"})
+    assert "ecc_id" in message
+    assert "integer" in message
+
+
+def test_ecc_number_must_be_positive(lifecycle: Lifecycle) -> None:
+    message = invalid(lifecycle, "concluir_capacitacao", {"ecc_id": 0})
+    assert "ecc_id" in message
+    assert "greater than or equal to 1" in message
+
+
+def test_ecc_is_named_by_its_number(lifecycle: Lifecycle) -> None:
+    parsed = lifecycle.parse_evidence("concluir_capacitacao", {"ecc_id": 12})
+    assert isinstance(parsed, FieldTraining)
+    assert parsed.ecc_id == 12
+
+
+def test_a_participant_count_typed_as_evidence_is_refused(lifecycle: Lifecycle) -> None:
+    # The count comes from the pre-registered people; a typed number is not evidence.
+    raw = evidence_for("concluir_mobilizacao", TODAY) | {"pre_registered": 40}
     message = invalid(lifecycle, "concluir_mobilizacao", raw)
     assert "pre_registered" in message
-    assert "integer" in message
+    assert "not permitted" in message
+
+
+@pytest.mark.parametrize(
+    ("event", "typed"),
+    [
+        ("concluir_gestao", {"business_plans": []}),
+        ("concluir_legalizacao", {"enterprises": []}),
+        ("concluir_acompanhamento", {"visits": []}),
+    ],
+)
+def test_steps_backed_by_records_take_no_evidence(
+    lifecycle: Lifecycle, event: str, typed: dict[str, Any]
+) -> None:
+    assert lifecycle.parse_evidence(event, {}).model_dump() == {}
+    field = next(iter(typed))
+    message = invalid(lifecycle, event, typed)
+    assert field in message
+    assert "not permitted" in message
 
 
 def test_bad_date_is_named(lifecycle: Lifecycle) -> None:
@@ -76,51 +107,22 @@ def test_several_errors_report_the_first_and_count_the_rest(lifecycle: Lifecycle
     assert "(and 1 more)" in message
 
 
-def test_ecc_ending_before_it_starts_is_refused(lifecycle: Lifecycle) -> None:
-    raw = evidence_for("concluir_capacitacao", TODAY)
-    raw["start_on"], raw["end_on"] = "2026-02-10", "2026-02-09"
-    message = invalid(lifecycle, "concluir_capacitacao", raw)
-    assert "end_on 2026-02-09 is before start_on 2026-02-10" in message
+def test_invalid_cnpj_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"'11.222.333/0001-82' is not a valid CNPJ"):
+        normalise_cnpj("11.222.333/0001-82")
 
 
-def test_attendance_longer_than_the_ecc_is_refused(lifecycle: Lifecycle) -> None:
-    raw = evidence_for("concluir_capacitacao", TODAY)
-    raw["certified_attendance_days"] = [45] * 40
-    message = invalid(lifecycle, "concluir_capacitacao", raw)
-    assert "certified_attendance_days[0] = 45 is outside 0..44" in message
+def test_numeric_cnpj_is_normalised() -> None:
+    assert normalise_cnpj("11.222.333/0001-81") == "11222333000181"
 
 
-def test_registry_filed_before_founding_act_is_refused(lifecycle: Lifecycle) -> None:
-    raw = legalisation(founding_act_on="2026-01-10", registry_filed_on="2026-01-09")
-    message = invalid(lifecycle, "concluir_legalizacao", raw)
-    assert "enterprises.0" in message
-    assert "registry_filed_on 2026-01-09 is before founding_act_on 2026-01-10" in message
+def test_alphanumeric_cnpj_is_accepted_and_kept_bare() -> None:
+    assert normalise_cnpj("12.abc.345/01de-35") == "12ABC34501DE35"
 
 
-def test_invalid_cnpj_is_refused(lifecycle: Lifecycle) -> None:
-    message = invalid(lifecycle, "concluir_legalizacao", legalisation(cnpj="11.222.333/0001-82"))
-    assert "enterprises.0.cnpj" in message
-    assert "'11.222.333/0001-82' is not a valid CNPJ" in message
-
-
-def test_alphanumeric_cnpj_is_accepted_and_kept_bare(lifecycle: Lifecycle) -> None:
-    parsed = lifecycle.parse_evidence(
-        "concluir_legalizacao", legalisation(cnpj="12.ABC.345/01DE-35")
-    )
-    assert isinstance(parsed, Legalisation)
-    assert parsed.enterprises[0].cnpj == "12ABC34501DE35"
-
-
-def test_alphanumeric_cnpj_with_wrong_check_digits_is_refused(lifecycle: Lifecycle) -> None:
-    message = invalid(lifecycle, "concluir_legalizacao", legalisation(cnpj="12.ABC.345/01DE-36"))
-    assert "not a valid CNPJ" in message
-
-
-def test_numeric_cnpj_is_normalised(lifecycle: Lifecycle) -> None:
-    parsed = lifecycle.parse_evidence("concluir_legalizacao", legalisation())
-    assert isinstance(parsed, Legalisation)
-    enterprise: EnterpriseLegalisation = parsed.enterprises[0]
-    assert enterprise.cnpj == "11222333000181"
+def test_alphanumeric_cnpj_with_wrong_check_digits_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a valid CNPJ"):
+        normalise_cnpj("12.ABC.345/01DE-36")
 
 
 def test_unknown_extra_field_is_refused(lifecycle: Lifecycle) -> None:
@@ -154,10 +156,3 @@ def test_no_evidence_means_an_empty_object(lifecycle: Lifecycle) -> None:
 def test_text_is_stripped(lifecycle: Lifecycle) -> None:
     parsed = lifecycle.parse_evidence("anotar", {"text": "  visita feita  "})
     assert parsed.model_dump() == {"text": "visita feita"}
-
-
-def test_ecc_duration_counts_both_ends() -> None:
-    raw = evidence_for("concluir_capacitacao", TODAY)
-    training = FieldTraining.model_validate(raw)
-    assert (training.start_on, training.end_on) == (TODAY - timedelta(days=43), TODAY)
-    assert training.duration_days == 44

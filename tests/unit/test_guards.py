@@ -1,10 +1,14 @@
 """Every guard just below and just at its threshold, through the machine (Lifecycle.fire).
 
-Each refusal is checked for the numbers a coordinator needs to read in it.
+The guards of the programme's steps read records (``states.guards.Records``: the participants
+count, the ECC's summary, the enterprises, the follow-up), built here by hand; the others read
+the evidence and the case's facts. Each refusal is checked for the numbers a coordinator needs
+to read in it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, timedelta
 from typing import Any
@@ -13,13 +17,14 @@ import pytest
 
 from states.deadlines import add_months
 from states.errors import GuardFailed
-from states.guards import CaseFacts
+from states.guards import CaseFacts, EccSummary, EnterpriseSummary, FollowUpSummary, Records
 from states.lifecycle import Lifecycle, Outcome
 from tests.builders import ENTERPRISES, evidence_for
 
 TODAY = date(2026, 3, 2)
 MICROREGION = 23019
 ACTOR = "ana"
+ECC_ID = 12
 
 
 def facts(state: str, **overrides: Any) -> CaseFacts:
@@ -34,7 +39,6 @@ def facts(state: str, **overrides: Any) -> CaseFacts:
         "community": "Assentamento Boa Vista",
         "activity": "apicultura",
         "proponent": "Associação dos Apicultores de Boa Vista",
-        "enterprises": ENTERPRISES,
     }
     values.update(overrides)
     return CaseFacts(**values)
@@ -48,13 +52,18 @@ def fire(
     *,
     actor: str = ACTOR,
     today: date = TODAY,
+    records: Records | None = None,
     **overrides: Any,
 ) -> Outcome:
     parsed = lifecycle.parse_evidence(event, evidence)
-    return lifecycle.fire(facts(state, **overrides), event, parsed, actor=actor, today=today)
+    return lifecycle.fire(
+        facts(state, **overrides), event, parsed, actor=actor, today=today, records=records
+    )
 
 
-def refusal(lifecycle: Lifecycle, state: str, event: str, evidence: dict[str, Any], **kw: Any):
+def refusal(
+    lifecycle: Lifecycle, state: str, event: str, evidence: dict[str, Any], **kw: Any
+) -> str:
     with pytest.raises(GuardFailed) as failed:
         fire(lifecycle, state, event, evidence, **kw)
     assert failed.value.event == event
@@ -70,118 +79,213 @@ def base(event: str) -> dict[str, Any]:
 
 
 def test_min_participants_39_is_refused(lifecycle: Lifecycle) -> None:
-    evidence = base("concluir_mobilizacao") | {"pre_registered": 39}
-    reason = refusal(lifecycle, "mobilizacao", "concluir_mobilizacao", evidence)
+    assert lifecycle.config.thresholds.min_participants == 40
+    reason = refusal(
+        lifecycle,
+        "mobilizacao",
+        "concluir_mobilizacao",
+        base("concluir_mobilizacao"),
+        records=Records(participants=39),
+    )
     assert reason == "39 participants pre-registered; at least 40 needed"
 
 
 def test_min_participants_40_passes(lifecycle: Lifecycle) -> None:
-    evidence = base("concluir_mobilizacao") | {"pre_registered": 40}
-    assert fire(lifecycle, "mobilizacao", "concluir_mobilizacao", evidence).to_state == (
-        "capacitacao"
+    outcome = fire(
+        lifecycle,
+        "mobilizacao",
+        "concluir_mobilizacao",
+        base("concluir_mobilizacao"),
+        records=Records(participants=40),
+    )
+    assert outcome.to_state == "capacitacao"
+
+
+def test_no_records_means_no_participants(lifecycle: Lifecycle) -> None:
+    reason = refusal(lifecycle, "mobilizacao", "concluir_mobilizacao", base("concluir_mobilizacao"))
+    assert reason == "0 participants pre-registered; at least 40 needed"
+
+
+def test_diagnosis_in_the_future_is_refused_even_with_enough_participants(
+    lifecycle: Lifecycle,
+) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    evidence = base("concluir_mobilizacao")
+    evidence["diagnosis"]["completed_on"] = tomorrow.isoformat()
+    reason = refusal(
+        lifecycle,
+        "mobilizacao",
+        "concluir_mobilizacao",
+        evidence,
+        records=Records(participants=40),
+    )
+    assert reason == f"diagnosis.completed_on {tomorrow} is in the future (today is {TODAY})"
+
+
+# --- capacitacao: the ECC held, its length, attendance, groups --------------------------------
+
+
+def ecc(days: int = 44, attendance: list[int] | None = None, **overrides: Any) -> Records:
+    """Records with ECC 12: ``days`` long ending today, held, serving the case, one group."""
+    summary = EccSummary(
+        event_id=ECC_ID,
+        kind="ecc",
+        start_on=TODAY - timedelta(days=days - 1),
+        end_on=TODAY,
+        held_on=TODAY,
+        serves_case=True,
+        certification_attendance=tuple(attendance if attendance is not None else [days] * 40),
+        groups=1,
+    )
+    return Records(ecc=dataclasses.replace(summary, **overrides))
+
+
+def train(lifecycle: Lifecycle, records: Records) -> Outcome:
+    return fire(
+        lifecycle, "capacitacao", "concluir_capacitacao", {"ecc_id": ECC_ID}, records=records
     )
 
 
-# --- capacitacao: ECC length, attendance, groups ----------------------------------------------
-
-
-def ecc(days: int, attendance: list[int], **overrides: Any) -> dict[str, Any]:
-    evidence = base("concluir_capacitacao")
-    evidence.update(
-        start_on=(TODAY - timedelta(days=days - 1)).isoformat(),
-        end_on=TODAY.isoformat(),
-        enrolled=max(len(attendance), 1),
-        certified_attendance_days=attendance,
+def train_refused(lifecycle: Lifecycle, records: Records) -> str:
+    return refusal(
+        lifecycle, "capacitacao", "concluir_capacitacao", {"ecc_id": ECC_ID}, records=records
     )
-    evidence.update(overrides)
-    return evidence
 
 
-def test_attendance_at_threshold_passes(lifecycle: Lifecycle) -> None:
-    needed = math.ceil(0.75 * 44)
-    assert needed == 33
-    evidence = ecc(44, [44] * 39 + [needed])
-    assert fire(lifecycle, "capacitacao", "concluir_capacitacao", evidence).to_state == "gestao"
+def test_the_thresholds_the_ecc_tests_use(lifecycle: Lifecycle) -> None:
+    t = lifecycle.config.thresholds
+    assert (t.min_attendance, t.min_certified_share, t.max_ecc_days) == (0.75, 0.75, 60)
+    assert math.ceil(0.75 * 44) == 33  # days a participant must attend a 44-day ECC
+    assert math.ceil(0.75 * 40) == 30  # of 40 enrolled for certification, how many must
 
 
-def test_attendance_below_threshold_is_refused(lifecycle: Lifecycle) -> None:
-    evidence = ecc(44, [44] * 39 + [32])
-    reason = refusal(lifecycle, "capacitacao", "concluir_capacitacao", evidence)
-    assert "1 of 40 certified participants attended fewer than 33 of the ECC's 44 days" in reason
-    assert "75%" in reason
+def test_ecc_days_count_both_ends() -> None:
+    summary = ecc(44).ecc
+    assert summary is not None
+    assert summary.days == 44
+    assert (summary.end_on - summary.start_on).days == 43
+
+
+def test_certified_share_at_threshold_passes(lifecycle: Lifecycle) -> None:
+    # 30 of 40 attended exactly 33 of 44 days: both thresholds met exactly.
+    assert train(lifecycle, ecc(44, [33] * 30 + [32] * 10)).to_state == "gestao"
+
+
+def test_one_participant_short_of_the_days_is_not_certified(lifecycle: Lifecycle) -> None:
+    # As above, with one of the 30 at 32 days instead of 33: 29 of 40, 30 needed.
+    reason = train_refused(lifecycle, ecc(44, [33] * 29 + [32] * 11))
+    assert reason == "ECC 12: 29 of 40 certified participants attended ≥ 75%; 30 needed"
+
+
+def test_certified_share_one_below_is_refused_with_the_issue_numbers(
+    lifecycle: Lifecycle,
+) -> None:
+    # 45 enrolled for certification: ceil(0.75 * 45) = 34 must attend >= 33 days.
+    reason = train_refused(lifecycle, ecc(44, [44] * 31 + [10] * 14))
+    assert reason == "ECC 12: 31 of 45 certified participants attended ≥ 75%; 34 needed"
+    assert train(lifecycle, ecc(44, [44] * 34 + [10] * 11)).to_state == "gestao"
 
 
 def test_ecc_at_max_days_passes(lifecycle: Lifecycle) -> None:
-    assert lifecycle.config.thresholds.max_ecc_days == 60
-    evidence = ecc(60, [45] * 40)
-    assert fire(lifecycle, "capacitacao", "concluir_capacitacao", evidence).to_state == "gestao"
+    assert train(lifecycle, ecc(60, [45] * 40)).to_state == "gestao"
 
 
 def test_ecc_longer_than_max_days_is_refused(lifecycle: Lifecycle) -> None:
-    evidence = ecc(61, [61] * 40)
-    reason = refusal(lifecycle, "capacitacao", "concluir_capacitacao", evidence)
-    assert reason == "the ECC lasted 61 days; at most 60 are accepted"
+    reason = train_refused(lifecycle, ecc(61, [61] * 40))
+    assert reason == "ECC 12 lasted 61 days; at most 60 are accepted"
 
 
 def test_ecc_without_enterprise_group_is_refused(lifecycle: Lifecycle) -> None:
-    evidence = ecc(44, [44] * 40, enterprise_groups=[])
-    reason = refusal(lifecycle, "capacitacao", "concluir_capacitacao", evidence)
-    assert "no enterprise group" in reason
+    reason = train_refused(lifecycle, ecc(groups=0))
+    assert reason == "ECC 12 formed no enterprise group for this case; at least one is needed"
+
+
+def test_ecc_with_one_enterprise_group_passes(lifecycle: Lifecycle) -> None:
+    assert train(lifecycle, ecc(groups=1)).to_state == "gestao"
+
+
+def test_ecc_not_held_is_refused(lifecycle: Lifecycle) -> None:
+    reason = train_refused(lifecycle, ecc(held_on=None))
+    assert reason == f"ECC 12 has not been recorded as held (it ends on {TODAY})"
+
+
+def test_ecc_serving_another_case_is_refused(lifecycle: Lifecycle) -> None:
+    assert train_refused(lifecycle, ecc(serves_case=False)) == "ECC 12 does not serve this case"
+
+
+def test_an_event_that_is_not_an_ecc_is_refused(lifecycle: Lifecycle) -> None:
+    reason = train_refused(lifecycle, ecc(kind="oficina"))
+    assert reason == "event 12 is a oficina, not an ECC"
+
+
+def test_an_unknown_ecc_is_refused(lifecycle: Lifecycle) -> None:
+    assert train_refused(lifecycle, Records()) == "ECC 12 does not exist"
+
+
+def test_ecc_with_nobody_enrolled_for_certification_is_refused(lifecycle: Lifecycle) -> None:
+    reason = train_refused(lifecycle, ecc(attendance=[]))
+    assert reason == "ECC 12 has no participant enrolled for certification"
 
 
 # --- gestao: business plans ------------------------------------------------------------------
 
 
+def enterprise(enterprise_id: int = 5, name: str = ENTERPRISES[0], **fields: Any) -> Any:
+    values: dict[str, Any] = {
+        "enterprise_id": enterprise_id,
+        "name": name,
+        "legal_form": "cooperativa",
+        "members": 20,
+        "business_plan": True,
+        "cnpj": "11222333000181",
+        "no_cnpj_reason": None,
+        "steps": {"founding_act": TODAY - timedelta(days=40)},
+    }
+    values.update(fields)
+    return EnterpriseSummary(**values)
+
+
+def two_enterprises(**second: Any) -> Records:
+    return Records(
+        enterprises=(enterprise(5, ENTERPRISES[0]), enterprise(6, ENTERPRISES[1], **second))
+    )
+
+
 def test_business_plan_missing_for_one_enterprise_names_it(lifecycle: Lifecycle) -> None:
-    evidence = base("concluir_gestao")
-    evidence["business_plans"] = evidence["business_plans"][:1]
-    reason = refusal(lifecycle, "gestao", "concluir_gestao", evidence)
-    assert reason == f"no business plan for enterprise {ENTERPRISES[1]!r}"
+    reason = refusal(
+        lifecycle,
+        "gestao",
+        "concluir_gestao",
+        {},
+        records=two_enterprises(business_plan=False),
+    )
+    assert reason == f"no business plan for enterprise 6 {ENTERPRISES[1]!r}"
     assert ENTERPRISES[0] not in reason
 
 
 def test_business_plan_for_each_enterprise_passes(lifecycle: Lifecycle) -> None:
-    evidence = base("concluir_gestao")
-    assert fire(lifecycle, "gestao", "concluir_gestao", evidence).to_state == "legalizacao"
+    outcome = fire(lifecycle, "gestao", "concluir_gestao", {}, records=two_enterprises())
+    assert outcome.to_state == "legalizacao"
+
+
+def test_gestao_without_any_enterprise_is_refused(lifecycle: Lifecycle) -> None:
+    reason = refusal(lifecycle, "gestao", "concluir_gestao", {}, records=Records())
+    assert reason == "the case has no enterprise"
 
 
 # --- legalizacao ------------------------------------------------------------------------------
 
-FOUNDED = TODAY - timedelta(days=40)
-VALID_CNPJ = "11.222.333/0001-81"
-
-
-def one_enterprise(**fields: Any) -> dict[str, Any]:
-    enterprise: dict[str, Any] = {
-        "enterprise": "Cooperativa Mel do Sertão",
-        "legal_form": "cooperativa",
-        "members": 20,
-        "founding_act_on": FOUNDED.isoformat(),
-        "registry_filed_on": (FOUNDED + timedelta(days=30)).isoformat(),
-        "cnpj": VALID_CNPJ,
-    }
-    enterprise.update(fields)
-    return {"enterprises": [enterprise]}
+NAMED = f"enterprise 5 {ENTERPRISES[0]!r}"
 
 
 def legalise(lifecycle: Lifecycle, **fields: Any) -> Outcome:
-    return fire(
-        lifecycle,
-        "legalizacao",
-        "concluir_legalizacao",
-        one_enterprise(**fields),
-        enterprises=("Cooperativa Mel do Sertão",),
-    )
+    records = Records(enterprises=(enterprise(**fields),))
+    return fire(lifecycle, "legalizacao", "concluir_legalizacao", {}, records=records)
 
 
 def legalise_refused(lifecycle: Lifecycle, **fields: Any) -> str:
-    return refusal(
-        lifecycle,
-        "legalizacao",
-        "concluir_legalizacao",
-        one_enterprise(**fields),
-        enterprises=("Cooperativa Mel do Sertão",),
-    )
+    records = Records(enterprises=(enterprise(**fields),))
+    return refusal(lifecycle, "legalizacao", "concluir_legalizacao", {}, records=records)
 
 
 @pytest.mark.parametrize(("form", "minimum"), [("cooperativa", 20), ("cooperativa_trabalho", 7)])
@@ -196,45 +300,56 @@ def test_cooperative_below_minimum_members_is_refused(
     lifecycle: Lifecycle, form: str, minimum: int
 ) -> None:
     reason = legalise_refused(lifecycle, legal_form=form, members=minimum - 1)
-    assert reason == (
-        f"enterprise 'Cooperativa Mel do Sertão' is a {form} with {minimum - 1} members; "
-        f"at least {minimum} needed"
-    )
+    assert reason == f"{NAMED} is a {form} with {minimum - 1} members; at least {minimum} needed"
 
 
 def test_mei_with_two_members_is_refused(lifecycle: Lifecycle) -> None:
     reason = legalise_refused(lifecycle, legal_form="mei", members=2)
-    assert "is a MEI, which is one person, but has 2 members" in reason
+    assert reason == f"{NAMED} is a MEI, which is one person, but has 2 members"
 
 
 def test_mei_with_one_member_passes(lifecycle: Lifecycle) -> None:
     assert legalise(lifecycle, legal_form="mei", members=1).to_state == "acompanhamento"
 
 
-def test_filing_30_days_after_founding_passes(lifecycle: Lifecycle) -> None:
-    filed = FOUNDED + timedelta(days=30)
-    assert legalise(lifecycle, registry_filed_on=filed.isoformat()).to_state == "acompanhamento"
+def test_association_has_no_member_minimum(lifecycle: Lifecycle) -> None:
+    assert legalise(lifecycle, legal_form="associacao", members=2).to_state == "acompanhamento"
 
 
-def test_filing_31_days_after_founding_is_refused(lifecycle: Lifecycle) -> None:
-    filed = FOUNDED + timedelta(days=31)
-    reason = legalise_refused(lifecycle, registry_filed_on=filed.isoformat())
-    assert "filed at the registry 31 days after its founding act" in reason
-    assert "at most 30 days" in reason
+def test_enterprise_without_a_legal_form_is_refused(lifecycle: Lifecycle) -> None:
+    assert legalise_refused(lifecycle, legal_form=None) == f"{NAMED} has no legal form"
+
+
+def test_enterprise_that_will_not_formalise_needs_only_its_reason(lifecycle: Lifecycle) -> None:
+    outcome = legalise(
+        lifecycle, legal_form=None, cnpj=None, no_cnpj_reason="O grupo decidiu não se formalizar."
+    )
+    assert outcome.to_state == "acompanhamento"
+    reason = legalise_refused(lifecycle, legal_form=None, cnpj=None, no_cnpj_reason=None)
+    assert reason == f"{NAMED} has neither a CNPJ nor a recorded reason why not"
 
 
 def test_neither_cnpj_nor_reason_is_refused(lifecycle: Lifecycle) -> None:
-    reason = legalise_refused(lifecycle, cnpj=None, registry_filed_on=None)
-    assert reason == (
-        "enterprise 'Cooperativa Mel do Sertão' has neither a CNPJ nor a recorded reason why not"
-    )
+    reason = legalise_refused(lifecycle, cnpj=None, no_cnpj_reason=None)
+    assert reason == f"{NAMED} has neither a CNPJ nor a recorded reason why not"
 
 
 def test_no_cnpj_with_a_reason_passes(lifecycle: Lifecycle) -> None:
-    outcome = legalise(
-        lifecycle, cnpj=None, registry_filed_on=None, no_cnpj_reason="Aguardando a Junta."
-    )
+    outcome = legalise(lifecycle, cnpj=None, no_cnpj_reason="Aguardando a Junta Comercial.")
     assert outcome.to_state == "acompanhamento"
+
+
+def test_every_enterprise_must_be_legalised(lifecycle: Lifecycle) -> None:
+    records = Records(
+        enterprises=(
+            enterprise(5, ENTERPRISES[0]),
+            enterprise(6, ENTERPRISES[1], legal_form="associacao", cnpj=None),
+        )
+    )
+    reason = refusal(lifecycle, "legalizacao", "concluir_legalizacao", {}, records=records)
+    assert reason == (
+        f"enterprise 6 {ENTERPRISES[1]!r} has neither a CNPJ nor a recorded reason why not"
+    )
 
 
 # --- acompanhamento ---------------------------------------------------------------------------
@@ -242,64 +357,110 @@ def test_no_cnpj_with_a_reason_passes(lifecycle: Lifecycle) -> None:
 FOLLOW_START = add_months(TODAY, -12)
 
 
-def follow_up(visit_days: list[int]) -> dict[str, Any]:
-    return {
-        "clai_installed_on": (FOLLOW_START + timedelta(days=10)).isoformat(),
-        "protocol_signed_on": (FOLLOW_START + timedelta(days=20)).isoformat(),
-        "visits": [(FOLLOW_START + timedelta(days=d)).isoformat() for d in visit_days],
+def follow_up(visit_days: list[int], start: date = FOLLOW_START, **fields: Any) -> Records:
+    values: dict[str, Any] = {
+        "clai_installed_on": start + timedelta(days=10),
+        "protocol_signed_on": start + timedelta(days=20),
+        "visits": tuple(start + timedelta(days=d) for d in visit_days),
     }
+    values.update(fields)
+    return Records(follow_up=FollowUpSummary(**values))
+
+
+def conclude(lifecycle: Lifecycle, records: Records, entered_on: date = FOLLOW_START) -> Outcome:
+    return fire(
+        lifecycle,
+        "acompanhamento",
+        "concluir_acompanhamento",
+        {},
+        records=records,
+        entered_on=entered_on,
+    )
+
+
+def conclude_refused(
+    lifecycle: Lifecycle, records: Records, entered_on: date = FOLLOW_START
+) -> str:
+    return refusal(
+        lifecycle,
+        "acompanhamento",
+        "concluir_acompanhamento",
+        {},
+        records=records,
+        entered_on=entered_on,
+    )
 
 
 def test_follow_up_period_not_over_is_refused(lifecycle: Lifecycle) -> None:
     started = FOLLOW_START + timedelta(days=1)
-    reason = refusal(
-        lifecycle,
-        "acompanhamento",
-        "concluir_acompanhamento",
-        follow_up([90, 180, 270, 360]),
-        entered_on=started,
-    )
+    reason = conclude_refused(lifecycle, follow_up([90, 180, 270, 360]), entered_on=started)
     assert reason == (
         f"the 12-month follow-up started on {started} and ends on {add_months(started, 12)}"
     )
 
 
 def test_follow_up_visits_90_days_apart_pass(lifecycle: Lifecycle) -> None:
-    outcome = fire(
-        lifecycle,
-        "acompanhamento",
-        "concluir_acompanhamento",
-        follow_up([90, 180, 270, 360]),
-        entered_on=FOLLOW_START,
-    )
-    assert outcome.to_state == "avaliacao"
+    assert add_months(FOLLOW_START, 12) - FOLLOW_START == timedelta(days=365)
+    # 0 -> 90 -> 180 -> 270 -> 360 -> end of period (365): no gap above 90 days.
+    assert conclude(lifecycle, follow_up([90, 180, 270, 360])).to_state == "avaliacao"
 
 
 def test_follow_up_gap_of_91_days_is_refused(lifecycle: Lifecycle) -> None:
-    reason = refusal(
-        lifecycle,
-        "acompanhamento",
-        "concluir_acompanhamento",
-        follow_up([90, 181, 270, 360]),
-        entered_on=FOLLOW_START,
-    )
+    reason = conclude_refused(lifecycle, follow_up([90, 181, 270, 360]))
     first, second = FOLLOW_START + timedelta(days=90), FOLLOW_START + timedelta(days=181)
-    assert reason.startswith(f"91 days passed between {first} and {second} without a visit")
-    assert "a visit every 90 days" in reason
+    assert reason == (
+        f"91 days passed between {first} and {second} without a visit; "
+        "a visit every 90 days is required"
+    )
+
+
+def test_follow_up_gap_before_the_end_of_the_period_counts(lifecycle: Lifecycle) -> None:
+    # Visits 90 days apart, the last on day 274: 91 days until the period ends on day 365.
+    end = FOLLOW_START + timedelta(days=365)
+    reason = conclude_refused(lifecycle, follow_up([4, 94, 184, 274]))
+    assert reason.startswith(
+        f"91 days passed between {FOLLOW_START + timedelta(days=274)} and {end} without a visit"
+    )
+    assert conclude(lifecycle, follow_up([5, 95, 185, 275])).to_state == "avaliacao"
 
 
 def test_follow_up_visit_after_the_period_opens_no_gap(lifecycle: Lifecycle) -> None:
     # The period ended 40 days ago; the closing visit came after its end. Coverage is judged
     # over the period: 300 -> end of period is 65 days, not 300 -> 395.
     entered = FOLLOW_START - timedelta(days=40)
-    evidence = follow_up([])
-    evidence["visits"] = [
-        (entered + timedelta(days=d)).isoformat() for d in (80, 160, 240, 300, 395)
-    ]
+    records = follow_up([80, 160, 240, 300, 395], start=entered)
+    assert conclude(lifecycle, records, entered_on=entered).to_state == "avaliacao"
+
+
+def test_follow_up_without_clai_is_refused(lifecycle: Lifecycle) -> None:
+    reason = conclude_refused(lifecycle, follow_up([90, 180, 270, 360], clai_installed_on=None))
+    assert reason == "the Comitê Local de Ação Integrada (CLAI) has not been installed"
+
+
+def test_follow_up_without_a_signed_protocol_is_refused(lifecycle: Lifecycle) -> None:
+    reason = conclude_refused(lifecycle, follow_up([90, 180, 270, 360], protocol_signed_on=None))
+    assert reason == "the Protocolo de Ações Integradas has not been signed"
+
+
+# --- avaliacao: the indicators against the records --------------------------------------------
+
+
+def test_evaluation_reporting_as_many_active_as_formed_passes(lifecycle: Lifecycle) -> None:
+    evidence = base("concluir_avaliacao")
+    assert evidence["indicators"]["enterprises_active"] == 2
     outcome = fire(
-        lifecycle, "acompanhamento", "concluir_acompanhamento", evidence, entered_on=entered
+        lifecycle, "avaliacao", "concluir_avaliacao", evidence, records=two_enterprises()
     )
-    assert outcome.to_state == "avaliacao"
+    assert outcome.to_state == "concluida"
+
+
+def test_evaluation_reporting_more_active_than_formed_is_refused(lifecycle: Lifecycle) -> None:
+    evidence = base("concluir_avaliacao")
+    evidence["indicators"]["enterprises_active"] = 3
+    reason = refusal(
+        lifecycle, "avaliacao", "concluir_avaliacao", evidence, records=two_enterprises()
+    )
+    assert reason == "3 enterprises reported active, but the case formed 2"
 
 
 # --- indeferida: appeal window ----------------------------------------------------------------
@@ -322,6 +483,27 @@ def test_appeal_on_day_11_is_refused(lifecycle: Lifecycle) -> None:
     assert reason == (
         f"the appeal was filed on {TODAY}, 11 days after the rejection on {rejected}; "
         "the window is 10 days"
+    )
+
+
+def test_appeal_window_ending_on_a_holiday_runs_to_the_next_working_day(
+    lifecycle: Lifecycle,
+) -> None:
+    # the window's 10th day fell on a non-working day: the recorded deadline is the next
+    # working day, and an appeal filed then (day 11) is in time; the day after is not
+    rejected = TODAY - timedelta(days=11)
+    outcome = fire(
+        lifecycle, "indeferida", "recorrer", base("recorrer"), rejected_on=rejected, due_on=TODAY
+    )
+    assert outcome.to_state == "em_analise"
+    rejected = TODAY - timedelta(days=12)
+    closes = TODAY - timedelta(days=1)
+    reason = refusal(
+        lifecycle, "indeferida", "recorrer", base("recorrer"), rejected_on=rejected, due_on=closes
+    )
+    assert reason == (
+        f"the appeal was filed on {TODAY}, 12 days after the rejection on {rejected}; "
+        f"the window is 10 days, to the working day {closes}"
     )
 
 

@@ -1,7 +1,8 @@
 """The state x event table: every event in every state is either taken or refused by name.
 
 The expected table is written here from DOMAIN.md, independently of ``states.lifecycle``: a
-change to the engine's table that the domain did not ask for makes a pair fail.
+change to the engine's table that the domain did not ask for makes a pair fail. Each allowed
+pair is fired with evidence and records (``states.guards.Records``) that satisfy its guard.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import pytest
 
 from states.deadlines import add_months
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
-from states.guards import CaseFacts
-from states.lifecycle import EVENTS, Lifecycle
+from states.guards import CaseFacts, EccSummary, EnterpriseSummary, FollowUpSummary, Records
+from states.lifecycle import EVENTS, Lifecycle, Outcome
 from states.states import ALL
 from tests.builders import ENTERPRISES, evidence_for
 
 TODAY = date(2026, 3, 2)
 MICROREGION = 23019
+FOLLOW_START = add_months(TODAY, -12)
+ECC_ID = 3
 ACTOR = "ana"
 OTHER = "bruno"
 
@@ -81,14 +84,11 @@ PAIRS = [(s.value, e) for s in ALL for e in EVENT_NAMES]
 
 def facts(state: str, event: str, **overrides: object) -> CaseFacts:
     """Facts of a case in ``state`` on which ``event``'s builder evidence passes the guard."""
-    has_enterprises = state not in ("registrada", "em_analise", "polo_definido", "mobilizacao")
     values: dict[str, object] = {
         "case_id": 7,
         "state": state,
         "registered_on": TODAY - timedelta(days=400),
-        "entered_on": (
-            add_months(TODAY, -12) if state == "acompanhamento" else TODAY - timedelta(days=5)
-        ),
+        "entered_on": FOLLOW_START if state == "acompanhamento" else TODAY - timedelta(days=5),
         "microregion_code": MICROREGION,
         "forum": "Fórum Territorial do Sertão Central",
         "forum_held_on": TODAY - timedelta(days=410),
@@ -97,7 +97,6 @@ def facts(state: str, event: str, **overrides: object) -> CaseFacts:
         "proponent": "Associação dos Apicultores de Boa Vista",
         "previous_state": RETURNS_TO.get(state),
         "rejected_on": TODAY - timedelta(days=3) if state == "indeferida" else None,
-        "enterprises": ENTERPRISES if has_enterprises else (),
         "reopen_requested_by": (
             OTHER if event in ("aprovar_reabertura", "recusar_reabertura") else None
         ),
@@ -106,10 +105,68 @@ def facts(state: str, event: str, **overrides: object) -> CaseFacts:
     return CaseFacts(**values)  # type: ignore[arg-type]
 
 
-def fire(lifecycle: Lifecycle, state: str, event: str, **overrides: object):
-    evidence = lifecycle.parse_evidence(event, evidence_for(event, TODAY, microregion=MICROREGION))
+def evidence(event: str) -> dict[str, object]:
+    """The builders' evidence; the ECC's number for concluir_capacitacao (a record's id)."""
+    if event == "concluir_capacitacao":
+        return {"ecc_id": ECC_ID}
+    return evidence_for(event, TODAY, microregion=MICROREGION)
+
+
+def records(event: str) -> Records:
+    """The records that satisfy ``event``'s guard (nothing for events whose guard reads none)."""
+    match event:
+        case "concluir_mobilizacao":
+            return Records(participants=40)
+        case "concluir_capacitacao":
+            return Records(
+                ecc=EccSummary(
+                    event_id=ECC_ID,
+                    kind="ecc",
+                    start_on=TODAY - timedelta(days=43),
+                    end_on=TODAY,
+                    held_on=TODAY,
+                    serves_case=True,
+                    certification_attendance=(33,) * 40,
+                    groups=len(ENTERPRISES),
+                )
+            )
+        case "concluir_gestao" | "concluir_legalizacao" | "concluir_avaliacao":
+            return Records(
+                enterprises=tuple(
+                    EnterpriseSummary(
+                        enterprise_id=i,
+                        name=name,
+                        legal_form="associacao",
+                        members=12,
+                        business_plan=True,
+                        cnpj=None,
+                        no_cnpj_reason="Registro em cartório aguardando exigência.",
+                        steps={"founding_act": TODAY - timedelta(days=20)},
+                    )
+                    for i, name in enumerate(ENTERPRISES, 1)
+                )
+            )
+        case "concluir_acompanhamento":
+            return Records(
+                follow_up=FollowUpSummary(
+                    clai_installed_on=FOLLOW_START + timedelta(days=10),
+                    protocol_signed_on=FOLLOW_START + timedelta(days=20),
+                    visits=tuple(FOLLOW_START + timedelta(days=80 * i) for i in range(1, 5)),
+                )
+            )
+        case _:
+            return Records()
+
+
+def fire(lifecycle: Lifecycle, state: str, event: str, **overrides: object) -> Outcome:
+    parsed = lifecycle.parse_evidence(event, evidence(event))
     return lifecycle.fire(
-        facts(state, event, **overrides), event, evidence, actor=ACTOR, today=TODAY
+        facts(state, event, **overrides),
+        event,
+        parsed,
+        actor=ACTOR,
+        today=TODAY,
+        records=records(event),
     )
 
 
@@ -213,3 +270,21 @@ def test_evidence_of_another_event_is_refused(lifecycle: Lifecycle) -> None:
     note = lifecycle.parse_evidence("anotar", {"text": "nota"})
     with pytest.raises(InvalidInput, match="evidence for cancelar must be Cancellation"):
         lifecycle.fire(facts("registrada", "cancelar"), "cancelar", note, actor=ACTOR, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("state", "event"),
+    [
+        ("mobilizacao", "concluir_mobilizacao"),
+        ("capacitacao", "concluir_capacitacao"),
+        ("gestao", "concluir_gestao"),
+        ("legalizacao", "concluir_legalizacao"),
+        ("acompanhamento", "concluir_acompanhamento"),
+    ],
+)
+def test_programme_steps_are_refused_without_their_records(
+    lifecycle: Lifecycle, state: str, event: str
+) -> None:
+    parsed = lifecycle.parse_evidence(event, evidence(event))
+    with pytest.raises(GuardFailed):
+        lifecycle.fire(facts(state, event), event, parsed, actor=ACTOR, today=TODAY)

@@ -1,0 +1,513 @@
+"""Command groups for enterprises, follow-up visits, the Protocol (with the CLAI) and the dated
+obligations: ``produzir enterprise|visit|protocol|obligation ...``.
+
+Writes go through :mod:`tasks.enterprises` and :mod:`tasks.followup` (each one transaction,
+audited); reads print a table, or JSON with ``--json``. Errors and exit codes are the ones of
+:mod:`console.cli`. Members are shown as person ids: a person's data is read through the people
+commands, which log the access.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from console.common import By, Json, _app, parse_date, runtime
+from console.output import as_json, echo, fields, table
+from states.errors import InvalidInput
+from states.evidence import LegalForm
+from tasks import enterprises as ent
+from tasks import followup, obligations
+
+enterprise_app = _app("Enterprises: members, legal form, business plan, legalisation steps.")
+visit_app = _app("Follow-up visits.")
+protocol_app = _app("The CLAI and the Protocol of Integrated Actions with its commitments.")
+obligation_app = _app("Dated obligations: registry filings, corrections, visits, commitments.")
+
+EnterpriseId = Annotated[int, typer.Argument(help="The enterprise number.")]
+CaseArg = Annotated[int, typer.Argument(help="The case number.")]
+
+
+def _date(value: str, what: str) -> date:
+    return parse_date(value, what)
+
+
+# ---------------------------------------------------------------------------------- enterprise
+
+
+@enterprise_app.command("form")
+def enterprise_form(
+    by: By,
+    case: Annotated[int, typer.Option("--case", help="The case the enterprise belongs to.")],
+    name: Annotated[str, typer.Option(help="The enterprise's name.")],
+    activity: Annotated[str, typer.Option(help="Its productive activity.")],
+    formed_on: Annotated[str, typer.Option("--formed-on", help="When it formed (YYYY-MM-DD).")],
+    event: Annotated[
+        int | None, typer.Option("--event", help="The training event (ECC) it formed at.")
+    ] = None,
+    family_agriculture: Annotated[
+        bool, typer.Option("--family-agriculture", help="Family agriculture (CAF applies).")
+    ] = False,
+    member: Annotated[
+        list[int] | None,
+        typer.Option("--member", help="A member (person id, a participant of the case); repeat."),
+    ] = None,
+) -> None:
+    """Record an enterprise group formed by participants of a case."""
+    rt = runtime()
+    members = list(member or [])
+    enterprise_id = ent.form_enterprise(
+        rt,
+        {
+            "case_id": case,
+            "name": name,
+            "activity": activity,
+            "formed_on": _date(formed_on, "--formed-on"),
+            "formed_at_event_id": event,
+            "family_agriculture": family_agriculture,
+            "member_ids": members,
+        },
+        actor=by,
+    )
+    echo(f"enterprise {enterprise_id} formed in case {case} ({len(members)} members)")
+
+
+@enterprise_app.command("add-member")
+def enterprise_add_member(
+    enterprise_id: EnterpriseId,
+    person: Annotated[list[int], typer.Argument(help="Person ids (participants of the case).")],
+    by: By,
+) -> None:
+    """Add participants of the case as members (all or none)."""
+    rt = runtime()
+    added = ent.add_members(rt, enterprise_id, person, actor=by)
+    with rt.db.read() as session:
+        total = ent.member_count(session, enterprise_id)
+    echo(f"enterprise {enterprise_id}: {added} members added ({total} in all)")
+
+
+@enterprise_app.command("legal-form")
+def enterprise_legal_form(
+    enterprise_id: EnterpriseId,
+    form: Annotated[str, typer.Argument(help=f"One of: {', '.join(f.value for f in LegalForm)}.")],
+    by: By,
+) -> None:
+    """Choose the legal form; its member minimum must already be met."""
+    ent.set_legal_form(runtime(), enterprise_id, form, actor=by)
+    echo(f"enterprise {enterprise_id}: legal form {form}")
+
+
+@enterprise_app.command("plan")
+def enterprise_plan(
+    enterprise_id: EnterpriseId,
+    by: By,
+    document: Annotated[str, typer.Option(help="The business plan's document reference.")],
+    approved_on: Annotated[
+        str, typer.Option("--approved-on", help="When it was approved (YYYY-MM-DD).")
+    ],
+) -> None:
+    """Record the enterprise's business plan."""
+    ent.set_business_plan(
+        runtime(),
+        enterprise_id,
+        document=document,
+        approved_on=_date(approved_on, "--approved-on"),
+        actor=by,
+    )
+    echo(f"enterprise {enterprise_id}: business plan {document.strip()}")
+
+
+@enterprise_app.command("step")
+def enterprise_step(
+    enterprise_id: EnterpriseId,
+    step: Annotated[str, typer.Argument(help=f"One of: {', '.join(ent.STEP_RULES)}.")],
+    by: By,
+    done_on: Annotated[str, typer.Option("--done-on", help="When it was done (YYYY-MM-DD).")],
+    reference: Annotated[
+        str | None,
+        typer.Option(help="Protocol number, registry, the CNPJ for the cnpj step, ..."),
+    ] = None,
+    waived_reason: Annotated[
+        str | None, typer.Option("--waived-reason", help="Why the step is waived (licence).")
+    ] = None,
+) -> None:
+    """Record a legalisation step, in legal order."""
+    rt = runtime()
+    ent.record_step(
+        rt,
+        enterprise_id,
+        step,
+        done_on=_date(done_on, "--done-on"),
+        reference=reference,
+        waived_reason=waived_reason,
+        actor=by,
+    )
+    with rt.db.read() as session:
+        detail = ent.enterprise_detail(session, enterprise_id)
+    upcoming = ", ".join(detail["next_steps"] or []) or "none"
+    echo(f"enterprise {enterprise_id}: {step} recorded; next: {upcoming}")
+
+
+@enterprise_app.command("no-cnpj")
+def enterprise_no_cnpj(
+    enterprise_id: EnterpriseId,
+    by: By,
+    reason: Annotated[str, typer.Option(help="Why the enterprise will not get a CNPJ.")],
+) -> None:
+    """Record why an enterprise will not be legalised (it then does not hold the case)."""
+    ent.set_no_cnpj_reason(runtime(), enterprise_id, reason, actor=by)
+    echo(f"enterprise {enterprise_id}: reason recorded")
+
+
+@enterprise_app.command("show")
+def enterprise_show(enterprise_id: EnterpriseId, as_json_: Json = False) -> None:
+    """One enterprise: members, legal form, plan, steps done and remaining, CNPJ, visits."""
+    rt = runtime()
+    with rt.db.read() as session:
+        d = ent.enterprise_detail(session, enterprise_id, today=rt.today())
+    if as_json_:
+        echo(as_json(d))
+        return
+    plan = d["business_plan"]
+    head: dict[str, Any] = {
+        "enterprise": f"{d['id']} {d['name']}",
+        "case": d["case_id"],
+        "activity": d["activity"],
+        "formed_on": d["formed_on"],
+        "family_agriculture": d["family_agriculture"],
+        "members": f"{d['members']} ({', '.join(map(str, d['member_ids'])) or 'none'})",
+        "legal_form": d["legal_form"],
+        "registry": d["registry"],
+        "business_plan": f"{plan['document']} ({plan['approved_on']})" if plan else None,
+        "cnpj": d["cnpj"] or (f"none: {d['no_cnpj_reason']}" if d["no_cnpj_reason"] else None),
+        "remaining_steps": d["remaining_steps"],
+        "next_steps": d["next_steps"],
+    }
+    echo(fields(head))
+    if d["steps"]:
+        echo("")
+        echo(
+            table(
+                d["steps"],
+                [
+                    ("step", "step"),
+                    ("done_on", "done on"),
+                    ("reference", "reference"),
+                    ("waived_reason", "waived because"),
+                    ("recorded_by", "by"),
+                ],
+            )
+        )
+    if d["obligations"]:
+        echo("")
+        echo(_obligation_table(d["obligations"]))
+    if d["visits"]:
+        echo("")
+        echo(_visit_table(d["visits"]))
+
+
+@enterprise_app.command("list")
+def enterprise_list(
+    case: Annotated[int | None, typer.Option("--case", help="Only this case's.")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="Only this legal form.")] = None,
+    as_json_: Json = False,
+) -> None:
+    """Enterprises with their legal form, members and legalisation progress."""
+    rt = runtime()
+    with rt.db.read() as session:
+        rows = ent.list_enterprises(session, case_id=case, legal_form=form)
+    if as_json_:
+        echo(as_json(rows))
+        return
+    echo(
+        table(
+            rows,
+            [
+                ("id", "id"),
+                ("case_id", "case"),
+                ("name", "name"),
+                ("legal_form", "form"),
+                ("members", "members"),
+                ("business_plan", "plan"),
+                ("last_step", "last step"),
+                ("cnpj", "cnpj"),
+            ],
+        )
+    )
+    echo(f"{len(rows)} enterprises")
+
+
+# ---------------------------------------------------------------------------------- visit
+
+
+def _visit_table(rows: list[dict[str, Any]]) -> str:
+    return table(
+        rows,
+        [
+            ("id", "visit"),
+            ("visited_on", "date"),
+            ("enterprise_id", "enterprise"),
+            ("visitor", "by"),
+            ("active", "active"),
+            ("members", "members"),
+            ("monthly_income", "income"),
+            ("findings", "findings"),
+        ],
+    )
+
+
+@visit_app.command("add")
+def visit_add(
+    by: By,
+    case: Annotated[int, typer.Option("--case", help="The case visited.")],
+    visited_on: Annotated[str, typer.Option("--date", help="The visit's date (YYYY-MM-DD).")],
+    findings: Annotated[str, typer.Option(help="What the visit found.")],
+    enterprise: Annotated[
+        int | None, typer.Option("--enterprise", help="The enterprise visited.")
+    ] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Is the enterprise still active?"),
+    ] = None,
+    members: Annotated[
+        int | None, typer.Option("--members", help="The enterprise's members now.")
+    ] = None,
+    income: Annotated[
+        str | None, typer.Option("--income", help="Its monthly income (BRL, e.g. 1850.00).")
+    ] = None,
+    visitor: Annotated[str | None, typer.Option(help="Who visited (default: --by).")] = None,
+) -> None:
+    """Record a follow-up visit; it satisfies the visit due and opens the next."""
+    rt = runtime()
+    visit_id = followup.record_visit(
+        rt,
+        {
+            "case_id": case,
+            "visited_on": _date(visited_on, "--date"),
+            "findings": findings,
+            "enterprise_id": enterprise,
+            "active": active,
+            "members": members,
+            "monthly_income": income,
+            "visitor": visitor,
+        },
+        actor=by,
+    )
+    with rt.db.read() as session:
+        due = obligations.list_obligations(
+            session, today=rt.today(), case_id=case, kind=obligations.FOLLOW_UP_VISIT
+        )
+    following = f"; next visit due {due[0]['due_on']}" if due else ""
+    echo(f"visit {visit_id} recorded for case {case}{following}")
+
+
+@visit_app.command("list")
+def visit_list(
+    case: Annotated[int, typer.Option("--case", help="The case.")],
+    as_json_: Json = False,
+) -> None:
+    """The case's visits, oldest first."""
+    rt = runtime()
+    with rt.db.read() as session:
+        rows = followup.list_visits(session, case)
+    if as_json_:
+        echo(as_json(rows))
+        return
+    echo(_visit_table(rows))
+    echo(f"{len(rows)} visits")
+
+
+# ---------------------------------------------------------------------------------- protocol
+
+
+@protocol_app.command("clai")
+def protocol_clai(
+    case_id: CaseArg,
+    by: By,
+    installed_on: Annotated[
+        str, typer.Option("--installed-on", help="When the CLAI was installed (YYYY-MM-DD).")
+    ],
+    member: Annotated[list[str], typer.Option("--member", help="A member institution; repeat.")],
+) -> None:
+    """Record the installation of the Comitê Local de Ação Integrada (CLAI)."""
+    followup.install_clai(
+        runtime(),
+        case_id,
+        installed_on=_date(installed_on, "--installed-on"),
+        members=member,
+        actor=by,
+    )
+    echo(f"case {case_id}: CLAI installed")
+
+
+@protocol_app.command("sign")
+def protocol_sign(
+    case_id: CaseArg,
+    by: By,
+    signed_on: Annotated[
+        str, typer.Option("--signed-on", help="When the Protocol was signed (YYYY-MM-DD).")
+    ],
+    signatory: Annotated[list[str], typer.Option("--signatory", help="A signatory; repeat.")],
+) -> None:
+    """Record the signing of the Protocolo de Ações Integradas."""
+    followup.sign_protocol(
+        runtime(),
+        case_id,
+        signed_on=_date(signed_on, "--signed-on"),
+        signatories=signatory,
+        actor=by,
+    )
+    echo(f"case {case_id}: Protocol signed")
+
+
+@protocol_app.command("commit")
+def protocol_commit(
+    case_id: CaseArg,
+    by: By,
+    partner: Annotated[str, typer.Option(help="The partner institution.")],
+    action: Annotated[str, typer.Option(help="What it commits to do.")],
+    due: Annotated[str, typer.Option("--due", help="By when (YYYY-MM-DD).")],
+) -> None:
+    """Add a partner's commitment to the Protocol (a dated obligation until done)."""
+    commitment_id = followup.add_commitment(
+        runtime(),
+        case_id,
+        partner=partner,
+        action=action,
+        due_on=_date(due, "--due"),
+        actor=by,
+    )
+    echo(f"commitment {commitment_id} added to the Protocol of case {case_id}, due {due}")
+
+
+@protocol_app.command("done")
+def protocol_done(
+    commitment_id: Annotated[int, typer.Argument(help="The commitment number.")],
+    by: By,
+    done_on: Annotated[str, typer.Option("--done-on", help="When it was done (YYYY-MM-DD).")],
+) -> None:
+    """Record that a partner kept a commitment."""
+    followup.fulfil_commitment(
+        runtime(), commitment_id, done_on=_date(done_on, "--done-on"), actor=by
+    )
+    echo(f"commitment {commitment_id} done on {done_on}")
+
+
+@protocol_app.command("show")
+def protocol_show(case_id: CaseArg, as_json_: Json = False) -> None:
+    """The case's CLAI, Protocol and commitments, visits and the next visit due."""
+    rt = runtime()
+    with rt.db.read() as session:
+        d = followup.follow_up_detail(
+            session,
+            case_id,
+            today=rt.today(),
+            follow_up_months=rt.lifecycle.config.thresholds.follow_up_months,
+        )
+    if as_json_:
+        echo(as_json(d))
+        return
+    clai, protocol = d["clai"], d["protocol"]
+    echo(
+        fields(
+            {
+                "case": d["case_id"],
+                "state": d["state"],
+                "clai": (
+                    f"installed {clai['installed_on']}: {', '.join(clai['members'])}"
+                    if clai
+                    else "not installed"
+                ),
+                "protocol": (
+                    f"signed {protocol['signed_on']}: {', '.join(protocol['signatories'])}"
+                    if protocol
+                    else "not signed"
+                ),
+                "follow_up": (
+                    f"{d['follow_up_since']} to {d['follow_up_ends']}"
+                    if d["follow_up_since"]
+                    else None
+                ),
+                "visits": len(d["visits"]),
+                "next_visit_due": d["next_visit_due"],
+            }
+        )
+    )
+    if d["commitments"]:
+        echo("")
+        echo(
+            table(
+                d["commitments"],
+                [
+                    ("id", "commitment"),
+                    ("partner", "partner"),
+                    ("action", "action"),
+                    ("due_on", "due"),
+                    ("done_on", "done"),
+                    ("days_late", "days late"),
+                ],
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------- obligation
+
+
+def _obligation_table(rows: list[dict[str, Any]]) -> str:
+    return table(
+        rows,
+        [
+            ("id", "id"),
+            ("case_id", "case"),
+            ("kind", "kind"),
+            ("description", "what"),
+            ("due_on", "due"),
+            ("satisfied_on", "satisfied"),
+            ("days_late", "days late"),
+        ],
+    )
+
+
+@obligation_app.callback()
+def obligation_group() -> None:
+    """Dated obligations: registry filings, corrections, visits, commitments."""
+    # a callback keeps `list` a sub-command even while it is the group's only command
+
+
+@obligation_app.command("list")
+def obligation_list(
+    case: Annotated[int | None, typer.Option("--case", help="Only this case's.")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only open ones past their due date.")
+    ] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Satisfied ones too (and closed cases').")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge lateness on this date (default today)."),
+    ] = None,
+    as_json_: Json = False,
+) -> None:
+    """Open dated obligations, earliest due first, with the days late."""
+    if overdue and all_:
+        raise InvalidInput("give --overdue or --all, not both")
+    rt = runtime()
+    today = _date(as_of, "--as-of") if as_of else rt.today()
+    with rt.db.read() as session:
+        rows = obligations.list_obligations(
+            session,
+            today=today,
+            case_id=case,
+            open_only=not all_,
+            overdue=overdue,
+            include_closed_cases=all_,
+        )
+    if as_json_:
+        echo(as_json(rows))
+        return
+    echo(_obligation_table(rows))
+    late = sum(1 for r in rows if r["satisfied_on"] is None and r["days_late"])
+    echo(f"{len(rows)} obligations, {late} overdue on {today}")

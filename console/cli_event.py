@@ -1,0 +1,243 @@
+"""``produzir event``: training events (ECC, Oficina de Gestão, ECM).
+
+Plan an event for the cases it serves, enrol people, record attendance by hand or from a
+coordinator's CSV sheet, and complete it: an ECC's completion advances every case it served
+that awaits it, one transaction per case, and prints what happened to each. People appear by
+their record id only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from console.common import By, Json, _app, parse_date, runtime
+from console.output import as_json, echo, fields, table
+from states.errors import InvalidInput
+from tasks import trainings
+
+app = _app("Training events: ECC, Oficina de Gestão, ECM.")
+
+EventId = Annotated[int, typer.Argument(help="The event number.")]
+
+
+@app.command("create")
+def event_create(
+    by: By,
+    kind: Annotated[str, typer.Option(help="ecc, oficina or ecm.")],
+    title: Annotated[str, typer.Option(help="The event's title.")],
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD).")],
+    venue: Annotated[str, typer.Option(help="Where it takes place.")],
+    municipality: Annotated[int, typer.Option(help="IBGE code of the venue's municipality.")],
+    instructor: Annotated[
+        list[str], typer.Option("--instructor", help="An instructor (repeat for each).")
+    ],
+    capacity: Annotated[int, typer.Option(help="How many people can enrol.")],
+    case: Annotated[
+        list[int] | None, typer.Option("--case", help="A case it serves (repeat for each).")
+    ] = None,
+    as_json_: Json = False,
+) -> None:
+    """Plan a training event; prints its number."""
+    event_id = trainings.create_event(
+        runtime(),
+        {
+            "kind": kind,
+            "title": title,
+            "start_on": parse_date(start, "--start"),
+            "end_on": parse_date(end, "--end"),
+            "venue": venue,
+            "municipality_code": municipality,
+            "instructors": instructor,
+            "capacity": capacity,
+            "case_ids": case or [],
+        },
+        actor=by,
+    )
+    if as_json_:
+        echo(as_json({"event_id": event_id}))
+        return
+    serves = f", serves case {', '.join(map(str, case))}" if case else ""
+    echo(f"event {event_id} planned: {kind} {start} to {end}{serves}")
+
+
+@app.command("link")
+def event_link(
+    event_id: EventId,
+    case_id: Annotated[int, typer.Argument(help="The case it serves too.")],
+    by: By,
+) -> None:
+    """Make the event serve one more case."""
+    trainings.link_case(runtime(), event_id, case_id, actor=by)
+    echo(f"event {event_id} serves case {case_id}")
+
+
+@app.command("enrol")
+def event_enrol(
+    event_id: EventId,
+    person_ids: Annotated[list[int], typer.Argument(help="Person numbers.", metavar="PERSON...")],
+    by: By,
+    no_certification: Annotated[
+        bool,
+        typer.Option("--no-certification", help="Enrol them without seeking a certificate."),
+    ] = False,
+) -> None:
+    """Enrol people in the event (all of them or none)."""
+    certification = not no_certification
+    count = trainings.enrol(runtime(), event_id, person_ids, actor=by, certification=certification)
+    purpose = "for certification" if certification else "without certification"
+    echo(f"event {event_id}: {count} enrolled {purpose}")
+
+
+@app.command("attend")
+def event_attend(
+    event_id: EventId,
+    person_id: Annotated[int, typer.Argument(help="The person number.", metavar="PERSON")],
+    by: By,
+    day: Annotated[
+        list[str], typer.Option("--day", help="A day present (YYYY-MM-DD); repeat for each.")
+    ],
+) -> None:
+    """Record the days a person attended."""
+    days = [parse_date(d, "--day") for d in day]
+    added = trainings.record_attendance(runtime(), event_id, person_id, days, actor=by)
+    already = len(set(days)) - added
+    note = f" ({already} already recorded)" if already else ""
+    echo(f"event {event_id}: person {person_id}: {added} days recorded{note}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror})", field="file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # a spreadsheet saved as "CSV (Windows)"
+
+
+@app.command("import-attendance")
+def event_import_attendance(
+    event_id: EventId,
+    file: Annotated[Path, typer.Argument(help="The attendance sheet (CSV).")],
+    by: By,
+    as_json_: Json = False,
+) -> None:
+    """Record an attendance sheet (CSV): all rows, or none if one is wrong.
+
+    Either `cpf,day` rows, or `cpf` then one column per date (x/1/P present; empty/0/F absent);
+    `,` or `;`; each bad row is listed with its line number."""
+    result = trainings.import_attendance(runtime(), event_id, _read_text(file), actor=by)
+    if as_json_:
+        echo(as_json(result.__dict__))
+        return
+    echo(
+        f"event {event_id}: {result.rows} rows ({result.shape} sheet) read from {file.name}: "
+        f"{result.people} people, {result.added} person-days recorded"
+        f" ({result.already} already recorded)"
+    )
+
+
+@app.command("complete")
+def event_complete(event_id: EventId, by: By, as_json_: Json = False) -> None:
+    """Record the event as held; an ECC advances every case it served that awaits it.
+
+    Exit 0 when the event is recorded, even if some cases were refused (each is listed with the
+    reason); exit 4 when the event itself cannot be completed."""
+    report = trainings.complete_event(runtime(), event_id, actor=by)
+    if as_json_:
+        echo(
+            as_json(
+                {
+                    "event_id": report.event_id,
+                    "held_on": report.held_on,
+                    "cases": [o.__dict__ for o in report.outcomes],
+                }
+            )
+        )
+        return
+    echo(f"event {event_id} recorded as held on {report.held_on}")
+    for o in report.outcomes:
+        echo(f"case {o.case_id}: {o.result}: {o.reason or o.detail}")
+    if report.outcomes:
+        counts = {r: sum(1 for o in report.outcomes if o.result == r) for r in _RESULTS}
+        echo(", ".join(f"{n} {r}" for r, n in counts.items()))
+
+
+_RESULTS = ("moved", "refused", "skipped")
+
+
+@app.command("show")
+def event_show(event_id: EventId, as_json_: Json = False) -> None:
+    """The event, the cases it serves, attendance per day and per person (by number)."""
+    rt = runtime()
+    record = trainings.event_summary(rt, event_id)
+    if as_json_:
+        echo(as_json(record))
+        return
+    head = {k: v for k, v in record.items() if k not in ("cases", "attendance_by_day", "people")}
+    head["cases"] = ", ".join(f"{c['case_id']} ({c['state']})" for c in record["cases"]) or None
+    echo(fields(head))
+    echo("\nattendance per day")
+    echo(
+        table(
+            [{"day": d, "people": n} for d, n in record["attendance_by_day"].items()],
+            [("day", "day"), ("people", "people")],
+        )
+    )
+    people: dict[int, dict[str, Any]] = record["people"]
+    if people:
+        echo("\nper person")
+        echo(
+            table(
+                [{"person": pid, **p} for pid, p in people.items()],
+                [
+                    ("person", "person"),
+                    ("days_attended", "days"),
+                    ("certification", "for certificate"),
+                    ("certified", "certified"),
+                ],
+            )
+        )
+
+
+@app.command("list")
+def event_list(
+    kind: Annotated[str | None, typer.Option(help="Only this kind (ecc, oficina, ecm).")] = None,
+    case: Annotated[int | None, typer.Option(help="Only events serving this case.")] = None,
+    municipality: Annotated[
+        int | None, typer.Option(help="Only events in this municipality (IBGE code).")
+    ] = None,
+    open_: Annotated[bool, typer.Option("--open", help="Only events not yet held.")] = False,
+    as_json_: Json = False,
+) -> None:
+    """List events, newest first."""
+    f = trainings.EventFilter(
+        kind=kind, case_id=case, municipality_code=municipality, held=False if open_ else None
+    )
+    rows = trainings.list_events(runtime(), f)
+    if as_json_:
+        echo(as_json(rows))
+        return
+    echo(
+        table(
+            rows,
+            [
+                ("event_id", "event"),
+                ("kind", "kind"),
+                ("title", "title"),
+                ("start_on", "start"),
+                ("end_on", "end"),
+                ("municipality", "municipality"),
+                ("cases", "cases"),
+                ("enrolled", "enrolled"),
+                ("capacity", "capacity"),
+                ("held_on", "held"),
+            ],
+        )
+    )
+    echo(f"{len(rows)} events")

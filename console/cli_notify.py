@@ -1,0 +1,179 @@
+"""``produzir sweep`` and ``produzir notify``: deadlines watched, messages sent.
+
+``sweep`` queues the reminders, escalations and time-driven transitions due now (or as of
+``--now``); ``notify dispatch`` sends what the outbox holds; ``notify digests`` writes the daily
+digests of the people whose morning has come; ``notify list`` shows the outbox (e.g. the failed
+messages), ``notify retry`` puts a failed message back in the queue, ``notify preview`` shows
+what a template says about a case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from console.common import By, Json, _app, parse_instant, runtime
+from console.output import as_json, echo, table
+from notifications import dispatch as dispatching
+from notifications import outbox, render
+from notifications.digest import send_digests
+from states.clock import FixedClock
+from states.deadlines import local_date
+from tasks.sweep import sweep_deadlines
+
+app = _app("Notifications: the outbox, its dispatch, the daily digests, template previews.")
+
+Now = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help="Act as of this moment: an ISO datetime, or a date (its end, Brasília time).",
+    ),
+]
+
+
+def _instant(now: str | None) -> datetime | None:
+    return parse_instant(now, "--now") if now else None
+
+
+def sweep(
+    now: Now = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=100_000)] = 1000,
+    as_json_: Json = False,
+) -> None:
+    """Queue the reminders and escalations due now, and fire time-driven transitions."""
+    rt = runtime()
+    at = _instant(now)
+    if at is not None:
+        rt.clock = FixedClock(at)
+    report = sweep_deadlines(rt, now=at, batch_size=batch_size)
+    if as_json_:
+        echo(as_json(report.as_dict()))
+        return
+    echo(
+        f"sweep as of {report.as_of}: {report.cases_checked} cases and "
+        f"{report.obligations_checked} obligations checked; {report.reminders_queued} "
+        f"messages queued, {report.already_queued} already queued, {report.opted_out} opted "
+        f"out, {report.unaddressed} with nobody to tell"
+    )
+    for moved in report.transitions:
+        echo(f"case {moved['case_id']}: {moved['event']}: {moved['state']} -> {moved['to_state']}")
+    for refusal in report.refusals:
+        echo(f"case {refusal['case_id']}: {refusal['event']} not yet: {refusal['reason']}")
+    for error in report.errors:
+        typer.echo(f"case {error['case_id']}: error: {error['reason']}", err=True)
+    if report.failed > len(report.errors):
+        typer.echo(f"... {report.failed} cases failed in all", err=True)
+
+
+@app.command("dispatch")
+def notify_dispatch(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Send at most this many.")
+    ] = None,
+    as_json_: Json = False,
+) -> None:
+    """Send the messages whose time has come (retries included)."""
+    report = dispatching.dispatch(runtime(), limit=limit)
+    if as_json_:
+        echo(as_json(report.as_dict()))
+        return
+    echo(
+        f"{report.claimed} claimed: {report.sent} sent, {report.retried} to retry, "
+        f"{report.failed} failed, {report.skipped} skipped"
+    )
+    for failure in report.failures:
+        what = "failed" if failure["final"] else "will retry"
+        echo(f"message {failure['id']} {what}: {failure['error']}")
+
+
+@app.command("digests")
+def notify_digests(now: Now = None, as_json_: Json = False) -> None:
+    """Write today's digest of each person whose morning has come (at most one a day)."""
+    report = send_digests(runtime(), now=_instant(now))
+    if as_json_:
+        echo(as_json(report.as_dict()))
+        return
+    echo(
+        f"{report.digests} digests gathering {report.items} messages; "
+        f"{report.before_morning} people before their morning, {report.already_sent} already "
+        f"had today's, {report.nothing_pending} with nothing pending"
+    )
+
+
+@app.command("list")
+def notify_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="pending, sending, sent, failed, digested or skipped."),
+    ] = None,
+    case: Annotated[int | None, typer.Option("--case", help="Only this case's.")] = None,
+    recipient: Annotated[str | None, typer.Option(help="Only this user's.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    as_json_: Json = False,
+) -> None:
+    """The outbox, newest first."""
+    rt = runtime()
+    with rt.db.read() as session:
+        rows = outbox.list_messages(
+            session, status=status, case_id=case, recipient=recipient, limit=limit
+        )
+    if as_json_:
+        echo(as_json(rows))
+        return
+    echo(
+        table(
+            rows,
+            [
+                ("id", "id"),
+                ("status", "status"),
+                ("category", "category"),
+                ("step", "step"),
+                ("case_id", "case"),
+                ("recipient", "to"),
+                ("due_on", "due"),
+                ("attempts", "tries"),
+                ("sent_at", "sent (UTC)"),
+                ("last_error", "last error"),
+            ],
+        )
+    )
+    echo(f"{len(rows)} messages")
+
+
+@app.command("retry")
+def notify_retry(
+    message_id: Annotated[int, typer.Argument(help="The message number (notify list).")],
+    by: By,
+) -> None:
+    """Put a failed message back in the queue; the next dispatch sends it."""
+    dispatching.retry(runtime(), message_id, actor=by)
+    echo(f"message {message_id} queued again")
+
+
+@app.command("preview")
+def notify_preview(
+    template: Annotated[
+        str, typer.Argument(help="reminder, escalation, assignment, transition or digest.")
+    ],
+    case: Annotated[int, typer.Option("--case", help="The case to take the data from.")],
+    lang: Annotated[str, typer.Option("--lang", help="pt-BR or en.")] = "pt-BR",
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML part too.")] = False,
+    as_json_: Json = False,
+) -> None:
+    """What a template says about a case today (administrators' overrides included)."""
+    rt = runtime()
+    today = local_date(rt.clock.now(), "America/Sao_Paulo")
+    with rt.db.read() as session:
+        rendered = render.preview(session, template, case, lang, today=today)
+    if as_json_:
+        echo(as_json(rendered.__dict__))
+        return
+    echo(f"Subject: {rendered.subject}")
+    echo("")
+    echo(rendered.text.rstrip())
+    if html:
+        echo("")
+        echo(rendered.html.rstrip())

@@ -1,0 +1,176 @@
+"""What the guards read of the programme records, loaded for one event at a time.
+
+:func:`records_for` loads only what the event's guard needs (nothing for most events), inside
+the write transaction, so the guard judges the records as they are when the event commits.
+The same summary is stored with the audit event: an auditor sees the numbers the guard saw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from states.evidence import Evidence, FieldTraining
+from states.guards import EccSummary, EnterpriseSummary, FollowUpSummary, Records
+from states.records import (
+    Attendance,
+    CaseParticipant,
+    Clai,
+    Enrolment,
+    Enterprise,
+    EnterpriseMember,
+    EventCase,
+    LegalStep,
+    Protocol,
+    TrainingEvent,
+    Visit,
+)
+
+#: events whose guards read records, and what they read
+_NEEDS: dict[str, frozenset[str]] = {
+    "concluir_mobilizacao": frozenset({"participants"}),
+    "concluir_capacitacao": frozenset({"ecc"}),
+    "concluir_gestao": frozenset({"enterprises"}),
+    "concluir_legalizacao": frozenset({"enterprises"}),
+    "concluir_acompanhamento": frozenset({"follow_up"}),
+    "concluir_avaliacao": frozenset({"enterprises"}),
+}
+
+
+def needs_records(event: str) -> bool:
+    return event in _NEEDS
+
+
+def records_for(session: Session, case_id: int, event: str, evidence: Evidence) -> Records:
+    """The records ``event``'s guard reads for the case."""
+    needs = _NEEDS.get(event, frozenset())
+    records = Records()
+    if "participants" in needs:
+        records = dataclasses.replace(records, participants=participant_count(session, case_id))
+    if "ecc" in needs:
+        assert isinstance(evidence, FieldTraining)
+        records = dataclasses.replace(records, ecc=ecc_summary(session, evidence.ecc_id, case_id))
+    if "enterprises" in needs:
+        records = dataclasses.replace(records, enterprises=enterprise_summaries(session, case_id))
+    if "follow_up" in needs:
+        records = dataclasses.replace(records, follow_up=follow_up_summary(session, case_id))
+    return records
+
+
+def snapshot(records: Records, event: str) -> dict[str, Any]:
+    """The part of ``records`` the event's guard read, as JSON-ready data for the audit event."""
+    data = dataclasses.asdict(records)
+    return {key: data[key] for key in sorted(_NEEDS.get(event, ()))}
+
+
+def participant_count(session: Session, case_id: int) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(CaseParticipant)
+            .where(CaseParticipant.case_id == case_id)
+        ).scalar_one()
+    )
+
+
+def ecc_summary(session: Session, event_id: int, case_id: int) -> EccSummary | None:
+    event = session.get(TrainingEvent, event_id)
+    if event is None:
+        return None
+    serves = (
+        session.execute(
+            select(EventCase).where(EventCase.event_id == event_id, EventCase.case_id == case_id)
+        ).first()
+        is not None
+    )
+    days_per_person = dict(
+        session.execute(
+            select(Attendance.person_id, func.count())
+            .where(Attendance.event_id == event_id)
+            .group_by(Attendance.person_id)
+        ).all()
+    )
+    # the case's own people: an ECC serving several communities judges each on its participants
+    certification = session.execute(
+        select(Enrolment.person_id)
+        .join(
+            CaseParticipant,
+            and_(
+                CaseParticipant.person_id == Enrolment.person_id,
+                CaseParticipant.case_id == case_id,
+            ),
+        )
+        .where(Enrolment.event_id == event_id, Enrolment.certification.is_(True))
+    ).scalars()
+    groups = session.execute(
+        select(func.count())
+        .select_from(Enterprise)
+        .where(Enterprise.case_id == case_id, Enterprise.formed_at_event_id == event_id)
+    ).scalar_one()
+    return EccSummary(
+        event_id=event.id,
+        kind=event.kind,
+        start_on=event.start_on,
+        end_on=event.end_on,
+        held_on=event.held_on,
+        serves_case=serves,
+        certification_attendance=tuple(
+            sorted((int(days_per_person.get(p, 0)) for p in certification), reverse=True)
+        ),
+        groups=int(groups),
+    )
+
+
+def enterprise_summaries(session: Session, case_id: int) -> tuple[EnterpriseSummary, ...]:
+    enterprises = list(
+        session.execute(
+            select(Enterprise).where(Enterprise.case_id == case_id).order_by(Enterprise.id)
+        ).scalars()
+    )
+    if not enterprises:
+        return ()
+    ids = [e.id for e in enterprises]
+    members = dict(
+        session.execute(
+            select(EnterpriseMember.enterprise_id, func.count())
+            .where(EnterpriseMember.enterprise_id.in_(ids))
+            .group_by(EnterpriseMember.enterprise_id)
+        ).all()
+    )
+    steps: dict[int, dict[str, Any]] = {i: {} for i in ids}
+    for step in session.execute(
+        select(LegalStep).where(LegalStep.enterprise_id.in_(ids))
+    ).scalars():
+        steps[step.enterprise_id][step.step] = step.done_on
+    return tuple(
+        EnterpriseSummary(
+            enterprise_id=e.id,
+            name=e.name,
+            legal_form=e.legal_form,
+            members=int(members.get(e.id, 0)),
+            business_plan=e.business_plan is not None,
+            cnpj=e.cnpj,
+            no_cnpj_reason=e.no_cnpj_reason,
+            steps=steps[e.id],
+        )
+        for e in enterprises
+    )
+
+
+def follow_up_summary(session: Session, case_id: int) -> FollowUpSummary:
+    clai = session.get(Clai, case_id)
+    protocol = session.get(Protocol, case_id)
+    visits = session.execute(
+        select(Visit.visited_on)
+        .where(Visit.case_id == case_id)
+        .distinct()
+        .order_by(Visit.visited_on)
+    ).scalars()
+    return FollowUpSummary(
+        clai_installed_on=clai.installed_on if clai else None,
+        protocol_signed_on=protocol.signed_on if protocol else None,
+        visits=tuple(visits),
+    )

@@ -1,0 +1,221 @@
+"""The programme's records, as typed SQLAlchemy models: people, training events, enterprises,
+legalisation steps, follow-up, and the dated obligations the deadline sweep reads.
+
+- ``people``: participants (name, CPF, contact, community); nothing the programme does not need.
+- ``case_participants``: who is pre-registered in which case (a person may be in several).
+- ``training_events`` (ECC, Oficina de Gestão, ECM) with ``event_cases`` (the cases an event
+  serves), ``enrolments`` and daily ``attendance``.
+- ``enterprises`` formed by participants (``enterprise_members``), their ``legal_steps`` in
+  legal order.
+- ``visits``, ``clai`` (Comitê Local de Ação Integrada), ``protocols`` and ``commitments``
+  (Protocolo de Ações Integradas).
+- ``obligations``: one concept for every dated duty (case, kind, due date, satisfied when and by
+  which record).
+- ``data_access``: who read a person's data, when and why (LGPD), without the data itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from states.models import Base
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cpf: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(200))
+    community: Mapped[str] = mapped_column(String(200))
+    municipality_code: Mapped[int] = mapped_column(ForeignKey("municipalities.ibge_code"))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class CaseParticipant(Base):
+    __tablename__ = "case_participants"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    registered_on: Mapped[date] = mapped_column(Date)
+    registered_by: Mapped[str] = mapped_column(String(64))
+
+
+class TrainingEvent(Base):
+    __tablename__ = "training_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # ecc | oficina | ecm
+    title: Mapped[str] = mapped_column(String(200))
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)
+    venue: Mapped[str] = mapped_column(String(200))
+    municipality_code: Mapped[int] = mapped_column(ForeignKey("municipalities.ibge_code"))
+    instructors: Mapped[list[str]] = mapped_column(JSON)
+    capacity: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class EventCase(Base):
+    __tablename__ = "event_cases"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("training_events.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, index=True)
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolments"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("training_events.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    certification: Mapped[bool] = mapped_column(Boolean, default=True)
+    enrolled_at: Mapped[datetime]
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+    # attendance only for enrolled people: the database checks it too
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["event_id", "person_id"], ["enrolments.event_id", "enrolments.person_id"]
+        ),
+    )
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    activity: Mapped[str] = mapped_column(String(200))
+    legal_form: Mapped[str | None] = mapped_column(String(30))
+    formed_at_event_id: Mapped[int | None] = mapped_column(ForeignKey("training_events.id"))
+    formed_on: Mapped[date] = mapped_column(Date)
+    family_agriculture: Mapped[bool] = mapped_column(Boolean, default=False)
+    business_plan: Mapped[str | None] = mapped_column(String(200))
+    business_plan_on: Mapped[date | None] = mapped_column(Date)
+    cnpj: Mapped[str | None] = mapped_column(String(14), unique=True)
+    no_cnpj_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("case_id", "name", name="uq_enterprises_case_name"),)
+
+
+class EnterpriseMember(Base):
+    __tablename__ = "enterprise_members"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+
+
+class LegalStep(Base):
+    __tablename__ = "legal_steps"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(30), primary_key=True)
+    done_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    waived_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(Date)
+    visitor: Mapped[str] = mapped_column(String(64))
+    findings: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool | None] = mapped_column(Boolean)
+    members: Mapped[int | None] = mapped_column(Integer)
+    monthly_income: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    recorded_at: Mapped[datetime]
+
+
+class Clai(Base):
+    __tablename__ = "clai"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    installed_on: Mapped[date] = mapped_column(Date)
+    members: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Protocol(Base):
+    __tablename__ = "protocols"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    signed_on: Mapped[date] = mapped_column(Date)
+    signatories: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Commitment(Base):
+    __tablename__ = "commitments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Obligation(Base):
+    __tablename__ = "obligations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    record_type: Mapped[str | None] = mapped_column(String(20))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date)
+    satisfied_on: Mapped[date | None] = mapped_column(Date)
+    satisfied_by: Mapped[str | None] = mapped_column(String(60))  # "visit:12", "legal_step:..."
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_obligations_open_due", "satisfied_on", "due_on"),
+        Index("ix_obligations_case", "case_id"),
+    )
+
+
+class DataAccess(Base):
+    __tablename__ = "data_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))

@@ -1,0 +1,246 @@
+"""The working-day calendar an administrator keeps: municipal holidays, and the year's listing.
+
+National and state holidays come from the ``holidays`` package; municipal ones (which it does not
+know) are rows of ``municipal_holidays``, added and removed here, each change audited (record
+type ``holiday``, the municipality's IBGE code as the record id). A holiday counts for deadlines
+computed after it is added: deadlines already set are not moved, so :func:`add_holiday` says how
+many open cases of the municipality are due on that very day, for the administrator to look at.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from states import store
+from states.calendar import WorkCalendar, state_holidays
+from states.directory import MunicipalHoliday
+from states.errors import InvalidInput, NotFound
+from states.models import AuditEvent, Case, Municipality
+from states.states import DEADLINE_STATES
+from tasks.demands import check_actor
+from tasks.records_common import audit_record, parse_input
+from tasks.runtime import Runtime
+
+#: The 26 states and the Federal District, as the ``holidays`` package knows them.
+UFS = tuple(s for s in holidays.list_supported_countries()["BR"] if len(s) == 2)
+#: Years a listing may ask for.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class HolidayInput(BaseModel):
+    """A municipal holiday, as an administrator gives it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    municipality_code: int
+    day: date
+    name: str = Field(min_length=1, max_length=200)
+
+    @field_validator("municipality_code")
+    @classmethod
+    def _seven_digits(cls, value: int) -> int:
+        if not 1_000_000 <= value <= 9_999_999:
+            raise ValueError(f"{value} is not an IBGE municipality code (7 digits)")
+        return value
+
+
+@dataclass(frozen=True)
+class HolidayChange:
+    """What an add or a removal did."""
+
+    municipality_code: int
+    day: date
+    name: str
+    seq: int
+    #: open cases of the municipality whose deadline is that day (their deadline does not move)
+    cases_due_that_day: int
+
+
+def add_holiday(
+    rt: Runtime, municipality_code: int, day: date, name: str, *, actor: str
+) -> HolidayChange:
+    """Add a municipal holiday; refuses an unknown municipality and a day it already has."""
+    check_actor(actor)
+    data = parse_input(
+        HolidayInput,
+        {"municipality_code": municipality_code, "day": day, "name": name},
+        "holiday",
+    )
+    with rt.db.write() as session:
+        _municipality(session, data.municipality_code)
+        existing = session.get(MunicipalHoliday, (data.municipality_code, data.day))
+        if existing is not None:
+            raise _duplicate(data.municipality_code, data.day, existing.name)
+        session.add(
+            MunicipalHoliday(
+                municipality_code=data.municipality_code,
+                day=data.day,
+                name=data.name,
+                created_by=actor,
+                created_at=rt.clock.now(),
+            )
+        )
+        try:
+            session.flush()
+        except IntegrityError:  # added meanwhile by someone else (PostgreSQL)
+            raise _duplicate(data.municipality_code, data.day, None) from None
+        row = _audit(
+            session, rt, "holiday_added", actor, data.municipality_code, data.day, data.name
+        )
+        return HolidayChange(
+            data.municipality_code,
+            data.day,
+            data.name,
+            row.seq,
+            _due_on(session, data.municipality_code, data.day),
+        )
+
+
+def remove_holiday(rt: Runtime, municipality_code: int, day: date, *, actor: str) -> HolidayChange:
+    """Remove a municipal holiday (deadlines already set do not move)."""
+    check_actor(actor)
+    with rt.db.write() as session:
+        _municipality(session, municipality_code)
+        holiday = session.get(MunicipalHoliday, (municipality_code, day))
+        if holiday is None:
+            raise NotFound("holiday", f"on {day} in municipality {municipality_code}")
+        name = holiday.name
+        session.delete(holiday)
+        session.flush()
+        row = _audit(session, rt, "holiday_removed", actor, municipality_code, day, name)
+        return HolidayChange(
+            municipality_code, day, name, row.seq, _due_on(session, municipality_code, day)
+        )
+
+
+def calendar_listing(
+    rt: Runtime, uf: str, year: int, municipality: int | None = None
+) -> dict[str, Any]:
+    """The year's calendar of a UF (and of one of its municipalities): holidays, working days.
+
+    ``holidays`` lists each national, state and (with ``municipality``) municipal holiday with
+    its name and scope, by date; ``months`` the working days of each month (Monday to Friday,
+    less every holiday listed).
+    """
+    uf = uf.strip().upper()
+    if uf not in UFS:
+        raise InvalidInput(f"uf: unknown UF {uf!r}; UFs are two letters, e.g. CE", field="uf")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(
+            f"year: {year} is not between {FIRST_YEAR} and {LAST_YEAR}", field="year"
+        )
+    place: dict[str, Any] | None = None
+    municipal: list[tuple[date, str]] = []
+    if municipality is not None:
+        with rt.db.read() as session:
+            found = _municipality(session, municipality)
+            if found.uf != uf:
+                raise InvalidInput(
+                    f"municipality {municipality} ({found.name}) is in {found.uf}, not in {uf}",
+                    field="municipality",
+                )
+            place = {"code": found.ibge_code, "name": found.name, "uf": found.uf}
+            municipal = [
+                (d, n)
+                for d, n in session.execute(
+                    select(MunicipalHoliday.day, MunicipalHoliday.name)
+                    .where(
+                        MunicipalHoliday.municipality_code == municipality,
+                        MunicipalHoliday.day >= date(year, 1, 1),
+                        MunicipalHoliday.day <= date(year, 12, 31),
+                    )
+                    .order_by(MunicipalHoliday.day)
+                ).all()
+            ]
+    national = holidays.country_holidays("BR", years=year, language="pt_BR")
+    scopes = ("national", "state", "municipal")
+    listed: list[tuple[date, str, str]] = sorted(
+        [
+            (day, "national" if day in national else "state", name)
+            for day, name in state_holidays(uf, year).items()
+        ]
+        + [(day, "municipal", name) for day, name in municipal],
+        key=lambda h: (h[0], scopes.index(h[1])),
+    )
+    calendar = WorkCalendar(uf, municipal)
+    months = [
+        {
+            "month": f"{year}-{month:02d}",
+            "working_days": sum(
+                calendar.is_working_day(date(year, month, d))
+                for d in range(1, monthrange(year, month)[1] + 1)
+            ),
+        }
+        for month in range(1, 13)
+    ]
+    return {
+        "uf": uf,
+        "year": year,
+        "municipality": place,
+        "holidays": [
+            {
+                "date": day.isoformat(),
+                "weekday": WEEKDAYS[day.weekday()],
+                "scope": scope,
+                "name": name,
+            }
+            for day, scope, name in listed
+        ],
+        "months": months,
+        "working_days": sum(m["working_days"] for m in months),
+    }
+
+
+def _municipality(session: Session, code: int) -> Municipality:
+    found = store.get_municipality(session, code)
+    if found is None:
+        raise InvalidInput(
+            f"municipality {code} is not in IBGE's list of municipalities",
+            field="municipality_code",
+        )
+    return found
+
+
+def _duplicate(code: int, day: date, name: str | None) -> InvalidInput:
+    named = f" ({name})" if name else ""
+    return InvalidInput(f"municipality {code} already has a holiday on {day}{named}", field="day")
+
+
+def _due_on(session: Session, code: int, day: date) -> int:
+    """Open cases of the municipality whose deadline is ``day``."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Case)
+            .where(
+                Case.municipality_code == code,
+                Case.due_on == day,
+                Case.state.in_(DEADLINE_STATES),
+            )
+        ).scalar_one()
+    )
+
+
+def _audit(
+    session: Session, rt: Runtime, event: str, actor: str, code: int, day: date, name: str
+) -> AuditEvent:
+    return audit_record(
+        session,
+        rt,
+        event=event,
+        actor=actor,
+        record_type="holiday",
+        record_id=code,
+        case=None,
+        evidence={"municipality_code": code, "day": day.isoformat(), "name": name},
+    )

@@ -1,0 +1,782 @@
+"""Enterprises formed by participants: members, legal form, business plan, and the legalisation
+checklist in its legal order, with the legal sub-deadlines kept as dated obligations.
+
+Steps, in order (``applies`` says for which legal forms):
+
+    founding_act                    assembly (cooperatives, associations) or contract (ME/EPP)
+    lawyer_endorsement              all but MEI and ME/EPP (Lei 8.906/1994 art. 1 §2)
+    registry_filing                 at the registry of the form (Junta Comercial: cooperatives,
+                                    ME/EPP; Registro Civil de Pessoas Jurídicas: associations,
+                                    economia solidária), within 30 days of the founding act
+    registry_correction_requested   the registry asked for corrections: 30 days to answer
+    registry_correction_filed       (both only when the registry asks)
+    cnpj                            numeric or alphanumeric CNPJ (a MEI gets it directly)
+    state_registration, municipal_registration
+    licence                         or a recorded waiver (low risk); no other step is waivable
+    ocb_registration                cooperatives only
+    caf                             family agriculture only (renewed every 2 years)
+
+A step needs the steps before it that apply to the form, dated no later than it; once a step is
+recorded, the steps it depends on can no longer be added (a correction after the CNPJ, say).
+A legal form's member minimum (cooperativa 20, cooperativa de trabalho 7, MEI exactly 1) is
+checked when the form is chosen; members cannot be removed, and a MEI takes no second member.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from states import store
+from states.audit import iso_utc
+from states.deadlines import add_months, local_date
+from states.errors import InvalidInput, NotAllowed, NotFound
+from states.evidence import MIN_MEMBERS, LegalForm, normalise_cnpj
+from states.models import Case
+from states.records import (
+    CaseParticipant,
+    Enterprise,
+    EnterpriseMember,
+    EventCase,
+    LegalStep,
+    TrainingEvent,
+    Visit,
+)
+from states.states import CLOSED
+from tasks import obligations
+from tasks.demands import check_actor
+from tasks.records_common import audit_record, get_case, parse_input
+from tasks.runtime import Runtime
+
+_ALL = frozenset(LegalForm)
+_COOPERATIVES = frozenset({LegalForm.COOPERATIVA, LegalForm.COOPERATIVA_TRABALHO})
+_NOT_MEI = _ALL - {LegalForm.MEI}
+_CLOSED = frozenset(s.value for s in CLOSED)
+
+
+@dataclass(frozen=True)
+class StepRule:
+    name: str
+    applies: frozenset[LegalForm]
+    after: tuple[str, ...]  # steps that must come first, where they apply
+    waivable: bool = False
+    needs_family_agriculture: bool = False
+
+
+STEPS: tuple[StepRule, ...] = (
+    StepRule("founding_act", _NOT_MEI, ()),
+    StepRule("lawyer_endorsement", _ALL - {LegalForm.MEI, LegalForm.ME_EPP}, ("founding_act",)),
+    StepRule("registry_filing", _NOT_MEI, ("founding_act", "lawyer_endorsement")),
+    StepRule("registry_correction_requested", _NOT_MEI, ("registry_filing",)),
+    StepRule("registry_correction_filed", _NOT_MEI, ("registry_correction_requested",)),
+    StepRule("cnpj", _ALL, ("registry_filing", "registry_correction_filed")),
+    StepRule("state_registration", _ALL, ("cnpj",)),
+    StepRule("municipal_registration", _ALL, ("cnpj",)),
+    StepRule("licence", _ALL, ("cnpj",), waivable=True),
+    StepRule("ocb_registration", _COOPERATIVES, ("cnpj",)),
+    StepRule("caf", _ALL, ("cnpj",), needs_family_agriculture=True),
+)
+STEP_RULES = {rule.name: rule for rule in STEPS}
+_ORDER = {rule.name: i for i, rule in enumerate(STEPS)}
+#: CAF must be renewed every this many months
+CAF_VALID_MONTHS = 24
+
+JUNTA = "Junta Comercial"
+RCPJ = "Registro Civil de Pessoas Jurídicas"
+REGISTRY = {
+    LegalForm.COOPERATIVA: JUNTA,
+    LegalForm.COOPERATIVA_TRABALHO: JUNTA,
+    LegalForm.ME_EPP: JUNTA,
+    LegalForm.ASSOCIACAO: RCPJ,
+    LegalForm.ECONOMIA_SOLIDARIA: RCPJ,
+}
+#: how a registry filing's reference names a registry (to refuse the wrong one)
+_NAMES_REGISTRY = {
+    JUNTA: re.compile(r"\bjunta\b|\bjuc[a-z]{1,5}\b", re.IGNORECASE),
+    RCPJ: re.compile(r"registro civil|\brcpj\b|cart[oó]rio", re.IGNORECASE),
+}
+
+
+def applies_to(rule: StepRule, form: LegalForm, family_agriculture: bool) -> bool:
+    """Whether the step is part of this enterprise's checklist at all."""
+    return form in rule.applies and (family_agriculture or not rule.needs_family_agriculture)
+
+
+def _prerequisites(step: str, form: LegalForm, done: Iterable[str]) -> set[str]:
+    """Every step that must be recorded before ``step`` for this form (transitively).
+
+    The correction steps only count when the registry asked for corrections.
+    """
+    done = set(done)
+    needed: set[str] = set()
+    stack = [step]
+    while stack:
+        for before in STEP_RULES[stack.pop()].after:
+            if form not in STEP_RULES[before].applies or before in needed:
+                continue
+            if (
+                before == "registry_correction_filed"
+                and "registry_correction_requested" not in done
+            ):
+                continue
+            needed.add(before)
+            stack.append(before)
+    return needed
+
+
+def _dependents(step: str, form: LegalForm) -> set[str]:
+    """The steps that come after ``step`` in the chain of prerequisites, for this form."""
+    asked = {"registry_correction_requested"}
+    return {
+        rule.name
+        for rule in STEPS
+        if form in rule.applies and step in _prerequisites(rule.name, form, asked)
+    }
+
+
+def _in_order(steps: Iterable[str]) -> list[str]:
+    return sorted(steps, key=_ORDER.__getitem__)
+
+
+def remaining_steps(form: LegalForm, family_agriculture: bool, done: Iterable[str]) -> list[str]:
+    """The checklist steps not recorded yet, in legal order (corrections only when asked)."""
+    done = set(done)
+    return [
+        rule.name
+        for rule in STEPS
+        if applies_to(rule, form, family_agriculture)
+        and rule.name not in done
+        and rule.name != "registry_correction_requested"
+        and (rule.name != "registry_correction_filed" or "registry_correction_requested" in done)
+    ]
+
+
+def next_steps(form: LegalForm, family_agriculture: bool, done: Iterable[str]) -> list[str]:
+    """The remaining steps whose prerequisites are all recorded: what can be done now."""
+    done = set(done)
+    return [
+        step
+        for step in remaining_steps(form, family_agriculture, done)
+        if _prerequisites(step, form, done) <= done
+    ]
+
+
+class EnterpriseInput(BaseModel):
+    """An enterprise group as it forms."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    case_id: int
+    name: str = Field(min_length=2, max_length=200)
+    activity: str = Field(min_length=1, max_length=200)
+    formed_on: date
+    formed_at_event_id: int | None = None
+    family_agriculture: bool = False
+    member_ids: list[int] = Field(default_factory=list)
+
+
+def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("enterprise", enterprise_id)
+    return enterprise
+
+
+def _today(session: Session, rt: Runtime, case_municipality: int) -> date:
+    municipality = store.get_municipality(session, case_municipality)
+    assert municipality is not None
+    return local_date(rt.clock.now(), municipality.timezone)
+
+
+def _registered_on(session: Session, case: Case) -> date:
+    municipality = store.get_municipality(session, case.municipality_code)
+    assert municipality is not None
+    return local_date(case.registered_at, municipality.timezone)
+
+
+def member_count(session: Session, enterprise_id: int) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(EnterpriseMember)
+            .where(EnterpriseMember.enterprise_id == enterprise_id)
+        ).scalar_one()
+    )
+
+
+def form_enterprise(rt: Runtime, raw: EnterpriseInput | dict[str, object], *, actor: str) -> int:
+    """Record an enterprise group formed in a case (usually at its ECC); its number."""
+    check_actor(actor)
+    data = parse_input(EnterpriseInput, raw, "enterprise")
+    with rt.db.write() as session:
+        case = get_case(session, data.case_id)
+        if case.state in _CLOSED:
+            raise NotAllowed(f"case {case.id} is {case.state}: no enterprise can be formed in it")
+        today = _today(session, rt, case.municipality_code)
+        if data.formed_on > today:
+            raise InvalidInput(f"formed_on {data.formed_on} is in the future", field="formed_on")
+        registered_on = _registered_on(session, case)
+        if data.formed_on < registered_on:
+            raise InvalidInput(
+                f"formed_on {data.formed_on} is before case {case.id} was registered "
+                f"({registered_on})",
+                field="formed_on",
+            )
+        if data.formed_at_event_id is not None:
+            event = session.get(TrainingEvent, data.formed_at_event_id)
+            if event is None:
+                raise NotFound("event", data.formed_at_event_id)
+            if session.get(EventCase, (event.id, case.id)) is None:
+                raise InvalidInput(
+                    f"event {event.id} does not serve case {case.id}", field="formed_at_event_id"
+                )
+            if data.formed_on < event.start_on:
+                raise InvalidInput(
+                    f"formed_on {data.formed_on} is before event {event.id} started "
+                    f"({event.start_on})",
+                    field="formed_on",
+                )
+        clash = session.execute(
+            select(Enterprise.id).where(
+                Enterprise.case_id == case.id, func.lower(Enterprise.name) == data.name.lower()
+            )
+        ).scalar_one_or_none()
+        if clash is not None:
+            raise InvalidInput(
+                f"case {case.id} already has an enterprise named {data.name!r} ({clash})",
+                field="name",
+            )
+        enterprise = Enterprise(
+            **data.model_dump(exclude={"member_ids"}),
+            created_at=rt.clock.now(),
+            created_by=actor,
+        )
+        session.add(enterprise)
+        session.flush()
+        audit_record(
+            session,
+            rt,
+            event="empreendimento_formado",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise.id,
+            case=case,
+            evidence=data.model_dump(mode="json", exclude={"member_ids"}),
+        )
+        _add_members(session, rt, enterprise, data.member_ids, actor)
+        return enterprise.id
+
+
+def _add_members(
+    session: Session, rt: Runtime, enterprise: Enterprise, person_ids: Iterable[int], actor: str
+) -> int:
+    ids = list(dict.fromkeys(person_ids))
+    case = get_case(session, enterprise.case_id)
+    if ids and case.state in _CLOSED:
+        raise NotAllowed(f"case {case.id} is {case.state}: its enterprises take no new members")
+    for person_id in ids:
+        if session.get(CaseParticipant, (enterprise.case_id, person_id)) is None:
+            raise InvalidInput(
+                f"person {person_id} is not a participant of case {enterprise.case_id}",
+                field="person_id",
+            )
+        if session.get(EnterpriseMember, (enterprise.id, person_id)) is not None:
+            raise InvalidInput(
+                f"person {person_id} is already a member of enterprise {enterprise.id}",
+                field="person_id",
+            )
+        session.add(EnterpriseMember(enterprise_id=enterprise.id, person_id=person_id))
+    session.flush()
+    members = member_count(session, enterprise.id)
+    if enterprise.legal_form == LegalForm.MEI.value and members > 1:
+        raise NotAllowed(
+            f"enterprise {enterprise.id} is a MEI, which is one person; it would have "
+            f"{members} members"
+        )
+    if ids:
+        audit_record(
+            session,
+            rt,
+            event="membros_adicionados",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise.id,
+            case=case,
+            evidence={"person_ids": ids},
+        )
+    return len(ids)
+
+
+def add_members(rt: Runtime, enterprise_id: int, person_ids: Iterable[int], *, actor: str) -> int:
+    """Add participants of the case as members (all or none); how many were added."""
+    check_actor(actor)
+    with rt.db.write() as session:
+        return _add_members(session, rt, get_enterprise(session, enterprise_id), person_ids, actor)
+
+
+def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) -> None:
+    """Choose the legal form; its member minimum must already be met."""
+    check_actor(actor)
+    try:
+        legal_form = LegalForm(form)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown legal form {form!r}; forms are: {', '.join(f.value for f in LegalForm)}",
+            field="legal_form",
+        ) from None
+    with rt.db.write() as session:
+        enterprise = get_enterprise(session, enterprise_id)
+        if session.get(LegalStep, (enterprise_id, "founding_act")) is not None:
+            raise NotAllowed(
+                f"enterprise {enterprise_id} already held its founding act as a "
+                f"{enterprise.legal_form}; its legal form cannot change"
+            )
+        members = member_count(session, enterprise_id)
+        minimum = MIN_MEMBERS.get(legal_form)
+        if legal_form is LegalForm.MEI and members != 1:
+            raise NotAllowed(
+                f"enterprise {enterprise_id} has {members} members; a MEI is exactly one person"
+            )
+        if minimum is not None and members < minimum:
+            raise NotAllowed(
+                f"enterprise {enterprise_id} has {members} members; a {legal_form.value} needs "
+                f"at least {minimum}"
+            )
+        enterprise.legal_form = legal_form.value
+        audit_record(
+            session,
+            rt,
+            event="forma_juridica",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise_id,
+            case=get_case(session, enterprise.case_id),
+            evidence={"legal_form": legal_form.value, "members": members},
+        )
+
+
+def set_business_plan(
+    rt: Runtime, enterprise_id: int, *, document: str, approved_on: date, actor: str
+) -> None:
+    """Record the enterprise's business plan (from the business workshops)."""
+    check_actor(actor)
+    document = document.strip()
+    if not document:
+        raise InvalidInput("the business plan needs a document reference", field="document")
+    with rt.db.write() as session:
+        enterprise = get_enterprise(session, enterprise_id)
+        case = get_case(session, enterprise.case_id)
+        if approved_on > _today(session, rt, case.municipality_code):
+            raise InvalidInput(f"approved_on {approved_on} is in the future", field="approved_on")
+        if approved_on < enterprise.formed_on:
+            raise InvalidInput(
+                f"approved_on {approved_on} is before the enterprise was formed "
+                f"({enterprise.formed_on})",
+                field="approved_on",
+            )
+        enterprise.business_plan = document
+        enterprise.business_plan_on = approved_on
+        audit_record(
+            session,
+            rt,
+            event="plano_de_negocio",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise_id,
+            case=case,
+            evidence={"document": document, "approved_on": approved_on.isoformat()},
+        )
+
+
+def record_step(
+    rt: Runtime,
+    enterprise_id: int,
+    step: str,
+    *,
+    done_on: date,
+    actor: str,
+    reference: str | None = None,
+    waived_reason: str | None = None,
+) -> None:
+    """Record one legalisation step, in legal order; opens or satisfies the dated obligations."""
+    check_actor(actor)
+    rule = STEP_RULES.get(step)
+    if rule is None:
+        raise InvalidInput(
+            f"unknown step {step!r}; steps are: {', '.join(STEP_RULES)}", field="step"
+        )
+    reference = (reference or "").strip() or None
+    waived_reason = (waived_reason or "").strip() or None
+    if reference is not None and len(reference) > 200:
+        raise InvalidInput("the reference has more than 200 characters", field="reference")
+    with rt.db.write() as session:
+        enterprise = get_enterprise(session, enterprise_id)
+        case = get_case(session, enterprise.case_id)
+        name = f"enterprise {enterprise_id}"
+        if enterprise.legal_form is None:
+            raise NotAllowed(f"{name} has no legal form yet; choose it before legal steps")
+        form = LegalForm(enterprise.legal_form)
+        if form not in rule.applies:
+            raise NotAllowed(
+                f"step {step} does not apply to {name}, a {form.value} (it applies to: "
+                f"{', '.join(f.value for f in LegalForm if f in rule.applies)})"
+            )
+        if rule.needs_family_agriculture and not enterprise.family_agriculture:
+            raise NotAllowed(f"{name} is not family agriculture: {step} does not apply")
+        done = {
+            s.step: s
+            for s in session.execute(
+                select(LegalStep).where(LegalStep.enterprise_id == enterprise_id)
+            ).scalars()
+        }
+        if step in done:
+            raise InvalidInput(
+                f"{name} already has step {step} recorded (on {done[step].done_on})", field="step"
+            )
+        if done_on > _today(session, rt, case.municipality_code):
+            raise InvalidInput(f"done_on {done_on} is in the future", field="done_on")
+        if done_on < enterprise.formed_on:
+            raise InvalidInput(
+                f"{name}: {step} on {done_on} is before the enterprise was formed "
+                f"({enterprise.formed_on})",
+                field="done_on",
+            )
+        missing = _prerequisites(step, form, done) - set(done)
+        if missing:
+            raise NotAllowed(f"{name}: step {step} needs {', '.join(_in_order(missing))} first")
+        for before in rule.after:
+            previous = done.get(before)
+            if previous is not None and done_on < previous.done_on:
+                raise InvalidInput(
+                    f"{name}: {step} on {done_on} is before {before} on {previous.done_on}",
+                    field="done_on",
+                )
+        later = _dependents(step, form) & set(done)
+        if later:
+            raise NotAllowed(
+                f"{name}: {', '.join(_in_order(later))} already recorded; {step} comes before"
+            )
+        if waived_reason is not None:
+            if not rule.waivable:
+                waivable = ", ".join(r.name for r in STEPS if r.waivable)
+                raise InvalidInput(
+                    f"step {step} cannot be waived (only {waivable} can)", field="waived_reason"
+                )
+            minimum = rt.lifecycle.config.thresholds.min_reason_chars
+            if len(waived_reason) < minimum:
+                raise InvalidInput(
+                    f"the waiver's reason has {len(waived_reason)} characters; at least "
+                    f"{minimum} are needed",
+                    field="waived_reason",
+                )
+        evidence: dict[str, Any] = {}
+        if step == "cnpj":
+            reference = _checked_cnpj(session, enterprise, reference)
+            enterprise.cnpj = reference
+            enterprise.no_cnpj_reason = None
+        if step == "registry_filing":
+            registry = REGISTRY[form]
+            _check_registry(name, form, registry, reference)
+            reference = reference or registry
+            evidence["registry"] = registry
+        session.add(
+            LegalStep(
+                enterprise_id=enterprise_id,
+                step=step,
+                done_on=done_on,
+                reference=reference,
+                waived_reason=waived_reason,
+                recorded_at=rt.clock.now(),
+                recorded_by=actor,
+            )
+        )
+        session.flush()
+        _obligations_of_step(session, rt, enterprise, form, step, done_on)
+        audit_record(
+            session,
+            rt,
+            event="etapa_legal",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise_id,
+            case=case,
+            evidence={
+                "step": step,
+                "done_on": done_on.isoformat(),
+                "reference": reference,
+                "waived_reason": waived_reason,
+                **evidence,
+            },
+        )
+
+
+def _checked_cnpj(session: Session, enterprise: Enterprise, reference: str | None) -> str:
+    if not reference:
+        raise InvalidInput("the cnpj step needs the CNPJ as its reference", field="reference")
+    try:
+        cnpj = normalise_cnpj(reference)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="reference") from None
+    holder = session.execute(
+        select(Enterprise.id, Enterprise.case_id).where(
+            Enterprise.cnpj == cnpj, Enterprise.id != enterprise.id
+        )
+    ).first()
+    if holder is not None:
+        raise InvalidInput(
+            f"CNPJ {cnpj} is already recorded for enterprise {holder.id} (case {holder.case_id})",
+            field="reference",
+        )
+    return cnpj
+
+
+def _check_registry(name: str, form: LegalForm, registry: str, reference: str | None) -> None:
+    """A filing whose reference names the other registry is refused."""
+    if reference is None or _NAMES_REGISTRY[registry].search(reference):
+        return
+    for other, pattern in _NAMES_REGISTRY.items():
+        if other != registry and pattern.search(reference):
+            raise InvalidInput(
+                f"{name} is a {form.value}: it is registered at the {registry}, not at the "
+                f"{other} (reference {reference!r})",
+                field="reference",
+            )
+
+
+def _obligations_of_step(
+    session: Session, rt: Runtime, enterprise: Enterprise, form: LegalForm, step: str, on: date
+) -> None:
+    limit = rt.lifecycle.config.thresholds.max_filing_days
+    registry = REGISTRY.get(form, "registry")
+    opens = {
+        "founding_act": (
+            obligations.REGISTRY_FILING,
+            f"file {enterprise.name} at the {registry}",
+        ),
+        "registry_correction_requested": (
+            obligations.REGISTRY_CORRECTION,
+            f"answer the {registry}'s corrections for {enterprise.name}",
+        ),
+    }
+    closes = {
+        "registry_filing": obligations.REGISTRY_FILING,
+        "registry_correction_filed": obligations.REGISTRY_CORRECTION,
+    }
+    if step in opens and form in STEP_RULES["registry_filing"].applies:
+        kind, description = opens[step]
+        obligations.open_obligation(
+            session,
+            rt,
+            case_id=enterprise.case_id,
+            kind=kind,
+            due_on=on + timedelta(days=limit),
+            description=description[:300],
+            record_type="enterprise",
+            record_id=enterprise.id,
+        )
+    elif step in closes:
+        obligations.satisfy(
+            session,
+            case_id=enterprise.case_id,
+            kind=closes[step],
+            on=on,
+            by=f"legal_step:{enterprise.id}:{step}",
+            record_type="enterprise",
+            record_id=enterprise.id,
+        )
+
+
+def set_no_cnpj_reason(rt: Runtime, enterprise_id: int, reason: str, *, actor: str) -> None:
+    """Record why an enterprise will not get a CNPJ (it then does not block the case)."""
+    check_actor(actor)
+    reason = reason.strip()
+    minimum = rt.lifecycle.config.thresholds.min_reason_chars
+    if len(reason) < minimum:
+        raise InvalidInput(
+            f"the reason has {len(reason)} characters; at least {minimum} are needed",
+            field="reason",
+        )
+    with rt.db.write() as session:
+        enterprise = get_enterprise(session, enterprise_id)
+        if enterprise.cnpj is not None:
+            raise NotAllowed(f"enterprise {enterprise_id} already has CNPJ {enterprise.cnpj}")
+        enterprise.no_cnpj_reason = reason
+        audit_record(
+            session,
+            rt,
+            event="sem_cnpj",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise_id,
+            case=get_case(session, enterprise.case_id),
+            evidence={"reason": reason},
+        )
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def _legal_form(value: str | None) -> LegalForm | None:
+    return LegalForm(value) if value is not None else None
+
+
+def _step_row(step: LegalStep) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "step": step.step,
+        "done_on": step.done_on.isoformat(),
+        "reference": step.reference,
+        "waived": step.waived_reason is not None,
+        "waived_reason": step.waived_reason,
+        "recorded_by": step.recorded_by,
+        "recorded_at": iso_utc(step.recorded_at),
+    }
+    if step.step == "caf":
+        row["valid_until"] = add_months(step.done_on, CAF_VALID_MONTHS).isoformat()
+    return row
+
+
+def enterprise_detail(
+    session: Session, enterprise_id: int, *, today: date | None = None
+) -> dict[str, Any]:
+    """One enterprise: members, legal form, plan, its legal steps in legal order with what
+    remains for its form, CNPJ or the reason why not, its visits and dated obligations.
+
+    Members are given as person ids only (personal data is read through the people commands,
+    which log the access). ``today`` computes the obligations' days late.
+    """
+    e = get_enterprise(session, enterprise_id)
+    form = _legal_form(e.legal_form)
+    member_ids = list(
+        session.execute(
+            select(EnterpriseMember.person_id)
+            .where(EnterpriseMember.enterprise_id == enterprise_id)
+            .order_by(EnterpriseMember.person_id)
+        ).scalars()
+    )
+    steps = sorted(
+        session.execute(select(LegalStep).where(LegalStep.enterprise_id == enterprise_id))
+        .scalars()
+        .all(),
+        key=lambda s: _ORDER[s.step],
+    )
+    done = [s.step for s in steps]
+    visits = session.execute(
+        select(Visit)
+        .where(Visit.enterprise_id == enterprise_id)
+        .order_by(Visit.visited_on, Visit.id)
+    ).scalars()
+    return {
+        "id": e.id,
+        "case_id": e.case_id,
+        "name": e.name,
+        "activity": e.activity,
+        "formed_on": e.formed_on.isoformat(),
+        "formed_at_event_id": e.formed_at_event_id,
+        "family_agriculture": e.family_agriculture,
+        "members": len(member_ids),
+        "member_ids": member_ids,
+        "legal_form": e.legal_form,
+        "minimum_members": MIN_MEMBERS.get(form) if form else None,
+        "registry": REGISTRY.get(form) if form else None,
+        "business_plan": (
+            {"document": e.business_plan, "approved_on": e.business_plan_on.isoformat()}
+            if e.business_plan is not None and e.business_plan_on is not None
+            else None
+        ),
+        "steps": [_step_row(s) for s in steps],
+        # None until a legal form is chosen: the checklist depends on it
+        "remaining_steps": remaining_steps(form, e.family_agriculture, done) if form else None,
+        "next_steps": next_steps(form, e.family_agriculture, done) if form else None,
+        "cnpj": e.cnpj,
+        "no_cnpj_reason": e.no_cnpj_reason,
+        "legalised": e.cnpj is not None,
+        "visits": [
+            {
+                "id": v.id,
+                "visited_on": v.visited_on.isoformat(),
+                "visitor": v.visitor,
+                "findings": v.findings,
+                "active": v.active,
+                "members": v.members,
+                "monthly_income": str(v.monthly_income) if v.monthly_income is not None else None,
+            }
+            for v in visits
+        ],
+        "obligations": obligations.list_obligations(
+            session,
+            today=today,
+            case_id=e.case_id,
+            open_only=False,
+            record=("enterprise", e.id),
+            include_closed_cases=True,
+        ),
+        "created_at": iso_utc(e.created_at),
+        "created_by": e.created_by,
+    }
+
+
+def list_enterprises(
+    session: Session,
+    case_id: int | None = None,
+    legal_form: str | None = None,
+    *,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Enterprises (of one case, of one legal form), with their progress, in case order."""
+    query = select(Enterprise).order_by(Enterprise.case_id, Enterprise.id).limit(limit)
+    if case_id is not None:
+        if session.get(Case, case_id) is None:
+            raise NotFound("case", case_id)
+        query = query.where(Enterprise.case_id == case_id)
+    if legal_form is not None:
+        if legal_form not in {f.value for f in LegalForm}:
+            raise InvalidInput(
+                f"unknown legal form {legal_form!r}; forms are: "
+                f"{', '.join(f.value for f in LegalForm)}",
+                field="legal_form",
+            )
+        query = query.where(Enterprise.legal_form == legal_form)
+    enterprises = list(session.execute(query).scalars())
+    ids = [e.id for e in enterprises]
+    if not ids:
+        return []
+    members = dict(
+        session.execute(
+            select(EnterpriseMember.enterprise_id, func.count())
+            .where(EnterpriseMember.enterprise_id.in_(ids))
+            .group_by(EnterpriseMember.enterprise_id)
+        ).all()
+    )
+    done: dict[int, list[str]] = {i: [] for i in ids}
+    for enterprise_id, step in session.execute(
+        select(LegalStep.enterprise_id, LegalStep.step).where(LegalStep.enterprise_id.in_(ids))
+    ).all():
+        done[enterprise_id].append(step)
+    rows = []
+    for e in enterprises:
+        form = _legal_form(e.legal_form)
+        steps = _in_order(done[e.id])
+        rows.append(
+            {
+                "id": e.id,
+                "case_id": e.case_id,
+                "name": e.name,
+                "activity": e.activity,
+                "legal_form": e.legal_form,
+                "members": int(members.get(e.id, 0)),
+                "business_plan": e.business_plan,
+                "last_step": steps[-1] if steps else None,
+                "steps_done": len(steps),
+                "next_steps": next_steps(form, e.family_agriculture, steps) if form else None,
+                "cnpj": e.cnpj,
+                "no_cnpj_reason": e.no_cnpj_reason,
+            }
+        )
+    return rows

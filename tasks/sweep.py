@@ -1,0 +1,459 @@
+"""The deadline sweep: one pass over every due case and open obligation, in batches.
+
+:func:`sweep_deadlines` pages through the cases whose deadline (``cases.due_on``) is near or
+past, then through the open dated obligations (:mod:`tasks.obligations`), about a thousand rows
+a query (keyset pagination: ``WHERE id > last ORDER BY id LIMIT n``), in plain Python — never a
+query, a transaction or a flow run per case. The SQL window is generous (calendar days); the
+exact working-day arithmetic is done here, with one calendar per municipality and the steps of
+each (municipality, due date) computed once.
+
+For each deadline it queues the steps the policy (:mod:`notifications.policy`) says are due
+today, in the municipality's time zone: the latest coordinator reminder, and each escalation
+whose day has come. Every row has its outbox key, so a second sweep (or two at once) queues
+nothing new; keys already in the outbox are filtered out before the batch's one short write
+transaction, which inserts the rest with ``ON CONFLICT DO NOTHING``.
+
+Where the lifecycle ends a state by itself (the policy's ``time_transitions``), the sweep fires
+that event through :func:`tasks.cases.advance` as the actor ``system`` — audited like any other
+change; the event's guard decides, and a refusal means "not yet". A case that moves gets no
+reminder for the state it left.
+
+One bad case (a municipality with no calendar, say) is reported with its reason and never stops
+the batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifications.models import SKIPPED, OutboxMessage
+from notifications.outbox import (
+    Recipient,
+    contact_of,
+    deadline_key,
+    default_domain,
+    insert_rows,
+    values_for,
+)
+from notifications.policy import Policy, Step, TimedTransition, current_policy, due_now
+from states.audit import iso_utc
+from states.calendar import WorkCalendar
+from states.clock import FixedClock
+from states.deadlines import local_date
+from states.directory import MunicipalHoliday, User
+from states.errors import Conflict, GuardFailed, ProduzirError, TransitionNotAllowed
+from states.models import Case, Municipality
+from states.records import Obligation
+from states.states import State
+from tasks.cases import advance
+from tasks.runtime import Runtime
+
+SYSTEM = "system"
+#: Refusals and errors listed in a report (all are counted).
+MAX_LISTED = 1000
+_KEY_CHUNK = 900  # keys per ``WHERE key IN (...)`` lookup
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did: counts, the transitions it fired or was refused, the bad cases.
+
+    ``refusals`` and ``errors`` list the first :data:`MAX_LISTED` of each; ``refused`` and
+    ``failed`` count them all.
+    """
+
+    as_of: str
+    cases_checked: int = 0
+    obligations_checked: int = 0
+    batches: int = 0
+    reminders_queued: int = 0
+    already_queued: int = 0
+    opted_out: int = 0
+    #: steps due with nobody to tell (no coordinator user, no supervisor for the UF)
+    unaddressed: int = 0
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    refused: int = 0
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def refuse(self, entry: dict[str, Any]) -> None:
+        self.refused += 1
+        if len(self.refusals) < MAX_LISTED:
+            self.refusals.append(entry)
+
+    def error(self, entry: dict[str, Any]) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append(entry)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """One due case or obligation, with what the sweep needs to know of its case."""
+
+    case_id: int
+    version: int
+    state: str
+    due_on: date
+    coordinator: str | None
+    community: str
+    activity: str
+    municipality_code: int
+    municipality: str
+    uf: str
+    timezone: str
+    obligation_id: int | None = None
+    obligation_kind: str | None = None
+    obligation_description: str | None = None
+
+    @property
+    def subject(self) -> str:
+        if self.obligation_id is not None:
+            return f"obligation:{self.obligation_id}"
+        return f"state:{self.state}"
+
+
+class _Wanted(NamedTuple):
+    """A row a deadline should have: its key, and what its context is made of."""
+
+    key: str
+    item: _Deadline
+    step: Step
+    recipient: Recipient
+    today: date
+
+
+class _Directory:
+    """The active users, as the sweep addresses them."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_name: dict[str, Recipient] = {}
+        self.supervisors: dict[str, list[Recipient]] = defaultdict(list)
+        self.national_supervisors: list[Recipient] = []
+        self.managers: list[Recipient] = []
+        users = session.execute(
+            select(User).where(User.active.is_(True)).order_by(User.username)
+        ).scalars()
+        for user in users:
+            r = Recipient.of(user)
+            self.by_name[r.username] = r
+            if r.role == "supervisor":
+                if r.territories:
+                    for uf in r.territories:
+                        self.supervisors[uf].append(r)
+                else:
+                    self.national_supervisors.append(r)
+            elif r.role == "manager":
+                self.managers.append(r)
+
+    def supervisor_of(self, uf: str) -> Recipient | None:
+        """Whom a coordinator asks for help: the territory's supervisor (or a national one)."""
+        found = self.supervisors.get(uf) or self.national_supervisors
+        return found[0] if found else None
+
+    def for_step(self, step: Step, item: _Deadline) -> list[Recipient]:
+        if step.to == "coordinator":
+            found = self.by_name.get(item.coordinator) if item.coordinator else None
+            return [found] if found else []
+        if step.to == "supervisor":
+            return [*self.supervisors.get(item.uf, []), *self.national_supervisors]
+        return list(self.managers)
+
+
+class _Calendars:
+    """Working-day calendars and the steps of each deadline, computed once per sweep.
+
+    A municipality with no holiday of its own shares its UF's calendar, so the steps of a due
+    date are computed once per UF (or per municipality that has its own holidays) and date.
+    """
+
+    def __init__(self, session: Session, policy: Policy) -> None:
+        self.policy = policy
+        self.holidays: dict[int, list[tuple[date, str]]] = defaultdict(list)
+        for code, day, name in session.execute(
+            select(MunicipalHoliday.municipality_code, MunicipalHoliday.day, MunicipalHoliday.name)
+        ):
+            self.holidays[code].append((day, name))
+        self._calendars: dict[int | str, WorkCalendar] = {}
+        self._steps: dict[tuple[int | str, date], tuple[Step, ...]] = {}
+
+    def steps(self, code: int, uf: str, due_on: date) -> tuple[Step, ...]:
+        place: int | str = code if code in self.holidays else uf
+        found = self._steps.get((place, due_on))
+        if found is None:
+            calendar = self._calendars.get(place)
+            if calendar is None:
+                calendar = self._calendars[place] = WorkCalendar(uf, self.holidays.get(code, ()))
+            found = self._steps[(place, due_on)] = self.policy.steps(calendar, due_on)
+        return found
+
+
+def sweep_deadlines(
+    rt: Runtime,
+    *,
+    now: datetime | None = None,
+    batch_size: int = 1000,
+    policy: Policy | None = None,
+) -> SweepReport:
+    """One sweep as of ``now`` (default: the runtime's clock)."""
+    policy = policy or current_policy()
+    if now is None:
+        now = rt.clock.now()
+    else:  # transitions fired "as of" now are dated then, not at the machine's time
+        rt = replace(rt, clock=FixedClock(now))
+    report = SweepReport(as_of=iso_utc(now))
+    domain = default_domain()
+    with rt.db.read() as session:
+        directory = _Directory(session)
+        calendars = _Calendars(session, policy)
+    # No Brazilian time zone is ahead of UTC; the margin covers the earliest reminder.
+    bound = now.date() + timedelta(days=1 + policy.margin_days())
+    timed = {t.state: t for t in policy.active_transitions}
+    sweep = _Sweep(rt, policy, now, domain, directory, calendars, timed, report)
+
+    case_states = sorted(({s.value for s in State} - policy.quiet_states) | set(timed))
+    last = 0
+    while True:
+        with rt.db.read() as session:
+            cases = _due_cases(session, case_states, bound, last, batch_size)
+        if not cases:
+            break
+        last = cases[-1].case_id
+        report.cases_checked += len(cases)
+        sweep.batch(cases)
+
+    quiet = sorted(policy.quiet_states)
+    last = 0
+    while True:
+        with rt.db.read() as session:
+            obligations = _open_obligations(session, quiet, bound, last, batch_size)
+        if not obligations:
+            break
+        last = obligations[-1].obligation_id or last
+        report.obligations_checked += len(obligations)
+        sweep.batch(obligations)
+    return report
+
+
+_COLUMNS = (
+    Case.id,
+    Case.version,
+    Case.state,
+    Case.coordinator,
+    Case.community,
+    Case.activity,
+    Case.municipality_code,
+    Municipality.name,
+    Municipality.uf,
+    Municipality.timezone,
+)
+
+
+def _due_cases(
+    session: Session, states: list[str], bound: date, last: int, limit: int
+) -> list[_Deadline]:
+    rows = session.execute(
+        select(*_COLUMNS, Case.due_on)
+        .join(Municipality, Municipality.ibge_code == Case.municipality_code)
+        .where(
+            Case.id > last,
+            Case.state.in_(states),
+            Case.due_on.is_not(None),
+            Case.due_on <= bound,
+        )
+        .order_by(Case.id)
+        .limit(limit)
+    ).all()
+    return [
+        _Deadline(r[0], r[1], r[2], r[10], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows
+    ]
+
+
+def _open_obligations(
+    session: Session, quiet: list[str], bound: date, last: int, limit: int
+) -> list[_Deadline]:
+    rows = session.execute(
+        select(*_COLUMNS, Obligation.due_on, Obligation.id, Obligation.kind, Obligation.description)
+        .join(Case, Case.id == Obligation.case_id)
+        .join(Municipality, Municipality.ibge_code == Case.municipality_code)
+        .where(
+            Obligation.id > last,
+            Obligation.satisfied_on.is_(None),
+            Obligation.due_on <= bound,
+            Case.state.not_in(quiet),
+        )
+        .order_by(Obligation.id)
+        .limit(limit)
+    ).all()
+    return [
+        _Deadline(
+            r[0], r[1], r[2], r[10], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[11], r[12], r[13]
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class _Sweep:
+    rt: Runtime
+    policy: Policy
+    now: datetime
+    domain: str
+    directory: _Directory
+    calendars: _Calendars
+    timed: dict[str, TimedTransition]
+    report: SweepReport
+    _today: dict[str, date] = field(default_factory=dict)
+
+    def today(self, timezone: str) -> date:
+        found = self._today.get(timezone)
+        if found is None:
+            found = self._today[timezone] = local_date(self.now, timezone)
+        return found
+
+    def batch(self, items: list[_Deadline]) -> None:
+        """Queue the due steps of one batch; fire its time-driven transitions first."""
+        self.report.batches += 1
+        wanted: dict[int, list[_Wanted]] = {}  # by the item's place in the batch
+        fire: list[tuple[int, _Deadline, TimedTransition]] = []
+        for index, item in enumerate(items):
+            try:
+                today = self.today(item.timezone)
+                rule = self.timed.get(item.state) if item.obligation_id is None else None
+                if rule is not None and rule.applies(today, item.due_on):
+                    fire.append((index, item, rule))
+                if item.state not in self.policy.quiet_states:
+                    wanted[index] = self._wanted(item, today)
+            except Exception as exc:  # one bad case never stops the batch
+                self._error(item, exc)
+        for index, item, rule in fire:
+            if self._fire(item, rule):
+                wanted.pop(index, None)  # no reminder for the state it left
+        self._insert([w for item_wanted in wanted.values() for w in item_wanted])
+
+    def _wanted(self, item: _Deadline, today: date) -> list[_Wanted]:
+        """The rows the deadline should have by now (each step due, each recipient)."""
+        found = []
+        steps = self.calendars.steps(item.municipality_code, item.uf, item.due_on)
+        for step in due_now(steps, today):
+            recipients = self.directory.for_step(step, item)
+            if not recipients:
+                self.report.unaddressed += 1
+            for recipient in recipients:
+                key = deadline_key(
+                    item.case_id, item.subject, item.due_on, step.name, recipient.username
+                )
+                found.append(_Wanted(key, item, step, recipient, today))
+        return found
+
+    def _insert(self, wanted: list[_Wanted]) -> None:
+        """Write the rows not queued yet, in one short write transaction."""
+        if not wanted:
+            return
+        with self.rt.db.read() as session:
+            existing = _existing_keys(session, [w.key for w in wanted])
+        rows = [
+            values_for(
+                key=w.key,
+                case_id=w.item.case_id,
+                category=w.step.category,
+                template=w.step.category,
+                recipient=w.recipient,
+                context=_context(w.item, w.step, w.today, w.recipient, self.directory),
+                now=self.now,
+                domain=self.domain,
+            )
+            for w in wanted
+            if w.key not in existing
+        ]
+        self.report.already_queued += len(wanted) - len(rows)
+        if not rows:
+            return
+        with self.rt.db.write() as session:
+            inserted = set(insert_rows(session, rows))
+        self.report.already_queued += len(rows) - len(inserted)
+        for row in rows:
+            if row["key"] in inserted:
+                if row["status"] == SKIPPED:
+                    self.report.opted_out += 1
+                else:
+                    self.report.reminders_queued += 1
+
+    def _fire(self, item: _Deadline, rule: TimedTransition) -> bool:
+        """Fire a time-driven transition; whether the case moved."""
+        entry = {"case_id": item.case_id, "event": rule.event, "state": item.state}
+        try:
+            moved = advance(
+                self.rt, item.case_id, rule.event, {}, actor=SYSTEM, expect_version=item.version
+            )
+        except GuardFailed as exc:
+            self.report.refuse({**entry, "reason": exc.reason})
+            return False
+        except (Conflict, TransitionNotAllowed) as exc:
+            self.report.refuse({**entry, "reason": f"changed meanwhile: {exc}"})
+            return False
+        except Exception as exc:  # one bad case never stops the batch
+            self._error(item, exc)
+            return False
+        self.report.transitions.append({**entry, "to_state": moved.to_state, "seq": moved.seq})
+        return True
+
+    def _error(self, item: _Deadline, exc: Exception) -> None:
+        reason = str(exc) if isinstance(exc, ProduzirError) else f"{type(exc).__name__}: {exc}"
+        entry: dict[str, Any] = {"case_id": item.case_id, "reason": reason}
+        if item.obligation_id is not None:
+            entry["obligation_id"] = item.obligation_id
+        self.report.error(entry)
+
+
+def _context(
+    item: _Deadline, step: Step, today: date, recipient: Recipient, directory: _Directory
+) -> dict[str, Any]:
+    """What a reminder or escalation says (``notifications.render.PLACEHOLDERS``)."""
+    days = (today - item.due_on).days
+    context: dict[str, Any] = {
+        "recipient_name": recipient.name,
+        "case_id": item.case_id,
+        "community": item.community,
+        "municipality": item.municipality,
+        "uf": item.uf,
+        "activity": item.activity,
+        "state": item.state,
+        "coordinator": item.coordinator,
+        "obligation": item.obligation_description,
+        "obligation_id": item.obligation_id,
+        "obligation_kind": item.obligation_kind,
+        "due_on": item.due_on.isoformat(),
+        "today": today.isoformat(),
+        "days": abs(days),
+        "policy_step": step.name,
+    }
+    if step.to == "coordinator":
+        context["step"] = "before" if days < 0 else "due" if days == 0 else "late"
+        context.update(contact_of(directory.supervisor_of(item.uf)))
+    else:
+        coordinator = directory.by_name.get(item.coordinator) if item.coordinator else None
+        context["step"] = step.name
+        context["coordinator_name"] = coordinator.name if coordinator else item.coordinator
+        context["coordinator_email"] = coordinator.email if coordinator else None
+    return context
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[start : start + _KEY_CHUNK]
+        found.update(
+            session.execute(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))).scalars()
+        )
+    return found

@@ -1,0 +1,748 @@
+"""Training events: ECC (field training), Oficina de Gestão (business workshop), ECM (multiplier
+training). Dates, venue, instructors, capacity, the cases an event serves, enrolments and daily
+attendance; a coordinator's attendance sheet imported from CSV (all rows or none); completing an
+ECC, which advances every case it served in one operation; and reading events back (a summary
+with attendance per day and per person id, and a filtered list).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal, Self, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from states import store
+from states.config import Thresholds
+from states.deadlines import local_date
+from states.errors import GuardFailed, InvalidInput, NotAllowed, NotFound, ProduzirError
+from states.guards import share_of
+from states.models import Case, Municipality
+from states.records import Attendance, Enrolment, EventCase, Person, TrainingEvent
+from states.states import CLOSED, State
+from tasks import cases
+from tasks.demands import check_actor
+from tasks.people import normalise_cpf
+from tasks.records_common import audit_record, get_case, parse_input
+from tasks.runtime import Runtime
+
+EventKind = Literal["ecc", "oficina", "ecm"]
+
+
+class EventInput(BaseModel):
+    """A training event as a coordinator plans it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    kind: EventKind
+    title: str = Field(min_length=1, max_length=200)
+    start_on: date
+    end_on: date
+    venue: str = Field(min_length=1, max_length=200)
+    municipality_code: int
+    instructors: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1)
+    capacity: int = Field(ge=1, le=10_000)
+    case_ids: list[int] = Field(default_factory=list, description="the cases it serves")
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.end_on < self.start_on:
+            raise ValueError(f"end_on {self.end_on} is before start_on {self.start_on}")
+        return self
+
+
+def get_event(session: Session, event_id: int) -> TrainingEvent:
+    event = session.get(TrainingEvent, event_id)
+    if event is None:
+        raise NotFound("event", event_id)
+    return event
+
+
+def _link(session: Session, rt: Runtime, event: TrainingEvent, case_id: int, actor: str) -> None:
+    case = get_case(session, case_id)
+    if case.state in {s.value for s in CLOSED}:
+        raise NotAllowed(f"case {case_id} is {case.state}: an event cannot serve it")
+    if session.get(EventCase, (event.id, case_id)) is not None:
+        raise InvalidInput(f"event {event.id} already serves case {case_id}", field="case_id")
+    session.add(EventCase(event_id=event.id, case_id=case_id))
+    session.flush()
+    audit_record(
+        session,
+        rt,
+        event="evento_vinculado",
+        actor=actor,
+        record_type="event",
+        record_id=event.id,
+        case=case,
+        evidence={"event_id": event.id, "kind": event.kind},
+    )
+
+
+def create_event(rt: Runtime, raw: EventInput | dict[str, object], *, actor: str) -> int:
+    """Plan a training event, linked to the cases it serves; its number."""
+    check_actor(actor)
+    data = parse_input(EventInput, raw, "event")
+    with rt.db.write() as session:
+        if store.get_municipality(session, data.municipality_code) is None:
+            raise InvalidInput(
+                f"municipality {data.municipality_code} is not in IBGE's list of municipalities",
+                field="municipality_code",
+            )
+        event = TrainingEvent(
+            **data.model_dump(exclude={"case_ids"}),
+            created_at=rt.clock.now(),
+            created_by=actor,
+        )
+        session.add(event)
+        session.flush()
+        audit_record(
+            session,
+            rt,
+            event="evento_planejado",
+            actor=actor,
+            record_type="event",
+            record_id=event.id,
+            case=None,
+            evidence=data.model_dump(mode="json"),
+        )
+        for case_id in dict.fromkeys(data.case_ids):
+            _link(session, rt, event, case_id, actor)
+        return event.id
+
+
+def link_case(rt: Runtime, event_id: int, case_id: int, *, actor: str) -> None:
+    """Make an existing event serve one more case."""
+    check_actor(actor)
+    with rt.db.write() as session:
+        _link(session, rt, get_event(session, event_id), case_id, actor)
+
+
+def enrol_in(
+    session: Session,
+    rt: Runtime,
+    event: TrainingEvent,
+    person_id: int,
+    *,
+    actor: str,
+    certification: bool = True,
+) -> None:
+    """Enrol a person in an event inside the caller's transaction."""
+    if session.get(Person, person_id) is None:
+        raise NotFound("person", person_id)
+    if session.get(Enrolment, (event.id, person_id)) is not None:
+        raise InvalidInput(
+            f"person {person_id} is already enrolled in event {event.id}", field="person_id"
+        )
+    enrolled = session.execute(
+        select(func.count()).select_from(Enrolment).where(Enrolment.event_id == event.id)
+    ).scalar_one()
+    if enrolled >= event.capacity:
+        raise NotAllowed(f"event {event.id} is full: {enrolled} of {event.capacity} places taken")
+    session.add(
+        Enrolment(
+            event_id=event.id,
+            person_id=person_id,
+            certification=certification,
+            enrolled_at=rt.clock.now(),
+        )
+    )
+    session.flush()
+    audit_record(
+        session,
+        rt,
+        event="inscricao",
+        actor=actor,
+        record_type="event",
+        record_id=event.id,
+        case=None,
+        evidence={"person_id": person_id, "certification": certification},
+    )
+
+
+def enrol(
+    rt: Runtime, event_id: int, person_ids: Iterable[int], *, actor: str, certification: bool = True
+) -> int:
+    """Enrol people in an event (all or none); how many were enrolled."""
+    check_actor(actor)
+    ids = list(dict.fromkeys(person_ids))
+    with rt.db.write() as session:
+        event = get_event(session, event_id)
+        for person_id in ids:
+            enrol_in(session, rt, event, person_id, actor=actor, certification=certification)
+        return len(ids)
+
+
+def attend_in(
+    session: Session,
+    rt: Runtime,
+    event: TrainingEvent,
+    person_id: int,
+    days: Iterable[date],
+    *,
+    actor: str,
+) -> int:
+    """Record the days a person attended, inside the caller's transaction; days newly recorded."""
+    if event.held_on is not None:
+        raise NotAllowed(
+            f"event {event.id} was recorded as held on {event.held_on}: its attendance is closed"
+        )
+    if session.get(Enrolment, (event.id, person_id)) is None:
+        raise InvalidInput(
+            f"person {person_id} is not enrolled in event {event.id}", field="person_id"
+        )
+    municipality = store.get_municipality(session, event.municipality_code)
+    assert municipality is not None
+    today = local_date(rt.clock.now(), municipality.timezone)
+    added: list[date] = []
+    for day in sorted(set(days)):
+        if not event.start_on <= day <= event.end_on:
+            raise InvalidInput(
+                f"{day} is outside event {event.id}'s dates ({event.start_on} to {event.end_on})",
+                field="day",
+            )
+        if day > today:
+            raise InvalidInput(f"{day} is in the future (today is {today})", field="day")
+        if session.get(Attendance, (event.id, person_id, day)) is None:
+            session.add(Attendance(event_id=event.id, person_id=person_id, day=day))
+            added.append(day)
+    session.flush()
+    if added:
+        audit_record(
+            session,
+            rt,
+            event="presenca_registrada",
+            actor=actor,
+            record_type="event",
+            record_id=event.id,
+            case=None,
+            evidence={"person_id": person_id, "days": [d.isoformat() for d in added]},
+        )
+    return len(added)
+
+
+def record_attendance(
+    rt: Runtime, event_id: int, person_id: int, days: Iterable[date], *, actor: str
+) -> int:
+    """Record the days a person attended an event; days newly recorded."""
+    check_actor(actor)
+    with rt.db.write() as session:
+        return attend_in(session, rt, get_event(session, event_id), person_id, days, actor=actor)
+
+
+def event_days(event: TrainingEvent) -> list[date]:
+    return [
+        event.start_on + timedelta(days=i) for i in range((event.end_on - event.start_on).days + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    case_id: int
+    result: str  # moved | refused | skipped
+    detail: str
+    #: for a refusal by the guard: its sentence alone (``detail`` is the whole error)
+    reason: str | None = None
+
+
+@dataclass
+class Completion:
+    """What completing an event did, case by case."""
+
+    event_id: int
+    held_on: date
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+
+    @property
+    def moved(self) -> list[CaseOutcome]:
+        return [o for o in self.outcomes if o.result == "moved"]
+
+    @property
+    def refused(self) -> list[CaseOutcome]:
+        return [o for o in self.outcomes if o.result == "refused"]
+
+
+def complete_event(rt: Runtime, event_id: int, *, actor: str) -> Completion:
+    """Record an event as held; for an ECC, advance every case it served that awaits it.
+
+    One transaction marks the event held; then each served case in ``capacitacao`` gets
+    ``concluir_capacitacao`` in a transaction of its own. A case the guard refuses stays where it
+    is, with the reason in the report; the others move regardless.
+    """
+    check_actor(actor)
+    with rt.db.write() as session:
+        event = get_event(session, event_id)
+        if event.held_on is not None:
+            raise NotAllowed(f"event {event_id} was already recorded as held on {event.held_on}")
+        municipality = store.get_municipality(session, event.municipality_code)
+        assert municipality is not None
+        today = local_date(rt.clock.now(), municipality.timezone)
+        if event.end_on > today:
+            raise NotAllowed(f"event {event_id} ends on {event.end_on}; it cannot be held yet")
+        attended = session.execute(
+            select(func.count()).select_from(Attendance).where(Attendance.event_id == event_id)
+        ).scalar_one()
+        if attended == 0:
+            raise NotAllowed(f"event {event_id} has no attendance recorded")
+        event.held_on = today
+        audit_record(
+            session,
+            rt,
+            event="evento_realizado",
+            actor=actor,
+            record_type="event",
+            record_id=event_id,
+            case=None,
+            evidence={
+                "event_id": event_id,
+                "held_on": today.isoformat(),
+                "attendance_days": attended,
+            },
+        )
+        served = list(
+            session.execute(
+                select(EventCase.case_id)
+                .where(EventCase.event_id == event_id)
+                .order_by(EventCase.case_id)
+            ).scalars()
+        )
+        kind = event.kind
+    report = Completion(event_id, today)
+    for case_id in served:
+        report.outcomes.append(_advance_served(rt, case_id, event_id, kind, actor))
+    return report
+
+
+def _advance_served(rt: Runtime, case_id: int, event_id: int, kind: str, actor: str) -> CaseOutcome:
+    if kind != "ecc":
+        return CaseOutcome(case_id, "skipped", f"a {kind} does not end a state")
+    with rt.db.read() as session:
+        state = get_case(session, case_id).state
+    if state != State.CAPACITACAO.value:
+        return CaseOutcome(case_id, "skipped", f"case is in {state}, not capacitacao")
+    try:
+        moved = cases.advance(
+            rt, case_id, "concluir_capacitacao", {"ecc_id": event_id}, actor=actor
+        )
+    except GuardFailed as exc:
+        return CaseOutcome(case_id, "refused", str(exc), exc.reason)
+    except ProduzirError as exc:
+        return CaseOutcome(case_id, "refused", str(exc))
+    return CaseOutcome(case_id, "moved", f"{moved.from_state} -> {moved.to_state}")
+
+
+# ------------------------------------------------------------------------ attendance import
+
+_CPF_HEADERS = frozenset({"cpf"})
+_NAME_HEADERS = frozenset({"nome", "name"})  # a sheet's name column: read past, never stored
+_DAY_HEADERS = frozenset({"day", "dia", "date", "data"})
+_PRESENT = frozenset({"x", "1", "p"})
+_ABSENT = frozenset({"", "0", "f"})
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class AttendanceImport:
+    """What an attendance import recorded."""
+
+    event_id: int
+    shape: str  # long | wide
+    rows: int  # data rows read
+    people: int  # people with at least one day present in the file
+    added: int  # person-days newly recorded
+    already: int  # person-days present in the file that were already recorded
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    cpf: str
+    #: the days marked present, as written
+    days: list[str]
+    problems: list[str]
+
+
+def _parse_day(text: str) -> date | None:
+    """A day written as YYYY-MM-DD or DD/MM/YYYY; None if it is neither."""
+    text = text.strip()
+    try:
+        if "/" in text:
+            day, month, year = text.split("/")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _sheet_rows(csv_text: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV text (``,`` or ``;``, BOM or not) with their line numbers."""
+    text = csv_text.removeprefix("\ufeff")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                yield start, [c.strip() for c in cells]
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: {exc}", field="file") from None
+
+
+def _read_sheet(csv_text: str) -> tuple[str, list[_Row]]:
+    """The sheet's shape and rows, each with the problems that need no database to see."""
+    rows = _sheet_rows(csv_text)
+    header_line, header = next(rows, (0, []))
+    if not header:
+        raise InvalidInput("the file is empty", field="file")
+    names = [h.lower() for h in header]
+    cpf_cols = [i for i, h in enumerate(names) if h in _CPF_HEADERS]
+    if len(cpf_cols) != 1:
+        raise InvalidInput(
+            f"line {header_line}: the header needs one `cpf` column, then `day` (one row per person-day) "
+            "or one column per date (YYYY-MM-DD)",
+            field="file",
+        )
+    day_cols = [i for i, h in enumerate(names) if h in _DAY_HEADERS]
+    other = [
+        i for i, h in enumerate(names) if i not in cpf_cols + day_cols and h not in _NAME_HEADERS
+    ]
+    shape = "long" if day_cols else "wide"
+    date_cols: list[tuple[int, str]] = []
+    problems: list[str] = []
+    if shape == "long":
+        if len(day_cols) > 1 or other:
+            problems.append(
+                "a long sheet has the columns `cpf` and `day` only (and optionally `nome`)"
+            )
+    else:
+        seen: dict[date, str] = {}
+        for i in other:
+            day = _parse_day(header[i])
+            if day is None:
+                problems.append(f"column {i + 1} {header[i]!r} is not a date (YYYY-MM-DD)")
+            elif day in seen:
+                problems.append(f"column {i + 1} repeats the date {day}")
+            else:
+                seen[day] = header[i]
+                date_cols.append((i, day.isoformat()))
+        if not date_cols and not problems:
+            problems.append("a wide sheet needs one column per date after `cpf`")
+    if problems:
+        raise InvalidInput(f"line {header_line}: " + "; ".join(problems), field="file")
+    parsed: list[_Row] = []
+    for line, cells in rows:
+        row_problems = [
+            f"column {i + 1} {cells[i]!r} has no heading"
+            for i in range(len(header), len(cells))
+            if cells[i]
+        ]
+        cell = dict(enumerate(cells))
+        cpf = cell.get(cpf_cols[0], "")
+        days: list[str] = []
+        if shape == "long":
+            days.append(cell.get(day_cols[0], ""))
+        else:
+            for i, day_text in date_cols:
+                mark = cell.get(i, "").lower()
+                if mark in _PRESENT:
+                    days.append(day_text)
+                elif mark not in _ABSENT:
+                    row_problems.append(
+                        f"column {day_text}: {cell[i]!r} is not a mark "
+                        "(x, 1 or P for present; empty, 0 or F for absent)"
+                    )
+        parsed.append(_Row(line, cpf, days, row_problems))
+    if not parsed:
+        raise InvalidInput("the file has a header but no rows", field="file")
+    return shape, parsed
+
+
+def _people_by_cpf(session: Session, cpfs: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    ordered = sorted(cpfs)
+    for i in range(0, len(ordered), _BATCH):
+        found.update(
+            (cpf, person_id)
+            for person_id, cpf in session.execute(
+                select(Person.id, Person.cpf).where(Person.cpf.in_(ordered[i : i + _BATCH]))
+            )
+        )
+    return found
+
+
+def import_attendance(rt: Runtime, event_id: int, csv_text: str, *, actor: str) -> AttendanceImport:
+    """Record an attendance sheet (CSV), all of it or nothing.
+
+    Two shapes are read: *long* (``cpf,day``: one row per person and day present) and *wide*
+    (``cpf`` then one column per date, ``x``/``1``/``P`` present, empty/``0``/``F`` absent).
+    ``,`` or ``;`` separate the cells; a UTF-8 BOM is ignored; a ``nome`` column is read past
+    and never stored; days are YYYY-MM-DD (or DD/MM/YYYY); a CPF of 9 or 10 bare digits gets
+    back the leading zeros a spreadsheet dropped (its check digits still decide). Every row is checked first (a valid,
+    registered CPF, the person enrolled in the event, the day inside the event's dates and not
+    in the future, no repeated row); if any row is wrong nothing is written and InvalidInput
+    lists each bad row as ``line N: reason`` (the header is line 1). Otherwise every row is
+    recorded in one transaction. The import adds: an absent mark does not remove a day recorded
+    earlier, and a day already recorded is counted as such, not refused.
+    """
+    check_actor(actor)
+    shape, rows = _read_sheet(csv_text)
+    with rt.db.write() as session:
+        event = get_event(session, event_id)
+        municipality = store.get_municipality(session, event.municipality_code)
+        assert municipality is not None
+        today = local_date(rt.clock.now(), municipality.timezone)
+        valid_cpfs: dict[int, str] = {}
+        for row in rows:
+            # a spreadsheet that took the CPF for a number dropped its leading zeros
+            raw = row.cpf.zfill(11) if row.cpf.isdigit() and len(row.cpf) >= 9 else row.cpf
+            try:
+                valid_cpfs[row.line] = normalise_cpf(raw)
+            except ValueError as exc:
+                row.problems.insert(0, str(exc) if row.cpf else "the CPF is empty")
+        people = _people_by_cpf(session, set(valid_cpfs.values()))
+        enrolled = set(
+            session.execute(
+                select(Enrolment.person_id).where(Enrolment.event_id == event_id)
+            ).scalars()
+        )
+        plan: dict[int, set[date]] = {}
+        first_seen: dict[tuple[str, date | None], int] = {}
+        for row in rows:
+            cpf = valid_cpfs.get(row.line)
+            person_id = people.get(cpf) if cpf else None
+            if cpf is not None and person_id is None:
+                row.problems.insert(0, "no person is registered with this CPF")
+            elif person_id is not None and person_id not in enrolled:
+                row.problems.insert(0, f"person {person_id} is not enrolled in event {event_id}")
+            days: set[date] = set()
+            for text in row.days:
+                day = _parse_day(text)
+                if day is None:
+                    row.problems.append(
+                        f"day {text!r} is not a date (YYYY-MM-DD)" if text else "the day is empty"
+                    )
+                elif not event.start_on <= day <= event.end_on:
+                    row.problems.append(
+                        f"{day} is outside event {event_id}'s dates "
+                        f"({event.start_on} to {event.end_on})"
+                    )
+                elif day > today:
+                    row.problems.append(f"{day} is in the future (today is {today})")
+                else:
+                    days.add(day)
+            if cpf is not None:
+                # long: one row per person and day; wide: one row per person
+                key = (cpf, min(days) if shape == "long" and days else None)
+                if shape == "wide" or days:
+                    if key in first_seen:
+                        what = "this CPF and day are" if shape == "long" else "this CPF is"
+                        row.problems.append(f"{what} already on line {first_seen[key]}")
+                    else:
+                        first_seen[key] = row.line
+            if person_id is not None and not row.problems:
+                plan.setdefault(person_id, set()).update(days)
+        bad = [row for row in rows if row.problems]
+        if bad:
+            raise InvalidInput(
+                f"attendance for event {event_id}: {len(bad)} of {len(rows)} rows are wrong; "
+                "nothing was recorded\n"
+                + "\n".join(f"line {row.line}: {'; '.join(row.problems)}" for row in bad),
+                field="file",
+            )
+        added = present = 0
+        for person_id, days in plan.items():
+            present += len(days)
+            if days:
+                added += attend_in(session, rt, event, person_id, days, actor=actor)
+        result = AttendanceImport(
+            event_id=event_id,
+            shape=shape,
+            rows=len(rows),
+            people=sum(1 for days in plan.values() if days),
+            added=added,
+            already=present - added,
+        )
+        audit_record(
+            session,
+            rt,
+            event="presenca_importada",
+            actor=actor,
+            record_type="event",
+            record_id=event_id,
+            case=None,
+            evidence={
+                "event_id": event_id,
+                "shape": shape,
+                "rows": result.rows,
+                "people": result.people,
+                "days_added": result.added,
+                "days_already_recorded": result.already,
+            },
+        )
+        return result
+
+
+# ------------------------------------------------------------------------ reading events
+
+
+def _event_dict(event: TrainingEvent, municipality: Municipality | None) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "kind": event.kind,
+        "title": event.title,
+        "start_on": event.start_on.isoformat(),
+        "end_on": event.end_on.isoformat(),
+        "days": (event.end_on - event.start_on).days + 1,
+        "venue": event.venue,
+        "municipality_code": event.municipality_code,
+        "municipality": f"{municipality.name} ({municipality.uf})" if municipality else None,
+        "instructors": list(event.instructors),
+        "capacity": event.capacity,
+        "held_on": event.held_on.isoformat() if event.held_on else None,
+    }
+
+
+def event_summary(
+    source: Runtime | Session, event_id: int, *, thresholds: Thresholds | None = None
+) -> dict[str, Any]:
+    """One event as JSON-ready data: what it is, the cases it serves, enrolments, attendance.
+
+    People appear by their record id only (no names, no CPF). A person is *certified* when
+    enrolled for certification and present on at least ``ceil(min_attendance * days)`` days.
+    Given a Runtime, the thresholds are its lifecycle's; given a Session, pass ``thresholds``.
+    """
+    if isinstance(source, Runtime):
+        with source.db.read() as session:
+            return event_summary(
+                session, event_id, thresholds=thresholds or source.lifecycle.config.thresholds
+            )
+    if thresholds is None:
+        raise TypeError("event_summary(session, ...) needs the thresholds")
+    session = source
+    event = get_event(session, event_id)
+    record = _event_dict(event, store.get_municipality(session, event.municipality_code))
+    record["cases"] = [
+        {"case_id": case_id, "state": state}
+        for case_id, state in session.execute(
+            select(Case.id, Case.state)
+            .join(EventCase, EventCase.case_id == Case.id)
+            .where(EventCase.event_id == event_id)
+            .order_by(Case.id)
+        )
+    ]
+    enrolments = dict(
+        session.execute(
+            select(Enrolment.person_id, Enrolment.certification)
+            .where(Enrolment.event_id == event_id)
+            .order_by(Enrolment.person_id)
+        ).all()
+    )
+    days_of = dict(
+        session.execute(
+            select(Attendance.person_id, func.count())
+            .where(Attendance.event_id == event_id)
+            .group_by(Attendance.person_id)
+        ).all()
+    )
+    per_day = dict(
+        session.execute(
+            select(Attendance.day, func.count())
+            .where(Attendance.event_id == event_id)
+            .group_by(Attendance.day)
+        ).all()
+    )
+    needed = share_of(thresholds.min_attendance, record["days"])
+    people = {
+        person_id: {
+            "days_attended": int(days_of.get(person_id, 0)),
+            "certification": certification,
+            "certified": certification and days_of.get(person_id, 0) >= needed,
+        }
+        for person_id, certification in enrolments.items()
+    }
+    record.update(
+        enrolled=len(enrolments),
+        enrolled_for_certification=sum(1 for c in enrolments.values() if c),
+        days_needed_for_certificate=needed,
+        certified=sum(1 for p in people.values() if p["certified"]),
+        attendance_by_day={d.isoformat(): int(per_day.get(d, 0)) for d in event_days(event)},
+        people=people,
+    )
+    return record
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Filters of the event list; all optional, combined with AND."""
+
+    kind: str | None = None
+    case_id: int | None = None
+    municipality_code: int | None = None
+    #: True: only events recorded as held; False: only those not yet held
+    held: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in get_args(EventKind):
+            raise InvalidInput(
+                f"unknown event kind {self.kind!r}; kinds are: {', '.join(get_args(EventKind))}",
+                field="kind",
+            )
+
+
+def list_events(
+    source: Runtime | Session, f: EventFilter | None = None, *, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Events matching the filter, newest first, each with its cases and enrolment count."""
+    if isinstance(source, Runtime):
+        with source.db.read() as session:
+            return list_events(session, f, limit=limit)
+    session, f = source, f or EventFilter()
+    query = select(TrainingEvent, Municipality).join(
+        Municipality, Municipality.ibge_code == TrainingEvent.municipality_code
+    )
+    if f.kind is not None:
+        query = query.where(TrainingEvent.kind == f.kind)
+    if f.case_id is not None:
+        query = query.where(
+            TrainingEvent.id.in_(select(EventCase.event_id).where(EventCase.case_id == f.case_id))
+        )
+    if f.municipality_code is not None:
+        query = query.where(TrainingEvent.municipality_code == f.municipality_code)
+    if f.held is not None:
+        query = query.where(
+            TrainingEvent.held_on.is_not(None) if f.held else TrainingEvent.held_on.is_(None)
+        )
+    query = query.order_by(TrainingEvent.start_on.desc(), TrainingEvent.id.desc()).limit(limit)
+    found = [(event, m) for event, m in session.execute(query)]
+    ids = [event.id for event, _ in found]
+    served: dict[int, list[int]] = {i: [] for i in ids}
+    enrolled: dict[int, int] = {}
+    if ids:
+        for event_id, case_id in session.execute(
+            select(EventCase.event_id, EventCase.case_id)
+            .where(EventCase.event_id.in_(ids))
+            .order_by(EventCase.case_id)
+        ):
+            served[event_id].append(case_id)
+        enrolled = dict(
+            session.execute(
+                select(Enrolment.event_id, func.count())
+                .where(Enrolment.event_id.in_(ids))
+                .group_by(Enrolment.event_id)
+            ).all()
+        )
+    return [
+        {
+            **_event_dict(event, m),
+            "cases": served[event.id],
+            "enrolled": int(enrolled.get(event.id, 0)),
+        }
+        for event, m in found
+    ]
