@@ -642,8 +642,10 @@ def demo(
     rt.clock = clock
     report = build_demo(rt, clock, cases=cases, seed=seed)
     echo(
-        f"demo loaded: {report.cases} cases, {report.events} events, "
-        f"{len(report.coordinators)} coordinators, clock at {report.final_date}"
+        f"demo loaded: {report.cases} cases, {report.people} people, "
+        f"{report.training_events} training events, {report.enterprises} enterprises, "
+        f"{report.events} audit events, {len(report.coordinators)} coordinators; "
+        f"clock at {report.final_date}"
     )
 
 

@@ -78,11 +78,15 @@ class WorkCalendar:
 WEEKENDS_ONLY = WorkCalendar(None)
 
 
-def calendar_for(session: Session, municipality_code: int) -> WorkCalendar:
-    """The working-day calendar of a municipality (its UF's holidays and its own)."""
-    uf = session.execute(
-        select(Municipality.uf).where(Municipality.ibge_code == municipality_code)
-    ).scalar_one_or_none()
+def calendar_for(session: Session, municipality_code: int, uf: str | None = None) -> WorkCalendar:
+    """The working-day calendar of a municipality (its UF's holidays and its own).
+
+    Give ``uf`` when the caller already has it (one query fewer on the write path).
+    """
+    if uf is None:
+        uf = session.execute(
+            select(Municipality.uf).where(Municipality.ibge_code == municipality_code)
+        ).scalar_one_or_none()
     municipal = session.execute(
         select(MunicipalHoliday.day, MunicipalHoliday.name).where(
             MunicipalHoliday.municipality_code == municipality_code

@@ -89,7 +89,7 @@ def advance(
             today=today,
             actor=actor,
             config=rt.lifecycle.config,
-            calendar=calendar_for(session, case.municipality_code),
+            calendar=calendar_for(session, case.municipality_code, municipality.uf),
         )
         previous_coordinator = case.coordinator
         version = store.update_case(session, case, changes, actor=actor, now=now)

@@ -1,22 +1,42 @@
 """A realistic demo portfolio, built through the same operations a coordinator uses.
 
 :func:`build_demo` registers about ``cases`` demands in real municipalities of the Northeast
-semi-arid and the North and moves each one through the lifecycle with
-:func:`tasks.demands.register_demand`, :func:`tasks.cases.advance` and its wrappers: every event
-passes the same guards, and lands in the same hash-chained audit trail, as a coordinator's.
+semi-arid and the North and moves each one through the lifecycle with the programme's records
+behind every step, all through the coordinator's operations: demands and transitions
+(:mod:`tasks.demands`, :mod:`tasks.cases`), people and their pre-registration
+(:mod:`tasks.people`), training events with enrolments and daily attendance
+(:mod:`tasks.trainings`; an ECC is closed with ``complete_event``, the bulk operation that
+advances every case it served, and some ECCs serve two or three communities of a territory),
+enterprises in every legal form with their legalisation steps in legal order
+(:mod:`tasks.enterprises`), and follow-up visits, CLAI and Protocol commitments
+(:mod:`tasks.followup`). Every operation passes the same checks and guards, and lands in the
+same hash-chained audit trail, as a coordinator's.
 
 The portfolio is planned first, then played. Each case gets a final state (every state of
 :data:`states.states.ALL` is represented), a timeline of days spent in each state, and, by
 chance, extensions, suspensions that resumed, rejections and appeals, cancellations, reopenings
-(requested by a coordinator, decided by the manager), reassignments and notes. All the steps of
-all the cases are then sorted by instant and played in that order, with the caller's
-:class:`~states.clock.FixedClock` moved forward to each step's instant, from early June 2024 to
-the final date (20 November 2026). Every date in the evidence is therefore on or before the day
-it is recorded, and the histories interleave as they would have in real life.
+(requested by a coordinator, decided by the manager), reassignments and notes. While a case
+is in a state, the records that state asks for are planned on its working days (not while it
+is suspended): participant lists in mobilisation, the ECC in field training, business plans,
+workshops and legal forms in management, the legal steps in legalisation, the CLAI, the
+Protocol and a visit at most every 90 days in follow-up. A case stopped half-way keeps its
+records half-way: an enterprise only founded, a filing waiting for a registry's correction, a
+commitment past its date, a visit overdue. All the steps are sorted by instant and played in
+that order, with the caller's :class:`~states.clock.FixedClock` moved to each step's instant,
+from early June 2024 to the final date (20 November 2026): nothing is recorded as done on a
+day after the clock's, and the histories interleave as they would in real life (lists and
+legal steps in the morning, transitions in the afternoon, training events in the evening).
 
-Evidence carries no person's name or CPF: only organisations, staff user names and the
-instructors of the field training. The same ``seed`` gives the same portfolio, down to the
-audit chain's hashes.
+Participant lists and attendance sheets are written as a coordinator's spreadsheet import
+would: one transaction per list, with the per-row functions of :mod:`tasks.people` and
+:mod:`tasks.trainings` (``add_person``, ``preregister_in``, ``attend_in``); single late
+registrations and attendance corrections use the one-row operations.
+
+People are fictitious: names drawn from common first names and surnames, CPFs counted up from a
+seed-dependent point in the ``900.xxx.xxx`` range with their check digits computed, phone
+numbers in the unused ``9 0xxx`` range. Evidence carries no person's name or CPF: people are
+referred to by their record id. The same ``seed`` gives the same portfolio, down to the audit
+chain's hashes.
 """
 
 from __future__ import annotations
@@ -26,6 +46,8 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
 from random import Random
 from typing import Any
 
@@ -35,10 +57,17 @@ from validate_docbr import CNPJ
 from states.clock import FixedClock
 from states.config import LifecycleConfig
 from states.deadlines import add_months
-from states.errors import InvalidInput
-from states.models import Case, Municipality
+from states.errors import InvalidInput, ProduzirError
+from states.models import AuditEvent, Case, Municipality
+from states.records import (
+    Enterprise,
+    Person,
+    TrainingEvent,
+    Visit,
+)
 from states.states import ALL, MAIN_PATH, State
 from tasks import cases as ops
+from tasks import enterprises, followup, obligations, people, trainings
 from tasks.demands import DemandInput, register_demand
 from tasks.runtime import Runtime
 
@@ -315,19 +344,19 @@ PLACES: tuple[_Place, ...] = (
 
 #: Share of the portfolio that ends in each state (per 200 cases).
 _MIX: dict[State, int] = {
-    State.REGISTRADA: 8,
-    State.EM_ANALISE: 16,
-    State.POLO_DEFINIDO: 12,
-    State.MOBILIZACAO: 14,
-    State.CAPACITACAO: 14,
-    State.GESTAO: 10,
-    State.LEGALIZACAO: 16,
-    State.ACOMPANHAMENTO: 38,
-    State.AVALIACAO: 10,
-    State.CONCLUIDA: 30,
-    State.SUSPENSA: 10,
-    State.INDEFERIDA: 10,
-    State.CANCELADA: 12,
+    State.REGISTRADA: 12,
+    State.EM_ANALISE: 24,
+    State.POLO_DEFINIDO: 16,
+    State.MOBILIZACAO: 24,
+    State.CAPACITACAO: 10,
+    State.GESTAO: 8,
+    State.LEGALIZACAO: 12,
+    State.ACOMPANHAMENTO: 22,
+    State.AVALIACAO: 6,
+    State.CONCLUIDA: 14,
+    State.SUSPENSA: 12,
+    State.INDEFERIDA: 16,
+    State.CANCELADA: 24,
 }
 
 #: The event that leaves each state of the main path.
@@ -440,11 +469,6 @@ _NOTES = (
     "A comunidade relatou dificuldade de transporte; o veículo do programa vai apoiar.",
     "Contato com o parceiro local para apoio às oficinas de gestão.",
 )
-_NO_CNPJ_FILED = (
-    "Registro com exigência pendente na junta comercial; a inscrição no CNPJ aguarda o "
-    "deferimento.",
-    "Inscrição no CNPJ solicitada à Receita Federal e ainda em análise.",
-)
 _NO_CNPJ_INFORMAL = (
     "O grupo decidiu em assembleia funcionar como grupo informal até a primeira safra.",
     "Estatuto em revisão pelo advogado; o registro será feito após o parecer.",
@@ -464,6 +488,175 @@ _INSTRUCTORS = (
     "Manoel Messias Gomes",
 )
 _PNDR_LABELS = {"baixa_renda": "baixa renda", "estagnada": "estagnada", "dinamica": "dinâmica"}
+
+# --- people and records: names and texts -----------------------------------------------------
+
+#: Fictitious participants: first name + two surnames, drawn from a counter.
+_FIRST_NAMES = (
+    "Maria",
+    "José",
+    "Ana",
+    "João",
+    "Francisca",
+    "Antônio",
+    "Antônia",
+    "Francisco",
+    "Adriana",
+    "Carlos",
+    "Juliana",
+    "Paulo",
+    "Márcia",
+    "Pedro",
+    "Fernanda",
+    "Lucas",
+    "Patrícia",
+    "Luiz",
+    "Aline",
+    "Marcos",
+    "Sandra",
+    "Raimundo",
+    "Camila",
+    "Sebastião",
+    "Amanda",
+    "Manoel",
+    "Bruna",
+    "Severino",
+    "Jéssica",
+    "Edson",
+    "Letícia",
+    "Cícera",
+    "Damião",
+    "Lucineide",
+    "Valdir",
+    "Rosilene",
+    "Geraldo",
+    "Marinalva",
+    "Joaquim",
+    "Luzinete",
+)
+_SURNAMES = (
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Lima",
+    "Pereira",
+    "Ferreira",
+    "Costa",
+    "Rodrigues",
+    "Almeida",
+    "Nascimento",
+    "Alves",
+    "Carvalho",
+    "Araújo",
+    "Ribeiro",
+    "Gomes",
+    "Barbosa",
+    "Rocha",
+    "Cavalcante",
+    "Bezerra",
+    "Moura",
+    "Freitas",
+    "Batista",
+    "Sales",
+    "Feitosa",
+    "Monteiro",
+    "Queiroz",
+    "Brito",
+    "Farias",
+    "Nunes",
+    "Pinheiro",
+    "Medeiros",
+    "Macedo",
+    "Teixeira",
+    "Vieira",
+    "Dantas",
+    "Leite",
+    "Tavares",
+    "Amorim",
+    "Siqueira",
+)
+#: Area code per UF (phones are fictitious: 9 0xxx-xxxx is not assigned to mobiles).
+_DDD = {
+    "CE": 88,
+    "PE": 87,
+    "PB": 83,
+    "RN": 84,
+    "PI": 89,
+    "BA": 74,
+    "AL": 82,
+    "SE": 79,
+    "MA": 98,
+    "PA": 91,
+    "AM": 92,
+    "TO": 63,
+    "AC": 68,
+    "RO": 69,
+    "AP": 96,
+    "RR": 95,
+}
+#: First fictitious CPF (9-digit base, before the check digits).
+_CPF_BASE = 900_000_000
+
+#: Activities whose groups may be family agriculture (and then get a CAF).
+_RURAL = frozenset(
+    {
+        "apicultura",
+        "caprinocultura",
+        "cajucultura",
+        "beneficiamento de castanha de caju",
+        "pesca artesanal",
+        "piscicultura",
+        "açaí",
+        "beneficiamento de castanha-do-brasil",
+        "mandiocultura e casa de farinha",
+        "doces e polpas de frutas",
+        "beneficiamento de umbu",
+        "laticínios artesanais",
+        "quebra do coco babaçu",
+        "guaraná",
+        "manejo de pirarucu",
+        "fibra de piaçava",
+        "fruticultura irrigada",
+        "beneficiamento de caranguejo",
+    }
+)
+_FINDINGS = (
+    "Empreendimento em funcionamento; produção vendida na feira municipal e ao PNAE.",
+    "Grupo reunido mensalmente; caixa comum e controles de estoque em dia.",
+    "Produção retomada após a entressafra; necessidade de capital de giro apontada.",
+    "Novos clientes na sede do município; registro de vendas organizado.",
+    "Sócios dividindo as tarefas da produção; equipamento do projeto em uso.",
+)
+_FINDINGS_STOPPED = (
+    "Atividades paradas: os sócios migraram para o trabalho temporário na colheita.",
+    "Empreendimento desativado por falta de matéria-prima durante a estiagem.",
+)
+_NO_CNPJ_PENDING = (
+    "Registro com exigência pendente no {registry}; a inscrição no CNPJ aguarda o deferimento.",
+    "Inscrição no CNPJ solicitada à Receita Federal e ainda em análise.",
+)
+_LICENCE_WAIVER = (
+    "Atividade de baixo risco (Resolução CGSIM nº 51/2019): dispensa de alvará e de licenças."
+)
+#: Commitments of the Protocol of Integrated Actions, by kind of partner.
+_ACTIONS: dict[str, tuple[str, ...]] = {
+    "prefeitura": (
+        "Ceder o galpão municipal para a sede e o beneficiamento da produção.",
+        "Garantir o transporte da produção até a feira livre da sede do município.",
+        "Incluir os produtos do empreendimento nas compras da alimentação escolar (PNAE).",
+    ),
+    "sebrae": (
+        "Consultoria de gestão e acesso a mercados pelo SEBRAETEC.",
+        "Capacitação em formação de preço e controle financeiro.",
+    ),
+    "agency": (
+        "Assistência técnica mensal às unidades produtivas.",
+        "Elaborar os projetos de crédito rural dos sócios.",
+    ),
+    "institute": ("Curso de boas práticas de fabricação e rotulagem.",),
+    "bank": ("Abrir linha de microcrédito orientado para capital de giro.",),
+}
 
 # --- the plan ---------------------------------------------------------------------------------
 
@@ -503,16 +696,13 @@ class _Mods:
 
 @dataclass(frozen=True)
 class _Step:
-    """One operation to play: when, on which planned case, by whom, with what."""
+    """One operation to play: when, for which planned case (the sort key), what."""
 
     at: datetime
     case: int
     order: int
-    event: str
-    actor: str
-    evidence: dict[str, Any]
-    note: str | None = None
-    demand: DemandInput | None = None
+    do: Callable[[_Player], None]
+    what: str
 
 
 @dataclass(frozen=True)
@@ -520,11 +710,22 @@ class DemoReport:
     """What :func:`build_demo` did."""
 
     cases: int
+    #: audit events written (transitions and record changes)
     events: int
     per_state: dict[str, int]
     coordinators: list[str]
     final_date: date
     seed: int
+    people: int = 0
+    #: training events per kind (ecc, oficina, ecm)
+    training_events: dict[str, int] = field(default_factory=dict)
+    enterprises: int = 0
+    #: enterprises per legal form (None: not chosen yet)
+    legal_forms: dict[str, int] = field(default_factory=dict)
+    visits: int = 0
+    #: dated obligations of open cases still open at the end, and those past their date
+    open_obligations: int = 0
+    overdue_obligations: int = 0
 
 
 _CNPJ_WEIGHTS = ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2))
@@ -549,6 +750,26 @@ def _cnpj(rng: Random, *, alphanumeric: bool) -> str:
     return body
 
 
+def _cpf(number: int) -> str:
+    """The CPF whose 9-digit base is ``number``, with its two check digits."""
+    digits = [int(d) for d in f"{number:09d}"]
+    for first_weight in (10, 11):
+        total = sum(d * w for d, w in zip(digits, range(first_weight, 1, -1), strict=False))
+        digits.append(total * 10 % 11 % 10)
+    return "".join(map(str, digits))
+
+
+def _person_name(number: int) -> str:
+    """A fictitious name for person ``number`` (distinct for the first 64,000)."""
+    f, s = len(_FIRST_NAMES), len(_SURNAMES)
+    mixed = number * 7919 % (f * s * s)
+    first, rest = mixed % f, mixed // f
+    one, two = rest % s, rest // s
+    if one == two:
+        two = (two + 1) % s
+    return f"{_FIRST_NAMES[first]} {_SURNAMES[one]} {_SURNAMES[two]}"
+
+
 def _quota(cases: int) -> list[State]:
     """The final state of every case, in the proportions of :data:`_MIX` (each >= 1 if room)."""
     total = sum(_MIX.values())
@@ -567,11 +788,16 @@ def _quota(cases: int) -> list[State]:
 
 
 class _Timeline:
-    """Draws the days of one case's history (offsets from its registration), no dates yet."""
+    """Draws the days of one case's history (offsets from its registration), no dates yet.
 
-    def __init__(self, rng: Random, mods: _Mods) -> None:
+    ``ecc`` fixes the length of the field training and the days between its last day and its
+    completion (the cases of a shared ECC must agree on them).
+    """
+
+    def __init__(self, rng: Random, mods: _Mods, ecc: tuple[int, int] | None = None) -> None:
         self.rng = rng
         self.mods = mods
+        self.ecc = ecc
         self.moves: list[_Move] = [_Move(0, "registrar"), _Move(0, "atribuir")]
         self.t = 0
 
@@ -597,12 +823,13 @@ class _Timeline:
         leave_info: dict[str, int] = {}
         if state is State.CAPACITACAO:
             # the ECC starts `lead` days after the case enters, lasts `days`, and is
-            # concluded `tail` days after its last day
-            lead, days, tail = rng.randint(1, 4), rng.randint(41, 45), rng.randint(0, 3)
+            # completed `tail` days after its last day
+            lead = rng.randint(1, 4)
+            days, tail = self.ecc or (rng.randint(41, 45), rng.randint(0, 3))
             dwell = lead + days - 1 + tail
             leave_info = {"ecc_days": days, "tail": tail}
             if dwell > 45:
-                inner.append((rng.randint(35, 44), "prorrogar", {"ecc_start": lead}))
+                inner.append((rng.randint(35, 44), "prorrogar", {}))
         elif state is State.ACOMPANHAMENTO:
             dwell = 366 + rng.randint(0, 20)
         elif state is State.EM_ANALISE and mods.appeal:
@@ -642,18 +869,21 @@ class _Timeline:
         if state is State.EM_ANALISE and dwell >= 22 and rng.random() < 0.8:
             self.add(self.t + rng.randint(18, min(28, dwell)), "prorrogar")
         if state is State.CAPACITACAO and dwell >= 40 and rng.random() < 0.7:
-            self.add(self.t + rng.randint(38, min(44, dwell)), "prorrogar", ecc_start=2)
+            self.add(self.t + rng.randint(38, min(44, dwell)), "prorrogar")
         if dwell >= 2 and rng.random() < 0.3:
             self.add(self.t + rng.randint(1, dwell), "anotar")
 
 
 def _final_dwell(rng: Random, state: State, config: LifecycleConfig) -> int:
     """Days a case has spent in its final active state at the end (a fifth are overdue)."""
-    rule = config.deadlines[state.value]
-    deadline = rule.days if rule.days is not None else 366
     if rng.random() < 0.2:
-        return deadline + rng.randint(2, 45)
-    return rng.randint(0, max(0, deadline - 2))
+        return _deadline_days(state, config) + rng.randint(2, 45)
+    return rng.randint(0, max(0, _deadline_days(state, config) - 2))
+
+
+def _deadline_days(state: State, config: LifecycleConfig) -> int:
+    rule = config.deadlines[state.value]
+    return rule.days if rule.days is not None else 366
 
 
 @dataclass(frozen=True)
@@ -672,16 +902,36 @@ class _Plan:
     def length(self) -> int:
         return max(self.moves[-1].offset, self.entry + (self.dwell or 0))
 
+    @property
+    def trained(self) -> _Move | None:
+        """The move that completes the field training, if the case gets that far."""
+        return next((m for m in self.moves if m.event == "concluir_capacitacao"), None)
 
-def _timeline(rng: Random, target: State, mods: _Mods, config: LifecycleConfig) -> _Plan:
-    """Draw the timeline of a case that ends in ``target``."""
-    tl = _Timeline(rng, mods)
-    plan = _draw(tl, rng, target, mods, config)
+
+def _timeline(
+    rng: Random,
+    target: State,
+    mods: _Mods,
+    config: LifecycleConfig,
+    *,
+    ecc: tuple[int, int] | None = None,
+    dwell: int | None = None,
+) -> _Plan:
+    """Draw the timeline of a case that ends in ``target`` (``dwell`` fixes its final stay)."""
+    tl = _Timeline(rng, mods, ecc)
+    plan = _draw(tl, rng, target, mods, config, dwell)
     tl.moves.sort(key=lambda m: m.offset)
     return plan
 
 
-def _draw(tl: _Timeline, rng: Random, target: State, mods: _Mods, config: LifecycleConfig) -> _Plan:
+def _draw(
+    tl: _Timeline,
+    rng: Random,
+    target: State,
+    mods: _Mods,
+    config: LifecycleConfig,
+    fixed: int | None,
+) -> _Plan:
     if target in MAIN_PATH and target is not State.CONCLUIDA:
         dwell = _final_dwell(rng, target, config)
         if target is State.EM_ANALISE and mods.appeal:
@@ -700,6 +950,8 @@ def _draw(tl: _Timeline, rng: Random, target: State, mods: _Mods, config: Lifecy
             dwell = rng.randint(0, 40)
         else:
             tl.walk_to(target)
+        if fixed is not None:
+            dwell = fixed
         entry = tl.t
         tl.stay(target, dwell)
         return _Plan(tl.moves, entry, dwell)
@@ -738,7 +990,7 @@ def _draw(tl: _Timeline, rng: Random, target: State, mods: _Mods, config: Lifecy
     # cancelada
     via = rng.choices(
         (*MAIN_PATH[:-2], State.SUSPENSA, State.INDEFERIDA),
-        weights=(1, 2, 2, 3, 2, 1, 1, 1, 2, 2),
+        weights=(2, 3, 3, 4, 1, 1, 1, 1, 2, 3),  # most withdraw early
     )[0]
     if via is State.SUSPENSA:
         inner = rng.choice(_PAUSABLE)
@@ -824,23 +1076,97 @@ def _force(targets: Sequence[State], mods: list[_Mods]) -> None:
                 mods[i].pause_in = None
 
 
+#: Final states of cases that may share their ECC with others of the same final state.
+_SHARING = (
+    State.GESTAO,
+    State.LEGALIZACAO,
+    State.ACOMPANHAMENTO,
+    State.AVALIACAO,
+    State.CONCLUIDA,
+)
+
+
+def _cohorts(rng: Random, targets: Sequence[State]) -> dict[int, int]:
+    """Cases that will try to share the ECC of an earlier case: follower -> lead."""
+    lead_of: dict[int, int] = {}
+    for target in _SHARING:
+        indexes = [i for i, t in enumerate(targets) if t is target]
+        i = 0
+        while i < len(indexes) - 1:
+            if rng.random() < 0.35:
+                size = 3 if rng.random() < 0.3 else 2
+                chosen = indexes[i : i + size]
+                for follower in chosen[1:]:
+                    lead_of[follower] = chosen[0]
+                i += len(chosen)
+            else:
+                i += 1
+    return lead_of
+
+
+def _aligned(
+    rng: Random, target: State, mods: _Mods, config: LifecycleConfig, anchor: _Anchor
+) -> tuple[_Plan, date] | None:
+    """A follower's timeline whose ECC is completed on the lead's day; None if it cannot fit."""
+    saved = rng.getstate()
+    plan = _timeline(rng, target, mods, config, ecc=anchor.ecc)
+    trained = plan.trained
+    assert trained is not None
+    start = anchor.completed - timedelta(days=trained.offset)
+    if plan.dwell is not None:
+        needed = (FINAL_DAY - start).days - plan.entry
+        if not 0 <= needed <= _deadline_days(target, config) + 30:
+            return None
+        rng.setstate(saved)
+        plan = _timeline(rng, target, mods, config, ecc=anchor.ecc, dwell=needed)
+    if start < START_DAY or start + timedelta(days=plan.length) > FINAL_DAY:
+        return None
+    return plan, start
+
+
+# --- the records a case's states ask for -------------------------------------------------------
+
+
 @dataclass
 class _Group:
+    """An enterprise group of a case, as planned; members are the case's participant slots."""
+
+    key: str
+    case: int
     name: str
     activity: str
     form: str
-    members: int
+    members: list[int]
+    later: list[int]  # slots that join during the business workshops
+    family: bool
+    formed_on: date
+    joined_on: date | None = None
+    form_set: bool = False
+    active: bool = True
+    last_members: int = 0
+    last_income: Decimal = Decimal("0.00")
+
+    @property
+    def size(self) -> int:
+        return len(self.members) + (len(self.later) if self.joined_on else 0)
 
 
-#: Legal forms: (weight, fewest members, most members).
-_FORMS: dict[str, tuple[int, int, int]] = {
-    "cooperativa": (30, 20, 35),
-    "associacao": (30, 10, 30),
-    "cooperativa_trabalho": (15, 7, 15),
-    "economia_solidaria": (15, 6, 18),
-    "mei": (5, 1, 1),
-    "me_epp": (5, 2, 5),
-}
+@dataclass
+class _Training:
+    """The field training of one case: its ECC (possibly shared), seats and attendance."""
+
+    case: int
+    begin: date
+    end: date
+    completed: date | None  # recorded as held (the case then moves, or is refused)
+    created: date
+    sheet: date | None  # attendance recorded on this day, up to it
+    expect: str | None  # "moved" | "refused" | None (not completed)
+    certified: list[int]
+    listeners: list[int]
+    days: dict[int, list[date]]
+    late: tuple[int, date] | None  # one day recorded apart, after the sheet
+    groups: list[_Group]
 
 
 @dataclass
@@ -858,12 +1184,21 @@ class _Case:
     coordinator: str
     supervisor: str
     registered_on: date
+    shares_ecc: bool = False
     state: str = State.REGISTRADA.value
     entered: date = START_DAY
     previous: str | None = None
     suspended_on: date | None = None
-    pre_registered: int = 0
+    #: the day the current state was really entered, and the suspensions since
+    since: date = START_DAY
+    pauses: list[list[date | None]] = field(default_factory=list)
+    people: int = 0
+    training: _Training | None = None
     groups: list[_Group] = field(default_factory=list)
+    #: legal steps after the CNPJ that did not fit in the legalisation stay
+    deferred: list[tuple[date, _Group, str, bool]] = field(default_factory=list)
+    #: record operations planned per day (their order inside the morning)
+    mornings: dict[date, int] = field(default_factory=dict)
 
 
 _ARTICLES = {
@@ -875,38 +1210,160 @@ _ARTICLES = {
     "Perímetro Irrigado": "do",
 }
 
+#: Legal forms: (weight, fewest members, most members).
+_FORMS: dict[str, tuple[int, int, int]] = {
+    "cooperativa": (30, 20, 35),
+    "associacao": (30, 10, 30),
+    "cooperativa_trabalho": (15, 7, 15),
+    "economia_solidaria": (15, 6, 18),
+    "mei": (6, 1, 1),
+    "me_epp": (6, 2, 5),
+}
+_COOPERATIVES = ("cooperativa", "cooperativa_trabalho")
+_REGISTRY = {
+    "cooperativa": "Junta Comercial",
+    "cooperativa_trabalho": "Junta Comercial",
+    "me_epp": "Junta Comercial",
+    "associacao": "Registro Civil de Pessoas Jurídicas",
+    "economia_solidaria": "Registro Civil de Pessoas Jurídicas",
+}
+#: The day alphanumeric CNPJs start being issued.
+_ALPHANUMERIC_FROM = date(2026, 7, 1)
+
 
 class _Writer:
-    """Turns timelines into dated steps with evidence that passes the guards."""
+    """Turns timelines into dated steps: transitions with evidence that passes the guards, and
+    the records each state asks for, on the days the case spends in it (suspensions excluded).
+
+    Records of a case are done in the morning (12:00 UTC on), before the day's transitions
+    (13:00 to 19:00); the field-training events, shared by several cases, in the evening
+    (20:00 on). Every instant is on the same local date in the municipalities' time zones.
+    """
 
     def __init__(self, config: LifecycleConfig) -> None:
         self.config = config
+        self.thresholds = config.thresholds
+        self.out: list[_Step] = []
+        self.cases: dict[int, _Case] = {}
+        self.trainings: dict[int, _Training] = {}
+        self.evenings: dict[date, int] = {}
+        self.cnpjs: set[str] = set()
         self.plans = 0
+        self.serial = 1000
 
-    def steps(self, rng: Random, case: _Case, moves: list[_Move], start: date) -> list[_Step]:
+    # -- when things happen
+
+    def morning(self, case: _Case, day: date, do: Callable[[_Player], None], what: str) -> None:
+        n = case.mornings.get(day, 0)
+        case.mornings[day] = n + 1
+        assert n < 170, f"case {case.index}: too many records on {day}"
+        at = datetime.combine(day, time(12, 0), tzinfo=UTC) + timedelta(seconds=20 * n)
+        self.out.append(_Step(at, case.index, 0, do, f"case #{case.index}: {what}"))
+
+    def evening(self, day: date, key: int, do: Callable[[_Player], None], what: str) -> None:
+        n = self.evenings.get(day, 0)
+        self.evenings[day] = n + 1
+        assert n < 350, f"too many training operations on {day}"
+        at = datetime.combine(day, time(20, 0), tzinfo=UTC) + timedelta(seconds=10 * n)
+        self.out.append(_Step(at, key, 0, do, what))
+
+    @staticmethod
+    def free_days(case: _Case, end: date) -> list[date]:
+        """The days after the case entered its state, up to ``end``, when it was not suspended."""
+        days: list[date] = []
+        day = case.since + timedelta(days=1)
+        while day <= end:
+            if not any(
+                start is not None and start <= day and (stop is None or day <= stop)
+                for start, stop in case.pauses
+            ):
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+    @staticmethod
+    def on_or_after(days: list[date], day: date) -> date | None:
+        return next((d for d in days if d >= day), None)
+
+    # -- a case's timeline
+
+    def steps(self, rng: Random, case: _Case, moves: list[_Move], start: date) -> None:
+        self.cases[case.index] = case
         base = rng.randint(0, 240)
-        out: list[_Step] = []
         for order, move in enumerate(moves):
             day = start + timedelta(days=move.offset)
             minute = _FIRST_MINUTE + base + 2 * min(order, 60)
             at = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=UTC)
-            out.append(self.step(rng, case, move, day, at, order))
-        return out
+            later = moves[order + 1 :]
+            self.before(rng, case, move.event, day, later)
+            self.step(rng, case, move, day, at, order)
+            self.follow(case, move.event, day, move.info)
+            self.after(rng, case, move.event, day, later, start)
+        if case.state == State.SUSPENSA.value and case.previous is not None:
+            self.close(rng, case, case.previous, FINAL_DAY, completed=False)
+        elif case.state in _ACTIVE:
+            self.close(rng, case, case.state, FINAL_DAY, completed=False)
+
+    def before(self, rng: Random, case: _Case, event: str, day: date, later: list[_Move]) -> None:
+        """Close the stay the event ends: its records are planned on the stay's days."""
+        if event in _ADVANCES:
+            self.close(rng, case, case.state, day, completed=True)
+        elif event == "cancelar" and not any(m.event == "aprovar_reabertura" for m in later):
+            state = case.previous if case.state == State.SUSPENSA.value else case.state
+            if state is not None:
+                self.close(rng, case, state, day - timedelta(days=1), completed=False)
+
+    def after(
+        self,
+        rng: Random,
+        case: _Case,
+        event: str,
+        day: date,
+        later: list[_Move],
+        start: date,
+    ) -> None:
+        if event in _ADVANCES or event in ("aprovar_reabertura", "recorrer", "indeferir"):
+            case.since, case.pauses = day, []
+            if event in _ADVANCES and case.state == State.CAPACITACAO.value:
+                case.training = self.open_training(rng, case, later, start)
+        elif event == "cancelar":
+            case.since, case.pauses = day, []
+        elif event == "suspender":
+            case.pauses.append([day, None])
+        elif event == "retomar":
+            case.pauses[-1][1] = day
+
+    def close(self, rng: Random, case: _Case, state: str, end: date, *, completed: bool) -> None:
+        days = self.free_days(case, end)
+        if completed and state in _WITH_RECORDS and not days:
+            raise AssertionError(f"case {case.index}: no working day in {state} for its records")
+        if state == State.MOBILIZACAO.value:
+            self.mobilise(rng, case, days, completed)
+        elif state == State.GESTAO.value:
+            self.workshops(rng, case, days, completed)
+        elif state == State.LEGALIZACAO.value:
+            self.legalise(rng, case, days, completed)
+        elif state == State.ACOMPANHAMENTO.value:
+            self.follow_up(rng, case, days, completed)
 
     def step(
         self, rng: Random, case: _Case, move: _Move, day: date, at: datetime, order: int
-    ) -> _Step:
+    ) -> None:
         event, info = move.event, move.info
         actor = case.coordinator
         note: str | None = None
         evidence: dict[str, Any] = {}
-        demand: DemandInput | None = None
         uf = case.muni.uf
-        sebrae, agency, institute, university = _PARTNERS[uf]
+        sebrae, agency, _, university = _PARTNERS[uf]
         elapsed = (day - case.entered).days
         if event == "registrar":
             demand = self.demand(rng, case, day)
-        elif event == "atribuir":
+            do = partial(_Player.register, case=case.index, demand=demand, actor=actor)
+            self.out.append(_Step(at, case.index, order, do, f"case #{case.index}: registrar"))
+            return
+        if event == "concluir_capacitacao":
+            return  # completing the ECC moves the case (see _Writer.ecc)
+        if event == "atribuir":
             actor = case.supervisor
             if info.get("reassign"):
                 team = COORDINATORS_NE if case.muni.region == "Nordeste" else COORDINATORS_NORTE
@@ -947,37 +1404,15 @@ class _Writer:
                 "adhesion_term": {"signed_on": signed, "signatories": signatories},
             }
         elif event == "concluir_mobilizacao":
-            case.pre_registered = rng.randint(40, 120)
             others = [a for a in case.place.activities if a != case.activity]
             evidence = {
                 "diagnosis": {
                     "completed_on": day - timedelta(days=rng.randint(0, min(12, elapsed))),
                     "vocations": [case.activity, *rng.sample(others, rng.randint(1, len(others)))],
-                },
-                "pre_registered": case.pre_registered,
+                }
             }
-        elif event == "concluir_capacitacao":
-            evidence = self.training(rng, case, day, info, institute, sebrae)
-        elif event == "concluir_gestao":
-            plans = []
-            for group in case.groups:
-                self.plans += 1
-                approved = day - timedelta(days=rng.randint(0, min(10, elapsed)))
-                plans.append(
-                    {
-                        "enterprise": group.name,
-                        "approved_on": approved,
-                        "document": f"PN-{uf}-{approved.year}-{self.plans:04d}",
-                    }
-                )
-            evidence = {"business_plans": plans}
-        elif event == "concluir_legalizacao":
-            evidence = {"enterprises": [self.legal(rng, case, g, day) for g in case.groups]}
-        elif event == "concluir_acompanhamento":
-            evidence = self.follow_up(rng, case.entered, day)
         elif event == "concluir_avaliacao":
-            active = [g for g in case.groups if rng.random() < 0.9] or case.groups[:1]
-            members = max(0, sum(g.members for g in active) - rng.randint(0, 3))
+            active = [g for g in case.groups if g.active]
             evidence = {
                 "partner_report": {
                     "partner": university,
@@ -985,17 +1420,16 @@ class _Writer:
                 },
                 "indicators": {
                     "enterprises_active": len(active),
-                    "members": members,
-                    "monthly_income_brl": f"{members * rng.uniform(180, 650):.2f}",
+                    "members": sum(g.last_members for g in active),
+                    "monthly_income_brl": f"{sum(g.last_income for g in active):.2f}",
                 },
             }
         elif event == "prorrogar":
-            if case.state == State.CAPACITACAO.value:
-                ecc_start = case.entered + timedelta(days=info.get("ecc_start", 2))
+            if case.state == State.CAPACITACAO.value and case.training is not None:
                 evidence = {
                     "justification": (
-                        f"ECC iniciado em {ecc_start:%d/%m/%Y}; certificação e formação dos "
-                        "grupos terminam depois do prazo de 45 dias."
+                        f"ECC iniciado em {case.training.begin:%d/%m/%Y}; certificação e "
+                        "formação dos grupos terminam depois do prazo de 45 dias."
                     )
                 }
             else:
@@ -1030,8 +1464,15 @@ class _Writer:
             evidence = {"justification": _REOPEN_REFUSAL}
         elif event == "anotar":
             evidence = {"text": rng.choice(_NOTES)}
-        self.follow(case, event, day, info)
-        return _Step(at, case.index, order, event, actor, evidence, note, demand)
+        do = partial(
+            _Player.event,
+            case=case.index,
+            event=event,
+            actor=actor,
+            evidence=evidence,
+            note=note,
+        )
+        self.out.append(_Step(at, case.index, order, do, f"case #{case.index}: {event}"))
 
     @staticmethod
     def follow(case: _Case, event: str, day: date, info: dict[str, int]) -> None:
@@ -1063,7 +1504,7 @@ class _Writer:
         forum_on = day - timedelta(days=rng.randint(3, 45))
         cnpj: str | None = None
         if rng.random() < 0.7:
-            cnpj = _cnpj(rng, alphanumeric=day >= date(2026, 7, 1) and rng.random() < 0.3)
+            cnpj = _cnpj(rng, alphanumeric=day >= _ALPHANUMERIC_FROM and rng.random() < 0.3)
         families = rng.randint(45, 140)
         return DemandInput(
             municipality_code=case.muni.code,
@@ -1079,115 +1520,6 @@ class _Writer:
             ),
         )
 
-    def training(
-        self,
-        rng: Random,
-        case: _Case,
-        day: date,
-        info: dict[str, int],
-        institute: str,
-        sebrae: str,
-    ) -> dict[str, Any]:
-        days, tail = info["ecc_days"], info["tail"]
-        end_on = day - timedelta(days=tail)
-        start_on = end_on - timedelta(days=days - 1)
-        enrolled = case.pre_registered - rng.randint(0, min(8, case.pre_registered - 40))
-        certified = enrolled - rng.randint(2, 10)
-        needed = math.ceil(self.config.thresholds.min_attendance * days)
-        attendance = [rng.randint(needed, days) for _ in range(certified)]
-        case.groups = self.groups(rng, case, certified)
-        instructors = rng.sample(_INSTRUCTORS, rng.randint(2, 3))
-        orgs = (sebrae, institute)
-        venue = rng.choice(
-            (
-                f"Centro Comunitário {case.article} {case.community}",
-                f"Sede da {case.proponent}",
-                f"Escola Municipal {case.article} {case.community}",
-                f"Salão Paroquial de {case.muni.name}",
-            )
-        )
-        return {
-            "start_on": start_on,
-            "end_on": end_on,
-            "venue": venue,
-            "venue_municipality_code": case.muni.code,
-            "instructors": [f"{n} ({orgs[i % 2]})" for i, n in enumerate(instructors)],
-            "enrolled": enrolled,
-            "certified_attendance_days": attendance,
-            "enterprise_groups": [
-                {"name": g.name, "activity": g.activity, "members": g.members} for g in case.groups
-            ],
-        }
-
-    @staticmethod
-    def groups(rng: Random, case: _Case, certified: int) -> list[_Group]:
-        """1 to 3 enterprise groups whose members fit the certified and their legal forms."""
-        wanted = rng.choices((1, 2, 3), weights=(3, 4, 2))[0]
-        activities = [case.activity, *[a for a in case.place.activities if a != case.activity]]
-        groups: list[_Group] = []
-        left = certified
-        for i in range(wanted):
-            forms = [f for f, (_, low, _) in _FORMS.items() if low <= left]
-            if not forms:
-                break
-            form = rng.choices(forms, weights=[_FORMS[f][0] for f in forms])[0]
-            _, low, high = _FORMS[form]
-            members = rng.randint(low, min(high, left))
-            left -= members
-            activity = activities[i % len(activities)]
-            name = _enterprise_name(form, activity, case.short)
-            if any(g.name.casefold() == name.casefold() for g in groups):
-                name = f"{name} – Núcleo {i + 1}"
-            groups.append(_Group(name, activity, form, members))
-        return groups
-
-    def legal(self, rng: Random, case: _Case, group: _Group, day: date) -> dict[str, Any]:
-        """One enterprise's legalisation: founding act, filing within the limit, CNPJ or why not."""
-        elapsed = max(1, (day - case.entered).days)
-        founded = case.entered + timedelta(days=rng.randint(min(2, elapsed - 1), elapsed - 1))
-        limit = self.config.thresholds.max_filing_days
-        filed: date | None = founded + timedelta(days=rng.randint(2, limit))
-        assert filed is not None
-        filed = min(filed, day)
-        record: dict[str, Any] = {
-            "enterprise": group.name,
-            "legal_form": group.form,
-            "members": group.members,
-            "founding_act_on": founded,
-        }
-        if group.form == "mei":
-            filed = founded  # the Portal do Empreendedor registers and issues the CNPJ at once
-        roll = rng.random()
-        if group.form == "mei" or roll < 0.8:
-            record["registry_filed_on"] = filed
-            record["cnpj"] = _cnpj(
-                rng, alphanumeric=filed >= date(2026, 7, 1) and rng.random() < 0.7
-            )
-        elif roll < 0.9:
-            record["registry_filed_on"] = filed
-            record["no_cnpj_reason"] = rng.choice(_NO_CNPJ_FILED)
-        else:
-            record["no_cnpj_reason"] = rng.choice(_NO_CNPJ_INFORMAL)
-        return record
-
-    def follow_up(self, rng: Random, entered: date, day: date) -> dict[str, Any]:
-        """CLAI, Protocol and visits at most the configured interval apart over the period."""
-        t = self.config.thresholds
-        end = add_months(entered, t.follow_up_months)
-        visits: list[date] = []
-        visit = entered
-        while (end - visit).days > t.visit_interval_days:
-            visit += timedelta(days=rng.randint(55, t.visit_interval_days - 2))
-            visits.append(visit)
-        if rng.random() < 0.5 and day > end:
-            visits.append(end + timedelta(days=rng.randint(0, (day - end).days)))
-        clai = entered + timedelta(days=rng.randint(5, 30))
-        return {
-            "clai_installed_on": clai,
-            "protocol_signed_on": clai + timedelta(days=rng.randint(0, 25)),
-            "visits": visits,
-        }
-
     @staticmethod
     def suspension_reason(rng: Random, case: _Case, day: date) -> str:
         if date(2024, 7, 15) <= day <= date(2024, 12, 20) and rng.random() < 0.5:
@@ -1197,6 +1529,560 @@ class _Writer:
         if case.muni.region == "Nordeste" and 8 <= day.month <= 12 and rng.random() < 0.4:
             return _DROUGHT
         return rng.choice(_SUSPENSION_REASONS)
+
+    # -- mobilização: participant lists
+
+    def mobilise(self, rng: Random, case: _Case, days: list[date], completed: bool) -> None:
+        if not days:
+            return
+        minimum = self.thresholds.min_participants
+        if completed:
+            wanted = max(0, rng.randint(minimum, minimum + 6) - case.people)
+        else:
+            wanted = min(minimum + 6, round(len(days) * rng.uniform(0.5, 1.6)))
+        if wanted == 0:
+            return
+        lists = min(len(days), wanted, rng.choice((1, 2, 2, 3)))
+        when = sorted(rng.sample(days, lists))
+        cuts = [0, *sorted(rng.sample(range(1, wanted), lists - 1)), wanted]
+        reuse = rng.randint(1, 3) if not case.shares_ecc and rng.random() < 0.3 else 0
+        for k, day in enumerate(when):
+            size = cuts[k + 1] - cuts[k]
+            single = min(2, size) if k == lists - 1 else 0
+            do = partial(
+                _Player.participants,
+                case=case.index,
+                uf=case.muni.uf,
+                municipality=case.muni.code,
+                community=case.community,
+                count=size,
+                reuse=min(reuse, size - single) if k == 0 else 0,
+                single=single,
+                actor=case.coordinator,
+            )
+            self.morning(case, day, do, f"participant list ({size})")
+        case.people += wanted
+
+    # -- capacitação: the ECC, its seats, attendance and enterprise groups
+
+    def open_training(self, rng: Random, case: _Case, later: list[_Move], start: date) -> _Training:
+        """Plan the case's ECC when it enters capacitação (its end is read ahead)."""
+        t = self.thresholds
+        entered = case.since
+        completed: date | None = None
+        expect: str | None = None
+        limit = FINAL_DAY
+        for move in later:
+            day = start + timedelta(days=move.offset)
+            if move.event == "concluir_capacitacao":
+                completed, expect = day, "moved"
+                end = day - timedelta(days=move.info["tail"])
+                begin = end - timedelta(days=move.info["ecc_days"] - 1)
+                break
+            if move.event in ("suspender", "cancelar"):
+                limit = day - timedelta(days=1)
+                break
+        if completed is None:
+            begin = entered + timedelta(days=rng.randint(1, 4))
+            end = begin + timedelta(days=rng.randint(41, 45) - 1)
+            held = end + timedelta(days=rng.randint(0, 3))
+            if held <= limit:  # held, but too few attended: the case stays
+                completed, expect = held, "refused"
+        n = case.people
+        assert n >= t.min_participants, f"case {case.index}: {n} participants for its ECC"
+        listening = rng.randint(0, 2)
+        certified = list(range(n - listening - rng.randint(0, 6)))  # some never came
+        listeners = list(range(n - listening, n))
+        span = (end - begin).days + 1
+        every = [begin + timedelta(days=k) for k in range(span)]
+        needed = math.ceil(t.min_attendance * span)
+        share = math.ceil(t.min_certified_share * len(certified))
+        good = share - rng.randint(1, 4) if expect == "refused" else len(certified)
+        if expect != "refused":
+            good = max(share, len(certified) - rng.randint(0, 5))
+        good_slots = set(rng.sample(certified, good))
+        days: dict[int, list[date]] = {}
+        for slot in certified:
+            count = rng.randint(needed, span) if slot in good_slots else rng.randint(3, needed - 1)
+            days[slot] = sorted(rng.sample(every, count))
+        for slot in listeners:
+            days[slot] = sorted(rng.sample(every, rng.randint(5, span)))
+        sheet: date | None = end if completed else min(end, limit)
+        if sheet is not None and sheet < begin:
+            sheet = None
+        days = {s: [d for d in ds if sheet is not None and d <= sheet] for s, ds in days.items()}
+        late: tuple[int, date] | None = None
+        if completed is not None:
+            slot = rng.choice(sorted(good_slots))
+            late = (slot, days[slot].pop())
+        groups = self.groups(rng, case, sorted(good_slots), begin, end) if completed else []
+        training = _Training(
+            case=case.index,
+            begin=begin,
+            end=end,
+            completed=completed,
+            created=entered,
+            sheet=sheet,
+            expect=expect,
+            certified=certified,
+            listeners=listeners,
+            days=days,
+            late=late,
+            groups=groups,
+        )
+        self.trainings[case.index] = training
+        case.groups = groups
+        return training
+
+    def groups(
+        self, rng: Random, case: _Case, good: list[int], begin: date, end: date
+    ) -> list[_Group]:
+        """1 to 3 enterprise groups of certified participants, fitting their legal forms."""
+        wanted = rng.choices((1, 2, 3), weights=(3, 4, 2))[0]
+        activities = [case.activity, *[a for a in case.place.activities if a != case.activity]]
+        pool = list(good)
+        rng.shuffle(pool)
+        span = (end - begin).days
+        out: list[_Group] = []
+        for i in range(wanted):
+            forms = [f for f, (_, low, _) in _FORMS.items() if low <= len(pool)]
+            if not forms:
+                break
+            form = rng.choices(forms, weights=[_FORMS[f][0] for f in forms])[0]
+            _, low, high = _FORMS[form]
+            size = rng.randint(low, min(high, len(pool)))
+            members, pool = pool[:size], pool[size:]
+            later: list[int] = []
+            if form != "mei" and size >= 4 and rng.random() < 0.3:
+                k = rng.randint(1, 3)
+                members, later = members[:-k], members[-k:]
+            activity = activities[i % len(activities)]
+            name = _enterprise_name(form, activity, case.short)
+            if any(g.name.casefold() == name.casefold() for g in out):
+                name = f"{name} – Núcleo {i + 1}"
+            out.append(
+                _Group(
+                    key=f"{case.index}.{i}",
+                    case=case.index,
+                    name=name,
+                    activity=activity,
+                    form=form,
+                    members=members,
+                    later=later,
+                    family=activity in _RURAL and rng.random() < 0.6,
+                    formed_on=begin + timedelta(days=rng.randint(min(20, span), span)),
+                )
+            )
+        return out
+
+    def ecc(self, rng: Random, key: int, group: list[_Training]) -> None:
+        """The evening operations of one ECC serving the cases of ``group`` (the lead first)."""
+        first = group[0]
+        for other in group[1:]:
+            same = (other.begin, other.end, other.completed) == (
+                first.begin,
+                first.end,
+                first.completed,
+            )
+            assert same, f"cases {first.case} and {other.case} do not share their ECC dates"
+        lead = self.cases[first.case]
+        actor = lead.coordinator
+        sebrae, _, institute, _ = _PARTNERS[lead.muni.uf]
+        orgs = (sebrae, institute)
+        instructors = rng.sample(_INSTRUCTORS, rng.randint(2, 3))
+        communities = [self.cases[t.case].community for t in group]
+        if len(group) == 1:
+            title = f"ECC {lead.activity} – {lead.community}"
+        else:
+            title = f"ECC Território {lead.place.territory}: {', '.join(communities)}"
+        venue = rng.choice(
+            (
+                f"Centro Comunitário {lead.article} {lead.community}",
+                f"Sede da {lead.proponent}",
+                f"Escola Municipal {lead.article} {lead.community}",
+                f"Salão Paroquial de {lead.muni.name}",
+            )
+        )
+        seats = sum(len(t.certified) + len(t.listeners) for t in group)
+        data: dict[str, Any] = {
+            "kind": "ecc",
+            "title": title[:200],
+            "start_on": first.begin,
+            "end_on": first.end,
+            "venue": venue[:200],
+            "municipality_code": lead.muni.code,
+            "instructors": [f"{n} ({orgs[i % 2]})" for i, n in enumerate(instructors)],
+            "capacity": 5 * math.ceil((seats + rng.randint(0, 10)) / 5),
+        }
+        name = f"ecc-{key}"
+        plan = [(t.case, t.certified, t.listeners) for t in group]
+        created = max(t.created for t in group)
+        do = partial(_Player.create_event, key=name, data=data, seats=plan, actor=actor)
+        self.evening(created, key, do, f"{name}: planned, {seats} enrolled")
+        if first.sheet is not None:
+            rows = [(t.case, s, d) for t in group for s, d in sorted(t.days.items()) if d]
+            do = partial(_Player.sheet, key=name, rows=rows, actor=actor)
+            self.evening(first.sheet, key, do, f"{name}: attendance sheet")
+            for t in group:
+                if t.late is not None:
+                    slot, day = t.late
+                    do = partial(
+                        _Player.attend, key=name, case=t.case, slot=slot, days=[day], actor=actor
+                    )
+                    self.evening(first.sheet, key, do, f"{name}: attendance corrected")
+        if first.completed is not None:
+            for t in group:
+                for g in t.groups:
+                    who = self.cases[t.case].coordinator
+                    do = partial(_Player.form, group=g, key=name, actor=who)
+                    self.evening(first.completed, key, do, f"{name}: enterprise {g.name}")
+            expect = {t.case: t.expect or "skipped" for t in group}
+            do = partial(_Player.complete, key=name, expect=expect, actor=actor)
+            self.evening(first.completed, key, do, f"{name}: held")
+
+    def ecms(self, rng: Random) -> None:
+        """Multiplier trainings (ECM) for local leaders, one a year or so."""
+        for begin, region, code in _ECMS:
+            regional = [i for i, c in sorted(self.cases.items()) if c.muni.region == region]
+            if not regional:
+                continue
+            place = next(p for p in PLACES if p.code == code)
+            _, _, institute, _ = _PARTNERS[_UF_OF_PLACE[code]]
+            end = begin + timedelta(days=4)
+            name = f"ecm-{begin:%Y%m}"
+            data: dict[str, Any] = {
+                "kind": "ecm",
+                "title": f"ECM – Formação de Multiplicadores do PRODUZIR ({region})",
+                "start_on": begin,
+                "end_on": end,
+                "venue": f"Campus do {institute} em {place.name}",
+                "municipality_code": code,
+                "instructors": [f"{n} (FAO)" for n in rng.sample(_INSTRUCTORS, 2)],
+                "capacity": 30,
+            }
+            actor = SUPERVISORS[region]
+            do = partial(_Player.ecm, key=name, data=data, cases=regional, actor=actor)
+            self.evening(begin - timedelta(days=14), -1, do, f"{name}: planned")
+            do = partial(_Player.ecm_sheet, key=name, actor=actor)
+            self.evening(end, -1, do, f"{name}: attendance sheet")
+            do = partial(_Player.complete, key=name, expect={}, actor=actor)
+            self.evening(end, -1, do, f"{name}: held")
+
+    # -- gestão: members joining, legal forms, business plans, workshops
+
+    def workshops(self, rng: Random, case: _Case, days: list[date], completed: bool) -> None:
+        if not days:
+            return
+        for g in case.groups:
+            if g.later and g.joined_on is None:
+                self.join(case, g, days[min(len(days) - 1, rng.randint(0, 2))])
+        self.oficina(rng, case, days, completed)
+        tail = days[len(days) // 3 :]
+        for g in case.groups:
+            if not completed and rng.random() < 0.5:
+                continue
+            day = max(rng.choice(tail), g.joined_on or days[0])
+            if rng.random() < 0.5:
+                self.choose_form(case, g, day)
+            self.plans += 1
+            document = f"PN-{case.muni.uf}-{day.year}-{self.plans:04d}"
+            do = partial(_Player.plan, group=g, document=document, on=day, actor=case.coordinator)
+            self.morning(case, day, do, f"business plan of {g.name}")
+
+    def join(self, case: _Case, g: _Group, day: date) -> None:
+        do = partial(_Player.join, group=g, actor=case.coordinator)
+        self.morning(case, day, do, f"{len(g.later)} members join {g.name}")
+        g.joined_on = day
+
+    def choose_form(self, case: _Case, g: _Group, day: date) -> None:
+        if not g.form_set:
+            do = partial(_Player.legal_form, group=g, actor=case.coordinator)
+            self.morning(case, day, do, f"{g.name} is a {g.form}")
+            g.form_set = True
+
+    def oficina(self, rng: Random, case: _Case, days: list[date], completed: bool) -> None:
+        """Some cases hold an Oficina de Gestão for their enterprises' members."""
+        if len(days) < 8 or rng.random() >= (0.45 if completed else 0.3):
+            return
+        length = rng.randint(3, 4)
+        free = set(days)
+        starts = [d for d in days if all(d + timedelta(days=k) in free for k in range(length + 2))]
+        slots = list(dict.fromkeys(s for g in case.groups for s in g.members + g.later))[:25]
+        if not starts or not slots:
+            return
+        created = rng.choice(starts)
+        course = [created + timedelta(days=k) for k in range(1, length + 1)]
+        sheet_day = course[-1] + timedelta(days=1)
+        sebrae = _PARTNERS[case.muni.uf][0]
+        key = f"oficina-{case.index}"
+        data: dict[str, Any] = {
+            "kind": "oficina",
+            "title": f"Oficina de Gestão Empresarial – {case.community}"[:200],
+            "start_on": course[0],
+            "end_on": course[-1],
+            "venue": f"Centro Comunitário {case.article} {case.community}"[:200],
+            "municipality_code": case.muni.code,
+            "instructors": [f"{rng.choice(_INSTRUCTORS)} ({sebrae})"],
+            "capacity": 30,
+        }
+        rows = [
+            (case.index, s, sorted(rng.sample(course, rng.randint(length - 1, length))))
+            for s in slots
+        ]
+        actor = case.coordinator
+        no_listeners: list[int] = []
+        seats = [(case.index, slots, no_listeners)]
+        do = partial(_Player.create_event, key=key, data=data, seats=seats, actor=actor)
+        self.morning(case, created, do, "business workshop planned")
+        do = partial(_Player.sheet, key=key, rows=rows, actor=actor)
+        self.morning(case, sheet_day, do, "workshop attendance")
+        do = partial(_Player.complete, key=key, expect={}, actor=actor)
+        self.morning(case, sheet_day, do, "business workshop held")
+
+    # -- legalização: legal forms and steps in legal order
+
+    def legalise(self, rng: Random, case: _Case, days: list[date], completed: bool) -> None:
+        if days:
+            for g in case.groups:
+                self.legal(rng, case, g, days, completed)
+
+    def legal(self, rng: Random, case: _Case, g: _Group, days: list[date], completed: bool) -> None:
+        day = days[min(len(days) - 1, rng.randint(0, 3))]
+        if g.later and g.joined_on is None:
+            self.join(case, g, day)
+        self.choose_form(case, g, day)
+        roll = rng.random()
+        outcome = (
+            "cnpj" if g.form == "mei" or roll < 0.72 else "pending" if roll < 0.88 else "informal"
+        )
+        stall = not completed and rng.random() < 0.3
+
+        def later(after: date, low: int, high: int) -> date:
+            return after + timedelta(days=rng.randint(low, high))
+
+        chain: list[tuple[str, date]] = []
+        if g.form == "mei":
+            chain.append(("cnpj", later(day, 1, 10)))
+        elif outcome != "informal":
+            founded = later(day, 1, 12)
+            chain.append(("founding_act", founded))
+            when = founded
+            if g.form != "me_epp":
+                when = later(when, 1, 7)
+                chain.append(("lawyer_endorsement", when))
+            gap = (60, 120) if stall else (31, 45) if rng.random() < 0.12 else (3, 28)
+            when = max(when, later(founded, *gap))
+            chain.append(("registry_filing", when))
+            if rng.random() < 0.25:
+                when = later(when, 8, 20)
+                chain.append(("registry_correction_requested", when))
+                if outcome == "cnpj":
+                    when = later(when, 31, 40) if rng.random() < 0.15 else later(when, 5, 25)
+                    chain.append(("registry_correction_filed", when))
+            if outcome == "cnpj":
+                chain.append(("cnpj", later(when, 5, 20)))
+        after: list[tuple[str, date, bool]] = []
+        if chain and chain[-1][0] == "cnpj":
+            issued = chain[-1][1]
+            if g.form in (*_COOPERATIVES, "me_epp") and rng.random() < 0.7:
+                after.append(("state_registration", later(issued, 3, 12), False))
+            after.append(("municipal_registration", later(issued, 3, 15), False))
+            after.append(("licence", later(issued, 5, 25), rng.random() < 0.6))
+            if g.form in _COOPERATIVES:
+                after.append(("ocb_registration", later(issued, 10, 40), False))
+            if g.family:
+                after.append(("caf", later(issued, 10, 45), False))
+        cursor = day
+        done: list[str] = []
+        for step, when in chain:
+            on = self.on_or_after(days, max(when, cursor))
+            if on is None:
+                break
+            self.legal_step(rng, case, g, step, on, waived=False)
+            done.append(step)
+            cursor = on
+        if "cnpj" in done:
+            for step, when, waived in after:
+                on = self.on_or_after(days, max(when, cursor))
+                if on is not None:
+                    self.legal_step(rng, case, g, step, on, waived=waived)
+                elif completed:
+                    case.deferred.append((when, g, step, waived))
+        elif completed:
+            if "registry_filing" in done:
+                reason = rng.choice(_NO_CNPJ_PENDING).format(registry=_REGISTRY[g.form])
+            else:
+                reason = rng.choice(_NO_CNPJ_INFORMAL)
+            do = partial(_Player.no_cnpj, group=g, reason=reason, actor=case.coordinator)
+            self.morning(case, cursor, do, f"{g.name}: no CNPJ")
+
+    def legal_step(
+        self, rng: Random, case: _Case, g: _Group, step: str, on: date, *, waived: bool
+    ) -> None:
+        uf = case.muni.uf
+        self.serial += 1
+        n = self.serial
+        reference: str | None = None
+        waived_reason: str | None = None
+        match step:
+            case "founding_act":
+                reference = (
+                    "Contrato social" if g.form == "me_epp" else "Ata da assembleia de constituição"
+                )
+            case "lawyer_endorsement":
+                reference = "Visto de advogado no estatuto (Lei 8.906/1994, art. 1º, § 2º)"
+            case "registry_correction_requested":
+                reference = f"Nota de exigência nº {n}/{on.year}"
+            case "registry_correction_filed":
+                reference = f"Exigências cumpridas: protocolo nº {n}/{on.year}"
+            case "cnpj":
+                reference = _cnpj(rng, alphanumeric=on >= _ALPHANUMERIC_FROM and rng.random() < 0.7)
+                while reference in self.cnpjs:
+                    reference = _cnpj(rng, alphanumeric=not reference.isdigit())
+                self.cnpjs.add(reference)
+            case "state_registration":
+                reference = f"Inscrição estadual {uf}-{n:09d}"
+            case "municipal_registration":
+                reference = f"Inscrição municipal nº {n:06d}"
+            case "licence":
+                if waived:
+                    waived_reason = _LICENCE_WAIVER
+                else:
+                    reference = f"Alvará de funcionamento nº {n:05d}/{on.year}"
+            case "ocb_registration":
+                reference = f"Registro OCB/{uf} nº {n:05d}"
+            case "caf":
+                reference = f"CAF nº {uf}{on.year}{n:06d}"
+        do = partial(
+            _Player.step,
+            group=g,
+            step=step,
+            on=on,
+            reference=reference,
+            waived_reason=waived_reason,
+            actor=case.coordinator,
+        )
+        self.morning(case, on, do, f"{g.name}: {step}")
+
+    # -- acompanhamento: CLAI, Protocol and commitments, visits
+
+    def follow_up(self, rng: Random, case: _Case, days: list[date], completed: bool) -> None:
+        if not days:
+            return
+        t = self.thresholds
+        entered, last = case.since, days[-1]
+        actor = case.coordinator
+        sebrae, agency, institute, _ = _PARTNERS[case.muni.uf]
+        city = f"Prefeitura Municipal de {case.muni.name}"
+        bank = "Banco do Nordeste" if case.muni.region == "Nordeste" else "Banco da Amazônia"
+        installed = self.on_or_after(days, entered + timedelta(days=rng.randint(5, 30)))
+        if installed is not None:
+            members = [city, case.proponent, sebrae, *([agency] if agency else [])]
+            members.append(f"Sindicato dos Trabalhadores Rurais de {case.muni.name}")
+            do = partial(_Player.clai, case=case.index, on=installed, members=members, actor=actor)
+            self.morning(case, installed, do, "CLAI installed")
+            signed = self.on_or_after(days, installed + timedelta(days=rng.randint(0, 25)))
+            if signed is not None:
+                self.protocol(rng, case, days, signed, [city, sebrae, agency, institute, bank])
+        end = add_months(entered, t.follow_up_months)
+        visits: list[date] = []
+        visit = entered
+        while (end - visit).days > t.visit_interval_days:
+            visit += timedelta(days=rng.randint(55, t.visit_interval_days - 2))
+            visits.append(visit)
+        if completed:  # a last visit once the period is over closes the visits' duty
+            latest = min(last, visits[-1] + timedelta(days=t.visit_interval_days))
+            visits.append(end + timedelta(days=rng.randint(0, (latest - end).days)))
+        elif rng.random() < 0.25:  # visits lapsed: the next one is overdue
+            cutoff = last - timedelta(days=rng.randint(95, 130))
+            visits = [v for v in visits if v <= cutoff]
+        free = set(days)
+        for visit in visits:
+            if visit in free:
+                for g in case.groups:
+                    self.visit(rng, case, g, visit)
+        for when, g, step, waived in case.deferred:
+            on = self.on_or_after(days, when)
+            if on is not None:
+                self.legal_step(rng, case, g, step, on, waived=waived)
+        case.deferred = []
+
+    def protocol(
+        self,
+        rng: Random,
+        case: _Case,
+        days: list[date],
+        signed: date,
+        partners: list[str | None],
+    ) -> None:
+        city, sebrae, agency, institute, bank = partners
+        actor = case.coordinator
+        signatories = [p for p in partners if p]
+        do = partial(
+            _Player.protocol, case=case.index, on=signed, signatories=signatories, actor=actor
+        )
+        self.morning(case, signed, do, "Protocol signed")
+        kinds = [("prefeitura", city), ("sebrae", sebrae), ("institute", institute), ("bank", bank)]
+        if agency:
+            kinds.append(("agency", agency))
+        for k, (kind, partner) in enumerate(rng.sample(kinds, rng.randint(2, 4))):
+            assert partner is not None
+            due = signed + timedelta(days=rng.randint(30, 240))
+            key = f"{case.index}.{k}"
+            do = partial(
+                _Player.commitment,
+                key=key,
+                case=case.index,
+                partner=partner,
+                action=rng.choice(_ACTIONS[kind]),
+                due=due,
+                actor=actor,
+            )
+            self.morning(case, signed, do, f"commitment of {partner}")
+            if rng.random() < 0.75:
+                done = self.on_or_after(
+                    days, max(signed, due + timedelta(days=rng.randint(-25, 10)))
+                )
+                if done is not None:
+                    do = partial(_Player.fulfil, key=key, on=done, actor=actor)
+                    self.morning(case, done, do, f"commitment of {partner} kept")
+
+    def visit(self, rng: Random, case: _Case, g: _Group, day: date) -> None:
+        if g.active and rng.random() < 0.03:
+            g.active = False
+        if g.active:
+            members = 1 if g.form == "mei" else max(1, g.size - rng.randint(0, 2))
+            income = Decimal(f"{members * rng.uniform(180, 650):.2f}")
+            findings = rng.choice(_FINDINGS)
+        else:
+            members, income, findings = 0, Decimal("0.00"), rng.choice(_FINDINGS_STOPPED)
+        g.last_members, g.last_income = members, income
+        do = partial(
+            _Player.visit,
+            case=case.index,
+            group=g,
+            on=day,
+            findings=findings,
+            active=g.active,
+            members=members,
+            income=income,
+            actor=case.coordinator,
+        )
+        self.morning(case, day, do, f"visit to {g.name}")
+
+
+#: States whose stays carry records (the guard leaving them reads records).
+_WITH_RECORDS = frozenset(
+    s.value for s in (State.MOBILIZACAO, State.GESTAO, State.LEGALIZACAO, State.ACOMPANHAMENTO)
+)
+_ACTIVE = frozenset(s.value for s in MAIN_PATH[:-1])
+#: Multiplier trainings: first day, region, municipality.
+_ECMS: tuple[tuple[date, str, int], ...] = (
+    (date(2024, 11, 11), "Nordeste", 2311306),  # Quixadá
+    (date(2025, 8, 4), "Norte", 1502103),  # Cametá
+    (date(2026, 5, 11), "Nordeste", 2611101),  # Petrolina
+)
+_UF_OF_PLACE = {2311306: "CE", 1502103: "PA", 2611101: "PE"}
 
 
 def _enterprise_name(form: str, activity: str, place: str) -> str:
@@ -1252,28 +2138,85 @@ def _load_munis(rt: Runtime) -> dict[int, _Muni]:
     return found
 
 
-def _plan(rng: Random, cases: int, munis: dict[int, _Muni], config: LifecycleConfig) -> list[_Step]:
-    """Every step of every case, sorted by the instant it happens."""
+# --- planning the portfolio --------------------------------------------------------------------
+
+
+@dataclass
+class _Anchor:
+    """Where a lead case's ECC is: the day it is completed, its length and tail, its place."""
+
+    completed: date
+    ecc: tuple[int, int]
+    place: _Place
+    used: list[tuple[int, str]]  # (municipality, community) of the cases it serves
+
+
+def _next_community(anchor: _Anchor) -> tuple[_Place, tuple[str, str]] | None:
+    """Another community for a shared ECC: the lead's municipality, then its territory's."""
+    uf = anchor.place.code // 100_000
+    nearby = [anchor.place] + [
+        p
+        for p in PLACES
+        if p.territory == anchor.place.territory
+        and p.code != anchor.place.code
+        and p.code // 100_000 == uf
+    ]
+    for place in nearby:
+        for kind, short in place.communities:
+            if (place.code, short) not in anchor.used:
+                return place, (kind, short)
+    return None
+
+
+def _plan(rng: Random, cases: int, munis: dict[int, _Muni], config: LifecycleConfig) -> _Writer:
+    """Every step of every case, and of the training events they share."""
     targets = _quota(cases)
     rng.shuffle(targets)
     mods = [_draw_mods(rng, t) for t in targets]
     _force(targets, mods)
+    lead_of = _cohorts(rng, targets)
+    leads = set(lead_of.values())
     span = (FINAL_DAY - START_DAY).days
     writer = _Writer(config)
-    steps: list[_Step] = []
+    anchors: dict[int, _Anchor] = {}
+    shared: dict[int, int] = {}
+    short_ecc = False
     for index, (target, case_mods) in enumerate(zip(targets, mods, strict=True)):
         timing = Random(rng.getrandbits(64))
         detail = Random(rng.getrandbits(64))
-        plan = _timeline(timing, target, case_mods, config)
-        if plan.length > span:  # too long for the demo's period: the plain path
-            plan = _timeline(timing, target, _Mods(), config)
-        if plan.dwell is None:
-            start = START_DAY + timedelta(days=timing.randint(0, span - plan.length))
+        placed: tuple[_Plan, date] | None = None
+        lead = lead_of.get(index)
+        anchor = anchors.get(lead) if lead is not None else None
+        where = _next_community(anchor) if anchor is not None else None
+        if anchor is not None and where is not None:
+            placed = _aligned(timing, target, case_mods, config, anchor)
+        if placed is not None and anchor is not None and where is not None and lead is not None:
+            plan, start = placed
+            place, (kind, short) = where
+            anchor.used.append((place.code, short))
+            shared[index] = lead
         else:
-            start = FINAL_DAY - timedelta(days=min(span, plan.length))
-        place = timing.choice(PLACES)
+            # the first case left in capacitação has had its ECC, with too few attending
+            fixed = 52 if target is State.CAPACITACAO and not short_ecc else None
+            short_ecc = short_ecc or fixed is not None
+            plan = _timeline(timing, target, case_mods, config, dwell=fixed)
+            if plan.length > span:  # too long for the demo's period: the plain path
+                plan = _timeline(timing, target, _Mods(), config)
+            if plan.dwell is None:
+                start = START_DAY + timedelta(days=timing.randint(0, span - plan.length))
+            else:
+                start = FINAL_DAY - timedelta(days=min(span, plan.length))
+            place = timing.choice(PLACES)
+            kind, short = timing.choice(place.communities)
+            trained = plan.trained
+            if index in leads and trained is not None:
+                anchors[index] = _Anchor(
+                    completed=start + timedelta(days=trained.offset),
+                    ecc=(trained.info["ecc_days"], trained.info["tail"]),
+                    place=place,
+                    used=[(place.code, short)],
+                )
         muni = munis[place.code]
-        kind, short = timing.choice(place.communities)
         community = f"{kind} {short}"
         article = _ARTICLES.get(kind, "da")
         activity = place.activities[0] if timing.random() < 0.5 else timing.choice(place.activities)
@@ -1290,58 +2233,321 @@ def _plan(rng: Random, cases: int, munis: dict[int, _Muni], config: LifecycleCon
             coordinator=_COORDINATOR_OF_UF[muni.uf],
             supervisor=SUPERVISORS[muni.region],
             registered_on=start,
+            shares_ecc=index in leads or index in lead_of,
             entered=start,
+            since=start,
         )
-        steps.extend(writer.steps(detail, case, plan.moves, start))
-    steps.sort(key=lambda s: (s.at, s.case, s.order))
-    return steps
+        writer.steps(detail, case, plan.moves, start)
+    events = Random(rng.getrandbits(64))
+    by_ecc: dict[int, list[_Training]] = {}
+    for index, training in sorted(writer.trainings.items()):
+        by_ecc.setdefault(shared.get(index, index), []).append(training)
+    for key, group in sorted(by_ecc.items()):
+        writer.ecc(events, key, group)
+    writer.ecms(events)
+    return writer
 
 
-def _play(
-    rt: Runtime, clock_set: Callable[[datetime], None], step: _Step, ids: dict[int, int]
-) -> None:
-    """Run one step through the coordinator's operations."""
-    clock_set(step.at)
-    if step.demand is not None:
-        ids[step.case] = register_demand(rt, step.demand, actor=step.actor).case_id
-        return
-    case_id, ev, actor = ids[step.case], step.evidence, step.actor
-    match step.event:
-        case "atribuir":
-            ops.assign(rt, case_id, ev["coordinator"], actor=actor)
-        case "suspender":
-            ops.suspend(
-                rt,
-                case_id,
-                reason=ev["reason"],
-                expected_resume_on=ev["expected_resume_on"],
-                actor=actor,
-            )
-        case "retomar":
-            ops.resume(rt, case_id, actor=actor, note=step.note)
-        case "indeferir":
-            ops.reject(
-                rt,
-                case_id,
-                decided_on=ev["decided_on"],
-                reasons=ev["reasons"],
-                legal_basis=ev["legal_basis"],
-                actor=actor,
-            )
-        case "recorrer":
-            ops.appeal(rt, case_id, filed_on=ev["filed_on"], grounds=ev["grounds"], actor=actor)
-        case "cancelar":
-            ops.cancel(rt, case_id, kind=ev["kind"], reason=ev["reason"], actor=actor)
-        case "solicitar_reabertura":
-            ops.request_reopening(rt, case_id, justification=ev["justification"], actor=actor)
-        case "aprovar_reabertura":
-            ops.approve_reopening(rt, case_id, actor=actor, note=step.note)
-        case "recusar_reabertura":
-            ops.refuse_reopening(rt, case_id, justification=ev["justification"], actor=actor)
-        case "anotar":
-            ops.add_note(rt, case_id, ev["text"], actor=actor)
-        case _:
-            ops.advance(rt, case_id, step.event, ev, actor=actor, note=step.note)
+# --- playing it --------------------------------------------------------------------------------
+
+
+class _Player:
+    """Plays the steps through the coordinator's operations and keeps the ids they return.
+
+    People are created here, in the order the steps are played: the n-th person registered is
+    the same for the same seed.
+    """
+
+    def __init__(self, rt: Runtime, seed: int) -> None:
+        self.rt = rt
+        self.case_ids: dict[int, int] = {}
+        self.events: dict[str, int] = {}
+        self.enterprises: dict[str, int] = {}
+        self.commitments: dict[str, int] = {}
+        self.people: dict[int, list[int]] = {}  # case -> its participants, in order
+        self.local: dict[int, list[int]] = {}  # municipality -> people registered there
+        self.ecm_people: dict[str, list[int]] = {}
+        self.registered = 0
+        self.first_cpf = _CPF_BASE + seed * 7919 % 10_000_000
+
+    # -- cases
+
+    def register(self, *, case: int, demand: DemandInput, actor: str) -> None:
+        self.case_ids[case] = register_demand(self.rt, demand, actor=actor).case_id
+
+    def event(
+        self,
+        *,
+        case: int,
+        event: str,
+        actor: str,
+        evidence: dict[str, Any],
+        note: str | None,
+    ) -> None:
+        rt, case_id, ev = self.rt, self.case_ids[case], evidence
+        match event:
+            case "atribuir":
+                ops.assign(rt, case_id, ev["coordinator"], actor=actor)
+            case "suspender":
+                ops.suspend(
+                    rt,
+                    case_id,
+                    reason=ev["reason"],
+                    expected_resume_on=ev["expected_resume_on"],
+                    actor=actor,
+                )
+            case "retomar":
+                ops.resume(rt, case_id, actor=actor, note=note)
+            case "indeferir":
+                ops.reject(
+                    rt,
+                    case_id,
+                    decided_on=ev["decided_on"],
+                    reasons=ev["reasons"],
+                    legal_basis=ev["legal_basis"],
+                    actor=actor,
+                )
+            case "recorrer":
+                ops.appeal(rt, case_id, filed_on=ev["filed_on"], grounds=ev["grounds"], actor=actor)
+            case "cancelar":
+                ops.cancel(rt, case_id, kind=ev["kind"], reason=ev["reason"], actor=actor)
+            case "solicitar_reabertura":
+                ops.request_reopening(rt, case_id, justification=ev["justification"], actor=actor)
+            case "aprovar_reabertura":
+                ops.approve_reopening(rt, case_id, actor=actor, note=note)
+            case "recusar_reabertura":
+                ops.refuse_reopening(rt, case_id, justification=ev["justification"], actor=actor)
+            case "anotar":
+                ops.add_note(rt, case_id, ev["text"], actor=actor)
+            case _:
+                ops.advance(rt, case_id, event, ev, actor=actor, note=note)
+
+    # -- people
+
+    def person(self, uf: str, municipality: int, community: str) -> people.PersonInput:
+        n = self.registered
+        self.registered += 1
+        phone = f"{_DDD[uf]}90{n * 7 % 10_000_000:07d}" if n % 10 < 7 else None
+        return people.PersonInput(
+            cpf=_cpf(self.first_cpf + n),
+            name=_person_name(n),
+            community=community,
+            municipality_code=municipality,
+            phone=phone,
+        )
+
+    def participants(
+        self,
+        *,
+        case: int,
+        uf: str,
+        municipality: int,
+        community: str,
+        count: int,
+        reuse: int,
+        single: int,
+        actor: str,
+    ) -> None:
+        """A participant list: registered (or already known) and pre-registered in the case,
+        in one transaction; the last ``single`` people one by one, as late registrations."""
+        rt, case_id = self.rt, self.case_ids[case]
+        mine = self.people.setdefault(case, [])
+        local = self.local.setdefault(municipality, [])
+        known = set(mine)
+        pool = [p for p in local if p not in known]
+        again = pool[:: max(1, len(pool) // reuse)][:reuse] if reuse and pool else []
+        with rt.db.write() as session:
+            for person_id in again:
+                people.preregister_in(session, rt, case_id, person_id, actor=actor)
+            added = []
+            for _ in range(count - single - len(again)):
+                person = people.add_person(
+                    session, rt, self.person(uf, municipality, community), actor=actor
+                )
+                people.preregister_in(session, rt, case_id, person.id, actor=actor)
+                added.append(person.id)
+        mine += again + added
+        local += added
+        for _ in range(single):
+            one = people.register_person(rt, self.person(uf, municipality, community), actor=actor)
+            people.preregister(rt, case_id, one.person_id, actor=actor)
+            mine.append(one.person_id)
+            local.append(one.person_id)
+
+    # -- training events
+
+    def create_event(
+        self,
+        *,
+        key: str,
+        data: dict[str, Any],
+        seats: list[tuple[int, list[int], list[int]]],
+        actor: str,
+    ) -> None:
+        case_ids = [self.case_ids[case] for case, _, _ in seats]
+        event_id = trainings.create_event(self.rt, {**data, "case_ids": case_ids}, actor=actor)
+        self.events[key] = event_id
+        for case, certified, listeners in seats:
+            persons = self.people[case]
+            trainings.enrol(self.rt, event_id, [persons[s] for s in certified], actor=actor)
+            if listeners:
+                trainings.enrol(
+                    self.rt,
+                    event_id,
+                    [persons[s] for s in listeners],
+                    actor=actor,
+                    certification=False,
+                )
+
+    def sheet(self, *, key: str, rows: list[tuple[int, int, list[date]]], actor: str) -> None:
+        """An attendance sheet: the days each person attended, in one transaction."""
+        rt = self.rt
+        with rt.db.write() as session, session.no_autoflush:
+            event = trainings.get_event(session, self.events[key])
+            for case, slot, days in rows:
+                person_id = self.people[case][slot]
+                trainings.attend_in(session, rt, event, person_id, days, actor=actor)
+
+    def attend(self, *, key: str, case: int, slot: int, days: list[date], actor: str) -> None:
+        person_id = self.people[case][slot]
+        trainings.record_attendance(self.rt, self.events[key], person_id, days, actor=actor)
+
+    def complete(self, *, key: str, expect: dict[int, str], actor: str) -> None:
+        """Record the event as held; each served case must do what the plan expects."""
+        if key not in self.events:
+            return  # an ECM nobody could attend yet
+        report = trainings.complete_event(self.rt, self.events[key], actor=actor)
+        index = {case_id: case for case, case_id in self.case_ids.items()}
+        for outcome in report.outcomes:
+            wanted = expect.get(index[outcome.case_id], "skipped")
+            if outcome.result != wanted:
+                raise RuntimeError(
+                    f"demo: completing {key}: case {outcome.case_id} {outcome.result} "
+                    f"({outcome.detail}); the plan expected {wanted}"
+                )
+
+    def ecm(self, *, key: str, data: dict[str, Any], cases: list[int], actor: str) -> None:
+        """A multiplier training for a local leader of each case of the region (up to 24)."""
+        leaders = list(dict.fromkeys(self.people[c][0] for c in cases if self.people.get(c)))
+        if len(leaders) < 6:
+            return
+        leaders = leaders[:24]
+        self.events[key] = trainings.create_event(self.rt, data, actor=actor)
+        trainings.enrol(self.rt, self.events[key], leaders, actor=actor)
+        self.ecm_people[key] = leaders
+
+    def ecm_sheet(self, *, key: str, actor: str) -> None:
+        if key not in self.events:
+            return
+        rt = self.rt
+        with rt.db.write() as session, session.no_autoflush:
+            event = trainings.get_event(session, self.events[key])
+            days = trainings.event_days(event)
+            for i, person_id in enumerate(self.ecm_people[key]):
+                attended = days if i % 5 else days[:-1]
+                trainings.attend_in(session, rt, event, person_id, attended, actor=actor)
+
+    # -- enterprises
+
+    def form(self, *, group: _Group, key: str, actor: str) -> None:
+        persons = self.people[group.case]
+        self.enterprises[group.key] = enterprises.form_enterprise(
+            self.rt,
+            {
+                "case_id": self.case_ids[group.case],
+                "name": group.name,
+                "activity": group.activity,
+                "formed_on": group.formed_on,
+                "formed_at_event_id": self.events[key],
+                "family_agriculture": group.family,
+                "member_ids": [persons[s] for s in group.members],
+            },
+            actor=actor,
+        )
+
+    def join(self, *, group: _Group, actor: str) -> None:
+        persons = self.people[group.case]
+        members = [persons[s] for s in group.later]
+        enterprises.add_members(self.rt, self.enterprises[group.key], members, actor=actor)
+
+    def legal_form(self, *, group: _Group, actor: str) -> None:
+        enterprises.set_legal_form(self.rt, self.enterprises[group.key], group.form, actor=actor)
+
+    def plan(self, *, group: _Group, document: str, on: date, actor: str) -> None:
+        enterprises.set_business_plan(
+            self.rt, self.enterprises[group.key], document=document, approved_on=on, actor=actor
+        )
+
+    def step(
+        self,
+        *,
+        group: _Group,
+        step: str,
+        on: date,
+        reference: str | None,
+        waived_reason: str | None,
+        actor: str,
+    ) -> None:
+        enterprises.record_step(
+            self.rt,
+            self.enterprises[group.key],
+            step,
+            done_on=on,
+            reference=reference,
+            waived_reason=waived_reason,
+            actor=actor,
+        )
+
+    def no_cnpj(self, *, group: _Group, reason: str, actor: str) -> None:
+        enterprises.set_no_cnpj_reason(self.rt, self.enterprises[group.key], reason, actor=actor)
+
+    # -- follow-up
+
+    def clai(self, *, case: int, on: date, members: list[str], actor: str) -> None:
+        followup.install_clai(
+            self.rt, self.case_ids[case], installed_on=on, members=members, actor=actor
+        )
+
+    def protocol(self, *, case: int, on: date, signatories: list[str], actor: str) -> None:
+        followup.sign_protocol(
+            self.rt, self.case_ids[case], signed_on=on, signatories=signatories, actor=actor
+        )
+
+    def commitment(
+        self, *, key: str, case: int, partner: str, action: str, due: date, actor: str
+    ) -> None:
+        self.commitments[key] = followup.add_commitment(
+            self.rt, self.case_ids[case], partner=partner, action=action, due_on=due, actor=actor
+        )
+
+    def fulfil(self, *, key: str, on: date, actor: str) -> None:
+        followup.fulfil_commitment(self.rt, self.commitments[key], done_on=on, actor=actor)
+
+    def visit(
+        self,
+        *,
+        case: int,
+        group: _Group,
+        on: date,
+        findings: str,
+        active: bool,
+        members: int,
+        income: Decimal,
+        actor: str,
+    ) -> None:
+        followup.record_visit(
+            self.rt,
+            {
+                "case_id": self.case_ids[case],
+                "enterprise_id": self.enterprises[group.key],
+                "visited_on": on,
+                "findings": findings,
+                "active": active,
+                "members": members,
+                "monthly_income": income,
+            },
+            actor=actor,
+        )
 
 
 def demo_is_needed(rt: Runtime) -> bool:
@@ -1362,28 +2568,55 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
         raise InvalidInput("the demo's clock must be the runtime's clock", field="clock")
     if not demo_is_needed(rt):
         raise InvalidInput("the database already has cases; the demo fills an empty one only")
-    steps = _plan(Random(seed), cases, _load_munis(rt), rt.lifecycle.config)
-    ids: dict[int, int] = {}
+    writer = _plan(Random(seed), cases, _load_munis(rt), rt.lifecycle.config)
+    steps = sorted(writer.out, key=lambda s: (s.at, s.case, s.order))
+    player = _Player(rt, seed)
     for step in steps:
-        _play(rt, clock.set, step, ids)
+        clock.set(step.at)
+        try:
+            step.do(player)
+        except ProduzirError as exc:
+            raise RuntimeError(f"demo step failed at {step.at}: {step.what}: {exc}") from exc
     clock.set(FINAL_AT)
+    return _report(rt, len(player.case_ids), seed)
+
+
+def _report(rt: Runtime, cases: int, seed: int) -> DemoReport:
+    """What the database holds after the demo."""
+
+    def count(model: Any, *where: Any) -> int:
+        return int(
+            session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+        )
+
+    def grouped(column: Any) -> dict[Any, int]:
+        rows = session.execute(select(column, func.count()).group_by(column)).all()
+        return {key: int(n) for key, n in rows}
+
+    today, big = FINAL_DAY, 1_000_000
     with rt.db.read() as session:
-        counts: dict[str, int] = {
-            state: int(n)
-            for state, n in session.execute(
-                select(Case.state, func.count()).group_by(Case.state)
-            ).all()
-        }
+        per_state = grouped(Case.state)
         coordinators = sorted(
             c
             for c in session.execute(select(Case.coordinator).distinct()).scalars()
             if c is not None
         )
-    return DemoReport(
-        cases=len(ids),
-        events=len(steps),
-        per_state={s.value: int(counts.get(s.value, 0)) for s in ALL},
-        coordinators=coordinators,
-        final_date=FINAL_DAY,
-        seed=seed,
-    )
+        forms = grouped(Enterprise.legal_form)
+        report = DemoReport(
+            cases=cases,
+            events=count(AuditEvent),
+            per_state={s.value: per_state.get(s.value, 0) for s in ALL},
+            coordinators=coordinators,
+            final_date=FINAL_DAY,
+            seed=seed,
+            people=count(Person),
+            training_events=dict(sorted(grouped(TrainingEvent.kind).items())),
+            enterprises=count(Enterprise),
+            legal_forms={str(k or "none"): n for k, n in sorted(forms.items(), key=str)},
+            visits=count(Visit),
+            open_obligations=len(obligations.list_obligations(session, today=today, limit=big)),
+            overdue_obligations=len(
+                obligations.list_obligations(session, today=today, overdue=True, limit=big)
+            ),
+        )
+    return report

@@ -199,6 +199,13 @@ def attend_in(
     municipality = store.get_municipality(session, event.municipality_code)
     assert municipality is not None
     today = local_date(rt.clock.now(), municipality.timezone)
+    recorded = set(
+        session.execute(
+            select(Attendance.day).where(
+                Attendance.event_id == event.id, Attendance.person_id == person_id
+            )
+        ).scalars()
+    )
     added: list[date] = []
     for day in sorted(set(days)):
         if not event.start_on <= day <= event.end_on:
@@ -208,9 +215,9 @@ def attend_in(
             )
         if day > today:
             raise InvalidInput(f"{day} is in the future (today is {today})", field="day")
-        if session.get(Attendance, (event.id, person_id, day)) is None:
-            session.add(Attendance(event_id=event.id, person_id=person_id, day=day))
+        if day not in recorded:
             added.append(day)
+    session.add_all(Attendance(event_id=event.id, person_id=person_id, day=d) for d in added)
     session.flush()
     if added:
         audit_record(
