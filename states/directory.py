@@ -6,13 +6,18 @@
   the non-escalation categories they opted out of).
 - ``municipal_holidays``: holidays the ``holidays`` package does not know (municipal ones),
   kept by an administrator; with national and state holidays they make the working-day calendar.
+- ``web_sessions``: the web console's server-side sessions. The row's key is the SHA-256 of the
+  session id the browser holds (the id itself is never stored); each session has its own CSRF
+  token and an absolute expiry.
+- ``api_tokens``: personal API tokens, created and revoked by their user; only the SHA-256 of
+  the token is kept (it is shown once, when created), with a short prefix to recognise it.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from states.models import Base
@@ -38,6 +43,12 @@ class User(Base):
     opted_out: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: argon2id hash (PHC string) of the web console password; None = cannot log in
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: consecutive failed logins since the last success or lock
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: logins are refused until then (after repeated failures)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class MunicipalHoliday(Base):
@@ -50,3 +61,34 @@ class MunicipalHoliday(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    #: SHA-256 (hex) of the session id held in the browser's cookie
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    #: the token every form posted in this session must carry
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_web_sessions_username", "username"),)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    name: Mapped[str] = mapped_column(String(100))
+    #: SHA-256 (hex) of the token; the token itself is shown once and never stored
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the token's first characters, to tell tokens apart in a list
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_api_tokens_username", "username"),)

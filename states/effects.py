@@ -129,6 +129,8 @@ def changes_for(
             rejected_on=evidence.decided_on,
             due_on=calendar.roll_forward(closes) if calendar else closes,
         )
+    elif event == "arquivar":
+        changes["previous_state"] = source
     elif event == "recorrer":
         changes["rejected_on"] = None
     elif event == "cancelar":

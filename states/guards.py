@@ -238,6 +238,17 @@ def appeal_in_time(ctx: GuardContext) -> str | None:
     )
 
 
+def appeal_window_closed(ctx: GuardContext) -> str | None:
+    """indeferida -> arquivada: the appeal window is over (the sweep fires it as ``system``)."""
+    rejected = ctx.facts.rejected_on
+    if rejected is None:
+        return "the case has no recorded rejection date"
+    closes = ctx.facts.due_on or rejected + timedelta(days=ctx.thresholds.appeal_days)
+    if ctx.today <= closes:
+        return f"the appeal window is open until {closes}"
+    return None
+
+
 def hub_adhered(ctx: GuardContext) -> str | None:
     """polo_definido -> mobilizacao: the hub decision and a signed adhesion term."""
     ev = ctx.evidence

@@ -98,6 +98,14 @@ EVENTS: tuple[EventSpec, ...] = (
         (_step(State.INDEFERIDA, State.EM_ANALISE),),
     ),
     EventSpec(
+        "arquivar",
+        "Arquivar",
+        "Archive",
+        ev.NoEvidence,
+        g.appeal_window_closed,
+        (_step(State.INDEFERIDA, State.ARQUIVADA),),
+    ),
+    EventSpec(
         "formalizar_polo",
         "Formalizar polo",
         "Formalise the hub",

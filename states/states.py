@@ -21,6 +21,7 @@ class State(StrEnum):
     SUSPENSA = "suspensa"
     INDEFERIDA = "indeferida"
     CANCELADA = "cancelada"
+    ARQUIVADA = "arquivada"
 
 
 #: The main path, in order.
@@ -42,10 +43,16 @@ ACTIVE: tuple[State, ...] = MAIN_PATH[:-1]
 DEADLINE_STATES: tuple[str, ...] = tuple(s.value for s in ACTIVE)
 
 #: Closed states: leaving them needs a reopening approved by a second person.
-CLOSED: tuple[State, ...] = (State.CONCLUIDA, State.CANCELADA)
+CLOSED: tuple[State, ...] = (State.CONCLUIDA, State.CANCELADA, State.ARQUIVADA)
 
 #: Every state in display order.
-ALL: tuple[State, ...] = (*MAIN_PATH, State.SUSPENSA, State.INDEFERIDA, State.CANCELADA)
+ALL: tuple[State, ...] = (
+    *MAIN_PATH,
+    State.SUSPENSA,
+    State.INDEFERIDA,
+    State.CANCELADA,
+    State.ARQUIVADA,
+)
 
 LABELS_PT: dict[State, str] = {
     State.REGISTRADA: "Registrada",
@@ -61,6 +68,7 @@ LABELS_PT: dict[State, str] = {
     State.SUSPENSA: "Suspensa",
     State.INDEFERIDA: "Indeferida",
     State.CANCELADA: "Cancelada",
+    State.ARQUIVADA: "Arquivada",
 }
 
 LABELS_EN: dict[State, str] = {
@@ -77,4 +85,5 @@ LABELS_EN: dict[State, str] = {
     State.SUSPENSA: "Suspended",
     State.INDEFERIDA: "Rejected",
     State.CANCELADA: "Cancelled",
+    State.ARQUIVADA: "Archived",
 }

@@ -285,9 +285,16 @@ def test_quiet_cases_get_no_reminder_and_no_escalation(
     set_due(rt, active, date(2026, 3, 2))
     morning(clock, date(2026, 3, 20))
     report = sweep_deadlines(rt)
-    assert rows(rt, case_id=quiet) == []
-    assert {m.case_id for m in rows(rt)} == {active}
+    # no reminder, no escalation (a rejection past its appeal window is archived by the sweep,
+    # and its coordinator is told of that transition)
+    assert [m for m in rows(rt, case_id=quiet) if m.category in ("reminder", "escalation")] == []
+    assert {m.case_id for m in rows(rt) if m.category != "transition"} == {active}
     assert report.obligations_checked == 0
+    if state == "indeferida":  # time-driven: archived by `system`, audited like any event
+        with rt.db.read() as session:
+            archived = session.get(Case, quiet)
+            assert archived is not None
+            assert (archived.state, archived.updated_by) == ("arquivada", "system")
 
 
 def test_open_obligations_are_reminded_and_escalated_like_deadlines(
@@ -433,8 +440,8 @@ def test_a_time_driven_transition_fires_as_system_when_its_guard_passes(
 
 
 def test_the_policy_file_is_validated_with_the_field_named(tmp_path: Path) -> None:
-    bad_event = TIMED.replace("concluir_acompanhamento", "arquivar")
-    with pytest.raises(InvalidInput, match=r"time_transitions\.0.*unknown event 'arquivar'"):
+    bad_event = TIMED.replace("concluir_acompanhamento", "voar")
+    with pytest.raises(InvalidInput, match=r"time_transitions\.0.*unknown event 'voar'"):
         load_policy(policy_file(tmp_path, bad_event))
     wrong_state = TIMED.replace('state = "acompanhamento"', 'state = "gestao"')
     with pytest.raises(InvalidInput, match="not accepted in state gestao"):
@@ -452,7 +459,10 @@ def test_the_policy_file_is_validated_with_the_field_named(tmp_path: Path) -> No
     shipped = load_policy()
     assert [e.after_working_days for e in shipped.escalations] == [2, 7]
     assert shipped.reminders.before_due_working_days == 3
-    assert shipped.active_transitions == ()
+    assert [(t.state, t.event, t.when) for t in shipped.active_transitions] == [
+        ("acompanhamento", "concluir_acompanhamento", "due_reached"),
+        ("indeferida", "arquivar", "due_passed"),
+    ]
 
 
 # ------------------------------------------------------------------------ concurrency

@@ -507,6 +507,28 @@ def test_appeal_window_ending_on_a_holiday_runs_to_the_next_working_day(
     )
 
 
+def test_archiving_waits_for_the_appeal_window_to_close(lifecycle: Lifecycle) -> None:
+    closes = TODAY
+    reason = refusal(
+        lifecycle,
+        "indeferida",
+        "arquivar",
+        {},
+        rejected_on=TODAY - timedelta(days=10),
+        due_on=closes,
+    )
+    assert reason == f"the appeal window is open until {closes}"
+    outcome = fire(
+        lifecycle,
+        "indeferida",
+        "arquivar",
+        {},
+        rejected_on=TODAY - timedelta(days=11),
+        due_on=TODAY - timedelta(days=1),
+    )
+    assert outcome.to_state == "arquivada"
+
+
 # --- em_analise: eligibility ------------------------------------------------------------------
 
 

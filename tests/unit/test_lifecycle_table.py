@@ -68,15 +68,22 @@ ACCEPTS: dict[str, dict[str, str]] = {
     },
     "indeferida": {
         "recorrer": "em_analise",
+        "arquivar": "arquivada",
         "cancelar": "cancelada",
         "atribuir": SAME,
         "anotar": SAME,
     },
     "cancelada": dict(_CLOSED),
+    "arquivada": dict(_CLOSED),
 }
 
 #: the state a suspended or closed case returns to, in the table test
-RETURNS_TO = {"suspensa": "capacitacao", "concluida": "avaliacao", "cancelada": "em_analise"}
+RETURNS_TO = {
+    "suspensa": "capacitacao",
+    "concluida": "avaliacao",
+    "cancelada": "em_analise",
+    "arquivada": "indeferida",
+}
 
 EVENT_NAMES = [e.name for e in EVENTS]
 PAIRS = [(s.value, e) for s in ALL for e in EVENT_NAMES]
@@ -96,7 +103,11 @@ def facts(state: str, event: str, **overrides: object) -> CaseFacts:
         "activity": "apicultura",
         "proponent": "Associação dos Apicultores de Boa Vista",
         "previous_state": RETURNS_TO.get(state),
-        "rejected_on": TODAY - timedelta(days=3) if state == "indeferida" else None,
+        "rejected_on": (
+            None
+            if state != "indeferida"
+            else TODAY - timedelta(days=20 if event == "arquivar" else 3)
+        ),
         "reopen_requested_by": (
             OTHER if event in ("aprovar_reabertura", "recusar_reabertura") else None
         ),
@@ -236,7 +247,7 @@ def test_retomar_returns_to_the_state_the_case_left(lifecycle: Lifecycle, previo
     assert outcome.to_state == previous
 
 
-@pytest.mark.parametrize("closed", ["concluida", "cancelada"])
+@pytest.mark.parametrize("closed", ["concluida", "cancelada", "arquivada"])
 @pytest.mark.parametrize("previous", ["registrada", "gestao", "avaliacao", "indeferida"])
 def test_approved_reopening_returns_to_the_recorded_state(
     lifecycle: Lifecycle, closed: str, previous: str
