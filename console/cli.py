@@ -8,6 +8,7 @@ Errors are one line on standard error, ``error: ...``; no tracebacks for user er
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from console import (
     cli_notify,
     cli_person,
     cli_user,
+    cli_web,
 )
 from console.common import (
     By,
@@ -67,6 +69,7 @@ app.add_typer(cli_user.app, name="user")
 app.add_typer(cli_calendar.app, name="calendar")
 app.add_typer(cli_notify.app, name="notify")
 app.command("sweep")(cli_notify.sweep)
+app.command("web")(cli_web.web)
 
 
 # ---------------------------------------------------------------------------------- db
@@ -630,23 +633,33 @@ def demo(
 ) -> None:
     """Load a realistic demo portfolio, built through the same operations as real work."""
     from states.clock import FixedClock
-    from tasks.demo import DEMO_START, build_demo
+    from tasks.demo import DEMO_START, add_demo_staff, build_demo
+    from tasks.users import DEMO_PASSWORD, DEMO_USERS, add_demo_users
 
     rt = runtime()
     with rt.db.read() as session:
         existing = session.execute(select(func.count()).select_from(Case)).scalar_one()
     if if_empty and existing:
         echo(f"demo skipped: the database already has {existing} cases")
-        return
-    clock = FixedClock(DEMO_START)
-    rt.clock = clock
-    report = build_demo(rt, clock, cases=cases, seed=seed)
-    echo(
-        f"demo loaded: {report.cases} cases, {report.people} people, "
-        f"{report.training_events} training events, {report.enterprises} enterprises, "
-        f"{report.events} audit events, {len(report.coordinators)} coordinators; "
-        f"clock at {report.final_date}"
-    )
+    else:
+        clock = FixedClock(DEMO_START)
+        report = build_demo(replace(rt, clock=clock), clock, cases=cases, seed=seed)
+        echo(
+            f"demo loaded: {report.cases} cases, {report.people} people, "
+            f"{sum(report.training_events.values())} training events, "
+            f"{report.enterprises} enterprises, "
+            f"{report.events} audit events, {len(report.coordinators)} coordinators; "
+            f"clock at {report.final_date}"
+        )
+    # the staff receive reminders; everyone below can log in to the web console
+    add_demo_staff(rt, password=DEMO_PASSWORD)
+    add_demo_users(rt)
+    echo("web console users (all with the same demo password):")
+    for user in DEMO_USERS:
+        territories = ", ".join(user.get("territories", ())) or "all UFs"
+        echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
+    echo("  (and the demo's own staff, e.g. ana.souza, coordinator of CE)")
+    echo(f"  password: {DEMO_PASSWORD}")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ messages, opted-out categories), ``user list`` shows them, ``user disable`` stop
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -107,3 +108,21 @@ def user_disable(username: Username, by: By) -> None:
     """Disable a user: no more messages to them (their history stays)."""
     change = users.disable_user(runtime(), username, actor=by)
     echo(f"user {username} disabled" if change.changed else f"user {username} was already disabled")
+
+
+@app.command("set-password")
+def user_set_password(
+    username: Username,
+    by: By,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a user's web console password (12+ characters); ends their sessions."""
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    users.set_password(runtime(), username, password, actor=by)
+    echo(f"password of {username} set")

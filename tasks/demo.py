@@ -57,6 +57,7 @@ from validate_docbr import CNPJ
 from states.clock import FixedClock
 from states.config import LifecycleConfig
 from states.deadlines import add_months
+from states.directory import User
 from states.errors import InvalidInput, ProduzirError
 from states.models import AuditEvent, Case, Municipality
 from states.records import (
@@ -2548,6 +2549,57 @@ class _Player:
             },
             actor=actor,
         )
+
+
+_REGION_UFS = {
+    "Nordeste": ("AL", "BA", "CE", "MA", "PB", "PE", "PI", "RN", "SE"),
+    "Norte": ("AC", "AM", "AP", "PA", "RO", "RR", "TO"),
+}
+
+
+def add_demo_staff(rt: Runtime, *, password: str | None = None) -> list[str]:
+    """Register the demo's coordinators, supervisors and manager as users (who receive the
+    reminders and escalations), if they are not there yet; with ``password`` they can log in.
+
+    Call it after :func:`build_demo`: the portfolio's past events then notify no one, and the
+    first sweep tells each person what is due or late now.
+    """
+    from tasks.users import add_user, set_password
+
+    with rt.db.read() as session:
+        existing = set(session.execute(select(User.username)).scalars())
+    staff: list[dict[str, Any]] = []
+    for region, team in (("Nordeste", COORDINATORS_NE), ("Norte", COORDINATORS_NORTE)):
+        staff.extend(
+            {
+                "username": u,
+                "role": "coordinator",
+                "territories": tuple(uf for uf, c in _COORDINATOR_OF_UF.items() if c == u),
+            }
+            for u in team
+        )
+        staff.append(
+            {
+                "username": SUPERVISORS[region],
+                "role": "supervisor",
+                "territories": _REGION_UFS[region],
+            }
+        )
+    staff.append({"username": MANAGER, "role": "manager", "territories": ()})
+    added = []
+    for person in staff:
+        if person["username"] in existing:
+            continue
+        name = " ".join(part.capitalize() for part in person["username"].split("."))
+        add_user(
+            rt,
+            {**person, "name": name, "email": f"{person['username']}@produzir.local"},
+            actor="system",
+        )
+        if password is not None:
+            set_password(rt, person["username"], password, actor="system")
+        added.append(person["username"])
+    return added
 
 
 def demo_is_needed(rt: Runtime) -> bool:

@@ -5,23 +5,36 @@ A user has a role (coordinator, supervisor, manager, auditor, admin), the UFs of
 time zone and delivery (a daily digest or immediate messages) of their messages, and the
 non-escalation categories they opted out of. Users are never deleted, only disabled: their name
 stays on every case they touched. Each change appends an audit event (no name or e-mail in it).
+
+Passwords (the web console's login): :func:`set_password` refuses a password shorter than
+:data:`MIN_PASSWORD_LENGTH` characters (or longer than :data:`MAX_PASSWORD_LENGTH`, or the
+user name itself, or one character repeated) and stores its argon2id hash (RFC 9106's
+low-memory profile: 64 MiB, 3 passes, 4 lanes — above OWASP's minimum of 19 MiB, 2 passes, 1
+lane). :func:`authenticate` checks a password, counts consecutive failures and locks the user
+out for a while after too many; it costs one hash whether or not the user exists, is locked or
+disabled, so the time it takes tells nothing. The demo's users (:data:`DEMO_USERS`, one per
+role) share :data:`DEMO_PASSWORD`; :func:`add_demo_users` creates them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from notifications.policy import OPTIONAL_CATEGORIES
 from states import audit
 from states.audit import iso_utc
-from states.directory import LANGUAGES, ROLES, User
+from states.directory import LANGUAGES, ROLES, User, WebSession
 from states.errors import InvalidInput, NotFound
 from states.evidence import check_username
 from states.models import AuditEvent
@@ -235,3 +248,180 @@ def list_users(rt: Runtime, *, include_disabled: bool = True) -> list[dict[str, 
             }
             for u in session.execute(query).scalars()
         ]
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+#: argon2id with RFC 9106's low-memory profile (memory in KiB).
+HASHER = PasswordHasher(
+    time_cost=3, memory_cost=65_536, parallelism=4, hash_len=32, salt_len=16, type=Type.ID
+)
+
+
+def check_password(password: str, username: str) -> str:
+    """The password, if the policy accepts it; InvalidInput (field ``password``) otherwise."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"the password is too short: {len(password)} characters, "
+            f"at least {MIN_PASSWORD_LENGTH} needed",
+            field="password",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters",
+            field="password",
+        )
+    if password.strip().lower() == username.lower() or len(set(password)) == 1:
+        raise InvalidInput("the password is too easy to guess", field="password")
+    return password
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password (a PHC string with its salt and parameters)."""
+    return HASHER.hash(password)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash to verify against when there is nothing to verify, so that every attempt costs
+    the same time."""
+    return HASHER.hash("decoy password never used by anyone")
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """True when ``password`` matches ``stored``; False otherwise (also for no hash: a decoy
+    hash is verified instead, taking the same time)."""
+    try:
+        return HASHER.verify(stored or _decoy_hash(), password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(rt: Runtime, username: str, password: str, *, actor: str) -> UserChange:
+    """Set a user's password (checked against the policy); it also lifts a lockout and ends
+    the user's web sessions."""
+    check_actor(actor)
+    with rt.db.read() as session:
+        if session.get(User, username) is None:
+            raise NotFound("user", username)
+    hashed = hash_password(check_password(password, username))  # outside the write lock
+    with rt.db.write() as session:
+        user = session.get(User, username)
+        if user is None:
+            raise NotFound("user", username)
+        user.password_hash = hashed
+        user.failed_logins = 0
+        user.locked_until = None
+        # a new password ends the sessions opened with the old one
+        session.execute(delete(WebSession).where(WebSession.username == username))
+        session.flush()
+        row = _audit(session, rt, "password_set", actor, user)
+        return UserChange(username, True, row.seq)
+
+
+def authenticate(
+    rt: Runtime, username: str, password: str, *, max_failures: int, lock_minutes: int
+) -> User | None:
+    """The user, when the password is right and the user active and not locked out; None
+    otherwise, without saying why. Wrong passwords are counted: the ``max_failures``-th in a
+    row locks the user out for ``lock_minutes`` (attempts while locked out are not counted and
+    always fail). A success resets the count (and upgrades an outdated hash)."""
+    name = username.strip().lower()
+    now = rt.clock.now()
+    with rt.db.read() as session:
+        user = session.get(User, name) if name else None
+        if user is not None:
+            session.expunge(user)  # usable after the read session ends
+    stored = user.password_hash if user is not None else None
+    ok = verify_password(stored, password)  # always one hash: the time tells nothing
+    if user is None or not user.active or stored is None:
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    rehashed = hash_password(password) if ok and HASHER.check_needs_rehash(stored) else None
+    if ok and not rehashed and not user.failed_logins and user.locked_until is None:
+        return user
+    with rt.db.write() as session:
+        row = session.get(User, name)
+        if row is None:
+            return None
+        if ok:
+            row.failed_logins = 0
+            row.locked_until = None
+            if rehashed:
+                row.password_hash = rehashed
+        else:
+            row.failed_logins += 1
+            if row.failed_logins >= max_failures:
+                row.failed_logins = 0
+                row.locked_until = now + timedelta(minutes=lock_minutes)
+        session.flush()
+        return row if ok else None
+
+
+# --- the demo's users -----------------------------------------------------------------------
+
+#: The password of every demo user (documented in the README; `make run` prints it).
+DEMO_PASSWORD = "produzir-demo-2026"  # noqa: S105 - the documented demo password
+
+#: One user per role, and a second coordinator of another territory.
+DEMO_USERS: tuple[dict[str, Any], ...] = (
+    {
+        "username": "ana.coord",
+        "name": "Ana Coordenadora",
+        "email": "ana.coord@produzir.local",
+        "role": "coordinator",
+        "territories": ("CE", "PE"),
+    },
+    {
+        "username": "bia.coord",
+        "name": "Bia Coordenadora",
+        "email": "bia.coord@produzir.local",
+        "role": "coordinator",
+        "territories": ("PA", "AM"),
+    },
+    {
+        "username": "sofia.super",
+        "name": "Sofia Supervisora",
+        "email": "sofia.super@produzir.local",
+        "role": "supervisor",
+        "territories": ("CE", "PE"),
+    },
+    {
+        "username": "gil.manager",
+        "name": "Gil Gestor",
+        "email": "gil.manager@produzir.local",
+        "role": "manager",
+    },
+    {
+        "username": "rui.auditor",
+        "name": "Rui Auditor",
+        "email": "rui.auditor@produzir.local",
+        "role": "auditor",
+    },
+    {
+        "username": "adm.admin",
+        "name": "Adm Administradora",
+        "email": "adm.admin@produzir.local",
+        "role": "admin",
+        "language": "en",
+    },
+)
+
+
+def add_demo_users(
+    rt: Runtime, *, password: str = DEMO_PASSWORD, actor: str = "system"
+) -> list[str]:
+    """Create the demo users that do not exist yet, with ``password``; their user names."""
+    with rt.db.read() as session:
+        existing = set(session.execute(select(User.username)).scalars())
+    added = []
+    for raw in DEMO_USERS:
+        if raw["username"] in existing:
+            continue
+        change = add_user(rt, raw, actor=actor)
+        set_password(rt, change.username, password, actor=actor)
+        added.append(change.username)
+    return added

@@ -1,0 +1,131 @@
+"""The web console's application: ``create_app(rt, settings)``.
+
+It holds the injected :class:`~tasks.runtime.Runtime` (``app.state.runtime``; tests give one
+with a fixed clock) and :class:`~console.web.settings.WebSettings` (``app.state.settings``),
+installs the two dependencies every route runs first (:func:`~console.web.deps.authorize`,
+:func:`~console.web.deps.csrf_protect`), the error mapping (:mod:`console.web.errors`), security
+headers, ``/static`` (files shipped in ``console/web/static``: nothing comes from the
+internet), and the routers of :data:`ROUTER_MODULES` (each module exposes ``router``, an
+``APIRouter``; the API's routes carry their ``/api/v1`` prefix themselves). Then it checks every
+route against the policy table and refuses to start if one is missing from it.
+
+The API's OpenAPI schema is at ``/api/v1/openapi.json``; no interactive docs page is served
+(it would load its scripts from a CDN).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import migrations
+from console.web import errors
+from console.web.deps import authorize, csrf_protect
+from console.web.policy import check_routes
+from console.web.settings import WebSettings, load_web_settings
+from console.web.templating import STATIC_DIR
+from states.errors import ProduzirError
+from tasks.runtime import Runtime
+
+#: Modules whose ``router`` the app includes, in this order (missing ones are skipped until
+#: they exist).
+ROUTER_MODULES = ("console.web.account", "console.web.pages", "console.web.api")
+OPENAPI_URL = "/api/v1/openapi.json"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every answer (HSTS too when served over HTTPS)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _HEADERS:
+                    headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def default_runtime() -> Runtime:
+    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated."""
+    rt = Runtime.from_settings()
+    current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
+    if current != head:
+        raise ProduzirError(
+            f"the database is at revision {current or 'none'}, the code needs {head}: "
+            "run `produzir db upgrade`"
+        )
+    return rt
+
+
+def routers() -> list[APIRouter]:
+    found = []
+    for name in ROUTER_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        router = importlib.import_module(name).router
+        assert isinstance(router, APIRouter), f"{name}.router is not an APIRouter"
+        found.append(router)
+    return found
+
+
+def _version() -> str:
+    try:
+        return version("produzir")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -> FastAPI:
+    """The console for ``rt`` (default: from the PRODUZIR_* settings) and ``settings``."""
+    settings = settings if settings is not None else load_web_settings()
+    rt = rt if rt is not None else default_runtime()
+    app = FastAPI(
+        title="Produzir",
+        version=_version(),
+        description="The PRODUZIR programme's cases: the JSON API of the web console. "
+        "Authenticate with `Authorization: Bearer <token>` (create a token on /tokens). "
+        'Errors: `{"error": {"code": ..., "message": ..., "field": ...}}`.',
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        dependencies=[Depends(authorize), Depends(csrf_protect)],
+    )
+    app.state.runtime = rt
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in routers():
+        app.include_router(router)
+    check_routes(app.routes)
+    return app

@@ -1,0 +1,1 @@
+"""Tests of the web console and the JSON API."""
