@@ -107,7 +107,7 @@ class HubDecision(Evidence):
     """polo_definido -> mobilizacao: the hub decision and the adhesion term."""
 
     decided_on: date
-    hub_municipality_code: int
+    hub_municipality_code: int = Field(ge=1_000_000, le=9_999_999, description="IBGE code")
     adhesion_term: AdhesionTerm
 
     @model_validator(mode="after")
@@ -136,7 +136,7 @@ class Mobilisation(Evidence):
 class FieldTraining(Evidence):
     """capacitacao -> gestao: the ECC (a training event record) that was held for the case."""
 
-    ecc_id: int = Field(ge=1, description="the ECC's event number")
+    ecc_id: int = Field(ge=1, lt=2**31, description="the ECC's event number")
 
 
 class LegalForm(StrEnum):

@@ -51,6 +51,8 @@ class CaseFilter:
     coordinator: str | None = None
     overdue: bool = False
     search: str | None = None  # community or municipality name
+    #: only the cases of these UFs (a user's territory); None = no restriction, empty = none
+    ufs: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if self.state is not None and self.state not in {s.value for s in ALL}:
@@ -60,6 +62,19 @@ class CaseFilter:
             )
         if self.uf is not None and (len(self.uf) != 2 or not self.uf.isalpha()):
             raise InvalidInput(f"{self.uf!r} is not a UF (two letters, e.g. CE)", field="uf")
+        if self.municipality is not None and _is_code(self.municipality) is False:
+            raise InvalidInput(
+                f"{self.municipality!r} is not an IBGE municipality code (7 digits)",
+                field="municipality",
+            )
+
+
+def _is_code(value: str) -> bool | None:
+    """True: an IBGE code; None: not all digits (part of a name); False: digits that cannot be
+    a code (more than 7, or not ASCII: int() would overflow the database or refuse them)."""
+    if not value.isdigit():
+        return None
+    return value.isascii() and len(value) <= 7
 
 
 _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
@@ -68,12 +83,14 @@ _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
 def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
     if f.state:
         query = query.where(Case.state == f.state)
+    if f.ufs is not None:
+        query = query.where(Municipality.uf.in_(sorted(uf.upper() for uf in f.ufs)))
     if f.uf:
         query = query.where(Municipality.uf == f.uf.upper())
     if f.coordinator:
         query = query.where(Case.coordinator == f.coordinator)
     if f.municipality:
-        if f.municipality.isdigit():
+        if _is_code(f.municipality):
             query = query.where(Case.municipality_code == int(f.municipality))
         else:
             query = query.where(Municipality.name.ilike(f"%{f.municipality}%"))

@@ -2630,7 +2630,23 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
         except ProduzirError as exc:
             raise RuntimeError(f"demo step failed at {step.at}: {step.what}: {exc}") from exc
     clock.set(FINAL_AT)
+    _archive_some(rt)
     return _report(rt, len(player.case_ids), seed)
+
+
+def _archive_some(rt: Runtime) -> None:
+    """Archive every other rejection whose appeal window closed, as the deadline sweep would
+    (the sweep archives the rest the first time it runs): both states appear in the demo."""
+    with rt.db.read() as session:
+        closed = list(
+            session.execute(
+                select(Case.id)
+                .where(Case.state == State.INDEFERIDA.value, Case.due_on < FINAL_DAY)
+                .order_by(Case.id)
+            ).scalars()
+        )
+    for case_id in closed[::2]:
+        ops.advance(rt, case_id, "arquivar", {}, actor="system")
 
 
 def _report(rt: Runtime, cases: int, seed: int) -> DemoReport:

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from console.web import auth
+from console.web.api import error_responses
 from console.web.deps import ApiUser, Rt, Settings, WebUser, current_auth
 from console.web.settings import WebSettings
 from console.web.templating import language_of, render
@@ -240,7 +241,7 @@ class Me(BaseModel):
     via: str
 
 
-@router.get("/api/v1/me", name="api.me", tags=["account"])
+@router.get("/api/v1/me", name="api.me", tags=["account"], responses=error_responses(401))
 def me(request: Request, user: ApiUser) -> Me:
     """Who the token (or session) belongs to: role, territory (UFs; empty = everywhere for
     managers, auditors and administrators), language and time zone."""

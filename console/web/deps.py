@@ -42,6 +42,7 @@ from console.web.errors import API_PREFIX, ApiError, LoginRequired, forbidden, u
 from console.web.policy import POLICY, SAFE_METHODS, Access, require_case
 from console.web.settings import WebSettings
 from states.directory import User
+from states.errors import NotFound
 from tasks.runtime import Runtime
 
 
@@ -132,6 +133,8 @@ def authorize(request: Request) -> None:
             case_id = int(raw_case)
         except (TypeError, ValueError):
             return  # the route's own validation answers 422
+        if not 0 < case_id < 2**31:  # beyond any id (and any database integer): no such case
+            raise NotFound("case", raw_case)
         with get_runtime(request).db.read() as session:
             require_case(session, found.user, case_id)
 

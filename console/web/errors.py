@@ -33,7 +33,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from states.errors import Conflict, GuardFailed, InvalidInput, ProduzirError, TransitionNotAllowed
@@ -208,7 +208,13 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         return RedirectResponse(login_url(exc.next_path), status_code=303)
 
+    async def on_data_error(request: Request, exc: Exception) -> Response:
+        # a value the database cannot hold (e.g. a NUL character on PostgreSQL): the input is
+        # wrong, not the server; nothing was written (the transaction rolled back)
+        return respond(request, ApiError(422, "invalid_input", "a value cannot be stored as given"))
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(ProduzirError, on_produzir_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
