@@ -12,12 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Set everything up, migrate the default database, load the demo portfolio when it is empty,
-## and print the cases per state.
+## Set everything up and run the system: migrate the default database, load the demo portfolio
+## when it is empty, start a local Prefect server and the flows on their schedules, the mailbox
+## in var/mailbox. It prints where the Prefect UI is; Ctrl-C stops everything it started.
 run: $(STAMP)
-	$(BIN)/produzir db upgrade
-	$(BIN)/produzir demo --if-empty
-	$(BIN)/produzir case summary
+	$(BIN)/produzir run
 
 ## Set everything up and run the whole test suite (SQLite, plus PostgreSQL where it matters).
 test: $(STAMP)
@@ -34,6 +33,7 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python bench/transitions.py
+	$(BIN)/python bench/sweep.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from console import (
     cli_indicators,
     cli_notify,
     cli_person,
+    cli_run,
     cli_user,
     cli_web,
 )
@@ -70,6 +71,7 @@ app.add_typer(cli_calendar.app, name="calendar")
 app.add_typer(cli_notify.app, name="notify")
 app.command("sweep")(cli_notify.sweep)
 app.command("web")(cli_web.web)
+app.command("run")(cli_run.run)
 
 
 # ---------------------------------------------------------------------------------- db
@@ -630,6 +632,17 @@ def demo(
     ] = False,
     cases: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
     seed: Annotated[int, typer.Option()] = 2026,
+    simulate_days: Annotated[
+        int,
+        typer.Option(
+            "--simulate-days",
+            min=0,
+            max=366,
+            help="Then play N days of the running system under a moving clock (sweep 06:00, "
+            "digests and dispatch 09:00, Brasília): reminders and escalations appear in the "
+            "mailbox. On a database with cases, continues after its last day.",
+        ),
+    ] = 0,
 ) -> None:
     """Load a realistic demo portfolio, built through the same operations as real work."""
     from states.clock import FixedClock
@@ -639,7 +652,7 @@ def demo(
     rt = runtime()
     with rt.db.read() as session:
         existing = session.execute(select(func.count()).select_from(Case)).scalar_one()
-    if if_empty and existing:
+    if existing and (if_empty or simulate_days):
         echo(f"demo skipped: the database already has {existing} cases")
     else:
         clock = FixedClock(DEMO_START)
@@ -660,6 +673,30 @@ def demo(
         echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
     echo("  (and the demo's own staff, e.g. ana.souza, coordinator of CE)")
     echo(f"  password: {DEMO_PASSWORD}")
+    if simulate_days:
+        from flows.simulate import simulate
+
+        result = simulate(rt, days=simulate_days)
+        echo(
+            table(
+                result.rows(),
+                [
+                    ("day", "day"),
+                    ("weekday", ""),
+                    ("queued", "queued"),
+                    ("transitions", "transitions"),
+                    ("reminders", "reminders"),
+                    ("escalations", "escalations"),
+                    ("digests", "digests"),
+                    ("other", "other"),
+                    ("failed", "failed"),
+                ],
+            )
+        )
+        echo(
+            f"{result.sent} messages sent over {simulate_days} days"
+            + (f" in {result.mailbox}" if result.mailbox else "")
+        )
 
 
 def main() -> None:

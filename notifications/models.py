@@ -32,7 +32,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    #: derived from ``key`` (a hash of it), so unique with it: no index of its own to maintain
+    message_id: Mapped[str] = mapped_column(String(200))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     #: reminder | escalation | assignment | transition | digest
     category: Mapped[str] = mapped_column(String(20))

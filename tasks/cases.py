@@ -12,17 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from notifications import outbox
 from states import audit, record_views, store
 from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
-from states.errors import InvalidInput
+from states.errors import InvalidInput, NotAllowed, NotFound
 from states.evidence import Evidence, HubDecision
 from states.guards import Records
+from states.lifecycle import Outcome
+from states.models import Case, Municipality
 from tasks import obligations
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
@@ -59,29 +63,8 @@ def advance(
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
         store.check_version(case, expect_version)
-        rt.lifecycle.check_accepted(case.id, case.state, event)
-        parsed = (
-            evidence
-            if isinstance(evidence, Evidence)
-            else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
-        )
-        if isinstance(parsed, HubDecision) and not store.get_municipality(
-            session, parsed.hub_municipality_code
-        ):
-            raise InvalidInput(
-                f"evidence for {event}: hub_municipality_code {parsed.hub_municipality_code} "
-                "is not in IBGE's list of municipalities",
-                field="evidence",
-            )
-        today = local_date(now, municipality.timezone)
-        records = record_views.records_for(session, case.id, event, parsed)
-        outcome = rt.lifecycle.fire(
-            store.facts_of(case, municipality),
-            event,
-            parsed,
-            actor=actor,
-            today=today,
-            records=records,
+        parsed, records, outcome, today = _decide(
+            session, rt, case, municipality, event, evidence, actor=actor, now=now
         )
         changes = changes_for(
             store.clockwork_of(case),
@@ -126,6 +109,70 @@ def advance(
         return Transition(
             case.id, event, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
         )
+
+
+def _decide(
+    session: Session,
+    rt: Runtime,
+    case: Case,
+    municipality: Municipality,
+    event: str,
+    evidence: Mapping[str, Any] | Evidence | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> tuple[Evidence, Records, Outcome, date]:
+    """Ask the lifecycle: is ``event`` accepted now, is its evidence valid and enough?"""
+    rt.lifecycle.check_accepted(case.id, case.state, event)
+    parsed = (
+        evidence
+        if isinstance(evidence, Evidence)
+        else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
+    )
+    if isinstance(parsed, HubDecision) and not store.get_municipality(
+        session, parsed.hub_municipality_code
+    ):
+        raise InvalidInput(
+            f"evidence for {event}: hub_municipality_code {parsed.hub_municipality_code} "
+            "is not in IBGE's list of municipalities",
+            field="evidence",
+        )
+    today = local_date(now, municipality.timezone)
+    records = record_views.records_for(session, case.id, event, parsed)
+    outcome = rt.lifecycle.fire(
+        store.facts_of(case, municipality),
+        event,
+        parsed,
+        actor=actor,
+        today=today,
+        records=records,
+    )
+    return parsed, records, outcome, today
+
+
+def refusal(
+    rt: Runtime,
+    case_id: int,
+    event: str,
+    evidence: Mapping[str, Any] | Evidence | None = None,
+    *,
+    actor: str,
+) -> str | None:
+    """Would ``event`` be refused now? The reason, or None — read only, nothing locked or
+    written (the deadline sweep asks before it opens a write transaction)."""
+    with rt.db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("case", case_id)
+        municipality = store.get_municipality(session, case.municipality_code)
+        assert municipality is not None
+        try:
+            _decide(
+                session, rt, case, municipality, event, evidence, actor=actor, now=rt.clock.now()
+            )
+        except NotAllowed as exc:
+            return getattr(exc, "reason", str(exc))
+    return None
 
 
 def _evidence_record(evidence: Evidence, records: Records, event: str) -> dict[str, Any]:

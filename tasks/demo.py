@@ -2551,15 +2551,15 @@ class _Player:
         )
 
 
-_REGION_UFS = {
-    "Nordeste": ("AL", "BA", "CE", "MA", "PB", "PE", "PI", "RN", "SE"),
-    "Norte": ("AC", "AM", "AP", "PA", "RO", "RR", "TO"),
-}
+#: Demo staff who chose the daily digest, and who read English; the others: immediate, pt-BR.
+DIGEST_READERS = frozenset({"ana.souza", "raimundo.costa"})
+ENGLISH_READERS = frozenset({"luana.barros", MANAGER})
+_ZONES = {"Nordeste": "America/Fortaleza", "Norte": "America/Belem"}
 
 
 def add_demo_staff(rt: Runtime, *, password: str | None = None) -> list[str]:
-    """Register the demo's coordinators, supervisors and manager as users (who receive the
-    reminders and escalations), if they are not there yet; with ``password`` they can log in.
+    """Register the portfolio's coordinators (their UFs), supervisors (their region's UFs) and
+    manager as users, the ones not there yet; with ``password`` they can log in too.
 
     Call it after :func:`build_demo`: the portfolio's past events then notify no one, and the
     first sweep tells each person what is due or late now.
@@ -2568,37 +2568,59 @@ def add_demo_staff(rt: Runtime, *, password: str | None = None) -> list[str]:
 
     with rt.db.read() as session:
         existing = set(session.execute(select(User.username)).scalars())
-    staff: list[dict[str, Any]] = []
-    for region, team in (("Nordeste", COORDINATORS_NE), ("Norte", COORDINATORS_NORTE)):
-        staff.extend(
-            {
-                "username": u,
-                "role": "coordinator",
-                "territories": tuple(uf for uf, c in _COORDINATOR_OF_UF.items() if c == u),
-            }
-            for u in team
-        )
-        staff.append(
-            {
-                "username": SUPERVISORS[region],
-                "role": "supervisor",
-                "territories": _REGION_UFS[region],
-            }
-        )
-    staff.append({"username": MANAGER, "role": "manager", "territories": ()})
+        held = session.execute(
+            select(Case.coordinator, Municipality.uf, Municipality.region)
+            .join(Municipality, Municipality.ibge_code == Case.municipality_code)
+            .where(Case.coordinator.is_not(None))
+            .distinct()
+        ).all()
+        ufs_of_region: dict[str, set[str]] = {}
+        for uf, region in session.execute(select(Municipality.uf, Municipality.region).distinct()):
+            ufs_of_region.setdefault(region, set()).add(uf)
+    territories: dict[str, set[str]] = {}
+    regions: dict[str, str] = {}
+    for coordinator, uf, region in held:
+        assert coordinator is not None  # filtered by the query
+        territories.setdefault(coordinator, set()).add(uf)
+        regions.setdefault(coordinator, region)
+    people: list[dict[str, Any]] = [
+        {
+            "username": name,
+            "role": "coordinator",
+            "territories": sorted(territories[name]),
+            "timezone": _ZONES.get(regions[name], "America/Sao_Paulo"),
+        }
+        for name in sorted(territories)
+    ]
+    people += [
+        {
+            "username": name,
+            "role": "supervisor",
+            "territories": sorted(ufs_of_region.get(region, ())),
+            "timezone": _ZONES[region],
+        }
+        for region, name in sorted(SUPERVISORS.items())
+    ]
+    people.append({"username": MANAGER, "role": "manager", "timezone": "America/Sao_Paulo"})
     added = []
-    for person in staff:
-        if person["username"] in existing:
+    for person in people:
+        name = person["username"]
+        if name in existing:
             continue
-        name = " ".join(part.capitalize() for part in person["username"].split("."))
         add_user(
             rt,
-            {**person, "name": name, "email": f"{person['username']}@produzir.local"},
+            {
+                **person,
+                "name": " ".join(part.capitalize() for part in name.split(".")),
+                "email": f"{name}@produzir.example",
+                "language": "en" if name in ENGLISH_READERS else "pt-BR",
+                "delivery": "digest" if name in DIGEST_READERS else "immediate",
+            },
             actor="system",
         )
         if password is not None:
-            set_password(rt, person["username"], password, actor="system")
-        added.append(person["username"])
+            set_password(rt, name, password, actor="system")
+        added.append(name)
     return added
 
 

@@ -51,7 +51,7 @@ from states.errors import Conflict, GuardFailed, ProduzirError, TransitionNotAll
 from states.models import Case, Municipality
 from states.records import Obligation
 from states.states import State
-from tasks.cases import advance
+from tasks.cases import advance, refusal
 from tasks.runtime import Runtime
 
 SYSTEM = "system"
@@ -393,6 +393,12 @@ class _Sweep:
         """Fire a time-driven transition; whether the case moved."""
         entry = {"case_id": item.case_id, "event": rule.event, "state": item.state}
         try:
+            # ask first, read-only: most days the guard says "not yet", and a write
+            # transaction (SQLite's single writer lock) per refused case would cost the sweep
+            reason = refusal(self.rt, item.case_id, rule.event, {}, actor=SYSTEM)
+            if reason is not None:
+                self.report.refuse({**entry, "reason": reason})
+                return False
             moved = advance(
                 self.rt, item.case_id, rule.event, {}, actor=SYSTEM, expect_version=item.version
             )

@@ -81,7 +81,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
-        sa.UniqueConstraint("message_id"),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_recipient_status", ["recipient", "status"], unique=False)

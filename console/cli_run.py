@@ -1,0 +1,373 @@
+"""``produzir run``: the running system on the embedded default, stopped with Ctrl-C.
+
+It migrates the database, loads the demo portfolio when the database is empty (with its staff
+users, so that reminders have someone to go to), then starts two processes and watches them:
+
+1. a local Prefect server (``prefect server start``) with its own SQLite database under the
+   project's data folder (``PREFECT_HOME = <PRODUZIR_DATA_DIR>/prefect``), on
+   ``PRODUZIR_PREFECT_HOST``:``PRODUZIR_PREFECT_PORT`` (default 127.0.0.1:4200);
+2. once its API answers, the flows served on their schedules (``python -m flows.serve``) with
+   ``PREFECT_API_URL`` pointing at it: the daily deadline sweep, the dispatch every minute to the
+   local mailbox (or SMTP, per the notification settings), the hourly digests.
+
+It prints where the Prefect UI, the mailbox and the logs are. Ctrl-C (SIGINT) or SIGTERM stops
+what it started, in order (the flows, then the server): each gets SIGTERM, then SIGKILL if it
+has not stopped within :data:`STOP_TIMEOUT` seconds. If either process dies, the other is
+stopped and the command exits with 1.
+
+Invalid settings refuse to start (exit 2, naming the variable) before anything is started:
+the notification settings (:func:`notifications.settings.load_settings`) and the two above.
+Nothing points outside the data folder unless a setting says so; the parent process imports no
+Prefect. Registered in console/cli.py as the ``run`` command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import migrations
+from console.common import runtime
+from console.output import echo
+from console.web.settings import load_web_settings
+from notifications.settings import load_settings
+from states.errors import InvalidInput, ProduzirError
+from states.settings import StatesSettings
+
+#: Seconds a child has to stop after SIGTERM before it gets SIGKILL.
+STOP_TIMEOUT = 15.0
+#: Seconds the Prefect server has to answer its health check.
+START_TIMEOUT = 120.0
+
+
+class RunSettings(BaseSettings):
+    """Where the local Prefect server listens."""
+
+    model_config = SettingsConfigDict(env_prefix="PRODUZIR_PREFECT_", extra="ignore")
+
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address the local Prefect server (API and UI) listens on "
+        "(PRODUZIR_PREFECT_HOST).",
+    )
+    port: int = Field(
+        default=4200,
+        ge=1,
+        le=65535,
+        description="Port of the local Prefect server (PRODUZIR_PREFECT_PORT).",
+    )
+
+
+def load_run_settings() -> RunSettings:
+    """The settings, or InvalidInput naming the variable."""
+    try:
+        return RunSettings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = f"PRODUZIR_PREFECT_{str(error['loc'][0]).upper()}"
+        raise InvalidInput(
+            f"{variable}: {error.get('input')!r}: {error['msg']}", field=variable
+        ) from None
+
+
+# ------------------------------------------------------------------------------ processes
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class Supervisor:
+    """The processes ``run`` started, stopped in the reverse order (SIGTERM, then SIGKILL)."""
+
+    stop_timeout: float = STOP_TIMEOUT
+    children: list[Child] = field(default_factory=list)
+
+    def start(self, name: str, argv: list[str], *, env: Mapping[str, str], log: Path) -> Child:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
+                argv,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches us only; we stop them in order
+            )
+        child = Child(name, process, log)
+        self.children.append(child)
+        return child
+
+    def dead(self) -> Child | None:
+        """A child that exited, if any."""
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def stop(self) -> dict[str, int | None]:
+        """Stop every child, last started first; each one's exit code (None: killed)."""
+        codes: dict[str, int | None] = {}
+        for child in reversed(self.children):
+            codes[child.name] = _stop(child.process, self.stop_timeout)
+        self.children.clear()
+        return codes
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """SIGTERM to the child, SIGKILL after ``timeout``; then SIGKILL to whatever it left
+    behind in its process group (flow runs it started); its exit code, None if killed."""
+    code: int | None
+    if process.poll() is not None:
+        code = process.returncode
+    else:
+        process.terminate()
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            code = None
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)  # its own group (start_new_session)
+    return code
+
+
+def wait_until_up(url: str, child: Child, *, timeout: float = START_TIMEOUT) -> None:
+    """Return once ``url`` answers 200; ProduzirError if the child dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise ProduzirError(
+                f"the {child.name} exited with {child.process.returncode} before it answered: "
+                f"see {child.log}\n{_tail(child.log)}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310  (http://host)
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise ProduzirError(
+        f"the {child.name} did not answer {url} within {timeout:.0f} s: see {child.log}"
+    )
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+class _Stop:
+    """SIGINT / SIGTERM turned into a flag the main loop reads."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+
+    def __enter__(self) -> _Stop:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
+
+
+# ------------------------------------------------------------------------------ the command
+
+
+def _environment(home: Path, data_dir: Path, api_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=api_url,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PRODUZIR_DATA_DIR=str(data_dir),  # absolute: flow runs may start in another folder
+    )
+    mailbox = env.get("PRODUZIR_MAILBOX_DIR")
+    if mailbox:
+        env["PRODUZIR_MAILBOX_DIR"] = str(Path(mailbox).resolve())
+    return env
+
+
+def _prepare(demo: bool, cases: int) -> None:
+    """Migrate; load the demo portfolio when the database has no case."""
+    rt = runtime(migrated=False)
+    migrations.upgrade(rt.db.engine)
+    echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
+    if not demo:
+        return
+    from states.clock import FixedClock
+    from tasks.demo import DEMO_START, add_demo_staff, build_demo, demo_is_needed
+    from tasks.users import DEMO_PASSWORD, DEMO_USERS, add_demo_users
+
+    if demo_is_needed(rt):
+        echo(f"loading the demo portfolio ({cases} cases; a minute or so)...")
+        clock = FixedClock(DEMO_START)
+        report = build_demo(replace(rt, clock=clock), clock, cases=cases)
+        echo(f"demo loaded: {report.cases} cases, {report.events} audit events")
+    # someone to remind (its coordinators, supervisors, manager) and to log in
+    add_demo_staff(rt, password=DEMO_PASSWORD)
+    add_demo_users(rt)
+    echo("web console users (password: " + DEMO_PASSWORD + "):")
+    for user in DEMO_USERS:
+        territories = ", ".join(user.get("territories", ())) or "all UFs"
+        echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
+    echo("  and the demo's staff, e.g. ana.souza (coordinator of CE)")
+    rt.db.dispose()
+
+
+def run(
+    demo: Annotated[
+        bool,
+        typer.Option("--demo/--no-demo", help="Load the demo portfolio into an empty database."),
+    ] = True,
+    cases: Annotated[int, typer.Option(min=1, max=100_000, help="Demo cases.")] = 200,
+) -> None:
+    """Run the system: a local Prefect server, the flows on their schedules, the web console,
+    the mailbox."""
+    notify = load_settings()  # invalid settings: exit 2, naming the variable
+    where = load_run_settings()
+    if port_in_use(where.host, where.port):
+        raise InvalidInput(
+            f"PRODUZIR_PREFECT_PORT: port {where.port} on {where.host} is in use "
+            "(another Prefect server?); choose a free one",
+            field="PRODUZIR_PREFECT_PORT",
+        )
+    web = load_web_settings()  # invalid settings: exit 2, naming the variable
+    if port_in_use(web.web_host, web.web_port):
+        raise InvalidInput(
+            f"PRODUZIR_WEB_PORT: port {web.web_port} on {web.web_host} is in use; "
+            "choose a free one",
+            field="PRODUZIR_WEB_PORT",
+        )
+    data_dir = StatesSettings().data_dir.resolve()
+    home = data_dir / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    _prepare(demo, cases)
+
+    url = f"http://{_url_host(where.host)}:{where.port}"
+    env = _environment(home, data_dir, f"{url}/api")
+    mailbox = notify.resolved_mailbox_dir().resolve() if notify.channel == "mailbox" else None
+    supervisor = Supervisor()
+    code = 0
+    with _Stop() as stop:
+        try:
+            server = supervisor.start(
+                "Prefect server",
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    where.host,
+                    "--port",
+                    str(where.port),
+                ],
+                env=env,
+                log=home / "server.log",
+            )
+            echo(f"starting the Prefect server on {url} (log: {server.log})...")
+            wait_until_up(f"{url}/api/health", server)
+            flows = supervisor.start(
+                "flow server",
+                [sys.executable, "-m", "flows.serve"],
+                env=env,
+                log=home / "flows.log",
+            )
+            console = supervisor.start(
+                "web console",
+                [str(Path(sys.executable).parent / "produzir"), "web"],
+                env=env,
+                log=home / "web.log",
+            )
+            console_url = f"http://{_url_host(web.web_host)}:{web.web_port}"
+            _banner(url, console_url, mailbox, notify.channel, server.log, flows.log, console.log)
+            while stop.signal is None:
+                dead = supervisor.dead()
+                if dead is not None:
+                    echo(
+                        f"the {dead.name} exited with {dead.process.returncode}: see {dead.log}\n"
+                        f"{_tail(dead.log)}"
+                    )
+                    code = 1
+                    break
+                time.sleep(0.5)
+        finally:
+            if supervisor.children:
+                echo("stopping...")
+            codes = supervisor.stop()
+    if codes:
+        echo("stopped: " + ", ".join(f"{name} ({_how(c)})" for name, c in codes.items()))
+    if code:
+        raise typer.Exit(code)
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):  # noqa: S104  (listening everywhere; browse locally)
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _how(code: int | None) -> str:
+    return "killed" if code is None else f"exit {code}"
+
+
+def _banner(url: str, console: str, mailbox: Path | None, channel: str, *logs: Path) -> None:
+    lines = [
+        "",
+        "Produzir is running.",
+        f"  web console:  {console}  (the users above)",
+        f"  Prefect UI:   {url}  (flow runs, their summaries under Artifacts)",
+    ]
+    if mailbox is not None:
+        lines.append(f"  mailbox:      {mailbox}  (each message an .eml file)")
+    else:
+        lines.append(f"  messages go out by {channel}")
+    lines += [
+        "  schedules:    sweep daily 06:00 (Brasília), dispatch every minute, digests hourly",
+        "                (a sweep now: Deployments > sweep-deadlines/daily > Run, in the UI)",
+        "  logs:         " + ", ".join(str(p) for p in logs),
+        "Ctrl-C stops everything.",
+        "",
+    ]
+    echo("\n".join(lines))

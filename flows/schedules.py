@@ -1,0 +1,73 @@
+"""When each flow runs: the schedules, defined once.
+
+``prefect.yaml`` (deployments on a Prefect server with a work pool) mirrors this table, and a
+test checks that the two agree; :mod:`flows.serve` builds the served deployments from it.
+Cron expressions are read in the schedule's time zone (Prefect applies daylight saving time,
+which Brazil no longer has).
+
+- the deadline sweep: daily at 06:00, Brasília time, before the working day starts in any
+  Brazilian time zone (04:00 in Acre);
+- dispatch: every minute (the outbox's own retry delays decide when a failed message is tried
+  again; two dispatchers never send the same message);
+- digests: hourly, so that each person's digest leaves in the first hour after the morning of
+  their own time zone (``notifications/policy.toml``, ``[digest] morning``).
+
+``bulk_advance`` has no schedule: it is deployed so that an operator can run it from Prefect's
+UI with its parameters.
+
+This module imports no Prefect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BRASILIA = "America/Sao_Paulo"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One deployment: which flow, under which name, and when (``cron`` None: on demand)."""
+
+    flow_name: str
+    deployment: str
+    entrypoint: str
+    description: str
+    cron: str | None = None
+    timezone: str = BRASILIA
+
+    @property
+    def full_name(self) -> str:
+        """``flow-name/deployment``, as Prefect's CLI names a deployment."""
+        return f"{self.flow_name}/{self.deployment}"
+
+
+SWEEP = Plan(
+    flow_name="sweep-deadlines",
+    deployment="daily",
+    entrypoint="flows/deadlines.py:sweep_deadlines",
+    description="Queue the reminders and escalations due today; fire time-driven transitions.",
+    cron="0 6 * * *",
+)
+DISPATCH = Plan(
+    flow_name="dispatch-notifications",
+    deployment="every-minute",
+    entrypoint="flows/notify.py:dispatch_notifications",
+    description="Send the messages whose time has come, retrying temporary failures later.",
+    cron="* * * * *",
+)
+DIGESTS = Plan(
+    flow_name="send-digests",
+    deployment="hourly",
+    entrypoint="flows/notify.py:send_digests",
+    description="Write the daily digest of each person whose local morning has come.",
+    cron="0 * * * *",
+)
+BULK = Plan(
+    flow_name="bulk-advance",
+    deployment="on-demand",
+    entrypoint="flows/bulk.py:bulk_advance",
+    description="Apply one event with its evidence to a list of cases; report moved and refused.",
+)
+
+PLANS: tuple[Plan, ...] = (SWEEP, DISPATCH, DIGESTS, BULK)
