@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Set everything up and run the system: migrate the default database, load the demo portfolio
-## when it is empty, start a local Prefect server and the flows on their schedules, the mailbox
-## in var/mailbox. It prints where the Prefect UI is; Ctrl-C stops everything it started.
+## when it is empty, start a local Prefect server, the flows on their schedules, the web console,
+## the mailbox in var/mailbox. It prints where they are; Ctrl-C stops everything it started.
 run: $(STAMP)
 	$(BIN)/produzir run
 
