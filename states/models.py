@@ -120,6 +120,7 @@ class Case(Base):
 
     __table_args__ = (
         Index("ix_cases_state_due", "state", "due_on"),
+        Index("ix_cases_municipality_state_due", "municipality_code", "state", "due_on"),
         Index("ix_cases_municipality", "municipality_code"),
         Index("ix_cases_coordinator", "coordinator"),
     )

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
+import console.web.pages  # noqa: F401 - registers the pages' English, as the app does
 from console.web.templating import EN, TEMPLATES_DIR, add_messages, environment, translate
 from tests.web.conftest import PASSWORD, login_token
 

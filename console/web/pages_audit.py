@@ -1,0 +1,368 @@
+"""The auditor's pages: a case's full history, the chain verification, exports and the
+personal-data access log. Reads only: nothing here writes.
+
+- ``/audit/cases/{case_id}``: the case's audit events with filters (actor, event, period), and
+  the case as it was at a chosen date (:func:`states.queries.case_at`, which folds the events'
+  changes up to that moment).
+- ``/audit/verify``: :func:`states.audit.verify` over the whole chain, on request (it reads
+  every event): how many events were checked, the head's sequence number and hash (publish it
+  elsewhere to anchor the chain), and the first broken event if there is one.
+- ``/audit/export``: the events of a case or of a period as CSV or JSON, streamed a batch at a
+  time (a period may hold millions); the file name says what it holds.
+- ``/audit/access-log``: who read whose personal data, when, why and through which channel
+  (person ids only: the log holds no personal data).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from console.web.deps import DbRead, Rt, WebUser
+from console.web.pages_common import (
+    clamp_offset,
+    pager,
+    parse_moment,
+    pretty,
+    query_values,
+    register,
+    uf_clause,
+)
+from console.web.pages_queries import (
+    AccessQuery,
+    EventQuery,
+    access_log,
+    audit_events,
+    case_event_names,
+    stream_events,
+)
+from console.web.policy import require_case
+from console.web.templating import render
+from states import audit, queries
+from states.audit import iso_utc
+from states.errors import InvalidInput, NotFound
+from tasks.runtime import Runtime
+
+router = APIRouter(include_in_schema=False)
+
+AUDIT_PAGE = 100
+EXPORT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "case_id",
+    "case_version",
+    "record_type",
+    "record_id",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "note",
+    "evidence",
+    "changes",
+    "lifecycle_version",
+    "prev_hash",
+    "hash",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+register(
+    {
+        "Auditoria": "Audit",
+        "Verificação da cadeia": "Chain verification",
+        "Exportar": "Export",
+        "Log de acesso a dados pessoais": "Personal-data access log",
+        # case history
+        "Histórico do caso {id}": "History of case {id}",
+        "Ver a página do caso": "Open the case page",
+        "Ator": "Actor",
+        "O caso em uma data": "The case on a date",
+        "Mostrar": "Show",
+        "Como estava em {when}": "As it was at {when}",
+        "Último evento": "Last event",
+        "Campo": "Field",
+        "Valor": "Value",
+        "Nenhum evento com esses filtros.": "No events match these filters.",
+        "Sequência": "Sequence",
+        "De → para": "From → to",
+        "Exportar este histórico": "Export this history",
+        # verify
+        "A verificação percorre todos os eventos da cadeia, em ordem, e confere o hash de cada "
+        "um e o elo com o anterior.": "The verification walks every event of the chain, in "
+        "order, checking each one's hash and its link to the previous one.",
+        "Verificar a cadeia agora": "Verify the chain now",
+        "Cadeia íntegra": "Chain intact",
+        "Cadeia ROMPIDA": "Chain BROKEN",
+        "{n} eventos conferidos.": "{n} events checked.",
+        "Cabeça da cadeia": "Chain head",
+        "sequência {seq}": "sequence {seq}",
+        "Publique este hash em outro lugar (ata, e-mail) para ancorar a cadeia.": "Publish this "
+        "hash somewhere else (minutes, e-mail) to anchor the chain.",
+        "Primeiro evento com problema": "First broken event",
+        "Tipo do problema": "Kind of problem",
+        "Detalhe": "Detail",
+        "alterado": "changed",
+        "ausente": "missing",
+        "fora de ordem": "reordered",
+        "elo rompido": "broken link",
+        # export
+        "Exportar o histórico": "Export the history",
+        "Os eventos de um caso ou de um período, em CSV ou JSON.": "The events of a case or of "
+        "a period, as CSV or JSON.",
+        "Número do caso": "Case number",
+        "Formato": "Format",
+        "Baixar": "Download",
+        "Informe um caso ou um período.": "Give a case or a period.",
+        # access log
+        "Quem leu dados pessoais de quem, quando, por quê e por qual canal. O log guarda só o "
+        "número da pessoa, nunca os dados.": "Who read whose personal data, when, why and "
+        "through which channel. The log keeps only the person's number, never the data.",
+        "Número da pessoa": "Person number",
+        "Finalidade": "Purpose",
+        "Canal": "Channel",
+        "Nenhum acesso registrado com esses filtros.": "No access recorded with these filters.",
+    }
+)
+
+
+def _event_filter(request: Request, user: Any, case_id: int | None) -> EventQuery:
+    params = request.query_params
+    return EventQuery(
+        case_id=case_id,
+        actor=(params.get("actor") or "").strip() or None,
+        event=(params.get("event") or "").strip() or None,
+        since=parse_moment(params.get("from"), "from", user, end_of_day=False),
+        until=parse_moment(params.get("to"), "to", user, end_of_day=True),
+    )
+
+
+@router.get("/audit/cases/{case_id}", name="audit.case")
+def audit_case(
+    case_id: int,
+    request: Request,
+    rt: Rt,
+    user: WebUser,
+    db: DbRead,
+    at: Annotated[str, Query(max_length=20)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    actor: Annotated[str, Query(max_length=64)] = "",
+    event: Annotated[str, Query(max_length=40)] = "",
+    from_: Annotated[str, Query(alias="from", max_length=20)] = "",
+    to: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    offset = clamp_offset(offset)
+    detail = queries.case_detail(db, case_id, today=rt.today())
+    errors: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    total = 0
+    try:
+        q = _event_filter(request, user, case_id)
+    except InvalidInput as exc:
+        errors[exc.field or "from"] = exc.message
+    else:
+        rows, total = audit_events(db, q, scope=None, limit=AUDIT_PAGE, offset=offset)
+        for row in rows:
+            row["evidence_text"] = pretty(row["evidence"])
+    as_of: dict[str, Any] | None = None
+    at_error: str | None = None
+    if at:
+        try:
+            moment = parse_moment(at, "at", user, end_of_day=True)
+            assert moment is not None
+            as_of = queries.case_at(db, case_id, moment)
+        except (InvalidInput, NotFound) as exc:
+            at_error = exc.message
+    return render(
+        request,
+        "web/audit_case.html",
+        {
+            "case": detail,
+            "rows": rows,
+            "values": {**query_values(request, "actor", "event", "from", "to", "at")},
+            "errors": errors,
+            "event_names": case_event_names(db, case_id),
+            "as_of": as_of,
+            "at_error": at_error,
+            "pager": pager(request, offset=offset, limit=AUDIT_PAGE, shown=len(rows), total=total),
+            "export_query": f"case_id={case_id}",
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/audit/verify", name="audit.verify")
+def audit_verify(request: Request, user: WebUser, db: DbRead, run: bool = False) -> Response:
+    result = audit.verify(db) if run else None
+    return render(request, "web/audit_verify.html", {"result": result})
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = str(value)
+    # a note typed by someone opens in a spreadsheet as text, never as a formula
+    if name == "note" and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(EXPORT_COLUMNS)
+    yield "\ufeff" + take()  # a BOM: spreadsheets then read the file as UTF-8
+    for i, row in enumerate(rows, 1):
+        writer.writerow([_csv_cell(c, row.get(c)) for c in EXPORT_COLUMNS])
+        if i % 500 == 0:
+            yield take()
+    yield take()
+
+
+def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    for i, row in enumerate(rows):
+        yield (
+            ("," if i else "")
+            + "\n"
+            + json.dumps({c: row.get(c) for c in EXPORT_COLUMNS}, ensure_ascii=False)
+        )
+    yield "\n]\n"
+
+
+def _streamed(rt: Runtime, q: EventQuery, scope: Any) -> Iterator[dict[str, Any]]:
+    with rt.db.read() as session:
+        yield from stream_events(session, q, scope=scope)
+
+
+def _stamp(moment: datetime | None) -> str:
+    return iso_utc(moment)[:10] if moment else ""
+
+
+@router.get("/audit/export", name="audit.export")
+def audit_export(
+    request: Request,
+    rt: Rt,
+    user: WebUser,
+    db: DbRead,
+    case_id: Annotated[str, Query(max_length=12)] = "",
+    format: Annotated[str, Query(max_length=4)] = "",
+    from_: Annotated[str, Query(alias="from", max_length=20)] = "",
+    to: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    values = {"case_id": case_id, "from": from_, "to": to, "format": format or "csv"}
+    errors: dict[str, str] = {}
+    case: int | None = None
+    q: EventQuery | None = None
+    if case_id.strip():
+        if not case_id.strip().isdigit():
+            errors["case_id"] = f"{case_id!r} is not a case number"
+        else:
+            case = int(case_id)
+            require_case(db, user, case)  # outside the territory, or no such case: 404
+    try:
+        q = EventQuery(
+            case_id=case,
+            since=parse_moment(from_, "from", user, end_of_day=False),
+            until=parse_moment(to, "to", user, end_of_day=True),
+        )
+    except InvalidInput as exc:
+        errors[exc.field or "from"] = exc.message
+    if format and format not in ("csv", "json"):
+        errors["format"] = "format: csv or json"
+    if (
+        format
+        and not errors
+        and q is not None
+        and q.case_id is None
+        and q.since is None
+        and q.until is None
+    ):
+        errors["case_id"] = "Informe um caso ou um período."
+    if not format or errors or q is None:
+        return render(
+            request,
+            "web/audit_export.html",
+            {"values": values, "errors": errors},
+            status_code=422 if errors else 200,
+        )
+    what = f"case-{case}" if case is not None else "period"
+    period = "_".join(p for p in (_stamp(q.since), _stamp(q.until)) if p)
+    name = f"produzir-audit-{what}{'-' + period if period else ''}.{format}"
+    rows = _streamed(rt, q, uf_clause(user))
+    if format == "csv":
+        body: Iterator[str] = _csv_lines(rows)
+        media = "text/csv; charset=utf-8"
+    else:
+        body = _json_chunks(rows)
+        media = "application/json"
+    return StreamingResponse(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/audit/access-log", name="audit.access_log")
+def audit_access_log(
+    request: Request,
+    user: WebUser,
+    db: DbRead,
+    actor: Annotated[str, Query(max_length=64)] = "",
+    person_id: Annotated[str, Query(max_length=12)] = "",
+    channel: Annotated[str, Query(max_length=20)] = "",
+    from_: Annotated[str, Query(alias="from", max_length=20)] = "",
+    to: Annotated[str, Query(max_length=20)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    offset = clamp_offset(offset)
+    errors: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    total = 0
+    person: int | None = None
+    if person_id.strip():
+        if person_id.strip().isdigit():
+            person = int(person_id)
+        else:
+            errors["person_id"] = f"{person_id!r} is not a person number"
+    try:
+        q = AccessQuery(
+            actor=actor.strip() or None,
+            person_id=person,
+            channel=channel.strip() or None,
+            since=parse_moment(from_, "from", user, end_of_day=False),
+            until=parse_moment(to, "to", user, end_of_day=True),
+        )
+    except InvalidInput as exc:
+        errors[exc.field or "from"] = exc.message
+    if not errors:
+        rows, total = access_log(db, q, limit=AUDIT_PAGE, offset=offset)
+    return render(
+        request,
+        "web/audit_access_log.html",
+        {
+            "rows": rows,
+            "values": query_values(request, "actor", "person_id", "channel", "from", "to"),
+            "errors": errors,
+            "pager": pager(request, offset=offset, limit=AUDIT_PAGE, shown=len(rows), total=total),
+        },
+        status_code=422 if errors else 200,
+    )

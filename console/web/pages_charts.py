@@ -1,0 +1,419 @@
+"""Pages for everyone: the lifecycle drawn (``/lifecycle``) and the indicators (``/indicators``).
+
+The lifecycle is drawn from :data:`states.lifecycle.EVENTS` (:func:`console.web.svg.lifecycle`)
+with the deadlines of the running configuration beside it. The indicators come from
+:mod:`states.indicators` (cases by state, people trained and certified, enterprises legalised and
+active) and from the audit trail (:func:`~console.web.pages_queries.cycle_times`,
+:func:`~console.web.pages_queries.deadline_results`), each figure one grouped query, restricted
+to the user's territory; every chart is SVG drawn on the server with its numbers beside the bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from console.web import svg
+from console.web.deps import DbRead, Rt, WebUser
+from console.web.pages_common import parse_day, register, scope_ufs, uf_clause, zone_of
+from console.web.pages_queries import (
+    FIGURES,
+    CycleTime,
+    DeadlineResult,
+    cycle_times,
+    deadline_results,
+    default_since,
+)
+from console.web.templating import environment, language_of, render, translate
+from states import indicators as figures
+from states.directory import User
+from states.errors import InvalidInput
+from states.indicators import IndicatorRow
+from states.lifecycle import EVENTS
+from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
+from tasks.users import UFS
+
+router = APIRouter(include_in_schema=False)
+
+#: coordinators shown in the deadlines chart (the most deadlines first)
+MAX_COORDINATORS = 30
+
+register(
+    {
+        # lifecycle
+        "O ciclo de vida de um caso": "A case's lifecycle",
+        "Desenhado a partir da mesma definição que o sistema executa: cada seta é um evento "
+        "que move o caso.": "Drawn from the same definition the system runs: each arrow is an "
+        "event that moves the case.",
+        "A barra sob os estados representa qualquer estado em andamento; linhas tracejadas "
+        "levam o caso de volta ao estado de onde ele saiu.": "The bar under the states stands "
+        "for any state in progress; dashed lines take the case back to the state it left.",
+        "Eventos que não mudam o estado": "Events that do not change the state",
+        "Onde": "Where",
+        "Prazos por estado": "Deadlines per state",
+        "Versão do ciclo de vida: {v}": "Lifecycle version: {v}",
+        "{n} dias corridos": "{n} calendar days",
+        "{n} dias úteis": "{n} working days",
+        "{n} meses": "{n} months",
+        "Prorrogação": "Extension",
+        "até {times}× {n} dias": "up to {times}× {n} days",
+        "sem prorrogação": "no extension",
+        "estados em andamento": "states in progress",
+        "todos os estados": "every state",
+        "estados encerrados": "closed states",
+        "estados em aberto (em andamento, suspensa ou indeferida)": "open states (in progress, "
+        "suspended or rejected)",
+        # indicators
+        "Indicadores do programa": "Programme indicators",
+        "Todo o programa": "The whole programme",
+        "Seu território: {ufs}": "Your territory: {ufs}",
+        "Período (tempos e prazos) desde": "Period (times and deadlines) since",
+        "Casos por estado": "Cases by state",
+        "Funil do caminho principal": "Funnel of the main path",
+        "Outros estados": "Other states",
+        "Tempo por etapa": "Time per stage",
+        "Mediana de dias entre entrar e sair de cada estado (estadias encerradas no período).": "Median days between entering and leaving each state (stays that ended in the period).",
+        "{d} dias · {n} estadias": "{d} days · {n} stays",
+        "Prazos cumpridos e perdidos": "Deadlines met and missed",
+        "Uma etapa encerrada até o prazo (com as prorrogações) conta como cumprida; depois "
+        "dele, como perdida. Casos ainda na etapa e com o prazo vencido contam como atrasados "
+        "agora.": "A stage left by its deadline (with extensions) counts as met; after it, as "
+        "missed. Cases still in the stage past their deadline count as overdue now.",
+        "Por UF": "By state (UF)",
+        "Por coordenador(a)": "By coordinator",
+        "cumpridos": "met",
+        "perdidos": "missed",
+        "atrasados agora": "overdue now",
+        "{met} cumpridos · {missed} perdidos · {late} atrasados": "{met} met · {missed} missed "
+        "· {late} overdue",
+        "Pessoas": "People",
+        "pré-cadastradas": "pre-registered",
+        "capacitadas (ECC realizado)": "trained (ECC held)",
+        "certificadas": "certified",
+        "membros de empreendimentos": "enterprise members",
+        "formados": "formed",
+        "legalizados (com CNPJ)": "legalised (with a CNPJ)",
+        "ativos na última visita": "active at the last visit",
+        "inativos na última visita": "inactive at the last visit",
+        "Renda mensal somada na última visita: R$ {v}": "Monthly income summed at the last "
+        "visit: R$ {v}",
+        "Sem dados no período.": "No data in the period.",
+        "Números por UF": "Figures by state (UF)",
+        "casos": "cases",
+        "Os totais somam as UFs: quem participa de casos em duas UFs conta em cada uma.": "Totals add up the states: someone taking part in cases of two states counts in each.",
+    }
+)
+
+
+def _labels(language: str) -> dict[State, str]:
+    return LABELS_EN if language == "en" else LABELS_PT
+
+
+def _describe(language: str) -> Callable[[Sequence[str]], str]:
+    labels = _labels(language)
+    active = {s.value for s in ACTIVE}
+    every = {s.value for s in ALL}
+    closed = {s.value for s in CLOSED}
+    open_ = active | {State.SUSPENSA.value, State.INDEFERIDA.value}
+
+    def describe(states: Sequence[str]) -> str:
+        given = set(states)
+        for group, text in (
+            (every, "todos os estados"),
+            (active, "estados em andamento"),
+            (closed, "estados encerrados"),
+            (open_, "estados em aberto (em andamento, suspensa ou indeferida)"),
+        ):
+            if given == group:
+                return translate(text, language)
+        return ", ".join(labels[State(s)] for s in states)
+
+    return describe
+
+
+@dataclass(frozen=True)
+class DeadlineText:
+    state: str
+    length: str
+    extension: str
+
+
+def _deadline_texts(rt: Any, language: str) -> list[DeadlineText]:
+    found = []
+    for state in (s.value for s in ACTIVE):
+        rule = rt.lifecycle.config.deadlines.get(state)
+        if rule is None:
+            continue
+        if rule.months is not None:
+            length = translate("{n} meses", language, n=rule.months)
+        elif rule.kind == "working":
+            length = translate("{n} dias úteis", language, n=rule.days)
+        else:
+            length = translate("{n} dias corridos", language, n=rule.days)
+        extension = (
+            translate(
+                "até {times}× {n} dias", language, times=rule.max_extensions, n=rule.extension_days
+            )
+            if rule.max_extensions
+            else translate("sem prorrogação", language)
+        )
+        found.append(DeadlineText(state, length, extension))
+    return found
+
+
+@router.get("/lifecycle", name="lifecycle")
+def lifecycle_page(request: Request, rt: Rt, user: WebUser) -> Response:
+    language = language_of(request)
+    return render(
+        request,
+        "web/lifecycle.html",
+        {
+            "picture": svg.lifecycle(language),
+            "staying": svg.staying_events(language, _describe(language)),
+            "deadlines": _deadline_texts(rt, language),
+            "version": rt.lifecycle.version,
+            "moving": [spec.name for spec in svg.events_that_move()],
+            "all_events": [spec.name for spec in EVENTS],
+        },
+    )
+
+
+# --- indicators -------------------------------------------------------------------------------
+
+
+@dataclass
+class Totals:
+    """The figures of several rows added up."""
+
+    cases: int = 0
+    by_state: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ALL})
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Sequence[IndicatorRow]) -> Totals:
+        totals = cls()
+        for row in rows:
+            totals.cases += row.cases
+            for state, n in row.by_state.items():
+                totals.by_state[state] = totals.by_state.get(state, 0) + n
+            for name in figures.FIGURES:
+                if name != "cases":
+                    totals.values[name] = totals.values.get(name, 0) + getattr(row, name)
+        for name in figures.FIGURES:
+            totals.values.setdefault(name, 0)
+        totals.values["cases"] = totals.cases
+        return totals
+
+
+def _names_of(db: Any, usernames: Sequence[str | None]) -> dict[str, str]:
+    wanted = [u for u in usernames if u]
+    if not wanted:
+        return {}
+    return dict(db.execute(select(User.username, User.name).where(User.username.in_(wanted))).all())
+
+
+def _deadline_chart(
+    results: Sequence[DeadlineResult],
+    *,
+    title: str,
+    language: str,
+    number: Callable[[Any], str],
+    label: Callable[[str | None], str],
+) -> Any:
+    def t(text: str, **values: Any) -> str:
+        return translate(text, language, **values)
+
+    bars = [
+        svg.StackedBar(
+            label(r.key),
+            (
+                svg.Segment(t("cumpridos"), r.met, svg.MET),
+                svg.Segment(t("perdidos"), r.missed, svg.MISSED),
+                svg.Segment(t("atrasados agora"), r.overdue_now, svg.LATE),
+            ),
+            t(
+                "{met} cumpridos · {missed} perdidos · {late} atrasados",
+                met=number(r.met),
+                missed=number(r.missed),
+                late=number(r.overdue_now),
+            ),
+            key=r.key,
+        )
+        for r in results
+    ]
+    legend = [
+        (t("cumpridos"), svg.MET),
+        (t("perdidos"), svg.MISSED),
+        (t("atrasados agora"), svg.LATE),
+    ]
+    return svg.stacked_chart(bars, title=title, legend=legend) if bars else None
+
+
+@router.get("/indicators", name="indicators")
+def indicators_page(
+    request: Request,
+    rt: Rt,
+    user: WebUser,
+    db: DbRead,
+    uf: Annotated[str, Query(max_length=2)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    language = language_of(request)
+    number = environment(language).filters["number"]
+    labels = _labels(language)
+    today = rt.today()
+    scope = scope_ufs(user)
+    errors: dict[str, str] = {}
+    wanted = uf.strip().upper() or None
+    try:
+        start = parse_day(since, "since") or default_since(today)
+    except InvalidInput as exc:
+        errors["since"] = exc.message
+        start = default_since(today)
+    start_at = datetime.combine(start, time(0), tzinfo=zone_of(user)).astimezone(UTC)
+    min_attendance = rt.lifecycle.config.thresholds.min_attendance
+    if wanted and (len(wanted) != 2 or not wanted.isalpha()):
+        errors["uf"] = f"{uf!r} is not a UF (two letters, e.g. CE)"
+        wanted = None
+    per_uf = figures.by_uf(db, min_attendance=min_attendance, uf=wanted)
+    if scope is not None:
+        per_uf = [r for r in per_uf if r.group.get("uf") in scope]
+    if scope is None and wanted is None:
+        totals = Totals.of([figures.programme(db, min_attendance=min_attendance)])
+    else:
+        totals = Totals.of(per_uf)
+
+    def t(text: str, **values: Any) -> str:
+        return translate(text, language, **values)
+
+    funnel = svg.funnel(
+        [
+            svg.Bar(
+                labels[s],
+                totals.by_state[s.value],
+                number(totals.by_state[s.value]),
+                href=f"/?state={s.value}",
+                key=s.value,
+            )
+            for s in MAIN_PATH
+        ],
+        title=t("Funil do caminho principal"),
+    )
+    others = svg.bar_chart(
+        [
+            svg.Bar(
+                labels[s],
+                totals.by_state[s.value],
+                number(totals.by_state[s.value]),
+                href=f"/?state={s.value}",
+                key=s.value,
+            )
+            for s in ALL
+            if s not in MAIN_PATH
+        ],
+        title=t("Outros estados"),
+        color=svg.MUTED,
+    )
+    area = uf_clause(user)
+    scope_key = tuple(scope) if scope is not None else None
+    times: dict[str, CycleTime] = FIGURES.get(
+        db,
+        ("cycle", scope_key, wanted, start_at),
+        lambda: cycle_times(db, scope=area, uf=wanted, since=start_at),
+    )
+    time_bars = [
+        svg.Bar(
+            labels[s],
+            times[s.value].median_days,
+            t(
+                "{d} dias · {n} estadias",
+                d=number(times[s.value].median_days, 1),
+                n=number(times[s.value].stays),
+            ),
+            key=s.value,
+        )
+        for s in ALL
+        if s.value in times
+    ]
+    by_uf = FIGURES.get(
+        db,
+        ("deadlines", "uf", scope_key, wanted, start_at, today),
+        lambda: deadline_results(db, "uf", today=today, scope=area, uf=wanted, since=start_at),
+    )
+    by_coordinator = FIGURES.get(
+        db,
+        ("deadlines", "coordinator", scope_key, wanted, start_at, today),
+        lambda: deadline_results(
+            db, "coordinator", today=today, scope=area, uf=wanted, since=start_at
+        ),
+    )
+    by_coordinator = sorted(by_coordinator, key=lambda r: -r.total)[:MAX_COORDINATORS]
+    names = _names_of(db, [r.key for r in by_coordinator])
+    no_one = t("sem coordenador(a)")
+    values = totals.values
+    people = svg.bar_chart(
+        [
+            svg.Bar(t(text), values[name], number(values[name]), key=name)
+            for name, text in (
+                ("people_preregistered", "pré-cadastradas"),
+                ("people_trained", "capacitadas (ECC realizado)"),
+                ("people_certified", "certificadas"),
+                ("members", "membros de empreendimentos"),
+            )
+        ],
+        title=t("Pessoas"),
+    )
+    firms = svg.bar_chart(
+        [
+            svg.Bar(t(text), values[name], number(values[name]), key=name)
+            for name, text in (
+                ("enterprises_formed", "formados"),
+                ("enterprises_legalised", "legalizados (com CNPJ)"),
+                ("enterprises_active", "ativos na última visita"),
+                ("enterprises_inactive", "inativos na última visita"),
+            )
+        ],
+        title=t("Empreendimentos"),
+    )
+    return render(
+        request,
+        "web/indicators.html",
+        {
+            "scope": scope,
+            "ufs": scope if scope is not None else list(UFS),
+            "values": {"uf": uf, "since": since or start.isoformat()},
+            "errors": errors,
+            "since": start,
+            "totals": totals,
+            "funnel": funnel,
+            "others": others,
+            "times": svg.bar_chart(time_bars, title=t("Tempo por etapa")) if time_bars else None,
+            "deadlines_uf": _deadline_chart(
+                by_uf,
+                title=t("Por UF"),
+                language=language,
+                number=number,
+                label=lambda key: key or "—",
+            ),
+            "deadlines_coordinator": _deadline_chart(
+                by_coordinator,
+                title=t("Por coordenador(a)"),
+                language=language,
+                number=number,
+                label=lambda key: f"{names.get(key, key)}" if key else no_one,
+            ),
+            "deadline_rows": {"uf": by_uf, "coordinator": by_coordinator},
+            "people": people,
+            "enterprises": firms,
+            "income": values["monthly_income"],
+            "per_uf": per_uf,
+            "summed": scope is not None or wanted is not None,
+        },
+        status_code=422 if errors else 200,
+    )

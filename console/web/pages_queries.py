@@ -1,0 +1,640 @@
+"""The SQL the pages run beyond :mod:`states.queries`: each list limited to a page, each figure
+one grouped query, every case list restricted to the user's territory in the ``WHERE`` clause.
+
+The case filters and the overdue rule are those of :mod:`states.queries` (``_filtered``, the
+same function ``produzir case list`` runs); the territory is added as ``municipalities.uf IN
+(...)`` (:func:`console.web.pages_common.uf_clause`).
+
+Two figures of the indicators page are computed here from the audit trail:
+
+- **Cycle time per stage**: a *stay* in a state starts with the audit event that moved the case
+  into it and ends with the next event that moved the case elsewhere (``LEAD`` over the case's
+  state changes); the figure is the median length of the stays that ended in the period, in
+  days (a suspension ends a stay; resuming starts a new one).
+- **Deadlines met and missed**: a stay in a state with a deadline that ended by moving on (to
+  the next state, or to ``indeferida``; not by a suspension or a cancellation) is *met* when
+  the day it ended (the ``entered_on`` the leaving event recorded, the municipality's local
+  date) is on or before the deadline in force (the ``due_on`` of the latest event before it
+  that set one: entering the state, an extension, resuming), else *missed*; cases in such a
+  state now and past their deadline are *overdue now* (the overdue rule of the case lists).
+  Grouped by the case's UF and by its coordinator (the one it has now).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from states import queries
+from states.audit import HEAD_ID
+from states.directory import User
+from states.models import AuditEvent, Case, ChainHead, Municipality
+from states.queries import CaseFilter, event_dict
+from states.records import DataAccess, Obligation
+from states.states import ACTIVE, ALL, CLOSED, State
+
+T = TypeVar("T")
+OVERDUE_STATES: tuple[str, ...] = tuple(queries._OVERDUE_STATES)
+_CLOSED = tuple(s.value for s in CLOSED)
+_DEADLINE_STATES = tuple(s.value for s in ACTIVE)
+
+
+def _scoped(query: Any, scope: ColumnElement[bool] | None) -> Any:
+    return query if scope is None else query.where(scope)
+
+
+def _cases_of(
+    query: Any,
+    f: CaseFilter,
+    *,
+    today: date,
+    scope: ColumnElement[bool] | None,
+    activity: str | None,
+) -> Any:
+    query = queries._filtered(query, f, today)
+    if activity:
+        query = query.where(Case.activity.ilike(f"%{activity}%"))
+    return _scoped(query, scope)
+
+
+# --- the board --------------------------------------------------------------------------------
+
+
+#: how deep the board pages in deadline order (each state is read up to there)
+MAX_DUE_OFFSET = 10_000
+
+
+def board_rows(
+    session: Session,
+    f: CaseFilter,
+    *,
+    today: date,
+    scope: ColumnElement[bool] | None,
+    activity: str | None = None,
+    order: str = "recent",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """One page of the cases matching the filter in the territory (the rows of
+    ``produzir case list``): newest first, or by deadline (``order="due"``: the nearest first,
+    cases without one last)."""
+    base = _cases_of(
+        select(Case, Municipality).join(
+            Municipality, Case.municipality_code == Municipality.ibge_code
+        ),
+        f,
+        today=today,
+        scope=scope,
+        activity=activity,
+    )
+    if order != "due":
+        rows = session.execute(base.order_by(Case.id.desc()).limit(limit).offset(offset))
+        return [queries._row(c, m, today) for c, m in rows]
+    # by deadline: each state's cases in the order of the (state, due_on) index, merged
+    offset = min(offset, MAX_DUE_OFFSET)
+    wanted = offset + limit
+    states = [f.state] if f.state else [s.value for s in ALL]
+    found: list[tuple[Case, Municipality]] = []
+    for state in states:
+        in_state = base.where(Case.state == state)
+        for part in (
+            in_state.where(Case.due_on.is_not(None)).order_by(Case.due_on, Case.id),
+            in_state.where(Case.due_on.is_(None)).order_by(Case.id),
+        ):
+            found.extend((c, m) for c, m in session.execute(part.limit(wanted)))
+    found.sort(key=lambda pair: (pair[0].due_on is None, pair[0].due_on or today, pair[0].id))
+    return [queries._row(c, m, today) for c, m in found[offset:wanted]]
+
+
+@dataclass(frozen=True)
+class StateCount:
+    state: str
+    cases: int
+    overdue: int
+
+
+def _needs_municipality(f: CaseFilter) -> bool:
+    """Whether the filter reads the case's municipality (its UF, its name)."""
+    by_name = bool(f.municipality) and not (f.municipality or "").isdigit()
+    return bool(f.uf) or f.ufs is not None or by_name or bool(f.search)
+
+
+def _grouped_by_state(f: CaseFilter, *, today: date, activity: str | None) -> Any:
+    query = select(Case.state, func.count()).select_from(Case)
+    if _needs_municipality(f):
+        query = query.join(Municipality, Case.municipality_code == Municipality.ibge_code)
+    return _cases_of(query, f, today=today, scope=None, activity=activity).group_by(Case.state)
+
+
+def board_counts(
+    session: Session,
+    f: CaseFilter,
+    *,
+    today: date,
+    scope: ColumnElement[bool] | None,
+    activity: str | None = None,
+) -> dict[str, StateCount]:
+    """Cases per state (and how many overdue) matching the filter (its state left aside).
+
+    Without a filter on the municipality: two grouped queries on ``cases`` alone, the overdue
+    one read from the (state, due_on) index. With one (a territory, a UF, a name): one pass over
+    the cases of those municipalities, counting both.
+    """
+    if scope is not None:
+        raise ValueError("give the territory as the filter's ufs")
+    f = replace(f, state=None)
+    if not _needs_municipality(f):
+        every = dict(session.execute(_grouped_by_state(f, today=today, activity=activity)).all())
+        late = dict(
+            session.execute(
+                _grouped_by_state(replace(f, overdue=True), today=today, activity=activity)
+            ).all()
+        )
+        return {
+            state: StateCount(state, int(n), int(late.get(state, 0))) for state, n in every.items()
+        }
+    overdue = and_(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
+    query = _cases_of(
+        select(Case.state, func.count(), func.sum(case((overdue, 1), else_=0)))
+        .select_from(Case)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code),
+        f,
+        today=today,
+        scope=None,
+        activity=activity,
+    ).group_by(Case.state)
+    return {
+        state: StateCount(state, int(n), int(late or 0))
+        for state, n, late in session.execute(query)
+    }
+
+
+def coordinators(session: Session, ufs: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(user name, name) of the active coordinators and supervisors whose territory meets
+    ``ufs`` (None: all of them)."""
+    rows = session.execute(
+        select(User.username, User.name, User.territories)
+        .where(User.role.in_(("coordinator", "supervisor")), User.active.is_(True))
+        .order_by(User.name)
+    )
+    wanted = set(ufs) if ufs is not None else None
+    return [
+        (username, name)
+        for username, name, territories in rows
+        if wanted is None or not territories or wanted & {t.upper() for t in territories}
+    ]
+
+
+# --- due and overdue --------------------------------------------------------------------------
+
+
+def _due_columns(what: str, due_on: Any, kind: Any, description: Any) -> list[Any]:
+    return [
+        literal_column(f"'{what}'").label("what"),
+        Case.id.label("case_id"),
+        Case.state.label("state"),
+        due_on.label("due_on"),
+        kind.label("kind"),
+        description.label("description"),
+        Case.community.label("community"),
+        Municipality.name.label("municipality"),
+        Municipality.uf.label("uf"),
+        Case.coordinator.label("coordinator"),
+    ]
+
+
+def due_rows(
+    session: Session,
+    *,
+    today: date,
+    until: date,
+    scope: ColumnElement[bool] | None,
+    uf: str | None = None,
+    coordinator: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The state deadlines and open obligations due on or before ``until``, most late first:
+    one page of them, and whether there are more.
+
+    Each state's deadlines and the open obligations are read in due-date order from their
+    indexes (``cases (state, due_on)``, ``obligations (satisfied_on, due_on)``), at most
+    ``offset + limit + 1`` rows each, and merged: no query sorts every due row.
+    """
+    wanted = offset + limit + 1
+
+    def narrowed(query: Any) -> Any:
+        query = _scoped(query, scope)
+        if uf:
+            query = query.where(Municipality.uf == uf.upper())
+        if coordinator:
+            query = query.where(Case.coordinator == coordinator)
+        return query.limit(wanted)
+
+    no_text = cast(null(), String)
+    queries_: list[Any] = [
+        narrowed(
+            select(*_due_columns("deadline", Case.due_on, no_text, no_text))
+            .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+            .where(Case.state == state, Case.due_on <= until)
+            .order_by(Case.due_on, Case.id)
+        )
+        for state in OVERDUE_STATES
+    ]
+    queries_.append(
+        narrowed(
+            select(
+                *_due_columns(
+                    "obligation", Obligation.due_on, Obligation.kind, Obligation.description
+                )
+            )
+            .select_from(Obligation)
+            .join(Case, Case.id == Obligation.case_id)
+            .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+            .where(
+                Obligation.satisfied_on.is_(None),
+                Obligation.due_on <= until,
+                Case.state.not_in(_CLOSED),
+            )
+            .order_by(Obligation.due_on, Obligation.id)
+        )
+    )
+    found = [dict(row) for query in queries_ for row in session.execute(query).mappings()]
+    found.sort(key=lambda r: (r["due_on"], r["case_id"], r["what"]))
+    page = found[offset : offset + limit]
+    for item in page:
+        item["days_late"] = (today - item["due_on"]).days
+    return page, len(found) > offset + limit
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Filters of the audit pages (all optional)."""
+
+    case_id: int | None = None
+    actor: str | None = None
+    event: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _events(q: EventQuery, scope: ColumnElement[bool] | None) -> Select[Any]:
+    query = select(AuditEvent)
+    if q.case_id is not None:
+        query = query.where(AuditEvent.case_id == q.case_id)
+    if q.actor:
+        query = query.where(AuditEvent.actor == q.actor)
+    if q.event:
+        query = query.where(AuditEvent.event == q.event)
+    if q.since is not None:
+        query = query.where(AuditEvent.occurred_at >= q.since)
+    if q.until is not None:
+        query = query.where(AuditEvent.occurred_at <= q.until)
+    if scope is not None:
+        query = query.where(
+            AuditEvent.case_id.in_(
+                select(Case.id)
+                .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+                .where(scope)
+            )
+        )
+    return query
+
+
+def audit_events(
+    session: Session,
+    q: EventQuery,
+    *,
+    scope: ColumnElement[bool] | None,
+    limit: int,
+    offset: int,
+    newest_first: bool = False,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of audit events (oldest first, or newest) and how many match."""
+    query = _events(q, scope)
+    total = int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    order = AuditEvent.seq.desc() if newest_first else AuditEvent.seq
+    rows = session.execute(query.order_by(order).limit(limit).offset(offset)).scalars()
+    return [event_dict(r) for r in rows], total
+
+
+def case_event_names(session: Session, case_id: int) -> list[str]:
+    """The events a case's history holds (for the filter)."""
+    return sorted(
+        session.execute(
+            select(AuditEvent.event).where(AuditEvent.case_id == case_id).distinct()
+        ).scalars()
+    )
+
+
+def stream_events(
+    session: Session, q: EventQuery, *, scope: ColumnElement[bool] | None, batch: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every matching audit event, oldest first, read a batch at a time (by sequence)."""
+    last = 0
+    base = _events(q, scope)
+    while True:
+        rows = list(
+            session.execute(
+                base.where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+            ).scalars()
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield event_dict(row)
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    actor: str | None = None
+    person_id: int | None = None
+    channel: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def access_log(
+    session: Session, q: AccessQuery, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the personal-data access log (newest first): who, when, which person id, why,
+    through which channel — never the data."""
+    query = select(
+        DataAccess.id,
+        DataAccess.at,
+        DataAccess.actor,
+        DataAccess.person_id,
+        DataAccess.purpose,
+        DataAccess.channel,
+    )
+    if q.actor:
+        query = query.where(DataAccess.actor == q.actor)
+    if q.person_id is not None:
+        query = query.where(DataAccess.person_id == q.person_id)
+    if q.channel:
+        query = query.where(DataAccess.channel == q.channel)
+    if q.since is not None:
+        query = query.where(DataAccess.at >= q.since)
+    if q.until is not None:
+        query = query.where(DataAccess.at <= q.until)
+    total = int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+    rows = session.execute(
+        query.order_by(DataAccess.at.desc(), DataAccess.id.desc()).limit(limit).offset(offset)
+    ).mappings()
+    return [dict(r) for r in rows], total
+
+
+# --- indicators from the audit trail ----------------------------------------------------------
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+    if _dialect(session) == "postgresql":
+        return cast(cast(func.extract("epoch", end - start), Float) / 86400.0, Float)
+    return cast(func.julianday(end) - func.julianday(start), Float)
+
+
+def _json_text(session: Session, column: Any, key: str) -> ColumnElement[str]:
+    """``column`` (JSON text) -> the text of its top-level ``key``."""
+    if _dialect(session) == "postgresql":
+        return func.json_extract_path_text(cast(column, JSON), key)
+    return func.json_extract(column, f"$.{key}")
+
+
+def _moves_into_a_state() -> ColumnElement[bool]:
+    e = AuditEvent
+    return and_(
+        e.case_id.is_not(None),
+        e.record_type.is_(None),
+        e.to_state.is_not(None),
+        or_(e.from_state.is_(None), e.from_state != e.to_state),
+    )
+
+
+def _in_scope_cases(query: Any, scope: ColumnElement[bool] | None, uf: str | None) -> Any:
+    if scope is None and not uf:
+        return query
+    query = query.join(Case, Case.id == AuditEvent.case_id).join(
+        Municipality, Case.municipality_code == Municipality.ibge_code
+    )
+    if uf:
+        query = query.where(Municipality.uf == uf.upper())
+    return _scoped(query, scope)
+
+
+@dataclass(frozen=True)
+class CycleTime:
+    state: str
+    median_days: float
+    stays: int
+
+
+def cycle_times(
+    session: Session,
+    *,
+    scope: ColumnElement[bool] | None,
+    uf: str | None = None,
+    since: datetime | None = None,
+) -> dict[str, CycleTime]:
+    """The median days of the stays in each state that ended since ``since`` (see the module
+    doc), by state."""
+    e = AuditEvent
+    moves = _in_scope_cases(
+        select(
+            e.to_state.label("state"),
+            e.occurred_at.label("entered_at"),
+            func.lead(e.occurred_at).over(partition_by=e.case_id, order_by=e.seq).label("left_at"),
+        ).where(_moves_into_a_state()),
+        scope,
+        uf,
+    ).subquery("moves")
+    ended = moves.c.left_at.is_not(None)
+    if since is not None:
+        ended = and_(ended, moves.c.left_at >= since)
+    stays = (
+        select(
+            moves.c.state,
+            _days_between(session, moves.c.entered_at, moves.c.left_at).label("days"),
+        )
+        .where(ended)
+        .subquery("stays")
+    )
+    ranked = select(
+        stays.c.state,
+        stays.c.days,
+        func.row_number().over(partition_by=stays.c.state, order_by=stays.c.days).label("rn"),
+        func.count().over(partition_by=stays.c.state).label("n"),
+    ).subquery("ranked")
+    # the middle row (odd n) or the two middle rows (even n): 2·rn in [n, n + 2]
+    middle = and_(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
+    query = (
+        select(ranked.c.state, func.avg(ranked.c.days), func.max(ranked.c.n))
+        .where(middle)
+        .group_by(ranked.c.state)
+    )
+    return {
+        state: CycleTime(state, float(median), int(n))
+        for state, median, n in session.execute(query)
+    }
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    key: str | None  # the UF or the coordinator
+    met: int
+    missed: int
+    overdue_now: int
+
+    @property
+    def total(self) -> int:
+        return self.met + self.missed + self.overdue_now
+
+
+def deadline_results(
+    session: Session,
+    by: str,
+    *,
+    today: date,
+    scope: ColumnElement[bool] | None,
+    uf: str | None = None,
+    since: datetime | None = None,
+) -> list[DeadlineResult]:
+    """Deadlines met and missed (stays ended since ``since``) and overdue now, by ``uf`` or
+    ``coordinator`` (see the module doc)."""
+    if by not in ("uf", "coordinator"):
+        raise ValueError(f"group deadlines by uf or coordinator, not {by!r}")
+    e = AuditEvent
+    sets_due = e.changes.like('%"due_on":%')
+    history = _in_scope_cases(
+        select(
+            e.seq,
+            e.case_id,
+            e.from_state,
+            e.to_state,
+            e.changes,
+            e.occurred_at,
+            func.max(case((sets_due, e.seq), else_=None))
+            .over(partition_by=e.case_id, order_by=e.seq, rows=(None, -1))
+            .label("due_seq"),
+        ).where(e.case_id.is_not(None), e.record_type.is_(None)),
+        scope,
+        uf,
+    ).subquery("history")
+    setter = aliased(AuditEvent, name="setter")
+    due = _json_text(session, setter.changes, "due_on")
+    left_on = _json_text(session, history.c.changes, "entered_on")
+    group_column: Any = Municipality.uf if by == "uf" else Case.coordinator
+    left = (
+        select(
+            group_column.label("key"),
+            func.sum(case((left_on <= due, 1), else_=0)).label("met"),
+            func.sum(case((left_on > due, 1), else_=0)).label("missed"),
+        )
+        .select_from(history)
+        .join(setter, setter.seq == history.c.due_seq)
+        .join(Case, Case.id == history.c.case_id)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+        .where(
+            history.c.from_state.in_(_DEADLINE_STATES),
+            history.c.to_state.is_not(None),
+            history.c.to_state != history.c.from_state,
+            history.c.to_state.not_in((State.SUSPENSA.value, State.CANCELADA.value)),
+            due.is_not(None),
+            left_on.is_not(None),
+        )
+        .group_by(group_column)
+    )
+    if since is not None:
+        left = left.where(history.c.occurred_at >= since)
+    results: dict[str | None, list[int]] = {}
+    for key, met, missed in session.execute(left):
+        results[key] = [int(met or 0), int(missed or 0), 0]
+    overdue = _cases_of(
+        select(group_column, func.count())
+        .select_from(Case)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+        .where(Case.state.in_(_DEADLINE_STATES)),
+        CaseFilter(overdue=True, uf=uf),
+        today=today,
+        scope=scope,
+        activity=None,
+    ).group_by(group_column)
+    for key, n in session.execute(overdue):
+        results.setdefault(key, [0, 0, 0])[2] = int(n)
+    return sorted(
+        (DeadlineResult(key, *values) for key, values in results.items()),
+        key=lambda r: (r.key is None, r.key or ""),
+    )
+
+
+class HeadCache:
+    """Results that hold while the audit chain does not move.
+
+    Every change of a case appends an audit event, which moves the chain head
+    (``chain_head.seq``); a figure computed from cases and audit events at head N is still right
+    while the head is N. The key also holds the database and whatever the caller's query
+    depends on (filters, territory, today). A value is never older than its key: the head is
+    read before the figure.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        head = session.execute(select(ChainHead.seq).where(ChainHead.id == HEAD_ID)).scalar()
+        full = (str(session.get_bind().engine.url), head, *key)
+        with self._lock:
+            if full in self._values:
+                self._values.move_to_end(full)
+                found: T = self._values[full]
+                return found
+        value = compute()
+        with self._lock:
+            self._values[full] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+#: the figures the board and the indicators page share between requests
+FIGURES = HeadCache()
+
+
+def default_since(today: date) -> date:
+    """The period the audit-trail figures cover by default: the last twelve months."""
+    return today - timedelta(days=365)
