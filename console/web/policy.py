@@ -124,9 +124,6 @@ POLICY: dict[str, Access] = {
     "api.cases.history": read(*EVERYONE),
     "api.audit.verify": read(*AUDIT),
     "api.indicators": read(*EVERYONE),
-    "api.tokens.list": own(),
-    "api.tokens.create": own(),
-    "api.tokens.revoke": own(),
 }
 
 #: Roles whose territory limits the cases they see.

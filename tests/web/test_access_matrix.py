@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
-from console.web import auth
+from console.web import auth, policy
 from console.web.app import create_app
 from console.web.errors import API_PREFIX
 from console.web.policy import (
@@ -351,3 +352,8 @@ def test_a_case_route_checks_the_territory_before_it_runs(app, web_rt, caller, p
     assert missing.status_code == 404
     if api == 404:
         assert answers[1].json()["error"]["code"] == "not_found"
+
+
+def test_the_readme_shows_the_policy_the_code_enforces() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert policy.markdown_table() in readme
