@@ -317,6 +317,7 @@ def upgrade() -> None:
     for statement in guards:
         op.execute(statement)
 
+
 def downgrade() -> None:
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visits_enterprise_id"))
