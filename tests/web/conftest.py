@@ -220,7 +220,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(app: FastAPI, web_rt: Runtime) -> Iterator[LiveServer]:
     """uvicorn serving ``app`` in a thread on 127.0.0.1, on a port the system picked."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
