@@ -251,6 +251,12 @@ def _prepare(demo: bool, cases: int) -> None:
         territories = ", ".join(user.get("territories", ())) or "all UFs"
         echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
     echo("  and the demo's staff, e.g. ana.souza (coordinator of CE)")
+    # a first sweep now (the schedule's next one is at 06:00): the dispatcher, every minute,
+    # then fills the mailbox with what is due and late today; sweeps are idempotent
+    from tasks.sweep import sweep_deadlines
+
+    swept = sweep_deadlines(rt)
+    echo(f"first sweep: {swept.reminders_queued} reminders and escalations queued")
     rt.db.dispose()
 
 
