@@ -35,7 +35,8 @@ class Database:
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False}
+            # a small statement cache: the sweep's large batch INSERTs must not pile up in it
+            kwargs["connect_args"] = {"check_same_thread": False, "cached_statements": 16}
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
