@@ -15,17 +15,15 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from notifications.models import OutboxMessage
 from states.clock import FixedClock
-from states.models import Case
 from tasks.runtime import Runtime
-from tasks.users import add_user
+from tests.integration.test_sweep import set_due, staff  # noqa: F401 - shared helpers
 
 FORTALEZA = ZoneInfo("America/Fortaleza")
 _home: Path | None = None
@@ -57,49 +55,10 @@ def prefect() -> Iterator[None]:
         yield
 
 
-def staff(rt: Runtime, *, coordinator_delivery: str = "immediate") -> None:
-    """ana (coordinator, CE), sofia (supervisor, CE), marcos (manager, reads English)."""
-    people: list[dict[str, Any]] = [
-        {
-            "username": "ana",
-            "name": "Ana Souza",
-            "email": "ana@example.org",
-            "role": "coordinator",
-            "territories": ["CE"],
-            "timezone": "America/Fortaleza",
-            "delivery": coordinator_delivery,
-        },
-        {
-            "username": "sofia",
-            "name": "Sofia Lima",
-            "email": "sofia@example.org",
-            "role": "supervisor",
-            "territories": ["CE"],
-            "timezone": "America/Fortaleza",
-            "delivery": "immediate",
-        },
-        {
-            "username": "marcos",
-            "name": "Marcos Reis",
-            "email": "marcos@example.org",
-            "role": "manager",
-            "language": "en",
-            "delivery": "immediate",
-        },
-    ]
-    for person in people:
-        add_user(rt, person, actor="admin")
-
-
 def at_fortaleza(clock: FixedClock, day: date, hour: int = 9) -> datetime:
     """Set the clock to ``hour``:00 in Fortaleza on ``day``; the instant."""
     clock.set(datetime.combine(day, time(hour), FORTALEZA))
     return clock.now()
-
-
-def set_due(rt: Runtime, case_id: int, day: date) -> None:
-    with rt.db.write() as session:
-        session.execute(update(Case).where(Case.id == case_id).values(due_on=day))
 
 
 def outbox(rt: Runtime) -> list[OutboxMessage]:
