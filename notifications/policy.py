@@ -13,17 +13,17 @@ escalation whose day has come — each step is then queued once, by its outbox k
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from states.calendar import WorkCalendar
+from states.config import read_toml
 from states.errors import InvalidInput
 from states.lifecycle import EVENTS_BY_NAME
 from states.states import State
@@ -205,19 +205,7 @@ def due_now(steps: tuple[Step, ...], today: date) -> list[Step]:
 
 def load_policy(path: Path | None = None) -> Policy:
     """Read and validate a policy file."""
-    path = path or DEFAULT_FILE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"policy file {path}: cannot be read ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"policy file {path}: not valid TOML ({exc})") from exc
-    try:
-        return Policy.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InvalidInput(f"policy file {path}: {where}: {first['msg']}") from exc
+    return read_toml(path or DEFAULT_FILE, Policy, "policy file")
 
 
 @lru_cache(maxsize=8)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -23,6 +23,7 @@ from states.errors import InvalidInput
 from states.states import DEADLINE_STATES
 
 DEFAULT_FILE = Path(__file__).with_name("lifecycle.toml")
+M = TypeVar("M", bound=BaseModel)
 
 #: How a deadline rule counts: continuous days (rolled forward) or working days.
 DeadlineKind = Literal["continuous", "working"]
@@ -89,21 +90,25 @@ class LifecycleConfig(BaseModel):
         return self
 
 
-def load_config(path: Path | None = None) -> LifecycleConfig:
-    """Read and validate a lifecycle configuration file."""
-    path = path or DEFAULT_FILE
+def read_toml(path: Path, model: type[M], what: str) -> M:
+    """Read a TOML file into ``model``; InvalidInput naming ``what``, the file and the field."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInput(f"lifecycle file {path}: cannot be read ({exc.strerror})") from exc
+        raise InvalidInput(f"{what} {path}: cannot be read ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"lifecycle file {path}: not valid TOML ({exc})") from exc
+        raise InvalidInput(f"{what} {path}: not valid TOML ({exc})") from exc
     try:
-        return LifecycleConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InvalidInput(f"lifecycle file {path}: {where}: {first['msg']}") from exc
+        raise InvalidInput(f"{what} {path}: {where}: {first['msg']}") from exc
+
+
+def load_config(path: Path | None = None) -> LifecycleConfig:
+    """Read and validate a lifecycle configuration file."""
+    return read_toml(path or DEFAULT_FILE, LifecycleConfig, "lifecycle file")
 
 
 @lru_cache(maxsize=8)
