@@ -6,12 +6,13 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
 
 - engine: ``tasks.cases.advance``, one transaction per transition (load the case locked, check
   the version, guard through the shared lifecycle machine, update the case with the version
-  check, append the hash-chained audit event, commit), on a fresh migrated SQLite file with the
+  check, append the audit entry, integrate it into the Merkle tree, commit), on a fresh migrated SQLite file with the
   default settings of :class:`states.db.Database` (WAL, synchronous FULL, BEGIN IMMEDIATE).
 - raw: the same rows written with the stdlib ``sqlite3`` module into an identical database with
-  the same pragmas: BEGIN IMMEDIATE; SELECT the chain head; UPDATE the case WHERE id AND
-  version; INSERT the audit event (canonical JSON, SHA-256 hash); UPDATE the chain head; COMMIT.
-  No guard, no validation, no ORM: the floor under the engine.
+  the same pragmas: BEGIN IMMEDIATE; the next entry number; UPDATE the case WHERE id AND
+  version; INSERT the audit entry (RFC 8785 canonical JSON) with its leaf index; the Merkle
+  tree's new nodes and state (SELECT, INSERT, UPDATE); COMMIT. No guard, no validation, no
+  ORM: the floor under the engine.
 
 Each case is driven through a script of 14 transitions that read no programme records: the
 start of the main path (``iniciar_analise``, ``aprovar_elegibilidade``, ``formalizar_polo``) and
@@ -64,7 +65,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import migrations  # noqa: E402
 import tasks.cases  # noqa: E402
-from states import audit, record_views, store  # noqa: E402
+from states import audit, merkle, record_views, store  # noqa: E402
 from states.clock import FixedClock  # noqa: E402
 from states.config import load_config  # noqa: E402
 from states.db import Database  # noqa: E402
@@ -245,7 +246,7 @@ def _nothing() -> Iterator[None]:
 
 
 #: Audit columns the raw path computes itself rather than copies from the plan.
-COMPUTED = ("seq", "prev_hash", "hash", "evidence", "changes")
+COMPUTED = ("seq", "entry", "leaf_index")
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ class RawStep:
     """One transition as the raw path receives it: the values, nothing decided."""
 
     fields: dict[str, Any]  # every other column of the audit event (occurred_at as a datetime)
+    note: str | None
     evidence: dict[str, Any]
     changes: dict[str, Any]
 
@@ -273,9 +275,9 @@ def raw_plan(path: Path) -> tuple[list[RawStep], str]:
     for row in rows:
         fields = {c: row[c] for c in columns if c not in COMPUTED}
         fields["occurred_at"] = datetime.fromisoformat(row["occurred_at"]).replace(tzinfo=UTC)
-        plan.append(RawStep(fields, json.loads(row["evidence"]), json.loads(row["changes"])))
-    order = (*(c for c in columns if c not in COMPUTED), "seq", "prev_hash", "evidence")
-    order = (*order, "changes", "hash")
+        entry = json.loads(row["entry"])
+        plan.append(RawStep(fields, entry["note"], entry["evidence"], entry["changes"]))
+    order = (*(c for c in columns if c not in COMPUTED), "seq", "entry", "leaf_index")
     insert = f"INSERT INTO audit_events ({', '.join(order)}) VALUES ({', '.join('?' * len(order))})"
     return plan, insert
 
@@ -305,8 +307,7 @@ def run_raw(path: Path, plan: list[RawStep], insert: str) -> tuple[float, float]
         fields = step.fields
         case_id, version = fields["case_id"], fields["case_version"]
         cursor.execute("BEGIN IMMEDIATE")
-        seq, prev_hash = cursor.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-        seq += 1
+        (seq,) = cursor.execute("SELECT coalesce(max(seq), 0) + 1 FROM audit_events").fetchone()
         columns = tuple(step.changes)
         sql = updates.get(columns)
         if sql is None:
@@ -317,14 +318,27 @@ def run_raw(path: Path, plan: list[RawStep], insert: str) -> tuple[float, float]
         cursor.execute(sql, (*values, version, at, fields["actor"], case_id, version - 1))
         if cursor.rowcount != 1:
             raise RuntimeError(f"raw: case {case_id} is not at version {version - 1}")
-        evidence = audit.canonical_json(step.evidence)
-        changes = audit.canonical_json(step.changes)
-        digest = audit.row_hash(
-            **fields, seq=seq, prev_hash=prev_hash, evidence=evidence, changes=changes
+        entry = audit.encode_entry(
+            **{k: v for k, v in fields.items() if k != "channel"},
+            seq=seq,
+            channel=fields["channel"],
+            os_user=None,
+            note=step.note,
+            evidence=step.evidence,
+            changes=step.changes,
         )
+        size, blob = cursor.execute(
+            "SELECT tree_size, frontier FROM audit_log_state WHERE id = 1"
+        ).fetchone()
+        frontier = merkle.Frontier.from_bytes(size, blob)
+        nodes = frontier.append(merkle.leaf_hash(entry.encode("utf-8")))
         stored = {**fields, "occurred_at": at}
-        cursor.execute(insert, (*stored.values(), seq, prev_hash, evidence, changes, digest))
-        cursor.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
+        cursor.execute(insert, (*stored.values(), seq, entry, size))
+        cursor.executemany("INSERT INTO audit_tree (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        cursor.execute(
+            "UPDATE audit_log_state SET tree_size = ?, frontier = ?, root_hash = ? WHERE id = 1",
+            (frontier.size, frontier.to_bytes(), frontier.root().hex()),
+        )
         before_commit = time.perf_counter()
         cursor.execute("COMMIT")
         committing += time.perf_counter() - before_commit
@@ -335,7 +349,12 @@ def run_raw(path: Path, plan: list[RawStep], insert: str) -> tuple[float, float]
 
 def same_rows(a: Path, b: Path) -> None:
     """Refuse to report figures unless both paths left identical cases, events and head."""
-    for table, order in (("cases", "id"), ("audit_events", "seq"), ("chain_head", "id")):
+    for table, order in (
+        ("cases", "id"),
+        ("audit_events", "seq"),
+        ("audit_tree", "level, idx"),
+        ("audit_log_state", "id"),
+    ):
         ca, cb = sqlite3.connect(a), sqlite3.connect(b)
         rows_a = ca.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
         rows_b = cb.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
@@ -394,8 +413,9 @@ PARTS = {
     "fire": "lifecycle.fire (transitions machine + guard)",
     "changes_for": "effects.changes_for",
     "update_case": "update_case (versioned UPDATE, object kept in step)",
-    "append": "audit.append (head select, event insert, head update)",
-    "hash": "canonical JSON + SHA-256",
+    "append": "audit.append (entry number, entry insert)",
+    "integrate": "audit.integrate (the sequencer: backlog, leaf, nodes, tree state)",
+    "hash": "canonical JSON (RFC 8785)",
     "sql": "sqlite3 execute (BEGIN, SELECTs, UPDATEs, INSERT)",
     "commit": "COMMIT (WAL append + fsync)",
 }
@@ -422,7 +442,7 @@ def instrumented(lifecycle: Lifecycle, split: Split) -> Iterator[None]:
         (store, "update_case", split.timed("update_case", store.update_case)),
         (audit, "append", split.timed("append", audit.append)),
         (Session, "_connection_for_bind", split.timed("connection", Session._connection_for_bind)),
-        (audit, "_hash_of", split.timed("hash", audit._hash_of)),
+        (audit, "integrate", split.timed("integrate", audit.integrate)),
         (audit, "canonical_json", split.timed("hash", audit.canonical_json)),
     ]
     if hasattr(tasks.cases, "calendar_for"):  # the working-day calendar, where advance reads it

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 import migrations
 from console import (
+    cli_audit,
     cli_calendar,
     cli_enterprise,
     cli_event,
@@ -40,10 +41,10 @@ from console.common import (
     runtime,
 )
 from console.output import as_csv, as_json, echo, fields, table
-from states import audit, queries
+from states import queries
 from states.errors import InvalidInput
 from states.lifecycle import EVENTS
-from states.models import AuditEvent, Case
+from states.models import Case
 from states.states import LABELS_PT, State
 from tasks import cases as ops
 from tasks.demands import DemandInput, register_demand
@@ -52,12 +53,11 @@ app = _app("Produzir: the PRODUZIR case engine (see README.md).")
 db_app = _app("The database: migrations.")
 demand_app = _app("Community demands.")
 case_app = _app("Cases: list, show, advance and the side steps of the lifecycle.")
-audit_app = _app("The audit chain.")
 lifecycle_app = _app("The lifecycle definition.")
 app.add_typer(db_app, name="db")
 app.add_typer(demand_app, name="demand")
 app.add_typer(case_app, name="case")
-app.add_typer(audit_app, name="audit")
+app.add_typer(cli_audit.app, name="audit")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(cli_person.app, name="person")
 app.add_typer(cli_event.app, name="event")
@@ -471,8 +471,8 @@ HISTORY_COLUMNS = (
     "changes",
     "case_version",
     "lifecycle_version",
-    "prev_hash",
-    "hash",
+    "channel",
+    "leaf_index",
 )
 
 
@@ -512,45 +512,6 @@ def case_history(
                 ],
             )
         )
-
-
-# ---------------------------------------------------------------------------------- audit
-
-
-@audit_app.command("verify")
-def audit_verify(as_json_: Json = False) -> None:
-    """Check the whole hash chain; exit 0 when intact, 1 naming the first broken event."""
-    rt = runtime()
-    with rt.db.read() as session:
-        result = audit.verify(session)
-        rows = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-    if as_json_:
-        echo(
-            as_json(
-                {
-                    "ok": result.ok,
-                    "checked": result.checked,
-                    "rows": rows,
-                    "head_seq": result.head_seq,
-                    "head_hash": result.head_hash,
-                    "problem": result.problem.__dict__ if result.problem else None,
-                }
-            )
-        )
-    elif result.ok:
-        echo(
-            f"audit chain intact: {result.checked} events, "
-            f"head {result.head_seq} {result.head_hash}"
-        )
-    else:
-        assert result.problem is not None
-        typer.echo(
-            f"audit chain BROKEN at seq {result.problem.seq} ({result.problem.kind}): "
-            f"{result.problem.detail}",
-            err=True,
-        )
-    if not result.ok:
-        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------------------- lifecycle

@@ -1,69 +1,120 @@
-"""The audit chain: append-only, hash-chained events, one chain for the whole database.
+"""The audit log: entries appended without a global lock, integrated into a Merkle tree.
 
-Each event's ``hash`` is SHA-256 over the canonical JSON of the row (every column but the hash
-itself, ``prev_hash`` included). ``prev_hash`` is the previous event's hash (64 zeros for the
-first). Changing a row, deleting one or swapping two breaks the chain at a sequence number that
-:func:`verify` names. The ``chain_head`` row holds the newest sequence number and hash, so a
-deleted newest event shows too; publish :attr:`Verification.head_hash` somewhere else to anchor
-the chain against someone who rewrites the whole table.
+Writers never wait for each other (shape (a) of the design in the README):
+
+1. **Append** (:func:`append`), inside the writer's own transaction: the entry is encoded as
+   RFC 8785 canonical JSON and inserted with its ``seq`` (a PostgreSQL sequence; on SQLite the
+   next number under the write lock the transaction already holds) and no tree position. No
+   shared row is read or written.
+2. **Integrate** (:func:`integrate`), the sequencer: takes the backlog of entries without a
+   position in ``seq`` order, gives each the next leaf index, stores the leaf hash and every
+   perfect subtree it completes in ``audit_tree``, and moves ``audit_log_state`` (size,
+   frontier, root). Only one sequencer runs at a time: on PostgreSQL it holds a transaction-level
+   advisory lock (a writer *tries* it and goes on if someone else has it); on SQLite the write
+   transaction is the lock. :meth:`states.db.Database.write` runs it opportunistically just
+   before every commit, so a quiet system or SQLite needs no extra process; the checkpoint flow
+   is the backstop. A sequencer killed mid-batch rolls back whole: nothing integrated twice,
+   nothing lost; the next one does the batch.
+
+Verification and proofs are in :mod:`states.audit_verify` and :mod:`states.audit_proof`;
+signed checkpoints in :mod:`states.checkpoints`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+import rfc8785
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
-from states.models import AuditEvent, ChainHead
+from states import merkle
+from states.errors import InvalidInput
+from states.models import AuditEvent, AuditLogState, AuditNode
+from states.origin import current as current_origin
 
-GENESIS = "0" * 64
-HEAD_ID = 1
-_LOOKAROUND = 64
+ENTRY_VERSION = 1
+STATE_ID = 1
+#: the PostgreSQL advisory lock the sequencer holds (any constant unique to this purpose)
+SEQUENCER_LOCK = 0x50524F44  # "PROD"
+#: the session.info key that tells the write transaction to run the sequencer before commit
+PENDING = "produzir_audit_pending"
+#: how many entries a writer that wins the lock integrates on its way (PostgreSQL)
+INLINE_BATCH = 2_000
 
-# Statements of append, built once.
 _EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
-_HEADS: Table = ChainHead.__table__  # type: ignore[assignment]
-_HEAD = select(ChainHead).where(ChainHead.id == HEAD_ID)
-_HEAD_LOCKED = _HEAD.with_for_update()
+_NODES: Table = AuditNode.__table__  # type: ignore[assignment]
+_STATE: Table = AuditLogState.__table__  # type: ignore[assignment]
 _INSERT_EVENT = insert(_EVENTS)
-_MOVE_HEAD = (
-    update(_HEADS)
-    .where(_HEADS.c.id == HEAD_ID)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+_INSERT_NODES = insert(_NODES)
+_SET_LEAF = (
+    update(_EVENTS)
+    .where(_EVENTS.c.seq == bindparam("s"), _EVENTS.c.leaf_index.is_(None))
+    .values(leaf_index=bindparam("i"))
 )
+_PENDING = (
+    select(_EVENTS.c.seq, _EVENTS.c.entry)
+    .where(_EVENTS.c.leaf_index.is_(None))
+    .order_by(_EVENTS.c.seq)
+)
+_READ_STATE = select(_STATE.c.tree_size, _STATE.c.frontier).where(_STATE.c.id == STATE_ID)
+_MOVE_STATE = (
+    update(_STATE)
+    .where(_STATE.c.id == STATE_ID)
+    .values(
+        tree_size=bindparam("size"), frontier=bindparam("frontier"), root_hash=bindparam("root")
+    )
+)
+_NEXT_SEQ_SQLITE = text("SELECT coalesce(max(seq), 0) + 1 FROM audit_events")
+_NEXT_SEQ_PG = text("SELECT nextval('audit_events_seq')")
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
-def _default(value: Any) -> Any:
+def iso_utc(value: datetime) -> str:
+    """``2026-03-01T12:00:00.000000Z``: the one timestamp form of entries and checkpoints."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain(value: Any) -> Any:
+    """Evidence and changes as JSON values: dates ISO, decimals as strings, enums by value."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=json.dumps) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Enum):
+        return _plain(value.value)
     if isinstance(value, datetime):
         return iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"{type(value).__name__} cannot be written into the audit log")
 
 
 def canonical_json(value: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8 text kept as is."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
-    )
+    """RFC 8785 (JCS) canonical JSON text of ``value`` (dates, decimals, enums made plain)."""
+    try:
+        return rfc8785.dumps(_plain(value)).decode("utf-8")
+    except rfc8785.IntegerDomainError as exc:
+        raise InvalidInput(
+            "a number is too large to be recorded (the audit log takes whole numbers up to "
+            f"2**53 - 1): {exc}",
+            field="evidence",
+        ) from None
+    except rfc8785.FloatDomainError as exc:
+        raise InvalidInput(f"a number cannot be recorded: {exc}", field="evidence") from None
 
 
-def iso_utc(value: datetime) -> str:
-    """``2026-03-01T12:00:00.000000Z``: a fixed form, whatever the backend returned."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def row_hash(
+def encode_entry(
     *,
     seq: int,
     case_id: int | None,
@@ -75,53 +126,43 @@ def row_hash(
     from_state: str | None,
     to_state: str | None,
     actor: str,
+    channel: str,
+    os_user: str | None,
     note: str | None,
-    evidence: str,
-    changes: str,
+    evidence: dict[str, Any],
+    changes: dict[str, Any],
     occurred_at: datetime,
-    prev_hash: str,
+    extra: dict[str, Any] | None = None,
 ) -> str:
-    """The SHA-256 of one event's canonical serialisation."""
-    payload = canonical_json(
-        {
-            "seq": seq,
-            "case_id": case_id,
-            "case_version": case_version,
-            "record_type": record_type,
-            "record_id": record_id,
-            "lifecycle_version": lifecycle_version,
-            "event": event,
-            "from_state": from_state,
-            "to_state": to_state,
-            "actor": actor,
-            "note": note,
-            "evidence": evidence,
-            "changes": changes,
-            "occurred_at": iso_utc(occurred_at),
-            "prev_hash": prev_hash,
-        }
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The canonical text of one entry (the README's "Entry" section lists every field)."""
+    body: dict[str, Any] = {
+        "v": ENTRY_VERSION,
+        "seq": seq,
+        "case_id": case_id,
+        "case_version": case_version,
+        "record_type": record_type,
+        "record_id": record_id,
+        "lifecycle_version": lifecycle_version,
+        "event": event,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": actor,
+        "channel": channel,
+        "os_user": os_user,
+        "note": note,
+        "evidence": evidence,
+        "changes": changes,
+        "occurred_at": iso_utc(occurred_at),
+    }
+    if extra:
+        body.update(extra)
+    return canonical_json(body)
 
 
-def _hash_of(row: AuditEvent, seq: int | None = None) -> str:
-    return row_hash(
-        seq=row.seq if seq is None else seq,
-        case_id=row.case_id,
-        case_version=row.case_version,
-        record_type=row.record_type,
-        record_id=row.record_id,
-        lifecycle_version=row.lifecycle_version,
-        event=row.event,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        actor=row.actor,
-        note=row.note,
-        evidence=row.evidence,
-        changes=row.changes,
-        occurred_at=row.occurred_at,
-        prev_hash=row.prev_hash,
-    )
+def next_seq(session: Session) -> int:
+    """The next entry number: a sequence on PostgreSQL (no lock), max + 1 under SQLite's lock."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return int(session.execute(_NEXT_SEQ_PG if postgresql else _NEXT_SEQ_SQLITE).scalar_one())
 
 
 def append(
@@ -138,20 +179,22 @@ def append(
     evidence: dict[str, Any],
     changes: dict[str, Any],
     occurred_at: datetime,
-    postgresql: bool,
+    postgresql: bool | None = None,
     record_type: str | None = None,
     record_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction.
+    """Append one entry inside the caller's transaction; no shared row is touched.
 
-    Locks the chain head (PostgreSQL: ``FOR UPDATE``; SQLite: the write transaction already
-    holds the database lock), so concurrent writers link one after the other. The event is
-    inserted and the head moved with two Core statements (no unit-of-work flush); the returned
-    event and the head stay in the session, persistent and in step with their rows.
+    The entry gets its tree position when the sequencer integrates it, normally just before
+    this transaction commits (:meth:`states.db.Database.write`). ``postgresql`` is accepted for
+    the callers' sake and not needed: the dialect comes from the session.
     """
-    head = session.execute(_HEAD_LOCKED if postgresql else _HEAD).scalar_one()
-    row = AuditEvent(
-        seq=head.seq + 1,
+    del postgresql
+    origin = current_origin()
+    seq = next_seq(session)
+    at = occurred_at.astimezone(UTC)
+    entry = encode_entry(
+        seq=seq,
         case_id=case_id,
         case_version=case_version,
         record_type=record_type,
@@ -161,145 +204,116 @@ def append(
         from_state=from_state,
         to_state=to_state,
         actor=actor,
+        channel=origin.channel,
+        os_user=origin.os_user,
         note=note,
-        evidence=canonical_json(evidence),
-        changes=canonical_json(changes),
-        occurred_at=occurred_at,
-        prev_hash=head.hash,
+        evidence=evidence,
+        changes=changes,
+        occurred_at=at,
     )
-    row.hash = _hash_of(row)
-    session.execute(_INSERT_EVENT, {c.key: getattr(row, c.key) for c in _EVENTS.columns})
-    session.execute(_MOVE_HEAD, {"new_seq": row.seq, "new_hash": row.hash})
-    set_committed_value(head, "seq", row.seq)
-    set_committed_value(head, "hash", row.hash)
+    values = {
+        "seq": seq,
+        "case_id": case_id,
+        "case_version": case_version,
+        "record_type": record_type,
+        "record_id": record_id,
+        "lifecycle_version": lifecycle_version,
+        "event": event,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": actor,
+        "channel": origin.channel,
+        "occurred_at": at,
+        "entry": entry,
+        "leaf_index": None,
+    }
+    session.execute(_INSERT_EVENT, values)
+    session.info[PENDING] = True
+    row = AuditEvent(**values)
     make_transient_to_detached(row)  # the row exists now: attach it as loaded, not pending
     session.add(row)
     return row
 
 
-@dataclass(frozen=True)
-class Problem:
-    """The first place the chain is broken."""
+def integrate(session: Session, *, wait: bool = False, limit: int | None = None) -> int:
+    """Integrate the backlog into the tree; return how many entries got a position.
 
-    seq: int
-    kind: str  # changed | missing | reordered | broken_link
-    detail: str
+    ``wait=False`` (a writer on its way to commit) gives up at once when another sequencer holds
+    the lock on PostgreSQL; ``wait=True`` (the backstop, a checkpoint) waits for it. On SQLite
+    the caller's write transaction already excludes every other sequencer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        if wait:
+            session.execute(_LOCK, {"k": SEQUENCER_LOCK})
+        elif not session.execute(_TRY_LOCK, {"k": SEQUENCER_LOCK}).scalar_one():
+            return 0
+    query = _PENDING if limit is None else _PENDING.limit(limit)
+    backlog = session.execute(query).all()
+    if not backlog:
+        return 0
+    size, blob = session.execute(_READ_STATE).one()
+    frontier = merkle.Frontier.from_bytes(size, blob)
+    positions: list[dict[str, int]] = []
+    nodes: list[dict[str, Any]] = []
+    for seq, entry in backlog:
+        positions.append({"s": seq, "i": frontier.size})
+        for level, idx, digest in frontier.append(merkle.leaf_hash(entry.encode("utf-8"))):
+            nodes.append({"level": level, "idx": idx, "hash": digest})
+    result = session.execute(_SET_LEAF, positions)
+    if result.rowcount != len(positions):  # type: ignore[attr-defined]
+        raise RuntimeError("another sequencer integrated the same entries")
+    session.execute(_INSERT_NODES, nodes)
+    session.execute(
+        _MOVE_STATE,
+        {"size": frontier.size, "frontier": frontier.to_bytes(), "root": frontier.root().hex()},
+    )
+    return len(backlog)
 
 
-@dataclass(frozen=True)
-class Verification:
-    """The result of checking the whole chain."""
-
-    checked: int
-    head_seq: int
-    head_hash: str
-    problem: Problem | None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-def _stream(session: Session, batch: int = 2_000) -> Iterator[AuditEvent]:
-    last = 0
+def integrate_all(session: Session, batch: int = 20_000) -> int:
+    """The backstop: integrate the whole backlog, waiting for the lock (one transaction)."""
+    total = 0
     while True:
-        rows = list(
-            session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.seq > last)
-                .order_by(AuditEvent.seq)
-                .limit(batch)
-            ).scalars()
-        )
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].seq
-        session.expunge_all()
+        done = integrate(session, wait=True, limit=batch)
+        total += done
+        if done < batch:
+            return total
 
 
-def verify(session: Session) -> Verification:
-    """Walk the whole chain in order; report the first broken sequence number, if any."""
-    head = session.get(ChainHead, HEAD_ID)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    window: list[AuditEvent] = []
-    checked = 0
-    expected_seq = 1
-    prev_hash = GENESIS
-    recent: list[AuditEvent] = []
-    stream = _stream(session)
-
-    def fail(problem: Problem) -> Verification:
-        return Verification(checked, head_seq, head_hash, problem)
-
-    for row in _lookahead(stream, window):
-        if row.seq != expected_seq:
-            missing = (
-                f"seq {expected_seq}"
-                if row.seq == expected_seq + 1
-                else f"seq {expected_seq} to {row.seq - 1}"
-            )
-            return fail(Problem(expected_seq, "missing", f"{missing} missing from the chain"))
-        if _hash_of(row) != row.hash:
-            original = _recorded_as(row, recent, window)
-            if original is not None:
-                return fail(
-                    Problem(
-                        row.seq,
-                        "reordered",
-                        f"the event at seq {row.seq} was recorded as seq {original}",
-                    )
-                )
-            return fail(
-                Problem(
-                    row.seq,
-                    "changed",
-                    f"seq {row.seq} ({row.event}, case {row.case_id}) "
-                    "does not match its hash: its content was changed",
-                )
-            )
-        if row.prev_hash != prev_hash:
-            return fail(
-                Problem(
-                    row.seq,
-                    "broken_link",
-                    f"seq {row.seq} does not follow seq {row.seq - 1}: the previous event was "
-                    "replaced or rewritten",
-                )
-            )
-        prev_hash = row.hash
-        expected_seq += 1
-        checked += 1
-        recent = [*recent[-_LOOKAROUND:], row]
-    last_seq = expected_seq - 1
-    if last_seq != head_seq:
-        if last_seq < head_seq:
-            missing = f"seq {last_seq + 1}" + (f" to {head_seq}" if head_seq > last_seq + 1 else "")
-            return fail(
-                Problem(last_seq + 1, "missing", f"{missing} missing: the chain head is {head_seq}")
-            )
-        return fail(Problem(head_seq + 1, "broken_link", f"events beyond the head {head_seq}"))
-    if head_hash != prev_hash:
-        return fail(Problem(last_seq, "changed", f"seq {last_seq} does not match the chain head"))
-    return Verification(checked, head_seq, head_hash, None)
+def before_commit(session: Session) -> None:
+    """Called by the write transaction just before COMMIT: integrate what it appended."""
+    if session.info.pop(PENDING, False):
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        integrate(session, wait=False, limit=INLINE_BATCH if postgresql else None)
 
 
-def _lookahead(stream: Iterable[AuditEvent], window: list[AuditEvent]) -> Iterator[AuditEvent]:
-    """Yield rows while keeping up to _LOOKAROUND of the following ones in ``window``."""
-    iterator = iter(stream)
-    for row in iterator:
-        window.append(row)
-        if len(window) > _LOOKAROUND:
-            yield window.pop(0)
-    while window:
-        yield window.pop(0)
+def tree_state(session: Session) -> tuple[int, str]:
+    """The tree's size and root as the sequencer left them."""
+    row = session.execute(select(_STATE.c.tree_size, _STATE.c.root_hash)).one()
+    return int(row[0]), str(row[1])
 
 
-def _recorded_as(row: AuditEvent, before: list[AuditEvent], after: list[AuditEvent]) -> int | None:
-    """The sequence number this row's hash was computed with, if it is a nearby one."""
-    candidates = [r.seq for r in (*before, *after)]
-    candidates.extend(range(max(1, row.seq - _LOOKAROUND), row.seq + _LOOKAROUND + 1))
-    for seq in dict.fromkeys(candidates):
-        if seq != row.seq and _hash_of(row, seq) == row.hash:
-            return seq
-    return None
+def pending_count(session: Session) -> int:
+    """How many entries wait for the sequencer."""
+    from sqlalchemy import func
+
+    return int(
+        session.execute(
+            select(func.count()).select_from(_EVENTS).where(_EVENTS.c.leaf_index.is_(None))
+        ).scalar_one()
+    )
+
+
+def node_source(session: Session) -> merkle.NodeSource:
+    """Stored perfect-subtree hashes, read one at a time (proofs need a handful)."""
+    query = select(_NODES.c.hash).where(
+        _NODES.c.level == bindparam("level"), _NODES.c.idx == bindparam("idx")
+    )
+
+    def node(level: int, idx: int) -> bytes:
+        found = session.execute(query, {"level": level, "idx": idx}).scalar()
+        if found is None:
+            raise LookupError(f"the stored tree has no node ({level}, {idx})")
+        return bytes(found)
+
+    return node

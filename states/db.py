@@ -3,7 +3,7 @@
 SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout; a
 write transaction starts with ``BEGIN IMMEDIATE`` so that writers queue for the lock up front
 instead of failing half-way. PostgreSQL (psycopg 3) runs at READ COMMITTED and writers lock the
-case row (``SELECT ... FOR UPDATE``) and the chain head. Either way a write is one transaction:
+case row (``SELECT ... FOR UPDATE``), nothing shared: the audit log takes entries without a lock. Either way a write is one transaction:
 all of it commits, or nothing does.
 """
 
@@ -68,10 +68,36 @@ class Database:
                 session.rollback()
 
     @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read session on one consistent snapshot for its whole life.
+
+        PostgreSQL: REPEATABLE READ (READ ONLY); SQLite: one read transaction on the WAL, so
+        rows committed while it runs are not seen. Verification reads through this.
+        """
+        with self._reads() as session:
+            try:
+                if self.is_postgresql:
+                    session.connection(
+                        execution_options={"isolation_level": "REPEATABLE READ"}
+                    ).exec_driver_sql("SET TRANSACTION READ ONLY")
+                else:
+                    session.connection().exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        Just before the commit, the audit log's sequencer integrates the entries the
+        transaction appended (and any backlog), when it can without waiting.
+        """
+        from states.audit import before_commit
+
         with self._writes() as session, session.begin():
             yield session
+            before_commit(session)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,14 +3,21 @@
 - ``municipalities``: IBGE reference data (5,570 rows shipped in ``states/data``).
 - ``cases``: one row per demand, its current state and deadline, with a ``version`` that every
   change increments (optimistic concurrency).
-- ``audit_events``: the append-only, hash-chained history of cases and programme records; the
-  database refuses UPDATE and DELETE on it (triggers created by the migrations).
-- ``chain_head``: one row, the last sequence number and hash; appending locks it, so the chain
-  has exactly one next link even with many writers.
+- ``audit_events``: the append-only history of cases and programme records. Each row holds its
+  entry as RFC 8785 canonical JSON (``entry``, the bytes that are hashed) and, once the sequencer
+  has integrated it, its position in the Merkle tree (``leaf_index``). The other columns repeat
+  fields of the entry so they can be indexed; verification checks that they agree. The database
+  refuses DELETE and any UPDATE but setting a NULL ``leaf_index`` (triggers of the migrations).
+- ``audit_tree``: the Merkle tree's perfect-subtree hashes by (level, index); level 0 holds the
+  leaf hashes. ``audit_log_state``: one row, the tree's size, frontier and root. Both are written
+  only by the sequencer (:mod:`states.audit`).
+- ``audit_checkpoints``: signed tree heads (:mod:`states.signing`); ``audit_verifications``:
+  every verification that passed, so the next one can start from its checkpoint.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,9 +30,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -128,8 +137,18 @@ class Case(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
+    __table_args__ = (
+        Index(
+            "ix_audit_events_pending",
+            "seq",
+            sqlite_where=text("leaf_index IS NULL"),
+            postgresql_where=text("leaf_index IS NULL"),
+        ),
+    )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     #: the case the event belongs to (None for records of no case, e.g. a person registered)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     case_version: Mapped[int | None] = mapped_column(Integer)
@@ -141,18 +160,87 @@ class AuditEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str | None] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
-    #: canonical JSON text (kept as text so the hash is reproducible on every backend)
-    evidence: Mapped[str] = mapped_column(Text)
-    changes: Mapped[str] = mapped_column(Text)
+    #: web | api | cli | flow | system (:mod:`states.origin`)
+    channel: Mapped[str] = mapped_column(String(10))
     occurred_at: Mapped[datetime]
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the entry: RFC 8785 canonical JSON, exactly the bytes its leaf hash covers
+    entry: Mapped[str] = mapped_column(Text)
+    #: its position in the Merkle tree; NULL until the sequencer integrates it
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The entry, parsed (every field of the README's entry specification)."""
+        cached: dict[str, Any] | None = self.__dict__.get("_data")
+        if cached is None:
+            cached = json.loads(self.entry)
+            self.__dict__["_data"] = cached
+        return cached
+
+    @property
+    def note(self) -> str | None:
+        note: str | None = self.data.get("note")
+        return note
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        evidence: dict[str, Any] = self.data.get("evidence", {})
+        return evidence
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        changes: dict[str, Any] = self.data.get("changes", {})
+        return changes
+
+    @property
+    def os_user(self) -> str | None:
+        os_user: str | None = self.data.get("os_user")
+        return os_user
 
 
-class ChainHead(Base):
-    __tablename__ = "chain_head"
+class AuditNode(Base):
+    """A perfect subtree of the Merkle tree: ``2**level`` leaves from ``idx * 2**level``."""
+
+    __tablename__ = "audit_tree"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditLogState(Base):
+    """The tree the sequencer has built so far (one row)."""
+
+    __tablename__ = "audit_log_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    hash: Mapped[str] = mapped_column(String(64))
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    root_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head, as published (:class:`states.signing.Checkpoint`)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    log: Mapped[str] = mapped_column(String(64))
+    tree_size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[str] = mapped_column(String(32))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(100))
+
+
+class AuditVerification(Base):
+    """A verification that found the log intact up to a checkpoint."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("audit_checkpoints.id"))
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    full: Mapped[bool]
+    verified_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))

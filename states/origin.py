@@ -28,7 +28,7 @@ class Origin:
             raise ValueError(f"unknown channel {self.channel!r}; one of {', '.join(CHANNELS)}")
 
 
-_CURRENT: ContextVar[Origin] = ContextVar("produzir_origin", default=Origin())
+_CURRENT: ContextVar[Origin] = ContextVar("produzir_origin", default=Origin())  # noqa: B039 - frozen
 
 
 def current() -> Origin:

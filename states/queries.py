@@ -6,7 +6,6 @@ console and exports alike.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -237,11 +236,13 @@ def event_dict(r: AuditEvent) -> dict[str, Any]:
         "to_state": r.to_state,
         "actor": r.actor,
         "note": r.note,
-        "evidence": json.loads(r.evidence),
-        "changes": json.loads(r.changes),
+        "evidence": r.evidence,
+        "changes": r.changes,
         "lifecycle_version": r.lifecycle_version,
-        "prev_hash": r.prev_hash,
-        "hash": r.hash,
+        "channel": r.channel,
+        "os_user": r.os_user,
+        "leaf_index": r.leaf_index,
+        "entry": r.entry,
     }
 
 
@@ -257,7 +258,7 @@ def case_at(session: Session, case_id: int, at: datetime) -> dict[str, Any]:
     state: dict[str, Any] = {}
     last: AuditEvent | None = None
     for r in rows:
-        state.update(from_json(json.loads(r.changes)))
+        state.update(from_json(r.changes))
         last = r
     if last is None:
         raise NotFound("case", f"{case_id} at {iso_utc(at)} (it was registered later)")

@@ -32,6 +32,31 @@ class StatesSettings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=10_000, ge=0, description="How long a SQLite writer waits for the lock."
     )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 key that signs audit checkpoints (never in the "
+        "database); default <data_dir>/audit/signing-key.pem, which `produzir run` creates for "
+        "development. `produzir audit keygen` makes one.",
+    )
+    audit_trusted_keys: Path | None = Field(
+        default=None,
+        description="File of trusted public keys ('KEY_ID ed25519:BASE64' lines), so "
+        "checkpoints of retired keys still verify; default <data_dir>/audit/trusted-keys.txt.",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="File each new checkpoint is appended to (JSON lines); default "
+        "<data_dir>/audit/checkpoints.jsonl.",
+    )
+    audit_log_id: str = Field(
+        default="produzir",
+        min_length=1,
+        max_length=64,
+        description="The log's name, signed into every checkpoint (one per installation).",
+    )
+    audit_checkpoint_minutes: int = Field(
+        default=60, ge=1, le=1440, description="A checkpoint is made at least this often."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -39,6 +64,15 @@ class StatesSettings(BaseSettings):
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("PRODUZIR_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    def key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit" / "signing-key.pem"
+
+    def trusted_keys_file(self) -> Path:
+        return self.audit_trusted_keys or self.data_dir / "audit" / "trusted-keys.txt"
+
+    def checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit" / "checkpoints.jsonl"
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file in the data folder."""

@@ -19,6 +19,7 @@ class Runtime:
     db: Database
     lifecycle: Lifecycle
     clock: Clock = field(default_factory=SystemClock)
+    settings: StatesSettings = field(default_factory=StatesSettings)
 
     @classmethod
     def from_settings(
@@ -29,6 +30,7 @@ class Runtime:
             db=Database.from_settings(settings),
             lifecycle=Lifecycle(cached_config(settings.lifecycle_file)),
             clock=clock or SystemClock(),
+            settings=settings,
         )
 
     def today(self) -> date:

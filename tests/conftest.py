@@ -32,6 +32,14 @@ POSTGRES_URL = os.environ.get(
 START = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test's data folder (signing key, checkpoint file) is its own, never ./var."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("PRODUZIR_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
@@ -127,3 +135,27 @@ def rt(sqlite_db: Database, lifecycle: Lifecycle, clock: FixedClock) -> Runtime:
 @pytest.fixture
 def any_rt(any_db: Database, lifecycle: Lifecycle, clock: FixedClock) -> Runtime:
     return Runtime(any_db, lifecycle, clock)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with nothing in it: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield db
+        db.dispose()
+        return
+    postgres_url: str = request.getfixturevalue("postgres_url")
+    schema = f"m_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    db = Database(url.render_as_string(hide_password=False))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

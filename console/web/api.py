@@ -21,19 +21,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.web.deps import ApiUser, DbRead, Rt, api_user
 from console.web.errors import ApiError
 from console.web.policy import POLICY, case_scope
-from states import audit, queries
+from states import checkpoints, queries
 from states import indicators as figures
-from states.errors import InvalidInput
+from states.errors import InvalidInput, NotFound
 from states.lifecycle import EVENTS, EVENTS_BY_NAME
 from states.models import AuditEvent
 from states.states import ALL, State
-from tasks import cases, obligations
+from tasks import audit_log, cases, obligations
 
 #: every route names its caller (a Bearer token or a session): the schema shows the scheme
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_user)])
@@ -276,9 +275,9 @@ class CaseEvents(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    """One event of the audit trail (hash-chained, never changed)."""
+    """One entry of the audit log (in the Merkle tree, never changed)."""
 
-    seq: int = Field(description="Position in the audit chain.")
+    seq: int = Field(description="The entry's number (assigned when it was written).")
     case_id: int | None
     case_version: int | None = Field(description="The case's version after the event.")
     record_type: str | None = Field(
@@ -294,8 +293,18 @@ class HistoryEntry(BaseModel):
     evidence: dict[str, Any] = Field(description="The evidence, as validated and stored.")
     changes: dict[str, Any] = Field(description="What the event changed on the case.")
     lifecycle_version: str
-    prev_hash: str
-    hash: str
+    channel: Literal["web", "api", "cli", "flow", "system"] = Field(
+        description="Where the change came from."
+    )
+    os_user: str | None = Field(description="The operating-system user, for the command line.")
+    leaf_index: int | None = Field(
+        description="The entry's leaf in the log's Merkle tree; null until the sequencer "
+        "integrates it (normally at its own commit)."
+    )
+    entry: str = Field(
+        description="The entry's exact bytes (RFC 8785 canonical JSON): its leaf hash is "
+        "SHA-256(0x00 || these bytes)."
+    )
 
 
 class CaseHistory(BaseModel):
@@ -568,49 +577,124 @@ def case_history(case_id: CaseId, db: DbRead) -> CaseHistory:
 # --- audit ------------------------------------------------------------------------------------
 
 
-class ChainProblem(BaseModel):
-    """The first place the audit chain is broken."""
+class LogProblem(BaseModel):
+    """The first thing wrong with the audit log."""
 
-    seq: int = Field(description="The first broken event's position.")
-    kind: Literal["changed", "missing", "reordered", "broken_link"]
+    kind: Literal[
+        "changed", "missing", "reordered", "not_in_tree", "signature_invalid", "unknown_key"
+    ]
     detail: str
+    leaf_index: int | None = Field(description="The first bad entry's leaf, when known.")
+    seq: int | None = Field(description="The first bad entry's number, when known.")
 
 
-class ChainVerification(BaseModel):
-    """The whole audit chain checked, event by event."""
+class CheckpointOut(BaseModel):
+    """A signed checkpoint: the log's size and root at a time (README, "Checkpoints")."""
 
-    ok: bool = Field(description="True when every event and link is intact.")
-    checked: int = Field(description="Events checked.")
-    rows: int = Field(description="Events stored.")
-    head_seq: int = Field(description="The chain head's position.")
-    head_hash: str = Field(description="The chain head's hash.")
-    problem: ChainProblem | None = Field(description="The first break, if any.")
+    kind: Literal["produzir-checkpoint/v1"] = "produzir-checkpoint/v1"
+    log: str
+    tree_size: int
+    root_hash: str = Field(description="Hexadecimal SHA-256 Merkle root (RFC 9162).")
+    timestamp: str = Field(description="RFC 3339 UTC with microseconds, as signed.")
+    key_id: str
+    signature: str = Field(description="Base64 Ed25519 signature.")
+
+
+class LogVerification(BaseModel):
+    """The audit log checked on one snapshot."""
+
+    ok: bool = Field(
+        description="True when every entry checked matches the tree and the tree "
+        "extends every signed checkpoint."
+    )
+    full: bool = Field(description="False when it started from a checkpoint verified before.")
+    start: int = Field(description="The first leaf checked.")
+    checked: int = Field(description="Entries checked.")
+    tree_size: int = Field(description="Entries in the tree.")
+    root_hash: str
+    pending: int = Field(description="Entries waiting for the sequencer.")
+    checkpoint: CheckpointOut | None = Field(
+        description="The newest signed checkpoint the log was shown to extend."
+    )
+    problem: LogProblem | None = Field(description="The first problem, if any.")
 
 
 @router.get(
     "/audit/verify",
     name="api.audit.verify",
-    operation_id="verifyAuditChain",
+    operation_id="verifyAuditLog",
     response_description="The verification's result (look at `ok`).",
     tags=["audit"],
-    summary="Verify the audit chain (auditors, managers, administrators)",
-    response_model=ChainVerification,
+    summary="Verify the audit log (auditors, managers, administrators)",
+    response_model=LogVerification,
+    responses=error_responses(401, 403, 422),
+)
+def audit_verify(rt: Rt, user: ApiUser, full: bool = False) -> LogVerification:
+    """Check the log on one consistent snapshot: every entry against its leaf, the tree
+    against every stored signed checkpoint. Incremental from the last checkpoint a
+    verification passed, unless `full=true`. Writers committing meanwhile never make it fail."""
+    result = audit_log.verify_log(rt, actor=user.username, full=full)
+    problem = result.problem
+    return LogVerification(
+        ok=result.ok,
+        full=result.full,
+        start=result.start,
+        checked=result.checked,
+        tree_size=result.tree_size,
+        root_hash=result.root_hash,
+        pending=result.pending,
+        checkpoint=CheckpointOut.model_validate(result.checkpoint.to_json())
+        if result.checkpoint
+        else None,
+        problem=LogProblem.model_validate(problem.__dict__) if problem is not None else None,
+    )
+
+
+@router.get(
+    "/audit/checkpoints",
+    name="api.audit.checkpoints",
+    operation_id="listCheckpoints",
+    response_description="Every signed checkpoint, oldest first.",
+    tags=["audit"],
+    summary="The signed checkpoints of the audit log",
+    response_model=list[CheckpointOut],
     responses=error_responses(401, 403),
 )
-def audit_verify(db: DbRead) -> ChainVerification:
-    """Recompute every event's hash and link, in order; `problem` names the first event
-    that was changed, is missing, or is out of order."""
-    result = audit.verify(db)
-    rows = int(db.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
-    problem = result.problem
-    return ChainVerification(
-        ok=result.ok,
-        checked=result.checked,
-        rows=rows,
-        head_seq=result.head_seq,
-        head_hash=result.head_hash,
-        problem=ChainProblem.model_validate(problem.__dict__) if problem is not None else None,
-    )
+def audit_checkpoints(db: DbRead) -> list[CheckpointOut]:
+    """Keep a copy elsewhere: `produzir audit verify --against FILE` proves the log still
+    extends them."""
+    return [CheckpointOut.model_validate(cp.to_json()) for _, cp in checkpoints.stored(db)]
+
+
+@router.get(
+    "/audit/checkpoints/latest",
+    name="api.audit.checkpoints.latest",
+    operation_id="latestCheckpoint",
+    response_description="The newest signed checkpoint.",
+    tags=["audit"],
+    summary="The newest signed checkpoint of the audit log",
+    response_model=CheckpointOut,
+    responses=error_responses(401, 403, 404),
+)
+def audit_checkpoint_latest(db: DbRead) -> CheckpointOut:
+    found = checkpoints.latest(db)
+    if found is None:
+        raise NotFound("checkpoint", "latest")
+    return CheckpointOut.model_validate(found[1].to_json())
+
+
+@router.get(
+    "/cases/{case_id}/proof",
+    name="api.cases.proof",
+    operation_id="getCaseProof",
+    response_description='The case\'s proof bundle (README, "Proof bundles").',
+    tags=["audit"],
+    summary="A case's proof bundle: its entries, inclusion proofs and a signed checkpoint",
+    responses=error_responses(401, 403, 404, 422),
+)
+def case_proof(case_id: CaseId, rt: Rt) -> dict[str, Any]:
+    """Check it offline with `produzir audit check-proof FILE --key PUBLIC_KEY`."""
+    return audit_log.prove_case(rt, case_id)
 
 
 # --- indicators -------------------------------------------------------------------------------

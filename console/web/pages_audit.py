@@ -4,9 +4,11 @@ personal-data access log. Reads only: nothing here writes.
 - ``/audit/cases/{case_id}``: the case's audit events with filters (actor, event, period), and
   the case as it was at a chosen date (:func:`states.queries.case_at`, which folds the events'
   changes up to that moment).
-- ``/audit/verify``: :func:`states.audit.verify` over the whole chain, on request (it reads
-  every event): how many events were checked, the head's sequence number and hash (publish it
-  elsewhere to anchor the chain), and the first broken event if there is one.
+- ``/audit/verify``: :func:`tasks.audit_log.verify_log` on request (one snapshot, incremental
+  from the last verified checkpoint unless "full" is asked): entries checked, the tree's size
+  and root, the newest signed checkpoint the log extends, and the first problem if any.
+- ``/audit/cases/{case_id}/proof``: the case's proof bundle to download (JSON), for
+  ``produzir audit check-proof`` to check offline.
 - ``/audit/export``: the events of a case or of a period as CSV or JSON, streamed a batch at a
   time (a period may hold millions); the file name says what it holds.
 - ``/audit/access-log``: who read whose personal data, when, why and through which channel
@@ -45,9 +47,10 @@ from console.web.pages_queries import (
 )
 from console.web.policy import require_case
 from console.web.templating import render
-from states import audit, queries
+from states import queries
 from states.audit import iso_utc
 from states.errors import InvalidInput, NotFound
+from tasks import audit_log
 from tasks.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
@@ -68,8 +71,9 @@ EXPORT_COLUMNS = (
     "evidence",
     "changes",
     "lifecycle_version",
-    "prev_hash",
-    "hash",
+    "channel",
+    "leaf_index",
+    "entry",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -94,24 +98,42 @@ register(
         "De → para": "From → to",
         "Exportar este histórico": "Export this history",
         # verify
-        "A verificação percorre todos os eventos da cadeia, em ordem, e confere o hash de cada "
-        "um e o elo com o anterior.": "The verification walks every event of the chain, in "
-        "order, checking each one's hash and its link to the previous one.",
-        "Verificar a cadeia agora": "Verify the chain now",
-        "Cadeia íntegra": "Chain intact",
-        "Cadeia ROMPIDA": "Chain BROKEN",
-        "{n} eventos conferidos.": "{n} events checked.",
-        "Cabeça da cadeia": "Chain head",
-        "sequência {seq}": "sequence {seq}",
-        "Publique este hash em outro lugar (ata, e-mail) para ancorar a cadeia.": "Publish this "
-        "hash somewhere else (minutes, e-mail) to anchor the chain.",
-        "Primeiro evento com problema": "First broken event",
+        "Verificação do registro": "Log verification",
+        "A verificação lê um instantâneo do registro, confere cada entrada com a sua folha na "
+        "árvore de Merkle e a árvore com cada ponto de controle assinado.": "The verification "
+        "reads one snapshot of the log, checks every entry against its leaf in the Merkle tree "
+        "and the tree against every signed checkpoint.",
+        "Verificar agora": "Verify now",
+        "Verificar tudo desde o início": "Verify everything from the start",
+        "Registro íntegro": "Log intact",
+        "Registro ADULTERADO": "Log TAMPERED WITH",
+        "{n} entradas conferidas a partir da folha {start}.": "{n} entries checked from leaf "
+        "{start}.",
+        "Árvore": "Tree",
+        "{n} folhas": "{n} leaves",
+        "{n} entradas aguardam o sequenciador.": "{n} entries wait for the sequencer.",
+        "Ponto de controle assinado": "Signed checkpoint",
+        "nenhum ainda": "none yet",
+        "{size} entradas, assinado em {when} pela chave {key}": "{size} entries, signed at "
+        "{when} by key {key}",
+        "Guarde os pontos de controle em outro lugar (GET /api/v1/audit/checkpoints): "
+        "produzir audit verify --against ARQUIVO prova que o registro ainda os estende.": "Keep "
+        "the checkpoints somewhere else (GET /api/v1/audit/checkpoints): produzir audit verify "
+        "--against FILE proves the log still extends them.",
+        "Primeiro problema": "First problem",
         "Tipo do problema": "Kind of problem",
+        "Folha": "Leaf",
         "Detalhe": "Detail",
         "alterado": "changed",
         "ausente": "missing",
         "fora de ordem": "reordered",
-        "elo rompido": "broken link",
+        "fora da árvore": "not in the tree",
+        "assinatura inválida": "signature invalid",
+        "chave desconhecida": "unknown key",
+        "Prova do caso (JSON)": "Case proof (JSON)",
+        "Baixe a prova para conferi-la sem o banco de dados: produzir audit check-proof "
+        "ARQUIVO --key CHAVE_PUBLICA.": "Download the proof to check it without the database: "
+        "produzir audit check-proof FILE --key PUBLIC_KEY.",
         # export
         "Exportar o histórico": "Export the history",
         "Os eventos de um caso ou de um período, em CSV ou JSON.": "The events of a case or of "
@@ -198,9 +220,22 @@ def audit_case(
 
 
 @router.get("/audit/verify", name="audit.verify")
-def audit_verify(request: Request, user: WebUser, db: DbRead, run: bool = False) -> Response:
-    result = audit.verify(db) if run else None
+def audit_verify(
+    request: Request, rt: Rt, user: WebUser, run: bool = False, full: bool = False
+) -> Response:
+    result = audit_log.verify_log(rt, actor=user.username, full=full) if run else None
     return render(request, "web/audit_verify.html", {"result": result})
+
+
+@router.get("/audit/cases/{case_id}/proof", name="audit.proof")
+def audit_proof(case_id: int, rt: Rt, user: WebUser, db: DbRead) -> Response:
+    require_case(db, user, case_id)
+    bundle = audit_log.prove_case(rt, case_id)
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=1) + "\n",
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="caso-{case_id}-prova.json"'},
+    )
 
 
 def _csv_cell(name: str, value: Any) -> str:

@@ -44,12 +44,12 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from states import queries
-from states.audit import HEAD_ID
 from states.directory import User
-from states.models import AuditEvent, Case, ChainHead, Municipality
+from states.models import AuditEvent, AuditLogState, Case, Municipality
 from states.queries import CaseFilter, event_dict
 from states.records import DataAccess, Obligation
 from states.states import ACTIVE, ALL, CLOSED, State
@@ -423,11 +423,19 @@ def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[float
     return cast(func.julianday(end) - func.julianday(start), Float)
 
 
-def _json_text(session: Session, column: Any, key: str) -> ColumnElement[str]:
-    """``column`` (JSON text) -> the text of its top-level ``key``."""
+def _json_text(session: Session, column: Any, *path: str) -> ColumnElement[str]:
+    """``column`` (JSON text) -> the text at ``path`` (keys, outermost first)."""
     if _dialect(session) == "postgresql":
-        return func.json_extract_path_text(cast(column, JSON), key)
-    return func.json_extract(column, f"$.{key}")
+        return func.json_extract_path_text(cast(column, JSON), *path)
+    return func.json_extract(column, "$." + ".".join(path))
+
+
+def _json_has(session: Session, column: Any, *path: str) -> ColumnElement[bool]:
+    """Whether ``column`` (JSON text) has the key at ``path``, even with a null value."""
+    if _dialect(session) == "postgresql":
+        parent = func.json_extract_path(cast(column, JSON), *path[:-1])
+        return func.jsonb_exists(cast(parent, JSONB), path[-1])
+    return func.json_type(column, "$." + ".".join(path)).is_not(None)
 
 
 def _moves_into_a_state() -> ColumnElement[bool]:
@@ -533,14 +541,14 @@ def deadline_results(
     if by not in ("uf", "coordinator"):
         raise ValueError(f"group deadlines by uf or coordinator, not {by!r}")
     e = AuditEvent
-    sets_due = e.changes.like('%"due_on":%')
+    sets_due = _json_has(session, e.entry, "changes", "due_on")
     history = _in_scope_cases(
         select(
             e.seq,
             e.case_id,
             e.from_state,
             e.to_state,
-            e.changes,
+            e.entry,
             e.occurred_at,
             func.max(case((sets_due, e.seq), else_=None))
             .over(partition_by=e.case_id, order_by=e.seq, rows=(None, -1))
@@ -550,8 +558,8 @@ def deadline_results(
         uf,
     ).subquery("history")
     setter = aliased(AuditEvent, name="setter")
-    due = _json_text(session, setter.changes, "due_on")
-    left_on = _json_text(session, history.c.changes, "entered_on")
+    due = _json_text(session, setter.entry, "changes", "due_on")
+    left_on = _json_text(session, history.c.entry, "changes", "entered_on")
     group_column: Any = Municipality.uf if by == "uf" else Case.coordinator
     left = (
         select(
@@ -612,7 +620,13 @@ class HeadCache:
         self._lock = threading.Lock()
 
     def get(self, session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        head = session.execute(select(ChainHead.seq).where(ChainHead.id == HEAD_ID)).scalar()
+        # every change appends an entry: the newest entry number and the tree's size say
+        # whether anything changed (an entry committed late on PostgreSQL shows when the
+        # sequencer integrates it)
+        head = (
+            session.execute(select(func.max(AuditEvent.seq))).scalar(),
+            session.execute(select(AuditLogState.tree_size)).scalar(),
+        )
         full = (str(session.get_bind().engine.url), head, *key)
         with self._lock:
             if full in self._values:

@@ -114,6 +114,7 @@ POLICY: dict[str, Access] = {
     "indicators": read(*EVERYONE),
     "audit.case": read(*AUDIT),
     "audit.verify": read(*AUDIT),
+    "audit.proof": read(*AUDIT),
     "audit.export": read(*AUDIT),
     "audit.access_log": read(*AUDIT),
     # --- the JSON API under /api/v1 (console/web/api.py)
@@ -123,6 +124,9 @@ POLICY: dict[str, Access] = {
     "api.cases.advance": write(*CASEWORK),
     "api.cases.history": read(*EVERYONE),
     "api.audit.verify": read(*AUDIT),
+    "api.audit.checkpoints": read(*AUDIT),
+    "api.audit.checkpoints.latest": read(*AUDIT),
+    "api.cases.proof": read(*AUDIT),
     "api.indicators": read(*EVERYONE),
 }
 

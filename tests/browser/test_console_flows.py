@@ -18,8 +18,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from states.audit import HEAD_ID
-from states.models import AuditEvent, Case, ChainHead
+from states import audit
+from states.models import AuditEvent, Case
 from states.states import State
 from tasks.cases import add_note, advance
 from tasks.runtime import Runtime
@@ -196,21 +196,19 @@ def test_an_auditor_sees_no_write_control_verifies_the_chain_and_exports_a_histo
     assert refused.status == 403
     assert case_now(rt, CE_CASE) == before
 
-    # the chain: verified on request, intact, every event checked, the head shown
+    # the log: verified on request from the start, intact, every entry checked, the root shown
     page.goto("/audit/verify")
     expect(page.locator("section.verification")).to_have_count(0)
-    page.get_by_role("button", name="Verificar a cadeia agora").click()
+    page.get_by_role("button", name="Verificar tudo desde o início").click()
     verdict = page.locator("section.verification")
     expect(verdict).to_have_attribute("data-ok", "true")
-    expect(verdict.locator("h2")).to_contain_text("Cadeia íntegra")
+    expect(verdict.locator("h2")).to_contain_text("Registro íntegro")
     with rt.db.read() as session:
         events = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-        head = session.get(ChainHead, HEAD_ID)
-        assert head is not None
-        head_seq, head_hash = head.seq, head.hash
-    expect(verdict).to_contain_text(f"{events} eventos conferidos.")
-    expect(verdict.locator(".head-hash")).to_have_text(head_hash)
-    expect(verdict).to_contain_text(f"sequência {head_seq}")
+        size, root = audit.tree_state(session)
+    assert size == events
+    expect(verdict).to_contain_text(f"{events} entradas conferidas a partir da folha 0.")
+    expect(verdict.locator(".root-hash")).to_have_text(root)
 
     # the case's history on screen, then downloaded as CSV: the same events, in order
     page.goto(f"/audit/cases/{CE_CASE}")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from states import audit
+from states import audit, audit_verify, checkpoints
+from states.audit_verify import Verification
 from states.db import Database
 from states.models import AuditEvent, Case
+from states.signing import Checkpoint, Keyring, Signer
 
 
 def count_cases(db: Database) -> int:
@@ -34,11 +40,45 @@ def version_of(db: Database, case_id: int) -> int:
     return case_row(db, case_id).version
 
 
-def verify(db: Database) -> audit.Verification:
-    with db.read() as session:
-        return audit.verify(session)
+def integrate(db: Database) -> int:
+    """Run the sequencer's backstop: every entry still waiting gets its leaf."""
+    with db.write() as session:
+        return audit.integrate_all(session)
+
+
+def verify(
+    db: Database,
+    *,
+    against: Sequence[Checkpoint] = (),
+    keyring: Keyring | None = None,
+    backstop: bool = True,
+) -> Verification:
+    """The whole log verified on one snapshot, after the backstop integrated any backlog."""
+    if backstop:
+        integrate(db)
+    with db.snapshot() as session:
+        return audit_verify.verify(session, keyring or Keyring(), against=against)
 
 
 def seqs(db: Database) -> list[int]:
     with db.read() as session:
         return list(session.execute(select(AuditEvent.seq).order_by(AuditEvent.seq)).scalars())
+
+
+def new_signer() -> Signer:
+    """A signing key of the test's own, in memory."""
+    return Signer(Ed25519PrivateKey.generate())
+
+
+def ring(*signers: Signer) -> Keyring:
+    """The keyring that trusts these keys."""
+    return Keyring({s.key_id: s.public for s in signers})
+
+
+def sign(db: Database, signer: Signer, at: datetime | None = None) -> Checkpoint:
+    """Integrate the backlog and sign a checkpoint, as `produzir audit checkpoint` does."""
+    with db.write() as session:
+        _, checkpoint = checkpoints.make(
+            session, signer, log="produzir", now=at or datetime(2026, 3, 2, tzinfo=UTC)
+        )
+    return checkpoint

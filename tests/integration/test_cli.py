@@ -73,7 +73,7 @@ def test_register_then_advance_and_read_history(cli: CliRunner, rt: Runtime) -> 
     assert "aprovar_elegibilidade" in shown["allowed_events"]
     history = json.loads(run(cli, "case", "history", str(case_id), "--json"))
     assert [e["event"] for e in history] == ["registrar", "iniciar_analise"]
-    assert history[1]["prev_hash"] == history[0]["hash"]
+    assert history[0]["leaf_index"] < history[1]["leaf_index"]
     table = run(cli, "case", "history", str(case_id))
     assert "registrada -> em_analise" in table
 
@@ -312,15 +312,19 @@ def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
     events = counts(rt)[1]
     assert events > 6  # the case's 6 events and those of its records (people, ECC, ...)
     out = run(cli, "audit", "verify")
-    assert f"audit chain intact: {events} events" in out
+    assert f"audit log intact: {events} entries checked from leaf 0; tree of {events} leaves" in out
     with rt.db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_events_no_update"))
-        conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"))
-    err = run(cli, "audit", "verify", code=1)
-    assert "BROKEN at seq 3 (changed)" in err
-    report = json.loads(cli.invoke(app, ["audit", "verify", "--json"]).stdout)
+        entry = conn.execute(text("SELECT entry FROM audit_events WHERE seq = 3")).scalar_one()
+        forged = entry.replace('"actor":"ana"', '"actor":"mallory"')
+        assert forged != entry
+        conn.execute(text("UPDATE audit_events SET entry = :e WHERE seq = 3"), {"e": forged})
+    err = run(cli, "audit", "verify", "--full", code=1)
+    assert "BROKEN at leaf 2 (changed)" in err
+    assert "(seq 3)" in err
+    report = json.loads(cli.invoke(app, ["audit", "verify", "--full", "--json"]).stdout)
     assert report["ok"] is False
-    assert report["problem"]["seq"] == 3
+    assert (report["problem"]["seq"], report["problem"]["leaf_index"]) == (3, 2)
 
 
 def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

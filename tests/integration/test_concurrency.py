@@ -8,15 +8,24 @@ given version, the loser writes nothing, and the audit chain stays one unbroken 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from states.clock import FixedClock
 from states.errors import Conflict, TransitionNotAllowed
-from tasks.cases import Transition, advance
+from tasks.cases import Transition, add_note, advance
 from tasks.runtime import Runtime
 from tests.builders import evidence_for, new_case, today_of
-from tests.integration.helpers import count_events, seqs, verify, version_of
+from tests.integration.helpers import (
+    count_events,
+    new_signer,
+    ring,
+    seqs,
+    sign,
+    verify,
+    version_of,
+)
 
 RACES = 10
 
@@ -134,4 +143,55 @@ def test_many_writers_on_different_cases_all_commit_in_one_unbroken_chain(
     assert seqs(any_rt.db) == list(range(1, total + 1))
     check = verify(any_rt.db)
     assert check.ok, check.problem
-    assert (check.checked, check.head_seq) == (total, total)
+    assert (check.checked, check.tree_size, check.pending) == (total, total, 0)
+
+
+def test_verification_while_four_writers_write_never_raises_a_false_alarm(
+    any_rt: Runtime, clock: FixedClock
+) -> None:
+    """One snapshot per verification: entries committed meanwhile are simply not in it."""
+    cases = [new_case(any_rt) for _ in range(4)]
+    signer = new_signer()
+    stop = threading.Event()
+    written = [0] * len(cases)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            while not stop.is_set():
+                add_note(any_rt, cases[n], f"nota {written[n]}", actor=f"user{n}")
+                written[n] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    def checkpointer() -> None:
+        try:
+            while not stop.wait(0.05):
+                sign(any_rt.db, signer, clock.now())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(len(cases))]
+    threads.append(threading.Thread(target=checkpointer))
+    for thread in threads:
+        thread.start()
+    results = []
+    try:
+        for _ in range(20):
+            seen = sum(written)
+            deadline = time.monotonic() + 10
+            while sum(written) < seen + 2 and time.monotonic() < deadline:
+                time.sleep(0.005)  # let the writers commit between two verifications
+            results.append(verify(any_rt.db, keyring=ring(signer), backstop=False))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors
+    alarms = [r.problem for r in results if not r.ok]
+    assert alarms == [], alarms
+    assert sum(written) > 20  # the writers did write while it verified
+    assert len({r.tree_size for r in results}) > 1  # and the log grew between verifications
+    final = verify(any_rt.db, keyring=ring(signer))
+    assert final.ok, final.problem
+    assert final.tree_size == count_events(any_rt.db)

@@ -60,7 +60,8 @@ RECORD_TABLES = (
     "protocols",
     "commitments",
     "audit_events",
-    "chain_head",
+    "audit_tree",
+    "audit_log_state",
 )
 
 

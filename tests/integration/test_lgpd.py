@@ -330,7 +330,7 @@ def test_pseudonyms_are_stable_keyed_and_hide_cpf_and_name(
     assert access_rows(rt) == []  # nobody read names or CPFs
     with rt.db.read() as s:
         exports = s.execute(
-            select(AuditEvent.actor, AuditEvent.record_id, AuditEvent.case_id, AuditEvent.evidence)
+            select(AuditEvent.actor, AuditEvent.record_id, AuditEvent.case_id, AuditEvent.entry)
             .where(AuditEvent.record_type == "export")
             .order_by(AuditEvent.seq)
         ).all()
@@ -339,7 +339,7 @@ def test_pseudonyms_are_stable_keyed_and_hide_cpf_and_name(
         ("bruno", 3, None),
         ("ana", 3, None),
     ]
-    evidence = [json.loads(e.evidence) for e in exports]
+    evidence = [json.loads(e.entry)["evidence"] for e in exports]
     assert [(ev["case_id"], ev["rows"]) for ev in evidence] == [(None, 3)] * 3
     assert evidence[0]["key_id"] == evidence[1]["key_id"] != evidence[2]["key_id"]
     assert KEY not in json.dumps(evidence)

@@ -251,7 +251,9 @@ def test_history_and_the_case_as_it_was_between_two_events(rt: Runtime, clock: F
         ("aprovar_elegibilidade", "em_analise", "polo_definido", "bia"),
     ]
     assert [e["case_version"] for e in events] == [1, 2, 3]
-    assert [e["prev_hash"] for e in events[1:]] == [e["hash"] for e in events[:-1]]
+    # each entry is in the log's tree, in the order it was written, from the channel it used
+    assert [e["leaf_index"] for e in events] == sorted(e["leaf_index"] for e in events)
+    assert all(e["channel"] == "system" for e in events)  # the tests call the operations
     assert events[2]["note"] == "Conferido com a tipologia da PNDR."
     assert events[2]["evidence"]["pndr_class"] == "estagnada"
 

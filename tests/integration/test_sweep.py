@@ -574,7 +574,7 @@ def test_users_are_added_listed_and_disabled_from_the_command_line(
     assert "Sofia Lima" in run(cli, "list")
     with rt.db.read() as session:
         events = session.execute(
-            select(AuditEvent.event, AuditEvent.evidence).where(AuditEvent.record_type == "user")
+            select(AuditEvent.event, AuditEvent.entry).where(AuditEvent.record_type == "user")
         ).all()
     assert [e for e, _ in events] == ["user_added", "user_added", "user_disabled"]
     assert all("example.org" not in evidence and "Souza" not in evidence for _, evidence in events)

@@ -1,24 +1,29 @@
-"""An attacker with DBA rights disables the append-only triggers and edits history by hand.
+"""An attacker with DBA rights switches off the append-only triggers and edits history by hand.
 
-The hash chain is the second line of defence: :func:`states.audit.verify` must name the first
-sequence number that no longer holds, and say how it broke (changed, missing, reordered, or a
-broken link after a row was rewritten with a freshly computed hash). Events of programme
-records (a person registered, pre-registered in a case) are links of the same chain.
+The Merkle tree and the signed checkpoints are the second line of defence: verification must
+name the first entry that no longer holds and say how (changed, missing, reordered, not in the
+tree), even when the attacker recomputes every hash the database stores, as long as one signed
+checkpoint survives somewhere — in the database or in a file kept elsewhere.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
-from states.audit import row_hash
+from states import merkle
 from states.clock import FixedClock
 from states.db import Database
-from states.models import AuditEvent
+from states.signing import Checkpoint, Signer
 from tasks.people import preregister, register_person
 from tasks.runtime import Runtime
 from tests.builders import QUIXADA, cpf_for, drive, new_case
-from tests.integration.helpers import count_events, verify
+from tests.integration.helpers import count_events, new_signer, ring, sign, verify
+
+AUDIT_TABLES = ("audit_events", "audit_tree", "audit_log_state", "audit_checkpoints")
 
 
 def sql(db: Database, *statements: str, **params: object) -> None:
@@ -28,17 +33,74 @@ def sql(db: Database, *statements: str, **params: object) -> None:
 
 
 def disable_guards(db: Database) -> None:
-    """What a DBA could do: switch off the triggers that keep audit_events append-only."""
-    if db.is_postgresql:
-        sql(db, "ALTER TABLE audit_events DISABLE TRIGGER USER")
-    else:
-        sql(db, "DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete")
+    """What a DBA could do: switch off the triggers that keep the log append-only."""
+    with db.engine.begin() as connection:
+        if db.is_postgresql:
+            for table in AUDIT_TABLES:
+                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            names = connection.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                    "('audit_events', 'audit_tree', 'audit_log_state', 'audit_checkpoints')"
+                )
+            ).scalars()
+            for name in list(names):
+                connection.execute(text(f"DROP TRIGGER {name}"))
+
+
+def rebuild_tree(connection: Connection) -> None:
+    """The thorough attacker: renumber the leaves and recompute every stored hash."""
+    rows = connection.execute(
+        text("SELECT seq, entry FROM audit_events WHERE leaf_index IS NOT NULL ORDER BY leaf_index")
+    ).all()
+    connection.execute(text("DELETE FROM audit_tree"))
+    connection.execute(text("UPDATE audit_events SET leaf_index = NULL"))
+    frontier = merkle.Frontier()
+    for seq, entry in rows:
+        connection.execute(
+            text("UPDATE audit_events SET leaf_index = :i WHERE seq = :s"),
+            {"i": frontier.size, "s": seq},
+        )
+        for level, idx, digest in frontier.append(merkle.leaf_hash(entry.encode("utf-8"))):
+            connection.execute(
+                text("INSERT INTO audit_tree (level, idx, hash) VALUES (:l, :i, :h)"),
+                {"l": level, "i": idx, "h": digest},
+            )
+    connection.execute(
+        text("UPDATE audit_log_state SET tree_size = :n, frontier = :f, root_hash = :r"),
+        {"n": frontier.size, "f": frontier.to_bytes(), "r": frontier.root().hex()},
+    )
+
+
+def leaf_of(db: Database, seq: int) -> int:
+    with db.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT leaf_index FROM audit_events WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+        )
+
+
+def entry_of(db: Database, seq: int) -> str:
+    with db.engine.connect() as connection:
+        return str(
+            connection.execute(
+                text("SELECT entry FROM audit_events WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+        )
 
 
 @pytest.fixture
-def db(any_rt: Runtime, clock: FixedClock) -> Database:
-    """Three cases with history (9 events), then a person registered (seq 10, no case) and
-    pre-registered in the first case (seq 11); the append-only triggers switched off."""
+def signer() -> Signer:
+    return new_signer()
+
+
+@pytest.fixture
+def kept(any_rt: Runtime, clock: FixedClock, signer: Signer) -> Checkpoint:
+    """Three cases with history (9 entries), then a person registered (seq 10, no case) and
+    pre-registered in the first case (seq 11); a checkpoint signed over all 11 (also kept
+    elsewhere: the fixture's value); the append-only triggers switched off."""
     cases = [new_case(any_rt) for _ in range(3)]
     for case_id, target in zip(cases, ("mobilizacao", "em_analise", "polo_definido"), strict=True):
         drive(any_rt, clock, case_id, target)
@@ -55,125 +117,151 @@ def db(any_rt: Runtime, clock: FixedClock) -> Database:
     )
     preregister(any_rt, cases[0], person.person_id, actor="ana")
     assert count_events(any_rt.db) == 11
+    checkpoint = sign(any_rt.db, signer)
+    assert checkpoint.tree_size == 11
     disable_guards(any_rt.db)
+    return checkpoint
+
+
+@pytest.fixture
+def db(any_rt: Runtime, kept: Checkpoint) -> Database:
     return any_rt.db
 
 
-def test_an_untampered_chain_verifies(db: Database) -> None:
-    check = verify(db)
+def test_an_untampered_log_verifies_and_extends_its_checkpoint(
+    db: Database, kept: Checkpoint, signer: Signer
+) -> None:
+    check = verify(db, keyring=ring(signer), against=[kept])
     assert check.ok, check.problem
-    assert check.checked == check.head_seq == count_events(db) == 11
+    assert check.checked == check.tree_size == count_events(db) == 11
+    assert check.checkpoint is not None
+    assert check.checkpoint.root_hash == kept.root_hash == check.root_hash
 
 
-@pytest.mark.parametrize(
-    ("column", "forged"),
-    [("note", "nada a declarar"), ("actor", "mallory"), ("evidence", '{"text":"forjado"}')],
-)
-def test_a_changed_row_is_named(db: Database, column: str, forged: str) -> None:
-    sql(db, f"UPDATE audit_events SET {column} = :forged WHERE seq = 4", forged=forged)
-    problem = verify(db).problem
+def test_a_changed_entry_is_named(db: Database, signer: Signer) -> None:
+    forged = entry_of(db, 4).replace('"actor":"', '"actor":"x', 1)
+    sql(db, "UPDATE audit_events SET entry = :e WHERE seq = 4", e=forged)
+    problem = verify(db, keyring=ring(signer)).problem
     assert problem is not None
-    assert (problem.seq, problem.kind) == (4, "changed"), problem
-    assert "seq 4" in problem.detail
+    assert (problem.kind, problem.seq, problem.leaf_index) == ("changed", 4, leaf_of(db, 4))
+    assert "does not match its leaf hash" in problem.detail
 
 
 @pytest.mark.parametrize(
     ("seq", "column", "forged"),
     [
+        (4, "actor", "'mallory'"),
+        (4, "to_state", "'concluida'"),
         (10, "record_id", "999"),
         (10, "record_type", "'event'"),
         (11, "case_id", "2"),
         (11, "record_id", "NULL"),
+        (5, "occurred_at", "'2030-01-01 00:00:00.000000'"),  # a case seen "at a date" lies
     ],
 )
-def test_a_changed_record_event_is_named(db: Database, seq: int, column: str, forged: str) -> None:
-    with db.read() as session:
-        row = session.get(AuditEvent, seq)
-        assert row is not None
-        assert (row.record_type, row.event) == (
-            "person",
-            {10: "pessoa_registrada", 11: "participante_pre_inscrito"}[seq],
-        )
-    sql(db, f"UPDATE audit_events SET {column} = {forged} WHERE seq = {seq}")
-    problem = verify(db).problem
-    assert problem is not None
-    assert (problem.seq, problem.kind) == (seq, "changed"), problem
-
-
-def test_a_deleted_middle_row_is_named(db: Database) -> None:
-    sql(db, "DELETE FROM audit_events WHERE seq = 5")
-    check = verify(db)
-    assert check.problem is not None
-    assert (check.problem.seq, check.problem.kind) == (5, "missing"), check.problem
-    assert check.checked == 4
-
-
-def test_a_deleted_newest_row_is_named_by_the_chain_head(db: Database) -> None:
-    sql(db, "DELETE FROM audit_events WHERE seq = 11")
-    check = verify(db)
-    assert check.head_seq == 11
-    assert check.problem is not None
-    assert (check.problem.seq, check.problem.kind) == (11, "missing"), check.problem
-    assert check.checked == 10
-
-
-def test_two_swapped_rows_are_named_as_reordered(db: Database) -> None:
-    sql(
-        db,
-        "UPDATE audit_events SET seq = -3 WHERE seq = 3",
-        "UPDATE audit_events SET seq = 3 WHERE seq = 6",
-        "UPDATE audit_events SET seq = 6 WHERE seq = -3",
-    )
-    problem = verify(db).problem
-    assert problem is not None
-    assert (problem.seq, problem.kind) == (3, "reordered"), problem
-    assert "recorded as seq 6" in problem.detail
-
-
-def _rewrite_with_fresh_hash(db: Database, seq: int, note: str) -> None:
-    """Change a row's note and recompute its hash, as someone who read audit.py would."""
-    with db.read() as session:
-        row = session.get(AuditEvent, seq)
-        assert row is not None
-        forged = row_hash(
-            seq=row.seq,
-            case_id=row.case_id,
-            case_version=row.case_version,
-            record_type=row.record_type,
-            record_id=row.record_id,
-            lifecycle_version=row.lifecycle_version,
-            event=row.event,
-            from_state=row.from_state,
-            to_state=row.to_state,
-            actor=row.actor,
-            note=note,
-            evidence=row.evidence,
-            changes=row.changes,
-            occurred_at=row.occurred_at,
-            prev_hash=row.prev_hash,
-        )
-    sql(
-        db,
-        "UPDATE audit_events SET note = :note, hash = :hash WHERE seq = :seq",
-        note=note,
-        hash=forged,
-        seq=seq,
-    )
-
-
-def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(db: Database) -> None:
-    _rewrite_with_fresh_hash(db, 4, "aprovado sem ressalvas")
-    check = verify(db)
-    assert check.problem is not None
-    assert (check.problem.seq, check.problem.kind) == (5, "broken_link"), check.problem
-    assert check.checked == 4  # seq 4 itself is self-consistent now
-
-
-def test_a_rewritten_newest_row_with_a_recomputed_hash_disagrees_with_the_head(
-    db: Database,
+def test_a_column_that_disagrees_with_its_entry_is_named(
+    db: Database, signer: Signer, seq: int, column: str, forged: str
 ) -> None:
-    _rewrite_with_fresh_hash(db, 11, "aprovado sem ressalvas")
-    problem = verify(db).problem
+    if column == "occurred_at" and db.is_postgresql:
+        forged = "'2030-01-01 00:00:00+00'"
+    sql(db, f"UPDATE audit_events SET {column} = {forged} WHERE seq = {seq}")
+    problem = verify(db, keyring=ring(signer)).problem
     assert problem is not None
-    assert (problem.seq, problem.kind) == (11, "changed"), problem
-    assert "chain head" in problem.detail
+    assert (problem.kind, problem.seq) == ("changed", seq), problem
+    assert f"column {column} disagrees" in problem.detail
+
+
+def test_a_deleted_entry_in_the_middle_is_named(db: Database, signer: Signer) -> None:
+    leaf = leaf_of(db, 5)
+    sql(db, "DELETE FROM audit_events WHERE seq = 5")
+    check = verify(db, keyring=ring(signer))
+    assert check.problem is not None
+    assert (check.problem.kind, check.problem.leaf_index) == ("missing", leaf), check.problem
+    assert check.checked == leaf
+
+
+def test_two_swapped_entries_are_named_as_reordered(db: Database, signer: Signer) -> None:
+    three, six = leaf_of(db, 3), leaf_of(db, 6)
+    sql(
+        db,
+        "UPDATE audit_events SET leaf_index = -1 WHERE seq = 3",
+        "UPDATE audit_events SET leaf_index = :three WHERE seq = 6",
+        "UPDATE audit_events SET leaf_index = :six WHERE seq = 3",
+        three=three,
+        six=six,
+    )
+    problem = verify(db, keyring=ring(signer)).problem
+    assert problem is not None
+    assert (problem.kind, problem.leaf_index, problem.seq) == ("reordered", three, 6), problem
+    assert f"integrated as leaf {six}" in problem.detail
+
+
+def test_the_newest_entry_deleted_with_the_tree_rewound_is_named(
+    db: Database, kept: Checkpoint, signer: Signer
+) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events WHERE seq = 11"))
+        rebuild_tree(connection)
+    # the checkpoint stored in the database catches it ...
+    check = verify(db, keyring=ring(signer))
+    assert check.problem is not None
+    assert (check.problem.kind, check.problem.leaf_index) == ("missing", 10), check.problem
+    assert "covers 11 entries but the log holds 10" in check.problem.detail
+    # ... and so does the copy kept elsewhere when the stored ones are deleted too
+    sql(db, "DELETE FROM audit_checkpoints")
+    alone = verify(db, keyring=ring(signer))
+    assert alone.ok  # with no checkpoint left, a consistent rewrite cannot be seen ...
+    check = verify(db, keyring=ring(signer), against=[kept])
+    assert check.problem is not None  # ... which is why auditors keep them elsewhere
+    assert (check.problem.kind, check.problem.leaf_index) == ("missing", 10), check.problem
+
+
+def test_a_rewrite_with_every_hash_recomputed_is_named_against_the_checkpoint(
+    db: Database, kept: Checkpoint, signer: Signer
+) -> None:
+    forged = entry_of(db, 4).replace('"actor":"', '"actor":"x', 1)
+    leaf = leaf_of(db, 4)
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET entry = :e WHERE seq = 4"), {"e": forged})
+        connection.execute(text("UPDATE audit_events SET actor = 'x' || actor WHERE seq = 4"))
+        rebuild_tree(connection)
+    check = verify(db, keyring=ring(signer))
+    assert check.problem is not None
+    assert check.problem.kind == "changed", check.problem
+    assert "does not extend stored checkpoint #1" in check.problem.detail
+    assert check.problem.leaf_index is not None
+    assert check.problem.leaf_index <= leaf
+    sql(db, "DELETE FROM audit_checkpoints")
+    check = verify(db, keyring=ring(signer), against=[kept])
+    assert check.problem is not None
+    assert "does not extend checkpoint 1 given" in check.problem.detail
+
+
+def test_a_whole_case_deleted_with_its_entries_is_named(
+    db: Database, kept: Checkpoint, signer: Signer
+) -> None:
+    with db.engine.begin() as connection:
+        if db.is_postgresql:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.execute(text("DELETE FROM audit_events WHERE case_id = 2"))
+        connection.execute(text("DELETE FROM outbox WHERE case_id = 2"))
+        connection.execute(text("DELETE FROM cases WHERE id = 2"))
+        rebuild_tree(connection)
+    check = verify(db, keyring=ring(signer), against=[kept])
+    assert check.problem is not None
+    assert check.problem.kind in ("changed", "missing"), check.problem
+    assert "checkpoint" in check.problem.detail
+
+
+def test_a_forged_checkpoint_in_the_database_is_named(db: Database, signer: Signer) -> None:
+    sign(db, new_signer(), datetime(2026, 3, 3, tzinfo=UTC))  # another key's checkpoint
+    problem = verify(db, keyring=ring(signer)).problem
+    assert problem is not None
+    assert problem.kind == "unknown_key", problem
+    sql(db, "UPDATE audit_checkpoints SET key_id = :k WHERE id = 2", k=signer.key_id)
+    problem = verify(db, keyring=ring(signer)).problem
+    assert problem is not None
+    assert problem.kind == "signature_invalid", problem
+    assert "stored checkpoint #2" in problem.detail

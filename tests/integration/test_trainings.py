@@ -278,7 +278,7 @@ def test_ecc_with_just_enough_certified_participants_moves_the_case(
     assert summary["people"][people[-1]]["certified"] is False
     move = audit_rows(rt, case_id=case_id, event="concluir_capacitacao")
     assert len(move) == 1
-    checked = json.loads(move[0].evidence)["records_checked"]["ecc"]
+    checked = move[0].evidence["records_checked"]["ecc"]
     assert sorted(checked["certification_attendance"]) == [32] * 10 + [33] * 30
 
 

@@ -41,6 +41,7 @@ from states.clock import FixedClock
 from states.db import Database
 from states.directory import WebSession
 from states.lifecycle import Lifecycle
+from tasks import audit_log
 from tasks.demands import register_demand
 from tasks.runtime import Runtime
 from tasks.users import DEMO_PASSWORD, add_demo_users, add_user, disable_user, set_password
@@ -118,7 +119,11 @@ def web_rt(
     folder.mkdir()
     shutil.copyfile(web_template, folder / "produzir.db")
     db = Database(f"sqlite:///{folder / 'produzir.db'}")
-    yield Runtime(db, lifecycle, clock)
+    rt = Runtime(db, lifecycle, clock)
+    # a signing key in the test's data folder, and a first checkpoint, as `produzir run` makes
+    audit_log.ensure_key(rt)
+    audit_log.publish_checkpoint(rt)
+    yield rt
     db.dispose()
 
 

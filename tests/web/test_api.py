@@ -537,23 +537,30 @@ def test_the_history_is_the_cases_audit_events_oldest_first(as_user, web_rt) -> 
     assert events[0]["seq"] < events[1]["seq"]
     with web_rt.db.read() as session:
         stored = queries.history(session, CE_CASE)
-    assert [(e["seq"], e["hash"]) for e in events] == [(e["seq"], e["hash"]) for e in stored]
+    assert [(e["seq"], e["entry"]) for e in events] == [(e["seq"], e["entry"]) for e in stored]
 
 
-def test_the_chain_verification_names_the_first_broken_event(as_user, web_rt) -> None:
+def test_the_log_verification_names_the_first_changed_entry(as_user, web_rt) -> None:
     auditor = as_user("rui.auditor")
-    intact = auditor.get("/api/v1/audit/verify")
+    intact = auditor.get("/api/v1/audit/verify", full="true")
     assert intact.status_code == 200, intact.text
     report = intact.json()
     assert (report["ok"], report["problem"]) == (True, None)
-    assert report["checked"] == report["rows"] == report["head_seq"] > 0
+    with web_rt.db.read() as session:
+        rows = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    assert report["checked"] == report["tree_size"] == rows > 0
+    assert (report["full"], report["start"], report["pending"]) == (True, 0, 0)
 
     with web_rt.db.engine.begin() as connection:
         connection.execute(text("DROP TRIGGER audit_events_no_update"))
         connection.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
-    broken = as_user("gil.manager").get("/api/v1/audit/verify").json()
+    # an incremental verification starts after the checkpoint verified before: it does not
+    # read old entries again; the full one does
+    assert as_user("gil.manager").get("/api/v1/audit/verify").json()["ok"] is True
+    broken = as_user("gil.manager").get("/api/v1/audit/verify", full="true").json()
     assert broken["ok"] is False
     assert (broken["problem"]["seq"], broken["problem"]["kind"]) == (2, "changed")
+    assert "column actor disagrees" in broken["problem"]["detail"]
 
 
 @pytest.mark.parametrize("caller", ["ana.coord", "sofia.super"])
@@ -645,7 +652,7 @@ def test_the_schema_documents_every_route_and_its_errors(client) -> None:
         ("GET", "/api/v1/cases/{case_id}/events"): {"401", "404"},
         ("POST", "/api/v1/cases/{case_id}/advance"): {"401", "403", "404", "409", "422"},
         ("GET", "/api/v1/cases/{case_id}/history"): {"401", "404"},
-        ("GET", "/api/v1/audit/verify"): {"401", "403"},
+        ("GET", "/api/v1/audit/verify"): {"401", "403", "422"},
         ("GET", "/api/v1/indicators"): {"401", "422"},
     }
     for key, codes in expected.items():

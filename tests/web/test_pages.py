@@ -15,14 +15,14 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console.web import pages_queries
 from console.web.pages_common import uf_clause
 from states import audit, queries
 from states.directory import User
 from states.lifecycle import EVENTS
-from states.models import Case
+from states.models import AuditEvent, Case
 from states.records import DataAccess
 from states.states import ALL, LABELS_PT, State
 from tasks import obligations
@@ -549,19 +549,21 @@ def test_bulk_evidence_errors_are_shown_by_their_fields(client_for, web_rt) -> N
 # --- the auditor's pages ------------------------------------------------------------------------
 
 
-def test_audit_verify_shows_an_intact_chain_and_its_head(client_for, web_rt) -> None:
+def test_audit_verify_shows_an_intact_log_and_its_root(client_for, web_rt) -> None:
     auditor = client_for("rui.auditor")
     landing = auditor.get("/audit/verify")
     assert landing.status_code == 200
-    assert "Verificar a cadeia agora" in landing.text
-    page = auditor.get("/audit/verify?run=true").text
+    assert "Verificar agora" in landing.text
+    page = auditor.get("/audit/verify?run=true&full=true").text
     with web_rt.db.read() as session:
-        expected = audit.verify(session)
+        size, root = audit.tree_state(session)
+        rows = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
     result = element(page, "section", "verification")
     assert 'data-ok="true"' in result
-    assert "Cadeia íntegra" in result
-    assert expected.head_hash in result
-    assert f"{expected.checked} eventos conferidos." in result
+    assert "Registro íntegro" in result
+    assert root in result
+    assert size == rows
+    assert f"{rows} entradas conferidas a partir da folha 0." in result
 
 
 def test_audit_verify_names_the_first_broken_event(client_for, web_rt) -> None:
@@ -576,7 +578,11 @@ def test_audit_verify_names_the_first_broken_event(client_for, web_rt) -> None:
     page = client_for("rui.auditor").get("/audit/verify?run=true").text
     result = element(page, "section", "verification")
     assert 'data-ok="false"' in result
-    assert f'data-seq="{seq}" data-kind="changed"' in result
+    with web_rt.db.engine.connect() as connection:
+        leaf = connection.exec_driver_sql(
+            "SELECT leaf_index FROM audit_events WHERE seq = ?", (seq,)
+        ).scalar_one()
+    assert f'data-leaf="{leaf}" data-kind="changed"' in result
     assert "alterado" in result
 
 
@@ -595,7 +601,7 @@ def test_audit_export_gives_a_cases_history_as_csv_and_json(client_for, web_rt) 
     rows = list(csv.DictReader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
     assert [int(r["seq"]) for r in rows] == [e["seq"] for e in history]
     assert [r["event"] for r in rows] == [e["event"] for e in history]
-    assert [r["hash"] for r in rows] == [e["hash"] for e in history]
+    assert [r["entry"] for r in rows] == [e["entry"] for e in history]
     assert json.loads(rows[0]["changes"]) == history[0]["changes"]
 
     as_json = auditor.get(f"/audit/export?case_id={CE_CASE}&format=json")

@@ -1,0 +1,160 @@
+"""A case's proof bundle: its entries, their inclusion proofs and a signed checkpoint.
+
+An auditor carries the bundle away and checks it with no database (:func:`check`): each entry's
+bytes are canonical JSON of that case, hash to a leaf, and the leaf's inclusion proof leads to
+the root the checkpoint signs; the checkpoint's signature verifies with the auditor's copy of
+the public key. The bundle's layout is in the README ("Proof bundles").
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from states import audit, merkle
+from states.errors import InvalidInput
+from states.signing import Checkpoint, Keyring, key_id_of, parse_public, public_text
+
+BUNDLE_FORMAT = "produzir-proof/v1"
+_CASE_ENTRIES = text(
+    "SELECT seq, leaf_index, entry FROM audit_events WHERE case_id = :c ORDER BY seq"
+)
+
+
+def build(
+    session: Session, case_id: int, checkpoint: Checkpoint, public: Ed25519PublicKey
+) -> dict[str, Any]:
+    """The bundle of ``case_id`` against ``checkpoint`` (entries it does not cover are listed)."""
+    node = audit.node_source(session)
+    entries: list[dict[str, Any]] = []
+    later: list[int] = []
+    for seq, leaf, entry in session.execute(_CASE_ENTRIES, {"c": case_id}).all():
+        if leaf is None or leaf >= checkpoint.tree_size:
+            later.append(int(seq))
+            continue
+        proof = merkle.inclusion_proof(int(leaf), checkpoint.tree_size, node)
+        entries.append(
+            {
+                "seq": int(seq),
+                "leaf_index": int(leaf),
+                "entry": entry,
+                "inclusion_proof": [p.hex() for p in proof],
+            }
+        )
+    return {
+        "format": BUNDLE_FORMAT,
+        "case_id": case_id,
+        "checkpoint": checkpoint.to_json(),
+        "public_key": {"key_id": key_id_of(public), "key": public_text(public)},
+        "entries": entries,
+        "not_yet_checkpointed": later,
+    }
+
+
+@dataclass
+class BundleCheck:
+    """The result of checking a bundle offline."""
+
+    case_id: int
+    checked: int
+    checkpoint: Checkpoint
+    key_from_bundle: bool
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _field(value: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in value:
+        raise InvalidInput(f"{where} lacks {name}", field=name)
+    found = value[name]
+    if not isinstance(found, kind) or (kind is int and isinstance(found, bool)):
+        raise InvalidInput(f"{where}: {name} has the wrong type", field=name)
+    return found
+
+
+def check(bundle: Any, trusted: Ed25519PublicKey | None = None) -> BundleCheck:
+    """Check a bundle; malformed input raises :class:`InvalidInput`, a failed proof is a problem."""
+    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
+        raise InvalidInput(f"not a Produzir proof bundle (format {BUNDLE_FORMAT} expected)")
+    case_id = _field(bundle, "case_id", int, "the bundle")
+    checkpoint = Checkpoint.from_json(
+        _field(bundle, "checkpoint", dict, "the bundle"), "the bundle's checkpoint"
+    )
+    key_info = _field(bundle, "public_key", dict, "the bundle")
+    from_bundle = trusted is None
+    key = trusted if trusted is not None else parse_public(str(key_info.get("key", "")))
+    entries = _field(bundle, "entries", list, "the bundle")
+    result = BundleCheck(case_id, 0, checkpoint, from_bundle)
+    if from_bundle:
+        result.notes.append(
+            f"the public key was taken from the bundle (key id {key_id_of(key)}): compare it "
+            "with the key the programme publishes, or give --key"
+        )
+    why = Keyring({key_id_of(key): key}).check(checkpoint)
+    if why is not None:
+        result.problem = f"the checkpoint (size {checkpoint.tree_size}): {why}"
+        return result
+    root = bytes.fromhex(checkpoint.root_hash)
+    versions: list[int] = []
+    for number, item in enumerate(entries, start=1):
+        where = f"entry {number} of the bundle"
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where} is not a JSON object")
+        seq = _field(item, "seq", int, where)
+        leaf_index = _field(item, "leaf_index", int, where)
+        entry = _field(item, "entry", str, where)
+        proof_hex = _field(item, "inclusion_proof", list, where)
+        name = f"the entry at leaf {leaf_index} (seq {seq})"
+        try:
+            data = json.loads(entry)
+            canonical = rfc8785.dumps(data).decode("utf-8") == entry
+        except (json.JSONDecodeError, rfc8785.CanonicalizationError, TypeError):
+            data, canonical = None, False
+        if not canonical or not isinstance(data, dict):
+            result.problem = f"{name} is not canonical JSON: it was changed"
+            return result
+        if data.get("case_id") != case_id or data.get("seq") != seq:
+            result.problem = f"{name} is not entry {seq} of case {case_id}: it was changed"
+            return result
+        try:
+            proof = [bytes.fromhex(p) for p in proof_hex]
+            reached = merkle.root_from_inclusion(
+                leaf_index, checkpoint.tree_size, merkle.leaf_hash(entry.encode("utf-8")), proof
+            )
+        except (ValueError, TypeError, binascii.Error) as exc:
+            result.problem = f"{name}: its inclusion proof is malformed ({exc})"
+            return result
+        if reached != root:
+            result.problem = (
+                f"{name}: its inclusion proof does not lead to the checkpoint's root: the entry "
+                "or its proof was changed"
+            )
+            return result
+        if isinstance(data.get("case_version"), int) and data.get("record_type") is None:
+            versions.append(data["case_version"])
+        result.checked += 1
+    if versions:
+        gaps = sorted(set(range(1, max(versions) + 1)) - set(versions))
+        if gaps:
+            result.notes.append(
+                "the case's versions "
+                + ", ".join(map(str, gaps))
+                + " have no entry in the bundle (the bundle is incomplete)"
+            )
+    later = bundle.get("not_yet_checkpointed") or []
+    if later:
+        result.notes.append(
+            f"{len(later)} newer entries were not yet covered by a checkpoint and are not proven"
+        )
+    return result
