@@ -243,6 +243,12 @@ def _prepare(demo: bool, cases: int) -> None:
         clock = FixedClock(DEMO_START)
         report = build_demo(replace(rt, clock=clock), clock, cases=cases)
         echo(f"demo loaded: {report.cases} cases, {report.events} audit events")
+    # a development signing key for the audit log's checkpoints, in the data folder
+    from tasks import audit_log
+
+    made = audit_log.ensure_key(rt)
+    if made is not None:
+        echo(f"audit signing key {made.key_id} created at {rt.settings.key_file()} (development)")
     # someone to remind (its coordinators, supervisors, manager) and to log in
     add_demo_staff(rt, password=DEMO_PASSWORD)
     add_demo_users(rt)
@@ -257,6 +263,12 @@ def _prepare(demo: bool, cases: int) -> None:
 
     swept = sweep_deadlines(rt)
     echo(f"first sweep: {swept.reminders_queued} reminders and escalations queued")
+    signed = audit_log.backstop(rt, force=True).published
+    if signed is not None:
+        echo(
+            f"audit checkpoint: {signed.checkpoint.tree_size} entries signed, appended to "
+            f"{signed.file}"
+        )
     rt.db.dispose()
 
 

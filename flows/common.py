@@ -44,6 +44,7 @@ ARTIFACT_KEYS = {
     "dispatch-notifications": "dispatch-notifications",
     "send-digests": "send-digests",
     "bulk-advance": "bulk-advance",
+    "audit-checkpoint": "audit-checkpoint",
 }
 #: Rows of a list shown in an artifact; the counts above it count them all.
 LISTED = 50

@@ -9,6 +9,9 @@ of Prefect's database, a flow run about a second.
 Two sweeps at once (a late run and the next one, two workers, on PostgreSQL or SQLite) queue
 each reminder once: every outbox row has its unique key, inserted with ``ON CONFLICT DO
 NOTHING``, and a time-driven transition checks the case's version.
+
+After the sweep, the audit log's backlog is integrated and a checkpoint signed
+(:mod:`flows.audit`), when the signing key is at hand.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import datetime
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.audit import checkpoint_task
 from flows.common import (
     RETRIES,
     RETRY_DELAYS,
@@ -86,6 +90,13 @@ def sweep_deadlines(now: datetime | None = None, batch_size: int = 1000) -> dict
     """Sweep the deadlines as of ``now`` (default: the runtime's clock); the report."""
     with opened_runtime() as rt:
         report = sweep_task(rt, now, batch_size)
+        # a signed checkpoint after every sweep: what the sweep wrote is then provable
+        signed = checkpoint_task(rt, True) if rt.settings.key_file().exists() else None
+    if signed is None:
+        get_run_logger().warning(
+            "no audit signing key at %s: no checkpoint was signed after the sweep",
+            rt.settings.key_file(),
+        )
     publish(
         SWEEP.flow_name,
         summary(report),

@@ -12,6 +12,9 @@ which Brazil no longer has).
 - digests: hourly, so that each person's digest leaves in the first hour after the morning of
   their own time zone (``notifications/policy.toml``, ``[digest] morning``).
 
+- the audit log's backstop: every five minutes; it signs a checkpoint when the newest is older
+  than ``PRODUZIR_AUDIT_CHECKPOINT_MINUTES`` (60 by default), so one is made at least that often.
+
 ``bulk_advance`` has no schedule: it is deployed so that an operator can run it from Prefect's
 UI with its parameters.
 
@@ -70,4 +73,12 @@ BULK = Plan(
     description="Apply one event with its evidence to a list of cases; report moved and refused.",
 )
 
-PLANS: tuple[Plan, ...] = (SWEEP, DISPATCH, DIGESTS, BULK)
+CHECKPOINT = Plan(
+    flow_name="audit-checkpoint",
+    deployment="every-five-minutes",
+    entrypoint="flows/audit.py:audit_checkpoint",
+    description="Integrate the audit log's backlog; sign a checkpoint when one is due.",
+    cron="*/5 * * * *",
+)
+
+PLANS: tuple[Plan, ...] = (SWEEP, DISPATCH, DIGESTS, CHECKPOINT, BULK)

@@ -19,6 +19,7 @@ from prefect import serve
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
+from flows.audit import audit_checkpoint
 from flows.bulk import bulk_advance
 from flows.deadlines import sweep_deadlines
 from flows.notify import dispatch_notifications, send_digests
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 FLOWS: dict[str, Any] = {
-    f.name: f for f in (sweep_deadlines, dispatch_notifications, send_digests, bulk_advance)
+    f.name: f
+    for f in (sweep_deadlines, dispatch_notifications, send_digests, audit_checkpoint, bulk_advance)
 }
 
 

@@ -6,6 +6,8 @@
   verification passed before (``full=True`` reads everything); a pass is recorded.
 - :func:`prove_case` makes a case's proof bundle, publishing a fresh checkpoint first when the
   case has entries no checkpoint covers yet and the signing key is at hand.
+- :func:`backstop` integrates what writers left to the sequencer and signs a checkpoint when
+  the newest is older than ``PRODUZIR_AUDIT_CHECKPOINT_MINUTES`` (the checkpoint flow).
 - :func:`keygen` writes a new signing key and adds its public key to the trusted keys.
 """
 
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from states import audit_proof, checkpoints
+from states import audit, audit_proof, checkpoints
 from states.audit_verify import Problem, Progress, Verification, verify
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, AuditVerification, Case
@@ -57,6 +60,28 @@ def publish_checkpoint(rt: Runtime) -> Published:
     with path.open("a", encoding="utf-8") as out:
         out.write(checkpoint.line() + "\n")
     return Published(checkpoint_id, checkpoint, path)
+
+
+@dataclass(frozen=True)
+class Backstop:
+    integrated: int
+    tree_size: int
+    published: Published | None
+
+
+def backstop(rt: Runtime, *, force: bool = False) -> Backstop:
+    """Integrate the backlog; sign a checkpoint when the newest is older than the setting."""
+    with rt.db.write() as session:
+        integrated = audit.integrate_all(session)
+        size, _root = audit.tree_state(session)
+        latest = checkpoints.latest(session)
+    due = force or latest is None
+    if latest is not None and not due:
+        signed_at = datetime.strptime(latest[1].timestamp + "+0000", "%Y-%m-%dT%H:%M:%S.%fZ%z")
+        age = rt.clock.now() - signed_at
+        due = age >= timedelta(minutes=rt.settings.audit_checkpoint_minutes)
+    published = publish_checkpoint(rt) if due else None
+    return Backstop(integrated, published.checkpoint.tree_size if published else size, published)
 
 
 def ensure_key(rt: Runtime) -> Signer | None:
@@ -110,6 +135,7 @@ def verify_log(
         if why is not None:
             raise InvalidInput(f"checkpoint {number} is not ours: {why}", field="against")
     start = None if full or against else last_verified(rt)
+
     def columns_in(check: Callable[[Session], Problem | None]) -> Problem | None:
         with rt.db.snapshot() as other:
             return check(other)
