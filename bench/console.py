@@ -82,6 +82,8 @@ import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from states import merkle  # noqa: E402
+
 NOW = datetime(2026, 3, 12, 13, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 12)
 GOAL_P95_MS = 50.0
@@ -232,12 +234,17 @@ def _insert_events(
 ) -> int:
     """Five events per case, round by round (every case's first, then every case's second...),
     so that a case's history is spread over the table."""
-    registration = json.dumps(
-        {"activity": "apicultura", "community": "Comunidade", "forum": "Fórum territorial"},
-        ensure_ascii=False,
-    )
-    note = json.dumps({"text": "Visita técnica realizada com a associação."}, ensure_ascii=False)
-    seq, previous = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+    registration: dict[str, Any] = {
+        "activity": "apicultura",
+        "community": "Comunidade",
+        "forum": "Fórum territorial",
+    }
+    note: dict[str, Any] = {"text": "Visita técnica realizada com a associação."}
+    seq = connection.execute("SELECT coalesce(max(seq), 0) FROM audit_events").fetchone()[0]
+    size, blob = connection.execute(
+        "SELECT tree_size, frontier FROM audit_log_state WHERE id = 1"
+    ).fetchone()
+    frontier = merkle.Frontier.from_bytes(size, blob)
     first = seq
     batch: list[tuple[Any, ...]] = []
     for round_ in range(EVENTS_PER_CASE):
@@ -247,34 +254,51 @@ def _insert_events(
                 name, source, target, evidence = "registrar", None, "registrada", registration
             elif round_ <= len(MAIN_PATH) and _reaches(state, round_):
                 name, source, target = MAIN_PATH[round_ - 1]
-                evidence = "{}"
+                evidence = {}
             else:
                 name, source, target, evidence = "anotar", state, state, note
-            changes = json.dumps({"state": target}) if source != target else "{}"
-            digest = f"{seq:064x}"
-            batch.append(
-                (
-                    seq,
-                    case_id,
-                    round_ + 1,
-                    version,
-                    name,
-                    source,
-                    target,
-                    COORDINATOR if round_ else "bench",
-                    evidence,
-                    changes,
-                    stamp,
-                    previous,
-                    digest,
-                )
+            changes = {"state": target} if source != target else {}
+            actor = COORDINATOR if round_ else "bench"
+            # the entry in its canonical form: for these values (text, whole numbers, null,
+            # objects) sorted keys without spaces is exactly RFC 8785
+            entry = json.dumps(
+                {
+                    "v": 1,
+                    "seq": seq,
+                    "case_id": case_id,
+                    "case_version": round_ + 1,
+                    "record_type": None,
+                    "record_id": None,
+                    "lifecycle_version": version,
+                    "event": name,
+                    "from_state": source,
+                    "to_state": target,
+                    "actor": actor,
+                    "channel": "system",
+                    "os_user": None,
+                    "note": None,
+                    "evidence": evidence,
+                    "changes": changes,
+                    "occurred_at": stamp.replace(" ", "T") + "Z",
+                },
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
             )
-            previous = digest
+            # the tree's state follows the entries (its nodes are not stored: this database is
+            # for the console's reads, not for proofs)
+            index = frontier.size
+            frontier.append(merkle.leaf_hash(entry.encode("utf-8")))
+            row = (seq, case_id, round_ + 1, version, name, source, target, actor, "system")
+            batch.append((*row, stamp, entry, index))
             if len(batch) == 100_000:
                 _flush_events(connection, batch)
                 batch.clear()
     _flush_events(connection, batch)
-    connection.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, previous))
+    connection.execute(
+        "UPDATE audit_log_state SET tree_size = ?, frontier = ?, root_hash = ? WHERE id = 1",
+        (frontier.size, frontier.to_bytes(), frontier.root().hex()),
+    )
     return int(seq - first)
 
 
@@ -291,8 +315,8 @@ def _reaches(state: str, step: int) -> bool:
 def _flush_events(connection: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
     connection.executemany(
         "INSERT INTO audit_events (seq, case_id, case_version, lifecycle_version, event,"
-        " from_state, to_state, actor, evidence, changes, occurred_at, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " from_state, to_state, actor, channel, occurred_at, entry, leaf_index)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         batch,
     )
 

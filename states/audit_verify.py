@@ -14,8 +14,9 @@ only checked for their columns. It names the first bad entry and what is wrong w
 - ``not_in_tree``: an entry claims a leaf beyond the tree's size;
 - ``signature_invalid`` / ``unknown_key``: a stored checkpoint is not signed by a trusted key.
 
-A full verification starts at leaf 0; an incremental one starts from a checkpoint verified
-before: the tree's frontier at that size is read from the stored nodes and must give the
+Against a checkpoint given from outside, the RFC 9162 consistency proof from its size to the
+tree's is also built from the stored nodes and checked. A full verification starts at leaf 0;
+an incremental one starts from a checkpoint verified before: the tree's frontier at that size is read from the stored nodes and must give the
 checkpoint's signed root, then only the newer leaves are read.
 """
 
@@ -170,8 +171,11 @@ def verify(
             anchors=len(anchors),
         )
 
+    # an incremental run leaves the older checkpoints to the verifications that passed them
     anchors: list[_Anchor] = [
-        _Anchor(cp, cid, f"stored checkpoint #{cid}") for cid, cp in checkpoints.stored(session)
+        _Anchor(cp, cid, f"stored checkpoint #{cid}")
+        for cid, cp in checkpoints.stored(session)
+        if cp.tree_size >= first
     ]
     anchors += [_Anchor(cp, None, f"checkpoint {i} given") for i, cp in enumerate(against, 1)]
     for anchor in anchors:
@@ -307,6 +311,25 @@ def verify(
             checked,
             best,
         )
+    for anchor in anchors:  # the RFC 9162 consistency proof, from the stored tree
+        if anchor.stored_id is None and 0 < anchor.checkpoint.tree_size <= size:
+            m = anchor.checkpoint.tree_size
+            try:
+                proof = merkle.consistency_proof(m, size, audit.node_source(session))
+            except LookupError as exc:
+                return result(Problem("missing", f"{exc}"), checked, best)
+            if not merkle.verify_consistency(
+                m, size, bytes.fromhex(anchor.checkpoint.root_hash), bytes.fromhex(root), proof
+            ):
+                return result(
+                    Problem(
+                        "changed",
+                        f"the stored tree gives no consistency proof from {_describe(anchor)} "
+                        "to the current tree: its nodes were changed",
+                    ),
+                    checked,
+                    best,
+                )
     beyond = session.execute(_BEYOND, {"n": size}).first()
     if beyond is not None:
         return result(

@@ -14,10 +14,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from states import merkle
+from states import audit_verify, merkle
 from states.clock import FixedClock
+from states.config import load_config
 from states.db import Database
+from states.lifecycle import Lifecycle
 from states.signing import Checkpoint, Signer
+from tasks.cases import add_note
 from tasks.people import preregister, register_person
 from tasks.runtime import Runtime
 from tests.builders import QUIXADA, cpf_for, drive, new_case
@@ -265,3 +268,26 @@ def test_a_forged_checkpoint_in_the_database_is_named(db: Database, signer: Sign
     assert problem is not None
     assert problem.kind == "signature_invalid", problem
     assert "stored checkpoint #2" in problem.detail
+
+
+def test_a_changed_interior_node_fails_the_consistency_proof_and_the_incremental_start(
+    db: Database, kept: Checkpoint, signer: Signer
+) -> None:
+    add_entries = 5  # a tree that grew after the checkpoint, so a proof has nodes to read
+    with db.engine.connect() as connection:
+        case_id = connection.execute(text("SELECT min(id) FROM cases")).scalar_one()
+    rt = Runtime(db, Lifecycle(load_config()), FixedClock(datetime(2026, 3, 3, tzinfo=UTC)))
+    for n in range(add_entries):
+        add_note(rt, case_id, f"nota {n}", actor="ana")
+    # entries and leaves untouched: only a stored node above them is forged
+    sql(db, "UPDATE audit_tree SET hash = :h WHERE level = 3 AND idx = 0", h=bytes(32))
+    plain = verify(db, keyring=ring(signer))  # recomputed from the entries: they are intact
+    assert plain.ok, plain.problem
+    check = verify(db, keyring=ring(signer), against=[kept])
+    assert check.problem is not None
+    assert check.problem.kind == "changed"
+    assert "gives no consistency proof from checkpoint 1 given" in check.problem.detail
+    with db.snapshot() as session:
+        incremental = audit_verify.verify(session, ring(signer), start=(1, kept))
+    assert incremental.problem is not None
+    assert "no longer gives the root of checkpoint #1" in incremental.problem.detail
