@@ -49,6 +49,7 @@ from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
 from states.settings import StatesSettings
+from tasks.runtime import Runtime
 
 #: Seconds a child has to stop after SIGTERM before it gets SIGKILL.
 STOP_TIMEOUT = 15.0
@@ -232,8 +233,24 @@ def _prepare(demo: bool, cases: int) -> None:
     rt = runtime(migrated=False)
     migrations.upgrade(rt.db.engine)
     echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
-    if not demo:
-        return
+    # a development signing key for the audit log's checkpoints, in the data folder
+    from tasks import audit_log
+
+    made = audit_log.ensure_key(rt)
+    if made is not None:
+        echo(f"audit signing key {made.key_id} created at {rt.settings.key_file()} (development)")
+    if demo:
+        _load_demo(rt, cases)
+    signed = audit_log.backstop(rt, force=True).published
+    if signed is not None:
+        echo(
+            f"audit checkpoint: {signed.checkpoint.tree_size} entries signed, appended to "
+            f"{signed.file}"
+        )
+
+
+def _load_demo(rt: Runtime, cases: int) -> None:
+    """The demo portfolio when the database has no case, its staff, and a first sweep."""
     from states.clock import FixedClock
     from tasks.demo import DEMO_START, add_demo_staff, build_demo, demo_is_needed
     from tasks.users import DEMO_PASSWORD, DEMO_USERS, add_demo_users
@@ -243,12 +260,6 @@ def _prepare(demo: bool, cases: int) -> None:
         clock = FixedClock(DEMO_START)
         report = build_demo(replace(rt, clock=clock), clock, cases=cases)
         echo(f"demo loaded: {report.cases} cases, {report.events} audit events")
-    # a development signing key for the audit log's checkpoints, in the data folder
-    from tasks import audit_log
-
-    made = audit_log.ensure_key(rt)
-    if made is not None:
-        echo(f"audit signing key {made.key_id} created at {rt.settings.key_file()} (development)")
     # someone to remind (its coordinators, supervisors, manager) and to log in
     add_demo_staff(rt, password=DEMO_PASSWORD)
     add_demo_users(rt)
@@ -263,12 +274,6 @@ def _prepare(demo: bool, cases: int) -> None:
 
     swept = sweep_deadlines(rt)
     echo(f"first sweep: {swept.reminders_queued} reminders and escalations queued")
-    signed = audit_log.backstop(rt, force=True).published
-    if signed is not None:
-        echo(
-            f"audit checkpoint: {signed.checkpoint.tree_size} entries signed, appended to "
-            f"{signed.file}"
-        )
     rt.db.dispose()
 
 

@@ -225,8 +225,8 @@ def test_an_auditor_sees_no_write_control_verifies_the_chain_and_exports_a_histo
     download.save_as(saved)
     with saved.open(encoding="utf-8-sig", newline="") as file:
         rows = list(csv.DictReader(file))
-    assert [(int(r["seq"]), r["event"], r["actor"], r["hash"]) for r in rows] == [
-        (e.seq, e.event, e.actor, e.hash) for e in history
+    assert [(int(r["seq"]), r["event"], r["actor"], r["entry"]) for r in rows] == [
+        (e.seq, e.event, e.actor, e.entry) for e in history
     ]
     assert {r["case_id"] for r in rows} == {str(CE_CASE)}
     assert rows[-1]["event"] == "anotar"

@@ -172,11 +172,11 @@ def test_run_starts_the_server_and_the_flows_and_ctrl_c_stops_them(
         assert f"web console:  http://127.0.0.1:{web_port}" in banner, banner
         assert answers(f"http://127.0.0.1:{web_port}/login") == 200
         assert f"mailbox:      {data_dir / 'mailbox'}" in banner
-        # a development signing key, and the demo's history signed in a first checkpoint
+        # a development signing key, and the log as it is signed in a first checkpoint
         assert "(development)" in banner
         assert f"appended to {data_dir / 'audit' / 'checkpoints.jsonl'}" in banner
         signed = json.loads((data_dir / "audit" / "checkpoints.jsonl").read_text().splitlines()[0])
-        assert signed["tree_size"] > 0
+        assert signed["kind"] == "produzir-checkpoint/v1"
         api = f"http://127.0.0.1:{port}/api"
         deployments = served(api)
         assert sorted(deployments) == [
