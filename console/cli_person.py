@@ -21,7 +21,9 @@ from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from tasks import people
 
-app = _app("Participants: register, read (logged), report, import and export (pseudonymised).")
+app = _app(
+    "Participants: register, read (logged), report, import and export (pseudonymised).", "person"
+)
 
 Case = Annotated[
     int | None, typer.Option("--case", help="Also pre-register the person in this case.")

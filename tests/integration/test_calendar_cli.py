@@ -25,7 +25,7 @@ from states.errors import InvalidInput
 from states.models import AuditEvent
 from tasks import calendar_ops, cases
 from tasks.runtime import Runtime
-from tests.builders import evidence_for, microregion_of, new_case, today_of
+from tests.builders import cli_users, evidence_for, microregion_of, new_case, today_of
 from tests.integration.helpers import case_row, verify
 
 QUIXADA = 2311306
@@ -40,6 +40,7 @@ def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose `produzir calendar` talks to the test's database."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 

@@ -15,7 +15,7 @@ import migrations
 from console.cli import app
 from states.models import AuditEvent, Case
 from tasks.runtime import Runtime
-from tests.builders import add_participants, drive, evidence_for, new_case, today_of
+from tests.builders import add_participants, cli_users, drive, evidence_for, new_case, today_of
 
 DEMAND_ARGS = [
     "demand",
@@ -42,6 +42,7 @@ def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose `produzir` talks to the test's database."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 
@@ -176,8 +177,8 @@ def test_refusals_have_exit_codes_and_write_nothing(
         code=2,
     )
     assert "--until" in err
-    err = run(cli, "case", "advance", case_id, "iniciar_analise", "--by", "Ana Maria", code=2)
-    assert "not a valid user name" in err
+    err = run(cli, "case", "advance", case_id, "iniciar_analise", "--by", "Ana Maria", code=4)
+    assert "--by ana maria: no such user" in err
     assert counts(rt) == before
 
 
