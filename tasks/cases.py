@@ -23,12 +23,12 @@ from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
 from states.errors import InvalidInput, NotAllowed, NotFound
-from states.evidence import Evidence, HubDecision
+from states.evidence import Assignment, Evidence, HubDecision
 from states.guards import Records
 from states.lifecycle import Outcome
 from states.models import Case, Municipality
 from tasks import obligations
-from tasks.demands import check_actor
+from tasks.demands import check_actor, check_assignee
 from tasks.runtime import Runtime
 
 
@@ -137,6 +137,8 @@ def _decide(
             "is not in IBGE's list of municipalities",
             field="evidence",
         )
+    if isinstance(parsed, Assignment):
+        check_assignee(session, parsed.coordinator, municipality.uf, field="evidence.coordinator")
     today = local_date(now, municipality.timezone)
     records = record_views.records_for(session, case.id, event, parsed)
     outcome = rt.lifecycle.fire(

@@ -32,6 +32,7 @@ from console.web.errors import API_PREFIX
 from console.web.policy import check_routes
 from console.web.settings import WebSettings, load_web_settings
 from console.web.templating import STATIC_DIR
+from console.web.throttle import LoginThrottle
 from states.errors import ProduzirError
 from states.origin import reset_origin, set_origin
 from tasks.runtime import Runtime
@@ -144,6 +145,13 @@ def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -
     )
     app.state.runtime = rt
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle(
+        concurrency=settings.login_concurrency,
+        wait_seconds=settings.login_wait_seconds,
+        per_ip=settings.login_rate_per_ip,
+        per_user=settings.login_rate_per_user,
+        now=rt.clock.now,
+    )
     errors.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Origin)

@@ -265,6 +265,7 @@ def test_adding_a_holiday_says_how_many_open_cases_are_due_that_day(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     due = case_row(rt.db, case_id).due_on
     assert due is not None
@@ -296,6 +297,7 @@ def test_reassignment_keeps_the_deadline_and_a_new_state_resets_it(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     due = case_row(rt.db, case_id).due_on
     clock.advance(timedelta(days=3))
@@ -316,6 +318,7 @@ def test_a_suspension_moves_the_deadline_by_the_pause_then_rolls_forward(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     due = case_row(rt.db, case_id).due_on
     assert due == date(2026, 4, 1)

@@ -400,3 +400,29 @@ def test_the_sweeps_transitions_keep_the_system_origin(
     assert seen
     assert all(s == ("system", origin.Origin("system")) for s in seen)
     rt.db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("coordinator", "why"),
+    [
+        ("bia.coord", "their territory (AM, PA) does not cover CE, the case's UF"),
+        ("rui.auditor", "their role is auditor, not coordinator"),
+        ("off.coord", "the user is disabled"),
+        ("nobody.here", "no such user"),
+    ],
+)
+def test_assignment_on_the_command_line_exit_2_naming_why(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, coordinator: str, why: str
+) -> None:
+    db_file = tmp_path / "produzir.db"
+    shutil.copyfile(world.db_file, db_file)
+    db = Database(f"sqlite:///{db_file}")
+    monkeypatch.setenv("PRODUZIR_DATABASE_URL", db.url)
+    before = fingerprint(db)
+    result = CliRunner().invoke(
+        app, ["case", "assign", str(world.case), coordinator, "--by", "gil.manager"]
+    )
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip() == f"error: coordinator {coordinator}: {why}"
+    assert fingerprint(db) == before
+    db.dispose()

@@ -51,14 +51,15 @@ def morning(clock: FixedClock, day: date, hour: int = 9, minute: int = 0) -> dat
 
 
 def staff(rt: Runtime, *, coordinator_delivery: str = "immediate", **coordinator: Any) -> None:
-    """ana (coordinator, CE), sofia (supervisor, CE), pedro (supervisor, PE), marcos (manager)."""
+    """ana (coordinator, CE and PE), sofia (supervisor, CE), pedro (supervisor, PE), marcos
+    (manager)."""
     people: list[dict[str, Any]] = [
         {
             "username": "ana",
             "name": "Ana Souza",
             "email": "ana@example.org",
             "role": "coordinator",
-            "territories": ["CE"],
+            "territories": ["CE", "PE"],
             "timezone": "America/Fortaleza",
             "delivery": coordinator_delivery,
             **coordinator,
@@ -359,9 +360,9 @@ def test_a_disabled_coordinator_and_a_missing_supervisor_are_counted_not_written
     rt: Runtime, clock: FixedClock
 ) -> None:
     staff(rt)
+    case_id = new_case(rt, coordinator="ana")  # assigned while active, then disabled
     disable_user(rt, "ana", actor="admin")
     disable_user(rt, "sofia", actor="admin")
-    case_id = new_case(rt, coordinator="ana")
     set_due(rt, case_id, date(2026, 3, 2))
     morning(clock, date(2026, 3, 20))
     report = sweep_deadlines(rt)
