@@ -194,6 +194,8 @@ def parse_json_object(text: str, what: str) -> dict[str, Any]:
             f"{what}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             field="evidence",
         ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InvalidInput(f"{what}: {exc}".splitlines()[0], field="evidence") from None
     if not isinstance(value, dict):
         raise InvalidInput(f"{what}: must be a JSON object", field="evidence")
     return value

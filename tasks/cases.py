@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifications import outbox
-from states import audit, record_views, store
+from states import audit, bounds, record_views, store
+from states.bounds import NOTE_MAX
 from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
@@ -58,7 +59,7 @@ def advance(
     """Fire ``event`` on the case with its evidence; one transaction, all or nothing."""
     check_actor(actor)
     rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
-    note = note.strip() or None if note else None
+    note = check_note(note)
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
@@ -109,6 +110,20 @@ def advance(
         return Transition(
             case.id, event, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
         )
+
+
+def check_note(note: str | None) -> str | None:
+    """The note of a change, stripped (None when empty); InvalidInput past NOTE_MAX or with a
+    NUL character."""
+    note = note.strip() or None if note else None
+    if note is None:
+        return None
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"note: {len(note)} characters; at most {NOTE_MAX}", field="note")
+    found = bounds.problems({"note": note})
+    if found:
+        raise InvalidInput(found[0], field="note")
+    return note
 
 
 def _decide(

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from states import audit, store
+from states.bounds import Bounded
 from states.calendar import calendar_for
 from states.deadlines import due_date, local_date
 from states.directory import User
@@ -20,10 +21,8 @@ from states.states import State
 from tasks.runtime import Runtime
 
 
-class DemandInput(BaseModel):
+class DemandInput(Bounded):
     """The demand record, as raised at a development forum."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     municipality_code: int = Field(description="IBGE code of the municipality (7 digits)")
     community: str = Field(min_length=1, max_length=200)

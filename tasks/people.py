@@ -36,13 +36,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from validate_docbr import CPF
 
 from states import store
 from states.audit import iso_utc
+from states.bounds import CELL_MAX, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, Bounded
 from states.deadlines import local_date
 from states.errors import InvalidInput, NotAllowed, NotFound
 from states.guards import share_of
@@ -77,10 +78,8 @@ def normalise_cpf(value: str) -> str:
     return bare
 
 
-class PersonInput(BaseModel):
+class PersonInput(Bounded):
     """A participant, as a coordinator registers them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     cpf: str
     name: str = Field(min_length=2, max_length=200)
@@ -723,12 +722,36 @@ def _separator(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-def _records(text: str) -> Iterable[tuple[int, list[str]]]:
-    """(first line number, cells) of each CSV record, blank lines skipped."""
+def csv_records(text: str, what: str = "participants file") -> Iterable[tuple[int, list[str]]]:
+    """(first line number, cells) of each CSV record, blank lines skipped; InvalidInput naming
+    the line when the file is over its bounds (:mod:`states.bounds`) or not CSV."""
+    size = len(text.encode("utf-8"))
+    if size > IMPORT_MAX_BYTES:
+        raise InvalidInput(f"{what}: {size} bytes; at most {IMPORT_MAX_BYTES}", field="file")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
     start = 1
-    for cells in reader:
+    records = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field larger than the csv module's limit
+            raise InvalidInput(f"{what}: line {start}: {exc}", field="file") from None
         if any(c.strip() for c in cells):
+            records += 1
+            if records > IMPORT_MAX_ROWS + 1:  # + the header
+                raise InvalidInput(
+                    f"{what}: more than {IMPORT_MAX_ROWS} rows; at most {IMPORT_MAX_ROWS}",
+                    field="file",
+                )
+            for column, cell in enumerate(cells, 1):
+                if len(cell) > CELL_MAX:
+                    raise InvalidInput(
+                        f"{what}: line {start}, column {column}: {len(cell)} characters; "
+                        f"at most {CELL_MAX}",
+                        field="file",
+                    )
             yield start, cells
         start = reader.line_num + 1
 
@@ -785,7 +808,7 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
     """
     check_actor(actor)
     text = csv_text.removeprefix("\ufeff")
-    records = iter(_records(text))
+    records = iter(csv_records(text))
     header = next(records, None)
     if header is None:
         raise InvalidInput("participants file: empty (no header line)", field="file")

@@ -27,13 +27,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.policy import OPTIONAL_CATEGORIES
 from states import audit
 from states.audit import iso_utc
+from states.bounds import Bounded
 from states.directory import LANGUAGES, ROLES, ApiToken, User, WebSession
 from states.errors import InvalidInput, NotFound
 from states.evidence import check_username
@@ -57,10 +58,8 @@ RESERVED = frozenset({"system"})
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-class UserInput(BaseModel):
+class UserInput(Bounded):
     """A new staff user, as given on the command line or in a form."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     username: str
     name: str = Field(min_length=1, max_length=200)
