@@ -426,3 +426,36 @@ def test_assignment_on_the_command_line_exit_2_naming_why(
     assert result.stderr.strip() == f"error: coordinator {coordinator}: {why}"
     assert fingerprint(db) == before
     db.dispose()
+
+
+def test_flows_write_with_the_flow_origin(world: World, tmp_path: Path) -> None:
+    from flows.bulk import advance_task
+    from flows.common import injected, opened_runtime
+    from states import origin
+    from tasks import cases as ops
+
+    db_file = tmp_path / "produzir.db"
+    shutil.copyfile(world.db_file, db_file)
+    rt = Runtime(
+        Database(f"sqlite:///{db_file}"), Lifecycle(load_config()), clock=FixedClock(START)
+    )
+    with injected(rt), opened_runtime() as opened:
+        assert opened is rt
+        assert origin.current() == origin.Origin("flow")
+    assert origin.current() == origin.Origin()
+    seen: list[origin.Origin] = []
+    real = ops.advance
+
+    def advance(*args: object, **kwargs: object) -> ops.Transition:
+        seen.append(origin.current())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    import flows.bulk
+
+    flows.bulk.advance = advance  # type: ignore[assignment]
+    try:
+        advance_task.fn(rt, [world.case], "anotar", {"text": "x"}, "ana.coord", None)
+    finally:
+        flows.bulk.advance = real
+    assert seen == [origin.Origin("flow")]
+    rt.db.dispose()
