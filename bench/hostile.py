@@ -20,7 +20,7 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
    (:func:`tasks.people.import_participants`, what ``produzir person import`` runs) while 50
    clients post notes (``anotar``) to the cases through the API, one after another each, on the
    same database. Every write transaction of the import is timed (the time the SQLite write
-   lock is held: from ``BEGIN IMMEDIATE`` to the commit); 5xx answers of the writers are
+   lock is held: from the moment ``BEGIN IMMEDIATE`` returned to the commit); 5xx answers of the writers are
    counted (503 ``busy`` included: the goal is that nobody is turned away).
 
 Goals (issue 9): peak RSS <= 500 MB, other user's p95 <= 100 ms, lock held <= 1 s at a time,
@@ -45,9 +45,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy.orm import Session
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 # the project first; not this folder (bench/transitions.py would shadow the library)
@@ -186,19 +187,23 @@ def flood(base: str, token: str, seconds: float, clients: int) -> tuple[list[flo
 
 
 def timed_writes(rt: Runtime, holds: list[float]) -> None:
-    """Time every write transaction ``rt`` opens (the SQLite write lock's hold)."""
-    original = rt.db.write
+    """Time how long each write transaction of ``rt`` holds SQLite's write lock: from the moment
+    ``BEGIN IMMEDIATE`` returned (the lock obtained; listeners run in the order they were
+    registered, after the one that begins) to the commit or rollback."""
+    started: dict[int, float] = {}
 
-    @contextmanager
-    def write() -> Iterator[Session]:
-        started = time.perf_counter()
-        try:
-            with original() as session:
-                yield session
-        finally:
-            holds.append(time.perf_counter() - started)
+    def begun(connection: Any) -> None:
+        if connection.get_execution_options().get("produzir_write"):
+            started[id(connection)] = time.perf_counter()
 
-    rt.db.write = write  # type: ignore[method-assign]
+    def ended(connection: Any) -> None:
+        begin = started.pop(id(connection), None)
+        if begin is not None:
+            holds.append(time.perf_counter() - begin)
+
+    event.listen(rt.db.engine, "begin", begun)
+    event.listen(rt.db.engine, "commit", ended)
+    event.listen(rt.db.engine, "rollback", ended)
 
 
 def import_under_load(
