@@ -49,11 +49,11 @@ from states.states import LABELS_PT, State
 from tasks import cases as ops
 from tasks.demands import DemandInput, register_demand
 
-app = _app("Produzir: the PRODUZIR case engine (see README.md).")
-db_app = _app("The database: migrations.")
-demand_app = _app("Community demands.")
-case_app = _app("Cases: list, show, advance and the side steps of the lifecycle.")
-lifecycle_app = _app("The lifecycle definition.")
+app = _app("Produzir: the PRODUZIR case engine (see README.md).", "produzir")
+db_app = _app("The database: migrations.", "db")
+demand_app = _app("Community demands.", "demand")
+case_app = _app("Cases: list, show, advance and the side steps of the lifecycle.", "case")
+lifecycle_app = _app("The lifecycle definition.", "lifecycle")
 app.add_typer(db_app, name="db")
 app.add_typer(demand_app, name="demand")
 app.add_typer(case_app, name="case")

@@ -1,5 +1,10 @@
 """``produzir audit ...``: verify the log, sign checkpoints, make and check proofs, keys.
 
+``verify`` and ``prove`` read the log as the auditor's pages do, ``checkpoint`` and ``keygen``
+are administrator commands: each takes ``--by`` and is checked against
+:data:`console.policy.COMMANDS`. ``check-proof`` and ``public-key`` use no database (a bundle
+is checked offline by anyone) and take no ``--by``.
+
 Exit codes of ``verify`` and ``check-proof``: 0 intact; 1 the log or the bundle fails, with
 the first problem named; 2 bad input (a checkpoint file that is not ours, a malformed bundle),
 nothing written.
@@ -7,7 +12,6 @@ nothing written.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -15,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import Json, _app, runtime
+from console.common import By, Json, _app, runtime
 from console.output import as_json, echo
 from states import audit_proof
 from states.audit_verify import Verification
@@ -23,14 +27,7 @@ from states.errors import InvalidInput
 from states.signing import key_id_of, parse_public, public_text, read_checkpoint_file
 from tasks import audit_log
 
-app = _app("The audit log: verify it, sign checkpoints, prove a case's history, keys.")
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"[:64]
-    except (KeyError, OSError):  # pragma: no cover - a process with no user name
-        return "cli"
+app = _app("The audit log: verify it, sign checkpoints, prove a case's history, keys.", "audit")
 
 
 def _progress() -> tuple[Any, Any]:
@@ -70,6 +67,7 @@ def _report(result: Verification) -> dict[str, Any]:
 
 @app.command("verify")
 def verify(
+    by: By,
     against: Annotated[
         Path | None,
         typer.Option(
@@ -102,7 +100,7 @@ def verify(
     try:
         result = audit_log.verify_log(
             rt,
-            actor=_actor(),
+            actor=by,
             against=anchors,
             full=full or (bool(anchors) and not from_checkpoint),
             progress=update,
@@ -138,7 +136,7 @@ def verify(
 
 
 @app.command("checkpoint")
-def checkpoint(as_json_: Json = False) -> None:
+def checkpoint(by: By, as_json_: Json = False) -> None:
     """Integrate the backlog and sign a checkpoint now (the flows do it on a schedule)."""
     published = audit_log.publish_checkpoint(runtime())
     cp = published.checkpoint
@@ -154,6 +152,7 @@ def checkpoint(as_json_: Json = False) -> None:
 @app.command("keygen")
 def keygen(
     out: Annotated[Path, typer.Option("--out", help="Where to write the new private key.")],
+    by: By,
 ) -> None:
     """Make a new Ed25519 signing key; its public key joins the trusted keys (rotation).
 
@@ -178,6 +177,7 @@ def public_key() -> None:
 def prove(
     case_id: Annotated[int, typer.Argument(help="The case number.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the bundle (JSON).")],
+    by: By,
 ) -> None:
     """Write the case's proof bundle: its entries, inclusion proofs, a signed checkpoint."""
     bundle = audit_log.prove_case(runtime(), case_id)

@@ -21,10 +21,16 @@ from states.evidence import LegalForm
 from tasks import enterprises as ent
 from tasks import followup, obligations
 
-enterprise_app = _app("Enterprises: members, legal form, business plan, legalisation steps.")
-visit_app = _app("Follow-up visits.")
-protocol_app = _app("The CLAI and the Protocol of Integrated Actions with its commitments.")
-obligation_app = _app("Dated obligations: registry filings, corrections, visits, commitments.")
+enterprise_app = _app(
+    "Enterprises: members, legal form, business plan, legalisation steps.", "enterprise"
+)
+visit_app = _app("Follow-up visits.", "visit")
+protocol_app = _app(
+    "The CLAI and the Protocol of Integrated Actions with its commitments.", "protocol"
+)
+obligation_app = _app(
+    "Dated obligations: registry filings, corrections, visits, commitments.", "obligation"
+)
 
 EnterpriseId = Annotated[int, typer.Argument(help="The enterprise number.")]
 CaseArg = Annotated[int, typer.Argument(help="The case number.")]

@@ -18,7 +18,7 @@ from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from tasks import trainings
 
-app = _app("Training events: ECC, Oficina de Gestão, ECM.")
+app = _app("Training events: ECC, Oficina de Gestão, ECM.", "event")
 
 EventId = Annotated[int, typer.Argument(help="The event number.")]
 

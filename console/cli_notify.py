@@ -23,7 +23,9 @@ from states.clock import FixedClock
 from states.deadlines import local_date
 from tasks.sweep import sweep_deadlines
 
-app = _app("Notifications: the outbox, its dispatch, the daily digests, template previews.")
+app = _app(
+    "Notifications: the outbox, its dispatch, the daily digests, template previews.", "notify"
+)
 
 Now = Annotated[
     str | None,

@@ -16,12 +16,15 @@ from typing import Annotated, Any
 
 import typer
 
+from console import csv_cells
 from console.common import By, Json, _app, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from tasks import people
 
-app = _app("Participants: register, read (logged), report, import and export (pseudonymised).")
+app = _app(
+    "Participants: register, read (logged), report, import and export (pseudonymised).", "person"
+)
 
 Case = Annotated[
     int | None, typer.Option("--case", help="Also pre-register the person in this case.")
@@ -175,10 +178,10 @@ def person_import(
 
 def _cell(value: object) -> object:
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
+        return csv_cells.neutralise(" ".join(str(v) for v in value))
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return value
+    return csv_cells.cell(value)
 
 
 @app.command("export")

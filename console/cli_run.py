@@ -10,10 +10,13 @@ users, so that reminders have someone to go to), then starts two processes and w
    ``PREFECT_API_URL`` pointing at it: the daily deadline sweep, the dispatch every minute to the
    local mailbox (or SMTP, per the notification settings), the hourly digests.
 
-It prints where the Prefect UI, the mailbox and the logs are. Ctrl-C (SIGINT) or SIGTERM stops
-what it started, in order (the flows, then the server): each gets SIGTERM, then SIGKILL if it
-has not stopped within :data:`STOP_TIMEOUT` seconds. If either process dies, the other is
-stopped and the command exits with 1.
+It prints where the Prefect UI, the mailbox and the logs are. Ctrl-C (SIGINT), SIGTERM, SIGHUP
+(the terminal closed) or a closed standard output (``make run | tee log`` whose reader ended)
+stops what it started, in order (the web console, the flows, then the server): each child runs
+in a process group of its own and gets SIGTERM, then SIGKILL if it has not stopped within
+:data:`STOP_TIMEOUT` seconds, then its whole group gets SIGKILL (the flow runs it started). The
+children are stopped before anything more is printed, and printing to a closed pipe is not an
+error. If any process dies, the others are stopped and the command exits with 1.
 
 Invalid settings refuse to start (exit 2, naming the variable) before anything is started:
 the notification settings (:func:`notifications.settings.load_settings`) and the two above.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -191,15 +195,32 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+def say(text: str) -> None:
+    """Print ``text``; a closed standard output (the pipe's reader gone) is not an error."""
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        echo(text)
+
+
+def stdout_closed() -> bool:
+    """Whether standard output is a pipe (or socket) whose reader has gone away."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False  # not a real file (a test runner's capture): nothing to watch
+    poller = select.poll()
+    poller.register(fd, 0)  # only errors and hang-ups are reported
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+
+
 class _Stop:
-    """SIGINT / SIGTERM turned into a flag the main loop reads."""
+    """SIGINT / SIGTERM / SIGHUP turned into a flag the main loop reads."""
 
     def __init__(self) -> None:
         self.signal: int | None = None
         self._previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
 
     def __enter__(self) -> _Stop:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
@@ -329,7 +350,7 @@ def run(
                 env=env,
                 log=home / "server.log",
             )
-            echo(f"starting the Prefect server on {url} (log: {server.log})...")
+            say(f"starting the Prefect server on {url} (log: {server.log})...")
             wait_until_up(f"{url}/api/health", server)
             flows = supervisor.start(
                 "flow server",
@@ -345,10 +366,10 @@ def run(
             )
             console_url = f"http://{_url_host(web.web_host)}:{web.web_port}"
             _banner(url, console_url, mailbox, notify.channel, server.log, flows.log, console.log)
-            while stop.signal is None:
+            while stop.signal is None and not stdout_closed():
                 dead = supervisor.dead()
                 if dead is not None:
-                    echo(
+                    say(
                         f"the {dead.name} exited with {dead.process.returncode}: see {dead.log}\n"
                         f"{_tail(dead.log)}"
                     )
@@ -356,11 +377,10 @@ def run(
                     break
                 time.sleep(0.5)
         finally:
-            if supervisor.children:
-                echo("stopping...")
+            # stop first: a print to a dead pipe must never leave the children running
             codes = supervisor.stop()
     if codes:
-        echo("stopped: " + ", ".join(f"{name} ({_how(c)})" for name, c in codes.items()))
+        say("stopped: " + ", ".join(f"{name} ({_how(c)})" for name, c in codes.items()))
     if code:
         raise typer.Exit(code)
 
@@ -393,4 +413,4 @@ def _banner(url: str, console: str, mailbox: Path | None, channel: str, *logs: P
         "Ctrl-C stops everything.",
         "",
     ]
-    echo("\n".join(lines))
+    say("\n".join(lines))

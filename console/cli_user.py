@@ -16,7 +16,7 @@ from console.common import By, Json, _app, runtime
 from console.output import as_json, echo, table
 from tasks import users
 
-app = _app("Staff users: coordinators, supervisors, managers, auditors, administrators.")
+app = _app("Staff users: coordinators, supervisors, managers, auditors, administrators.", "user")
 
 Username = Annotated[str, typer.Argument(help="The user name (lower-case letters, digits, .-_).")]
 

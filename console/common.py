@@ -2,12 +2,22 @@
 the parsers of dates, datetimes and JSON files.
 
 Exit codes: 0 ok; 1 unexpected or database not ready; 2 usage or invalid input; 3 not found;
-4 not allowed by the lifecycle or a guard; 5 conflict (someone else changed the case).
+4 not allowed (the lifecycle, a guard, or ``--by`` may not run the command); 5 conflict (someone
+else changed the case); 6 delivery failed; 7 busy (the database stayed locked: try again).
+
+Every command that takes ``--by`` is checked against :data:`console.policy.COMMANDS` before it
+runs (:func:`console.policy.check_command`): the user must exist, be active, and have a role and
+a territory that allow the command on the records it names. Every command runs with the origin
+``cli`` and the operating-system user (:mod:`states.origin`), which the audit log records.
 """
 
 from __future__ import annotations
 
+import functools
+import getpass
 import json
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,29 +28,90 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
 import migrations
-from states.errors import InvalidInput, ProduzirError
+from console.policy import check_command
+from states.db import is_busy
+from states.errors import Busy, InvalidInput, ProduzirError
+from states.origin import use_origin
 from tasks.runtime import Runtime
 
 BRASILIA = ZoneInfo("America/Sao_Paulo")
 
 
+ROOT = "produzir"
+_CHECKED_RUNTIME: ContextVar[Runtime | None] = ContextVar("produzir_cli_runtime", default=None)
+
+
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry
+        return None
+
+
 class _Group(TyperGroup):
-    """Maps Produzir's errors to one line and an exit code, wherever they are raised."""
+    """Maps Produzir's errors to one line and an exit code, wherever they are raised; checks
+    ``--by`` against the policy before a command runs; sets the origin ``cli``."""
 
     def invoke(self, ctx: Any) -> Any:
+        if ctx.parent is None:  # the outermost group: the whole command runs as "cli"
+            with use_origin("cli", _os_user()):
+                return self._invoke(ctx)
+        return self._invoke(ctx)
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ProduzirError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except (OperationalError, ProgrammingError) as exc:
+            if is_busy(exc):
+                typer.echo(f"error: {Busy()}", err=True)
+                raise typer.Exit(Busy.exit_code) from None
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             typer.echo(f"error: database: {first}", err=True)
             raise typer.Exit(1) from None
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if (
+            found is not None
+            and not isinstance(found, TyperGroup)
+            and found.callback is not None
+            and not getattr(found.callback, "_policy_checked", False)
+            and any(_is_actor(p) for p in found.params)
+        ):
+            name = cmd_name if self.name in (None, ROOT) else f"{self.name}.{cmd_name}"
+            found.callback = _checked(name, found.callback)
+        return found
 
-def _app(help_text: str) -> typer.Typer:
+
+def _is_actor(param: Any) -> bool:
+    """The ``--by USER`` option (:data:`By`), not another option named ``--by``."""
+    return param.name == "by" and getattr(param, "envvar", None) == "PRODUZIR_USER"
+
+
+def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback``, run only when its ``--by`` may run ``command`` (else Refused, exit 4)."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        rt = _new_runtime(migrated=True)
+        with rt.db.read() as session:
+            check_command(session, command, kwargs)
+        token = _CHECKED_RUNTIME.set(rt)  # the command uses the same runtime
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            _CHECKED_RUNTIME.reset(token)
+
+    run._policy_checked = True  # type: ignore[attr-defined]
+    return run
+
+
+def _app(help_text: str, name: str | None = None) -> typer.Typer:
     return typer.Typer(
+        name=name,
         cls=_Group,
         help=help_text,
         no_args_is_help=True,
@@ -59,7 +130,15 @@ CaseId = Annotated[int, typer.Argument(help="The case number.")]
 
 
 def runtime(*, migrated: bool = True) -> Runtime:
-    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated."""
+    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated. (A
+    command checked against the policy gets the runtime the check used.)"""
+    checked = _CHECKED_RUNTIME.get()
+    if checked is not None:
+        return checked
+    return _new_runtime(migrated=migrated)
+
+
+def _new_runtime(*, migrated: bool) -> Runtime:
     try:
         rt = Runtime.from_settings()
     except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
@@ -115,6 +194,8 @@ def parse_json_object(text: str, what: str) -> dict[str, Any]:
             f"{what}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             field="evidence",
         ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InvalidInput(f"{what}: {exc}".splitlines()[0], field="evidence") from None
     if not isinstance(value, dict):
         raise InvalidInput(f"{what}: must be a JSON object", field="evidence")
     return value

@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from console import csv_cells
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -43,14 +45,8 @@ def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(
-            [
-                json.dumps(v, ensure_ascii=False, sort_keys=True)
-                if isinstance(v, dict | list)
-                else ("" if v is None else v)
-                for v in (row.get(c) for c in columns)
-            ]
-        )
+        # no cell opens as a formula in a spreadsheet (console.csv_cells)
+        writer.writerow([csv_cells.cell(row.get(c)) for c in columns])
     return buffer.getvalue()
 
 

@@ -25,6 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import counts, opened_runtime, publish, table
 from flows.schedules import BULK
 from states.errors import GuardFailed, InvalidInput, ProduzirError
+from states.origin import use_origin
 from tasks.cases import advance
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
@@ -96,8 +97,9 @@ def advance_task(
     actor: str,
     note: str | None,
 ) -> BulkReport:
-    """All the cases, in plain Python, in this one task run."""
-    return advance_each(rt, case_ids, event, evidence, actor=actor, note=note)
+    """All the cases, in plain Python, in this one task run (origin ``flow``)."""
+    with use_origin("flow"):
+        return advance_each(rt, case_ids, event, evidence, actor=actor, note=note)
 
 
 def summary(report: BulkReport) -> str:

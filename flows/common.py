@@ -32,6 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 import migrations
 from notifications.channels import Channel
 from states.errors import DeliveryFailed, InvalidInput, ProduzirError
+from states.origin import use_origin
 from tasks.runtime import Runtime
 
 #: Attempts after the first one, for transient errors only, and the waits before each.
@@ -69,7 +70,13 @@ def injected_channel() -> Channel | None:
 
 @contextmanager
 def opened_runtime() -> Iterator[Runtime]:
-    """The injected runtime, or one from the settings, closed at the end of the block."""
+    """The injected runtime, or one from the settings, closed at the end of the block; what
+    the flow writes inside it is recorded with the origin ``flow``."""
+    with use_origin("flow"):
+        yield from _opened_runtime()
+
+
+def _opened_runtime() -> Iterator[Runtime]:
     if _injected:
         yield _injected[-1][0]
         return

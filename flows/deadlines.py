@@ -32,6 +32,7 @@ from flows.common import (
     table,
 )
 from flows.schedules import SWEEP
+from states.origin import use_origin
 from tasks import sweep as sweeping
 from tasks.runtime import Runtime
 
@@ -46,7 +47,8 @@ from tasks.runtime import Runtime
 )
 def sweep_task(rt: Runtime, now: datetime | None, batch_size: int) -> sweeping.SweepReport:
     """One sweep over every due case and open obligation (the operation, in batches)."""
-    return sweeping.sweep_deadlines(rt, now=now, batch_size=batch_size)
+    with use_origin("flow"):
+        return sweeping.sweep_deadlines(rt, now=now, batch_size=batch_size)
 
 
 def summary(report: sweeping.SweepReport) -> str:

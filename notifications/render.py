@@ -63,6 +63,9 @@ TEMPLATES = ("reminder", "escalation", "assignment", "transition", "digest")
 PARTS = ("subject", "text", "html")
 _LOCALES = {"pt-BR": "pt_BR", "en": "en"}
 MAX_OVERRIDE_CHARS = 20_000
+#: the most characters one render of a part may produce; an override whose sample render
+#: produces more is refused when it is saved
+MAX_RENDER_CHARS = 100_000
 
 # --- what each template receives ------------------------------------------------------------
 
@@ -411,6 +414,15 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             ]
             if any(size > _MAX_REPEAT for size in sizes):
                 raise SecurityError("repetition too large")
+            for a, b in ((left, right), (right, left)):
+                if (
+                    isinstance(a, int)
+                    and isinstance(b, str | list | tuple)
+                    and a * len(b) > MAX_RENDER_CHARS
+                ):
+                    raise SecurityError(
+                        f"a repetition of {a * len(b)} items; at most {MAX_RENDER_CHARS}"
+                    )
         return super().call_binop(context, operator, left, right)
 
 
@@ -495,7 +507,14 @@ def validate_override(name: str, language: str, part: str, body: str) -> None:
         raise InvalidInput(f"{where} refused: {'; '.join(problems)}", field="body")
     try:
         template = env.from_string(body)
-        template.render(_prepare(name, language, SAMPLES[name]))
+        size = 0
+        for chunk in template.generate(_prepare(name, language, SAMPLES[name])):
+            size += len(chunk)
+            if size > MAX_RENDER_CHARS:
+                raise InvalidInput(
+                    f"{where} refused: its sample render is over {MAX_RENDER_CHARS} characters",
+                    field="body",
+                )
     except SecurityError as exc:
         raise InvalidInput(
             f"{where} refused: the sandbox stopped it: {exc}", field="body"

@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from states.errors import Busy
 from states.settings import StatesSettings
 
 _WRITE = "produzir_write"
@@ -91,16 +93,29 @@ class Database:
         """One write transaction: committed when the block ends, rolled back if it raises.
 
         Just before the commit, the audit log's sequencer integrates the entries the
-        transaction appended (and any backlog), when it can without waiting.
+        transaction appended (and any backlog), when it can without waiting. A lock not
+        obtained within the busy timeout raises :class:`~states.errors.Busy`.
         """
         from states.audit import before_commit
 
-        with self._writes() as session, session.begin():
-            yield session
-            before_commit(session)
+        try:
+            with self._writes() as session, session.begin():
+                yield session
+                before_commit(session)
+        except OperationalError as exc:
+            if is_busy(exc):
+                raise Busy() from exc
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means the lock was not obtained in time (SQLite's "database is
+    locked" / "busy"; PostgreSQL's lock timeout), so the same request may succeed later."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "database is locked" in text or "database is busy" in text or "lock timeout" in text
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -6,8 +6,10 @@
     ├── NotAllowed                  exit 4   HTTP 409
     │   ├── TransitionNotAllowed             the current state does not accept the event
     │   └── GuardFailed                      the evidence the event needs is missing or short
+    │   └── Refused (console)       exit 4   HTTP 403  --by may not run this command
     ├── Conflict                    exit 5   HTTP 409  someone else changed the case first
-    └── DeliveryFailed              exit 6   HTTP 502  a message could not be delivered
+    ├── DeliveryFailed              exit 6   HTTP 502  a message could not be delivered
+    └── Busy                        exit 7   HTTP 503  the database stayed locked; retry later
 
 Errors are mapped only at the edges (command line, HTTP, flows); everything inside raises
 them with the context a caller needs to explain or retry.
@@ -133,3 +135,19 @@ class DeliveryFailed(ProduzirError):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class Busy(ProduzirError):
+    """The database stayed locked by another writer for the whole busy timeout; nothing was
+    written, and the same request may succeed a moment later (HTTP 503 with Retry-After)."""
+
+    exit_code = 7
+    http_status = 503
+    code = "busy"
+    #: seconds a client should wait before trying again
+    retry_after = 2
+
+    def __init__(
+        self, message: str = "the database is busy with another write; try again shortly"
+    ) -> None:
+        super().__init__(message)

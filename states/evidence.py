@@ -17,9 +17,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from validate_docbr import CNPJ
 
+from states.bounds import EVIDENCE_MAX_BYTES, LIST_MAX, NOTE_MAX, Bounded, json_size, problems
 from states.errors import InvalidInput
 
 _CNPJ = CNPJ()
@@ -44,10 +45,9 @@ def check_username(value: str) -> str:
     return value
 
 
-class Evidence(BaseModel):
-    """Base of every evidence model: unknown fields are refused, text is stripped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+class Evidence(Bounded):
+    """Base of every evidence model: unknown fields are refused, text is stripped and bounded
+    (:mod:`states.bounds`: at most TEXT_MAX characters, no NUL, numbers in range)."""
 
 
 class NoEvidence(Evidence):
@@ -100,7 +100,7 @@ class AdhesionTerm(Evidence):
     """The term by which the municipality and partners adhere to the hub."""
 
     signed_on: date
-    signatories: list[str] = Field(min_length=1)
+    signatories: list[str] = Field(min_length=1, max_length=LIST_MAX)
 
 
 class HubDecision(Evidence):
@@ -124,7 +124,7 @@ class Diagnosis(Evidence):
     """The diagnosis of the community's productive vocations."""
 
     completed_on: date
-    vocations: list[str] = Field(min_length=1)
+    vocations: list[str] = Field(min_length=1, max_length=LIST_MAX)
 
 
 class Mobilisation(Evidence):
@@ -208,7 +208,7 @@ class Assignment(Evidence):
 class Note(Evidence):
     """A note added to the case's history."""
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=NOTE_MAX)
 
 
 def parse(model: type[Evidence], event: str, raw: Any) -> Evidence:
@@ -220,10 +220,25 @@ def parse(model: type[Evidence], event: str, raw: Any) -> Evidence:
             f"evidence for {event} must be a JSON object, not {type(raw).__name__}",
             field="evidence",
         )
+    found = problems(raw)  # before anything turns a huge number into text
+    if found:
+        raise InvalidInput(f"evidence for {event}: {found[0]}", field="evidence")
+    size = json_size(raw)
+    if size > EVIDENCE_MAX_BYTES:
+        raise InvalidInput(
+            f"evidence for {event} is {size} bytes as JSON; at most {EVIDENCE_MAX_BYTES}",
+            field="evidence",
+        )
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput(describe(exc, f"evidence for {event}"), field="evidence") from exc
+        raise InvalidInput(describe(exc, f"evidence for {event}"), field=_field(exc)) from exc
+
+
+def _field(exc: ValidationError) -> str:
+    """``evidence.<the first wrong field>`` (``evidence`` when it is the whole object)."""
+    loc = exc.errors(include_url=False)[0]["loc"]
+    return ".".join(["evidence", *(str(p) for p in loc)])
 
 
 def describe(exc: ValidationError, what: str) -> str:

@@ -68,6 +68,19 @@ class CaseFilter:
             )
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%`` and ``_`` matching themselves."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
 def _is_code(value: str) -> bool | None:
     """True: an IBGE code; None: not all digits (part of a name); False: digits that cannot be
     a code (more than 7, or not ASCII: int() would overflow the database or refuse them)."""
@@ -92,10 +105,17 @@ def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
         if _is_code(f.municipality):
             query = query.where(Case.municipality_code == int(f.municipality))
         else:
-            query = query.where(Municipality.name.ilike(f"%{f.municipality}%"))
+            query = query.where(
+                Municipality.name.ilike(contains(f.municipality), escape=LIKE_ESCAPE)
+            )
     if f.search:
-        pattern = f"%{f.search}%"
-        query = query.where(or_(Case.community.ilike(pattern), Municipality.name.ilike(pattern)))
+        pattern = contains(f.search)
+        query = query.where(
+            or_(
+                Case.community.ilike(pattern, escape=LIKE_ESCAPE),
+                Municipality.name.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
     if f.overdue:
         query = query.where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
     return query

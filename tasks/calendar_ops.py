@@ -15,12 +15,13 @@ from datetime import date
 from typing import Any
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from states import store
+from states.bounds import Bounded
 from states.calendar import WorkCalendar, state_holidays
 from states.directory import MunicipalHoliday
 from states.errors import InvalidInput, NotFound
@@ -37,10 +38,8 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-class HolidayInput(BaseModel):
+class HolidayInput(Bounded):
     """A municipal holiday, as an administrator gives it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     municipality_code: int
     day: date

@@ -18,17 +18,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifications import outbox
-from states import audit, record_views, store
+from states import audit, bounds, record_views, store
+from states.bounds import NOTE_MAX
 from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
 from states.errors import InvalidInput, NotAllowed, NotFound
-from states.evidence import Evidence, HubDecision
+from states.evidence import Assignment, Evidence, HubDecision
 from states.guards import Records
 from states.lifecycle import Outcome
 from states.models import Case, Municipality
 from tasks import obligations
-from tasks.demands import check_actor
+from tasks.demands import check_actor, check_assignee
 from tasks.runtime import Runtime
 
 
@@ -58,7 +59,7 @@ def advance(
     """Fire ``event`` on the case with its evidence; one transaction, all or nothing."""
     check_actor(actor)
     rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
-    note = note.strip() or None if note else None
+    note = check_note(note)
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
@@ -111,6 +112,20 @@ def advance(
         )
 
 
+def check_note(note: str | None) -> str | None:
+    """The note of a change, stripped (None when empty); InvalidInput past NOTE_MAX or with a
+    NUL character."""
+    note = note.strip() or None if note else None
+    if note is None:
+        return None
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"note: {len(note)} characters; at most {NOTE_MAX}", field="note")
+    found = bounds.problems({"note": note})
+    if found:
+        raise InvalidInput(found[0], field="note")
+    return note
+
+
 def _decide(
     session: Session,
     rt: Runtime,
@@ -137,6 +152,8 @@ def _decide(
             "is not in IBGE's list of municipalities",
             field="evidence",
         )
+    if isinstance(parsed, Assignment):
+        check_assignee(session, parsed.coordinator, municipality.uf, field="evidence.coordinator")
     today = local_date(now, municipality.timezone)
     records = record_views.records_for(session, case.id, event, parsed)
     outcome = rt.lifecycle.fire(

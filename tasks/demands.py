@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+from sqlalchemy.orm import Session
 
 from states import audit, store
+from states.bounds import Bounded
 from states.calendar import calendar_for
 from states.deadlines import due_date, local_date
+from states.directory import User
 from states.errors import InvalidInput
 from states.evidence import check_username, describe, normalise_cnpj
 from states.models import Case
@@ -18,10 +21,8 @@ from states.states import State
 from tasks.runtime import Runtime
 
 
-class DemandInput(BaseModel):
+class DemandInput(Bounded):
     """The demand record, as raised at a development forum."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     municipality_code: int = Field(description="IBGE code of the municipality (7 digits)")
     community: str = Field(min_length=1, max_length=200)
@@ -84,6 +85,8 @@ def register_demand(rt: Runtime, demand: DemandInput, *, actor: str) -> Register
                 f"forum_held_on {demand.forum_held_on} is in the future (today is {today})",
                 field="forum_held_on",
             )
+        if demand.coordinator is not None:
+            check_assignee(session, demand.coordinator, municipality.uf, field="coordinator")
         rule = rt.lifecycle.config.deadlines[State.REGISTRADA.value]
         record = demand.model_dump(exclude={"coordinator"})
         tracked: dict[str, Any] = {
@@ -140,3 +143,34 @@ def check_actor(actor: str) -> str:
         return check_username(actor)
     except ValueError as exc:
         raise InvalidInput(f"actor: {exc}", field="actor") from None
+
+
+# the sentences of a refused assignment (one place, to move into the catalogs)
+_ASSIGNEE_MISSING = "coordinator {name}: no such user"
+_ASSIGNEE_DISABLED = "coordinator {name}: the user is disabled"
+_ASSIGNEE_ROLE = "coordinator {name}: their role is {role}, not coordinator"
+_ASSIGNEE_TERRITORY = (
+    "coordinator {name}: their territory ({territory}) does not cover {uf}, the case's UF"
+)
+
+
+def check_assignee(session: Session, username: str, uf: str, *, field: str) -> User:
+    """The user a case is assigned to: an active coordinator whose territory covers ``uf``;
+    InvalidInput (422 / exit 2) naming what is wrong otherwise (nothing is written, and no
+    message tells anyone about the case)."""
+    user = session.get(User, username)
+    if user is None:
+        raise InvalidInput(_ASSIGNEE_MISSING.format(name=username), field=field)
+    if not user.active:
+        raise InvalidInput(_ASSIGNEE_DISABLED.format(name=username), field=field)
+    if user.role != "coordinator":
+        raise InvalidInput(_ASSIGNEE_ROLE.format(name=username, role=user.role), field=field)
+    territory = {t.upper() for t in user.territories}
+    if uf.upper() not in territory:
+        raise InvalidInput(
+            _ASSIGNEE_TERRITORY.format(
+                name=username, territory=", ".join(sorted(territory)) or "none", uf=uf.upper()
+            ),
+            field=field,
+        )
+    return user

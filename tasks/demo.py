@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -51,9 +51,10 @@ from functools import partial
 from random import Random
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from validate_docbr import CNPJ
 
+from notifications.models import OutboxMessage
 from states.clock import FixedClock
 from states.config import LifecycleConfig
 from states.deadlines import add_months
@@ -1251,6 +1252,8 @@ class _Writer:
         self.cnpjs: set[str] = set()
         self.plans = 0
         self.serial = 1000
+        #: coordinator -> the UFs of the cases they are assigned at some point
+        self.assigned: dict[str, set[str]] = {}
 
     # -- when things happen
 
@@ -1369,6 +1372,7 @@ class _Writer:
             if info.get("reassign"):
                 team = COORDINATORS_NE if case.muni.region == "Nordeste" else COORDINATORS_NORTE
                 case.coordinator = rng.choice([c for c in team if c != case.coordinator])
+            self.assigned.setdefault(case.coordinator, set()).add(case.muni.uf)
             evidence = {"coordinator": case.coordinator}
         elif event == "aprovar_elegibilidade":
             actor = case.supervisor
@@ -2557,17 +2561,27 @@ ENGLISH_READERS = frozenset({"luana.barros", MANAGER})
 _ZONES = {"Nordeste": "America/Fortaleza", "Norte": "America/Belem"}
 
 
-def add_demo_staff(rt: Runtime, *, password: str | None = None) -> list[str]:
-    """Register the portfolio's coordinators (their UFs), supervisors (their region's UFs) and
-    manager as users, the ones not there yet; with ``password`` they can log in too.
+def add_demo_staff(
+    rt: Runtime,
+    *,
+    password: str | None = None,
+    territories: Mapping[str, set[str]] | None = None,
+) -> list[str]:
+    """Register the portfolio's coordinators (their UFs: ``territories``, or those of the cases
+    they hold), supervisors (their region's UFs) and manager as users, the ones not there yet;
+    with ``password`` they can log in too (those already there without a password get it).
 
-    Call it after :func:`build_demo`: the portfolio's past events then notify no one, and the
-    first sweep tells each person what is due or late now.
+    :func:`build_demo` calls it first (a case is assigned only to a coordinator of its UF) and
+    drops the messages the portfolio's past events queued; the first sweep then tells each
+    person what is due or late now.
     """
     from tasks.users import add_user, set_password
 
     with rt.db.read() as session:
         existing = set(session.execute(select(User.username)).scalars())
+        without_password = set(
+            session.execute(select(User.username).where(User.password_hash.is_(None))).scalars()
+        )
         held = session.execute(
             select(Case.coordinator, Municipality.uf, Municipality.region)
             .join(Municipality, Municipality.ibge_code == Case.municipality_code)
@@ -2577,12 +2591,15 @@ def add_demo_staff(rt: Runtime, *, password: str | None = None) -> list[str]:
         ufs_of_region: dict[str, set[str]] = {}
         for uf, region in session.execute(select(Municipality.uf, Municipality.region).distinct()):
             ufs_of_region.setdefault(region, set()).add(uf)
-    territories: dict[str, set[str]] = {}
+    region_of_uf = {uf: region for region, ufs in ufs_of_region.items() for uf in ufs}
     regions: dict[str, str] = {}
-    for coordinator, uf, region in held:
-        assert coordinator is not None  # filtered by the query
-        territories.setdefault(coordinator, set()).add(uf)
-        regions.setdefault(coordinator, region)
+    if territories is None:
+        territories = {}
+        for coordinator, uf, _region in held:
+            assert coordinator is not None  # filtered by the query
+            territories.setdefault(coordinator, set()).add(uf)
+    for coordinator, ufs in territories.items():
+        regions[coordinator] = region_of_uf[min(ufs)]
     people: list[dict[str, Any]] = [
         {
             "username": name,
@@ -2606,6 +2623,8 @@ def add_demo_staff(rt: Runtime, *, password: str | None = None) -> list[str]:
     for person in people:
         name = person["username"]
         if name in existing:
+            if password is not None and name in without_password:
+                set_password(rt, name, password, actor="system")
             continue
         add_user(
             rt,
@@ -2643,6 +2662,10 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
     if not demo_is_needed(rt):
         raise InvalidInput("the database already has cases; the demo fills an empty one only")
     writer = _plan(Random(seed), cases, _load_munis(rt), rt.lifecycle.config)
+    territories = dict(writer.assigned)
+    for planned in writer.cases.values():
+        territories.setdefault(_COORDINATOR_OF_UF[planned.muni.uf], set()).add(planned.muni.uf)
+    add_demo_staff(rt, territories=territories)
     steps = sorted(writer.out, key=lambda s: (s.at, s.case, s.order))
     player = _Player(rt, seed)
     for step in steps:
@@ -2653,6 +2676,8 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
             raise RuntimeError(f"demo step failed at {step.at}: {step.what}: {exc}") from exc
     clock.set(FINAL_AT)
     _archive_some(rt)
+    with rt.db.write() as session:  # the portfolio's past events notify no one
+        session.execute(delete(OutboxMessage))
     return _report(rt, len(player.case_ids), seed)
 
 

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import store
 from states.audit import iso_utc
+from states.bounds import Bounded
 from states.deadlines import add_months, local_date
 from states.errors import InvalidInput, NotAllowed, NotFound
 from states.evidence import MIN_MEMBERS, LegalForm, normalise_cnpj
@@ -168,10 +169,8 @@ def next_steps(form: LegalForm, family_agriculture: bool, done: Iterable[str]) -
     ]
 
 
-class EnterpriseInput(BaseModel):
+class EnterpriseInput(Bounded):
     """An enterprise group as it forms."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     case_id: int
     name: str = Field(min_length=2, max_length=200)

@@ -14,12 +14,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from states import store
 from states.audit import iso_utc
+from states.bounds import Bounded
 from states.deadlines import add_months, local_date
 from states.errors import InvalidInput, NotAllowed, NotFound
 from states.evidence import check_username
@@ -32,10 +33,8 @@ from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
 
 
-class VisitInput(BaseModel):
+class VisitInput(Bounded):
     """What a follow-up visit found."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     case_id: int
     visited_on: date

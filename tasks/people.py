@@ -36,13 +36,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from pydantic import Field, ValidationError, field_validator
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from validate_docbr import CPF
 
 from states import store
 from states.audit import iso_utc
+from states.bounds import CELL_MAX, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, Bounded
 from states.deadlines import local_date
 from states.errors import InvalidInput, NotAllowed, NotFound
 from states.guards import share_of
@@ -77,10 +79,8 @@ def normalise_cpf(value: str) -> str:
     return bare
 
 
-class PersonInput(BaseModel):
+class PersonInput(Bounded):
     """A participant, as a coordinator registers them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     cpf: str
     name: str = Field(min_length=2, max_length=200)
@@ -723,12 +723,36 @@ def _separator(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-def _records(text: str) -> Iterable[tuple[int, list[str]]]:
-    """(first line number, cells) of each CSV record, blank lines skipped."""
+def csv_records(text: str, what: str = "participants file") -> Iterable[tuple[int, list[str]]]:
+    """(first line number, cells) of each CSV record, blank lines skipped; InvalidInput naming
+    the line when the file is over its bounds (:mod:`states.bounds`) or not CSV."""
+    size = len(text.encode("utf-8"))
+    if size > IMPORT_MAX_BYTES:
+        raise InvalidInput(f"{what}: {size} bytes; at most {IMPORT_MAX_BYTES}", field="file")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
     start = 1
-    for cells in reader:
+    records = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field larger than the csv module's limit
+            raise InvalidInput(f"{what}: line {start}: {exc}", field="file") from None
         if any(c.strip() for c in cells):
+            records += 1
+            if records > IMPORT_MAX_ROWS + 1:  # + the header
+                raise InvalidInput(
+                    f"{what}: more than {IMPORT_MAX_ROWS} rows; at most {IMPORT_MAX_ROWS}",
+                    field="file",
+                )
+            for column, cell in enumerate(cells, 1):
+                if len(cell) > CELL_MAX:
+                    raise InvalidInput(
+                        f"{what}: line {start}, column {column}: {len(cell)} characters; "
+                        f"at most {CELL_MAX}",
+                        field="file",
+                    )
             yield start, cells
         start = reader.line_num + 1
 
@@ -785,7 +809,7 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
     """
     check_actor(actor)
     text = csv_text.removeprefix("\ufeff")
-    records = iter(_records(text))
+    records = iter(csv_records(text))
     header = next(records, None)
     if header is None:
         raise InvalidInput("participants file: empty (no header line)", field="file")
@@ -811,56 +835,130 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
     if not rows and not problems:
         raise InvalidInput("participants file: no participant rows after the header", field="file")
     report = ImportReport(case_id)
-    with rt.db.write() as session:
+    # 1. everything is checked in a read transaction: nobody waits for it
+    with rt.db.read() as session:
         _open_case(session, case_id)
-        codes = sorted({r.person.municipality_code for r in rows})
+        existing, already = _known(session, rows, case_id)
         known_codes: set[int] = set()
-        for chunk in _in_chunks(codes):
+        for chunk in _in_chunks(sorted({r.person.municipality_code for r in rows})):
             known_codes.update(
                 session.execute(
                     select(Municipality.ibge_code).where(Municipality.ibge_code.in_(chunk))
-                ).scalars()
-            )
-        cpfs = [r.person.cpf for r in rows]
-        existing: dict[str, Person] = {}
-        for chunk in _in_chunks(cpfs):
-            for known in session.execute(select(Person).where(Person.cpf.in_(chunk))).scalars():
-                existing[known.cpf] = known
-        already: set[int] = set()
-        ids = [p.id for p in existing.values()]
-        for chunk in _in_chunks(ids):
-            already.update(
-                session.execute(
-                    select(CaseParticipant.person_id).where(
-                        CaseParticipant.case_id == case_id, CaseParticipant.person_id.in_(chunk)
-                    )
                 ).scalars()
             )
         for r in rows:
             if r.person.municipality_code not in known_codes:
                 problems[r.line].append(f"unknown municipality {r.person.municipality_code}")
             found = existing.get(r.person.cpf)
-            if found is not None and found.id in already:
+            if found is not None and found[0] in already:
                 problems[r.line].append(
-                    f"CPF already registered as person {found.id}, "
+                    f"CPF already registered as person {found[0]}, "
                     f"who is already pre-registered in case {case_id}"
                 )
         bad = sorted((line, "; ".join(reasons)) for line, reasons in problems.items() if reasons)
         if bad:
             raise ImportRejected("participants file", bad)
-        for r in rows:
-            found = existing.get(r.person.cpf)
-            if found is None:
-                person_id = add_person(session, rt, r.person, actor=actor).id
-                report.created += 1
-            else:
-                person_id = found.id
+    # 2. then one short write transaction: the rows in bulk, then their audit events
+    now = rt.clock.now()
+    try:
+        with rt.db.write() as session:
+            case = _open_case(session, case_id)  # checked again under the lock
+            if _known(session, rows, case_id) != (existing, already):
+                raise InvalidInput(_CHANGED_MEANWHILE, field="file")
+            municipality = store.get_municipality(session, case.municipality_code)
+            assert municipality is not None
+            new = [r.person for r in rows if r.person.cpf not in existing]
+            created: dict[str, int] = {}
+            if new:
+                inserted = session.execute(
+                    insert(Person).returning(Person.id, Person.cpf, sort_by_parameter_order=True),
+                    [{**p.model_dump(), "created_at": now, "created_by": actor} for p in new],
+                )
+                created = {cpf: person_id for person_id, cpf in inserted}
+            registered_on = local_date(now, municipality.timezone)
+            order: list[tuple[int, bool]] = []  # (person id, created now?) in the file's order
+            for r in rows:
+                if r.person.cpf in created:
+                    order.append((created[r.person.cpf], True))
+                    report.created += 1
+                    continue
+                person_id, name = existing[r.person.cpf]
+                order.append((person_id, False))
                 report.existing += 1
-                if _fold(found.name) != _fold(r.person.name):
+                if _fold(name) != _fold(r.person.name):
                     report.warnings.append(
-                        f"line {r.line}: CPF already registered as person {found.id} under "
+                        f"line {r.line}: CPF already registered as person {person_id} under "
                         "a different name; the existing record was kept"
                     )
-            preregister_in(session, rt, case_id, person_id, actor=actor)
-            report.preregistered += 1
+            session.execute(
+                insert(CaseParticipant),
+                [
+                    {
+                        "case_id": case_id,
+                        "person_id": person_id,
+                        "registered_on": registered_on,
+                        "registered_by": actor,
+                    }
+                    for person_id, _ in order
+                ],
+            )
+            codes = {r.person.cpf: r.person.municipality_code for r in rows}
+            by_id = {person_id: cpf for cpf, person_id in created.items()}
+            for person_id, is_new in order:
+                if is_new:
+                    audit_record(
+                        session,
+                        rt,
+                        event="pessoa_registrada",
+                        actor=actor,
+                        record_type="person",
+                        record_id=person_id,
+                        case=None,
+                        evidence={
+                            "person_id": person_id,
+                            "municipality_code": codes[by_id[person_id]],
+                        },
+                    )
+                audit_record(
+                    session,
+                    rt,
+                    event="participante_pre_inscrito",
+                    actor=actor,
+                    record_type="person",
+                    record_id=person_id,
+                    case=case,
+                    evidence={"person_id": person_id},
+                )
+                report.preregistered += 1
+    except IntegrityError:  # a CPF registered or pre-registered by someone else meanwhile
+        raise InvalidInput(_CHANGED_MEANWHILE, field="file") from None
     return report
+
+
+_CHANGED_MEANWHILE = (
+    "participants file: some of its people were registered or pre-registered by someone else "
+    "meanwhile; nothing was written, import it again"
+)
+
+
+def _known(
+    session: Session, rows: Sequence[_Row], case_id: int
+) -> tuple[dict[str, tuple[int, str]], set[int]]:
+    """The file's CPFs already registered (cpf -> id, name) and which of them are already in
+    the case."""
+    existing: dict[str, tuple[int, str]] = {}
+    for chunk in _in_chunks([r.person.cpf for r in rows]):
+        for person_id, cpf, name in session.execute(
+            select(Person.id, Person.cpf, Person.name).where(Person.cpf.in_(chunk))
+        ):
+            existing[cpf] = (person_id, name)
+    already: set[int] = set()
+    for chunk in _in_chunks([person_id for person_id, _ in existing.values()]):
+        already.update(
+            session.execute(
+                select(CaseParticipant.person_id).where(
+                    CaseParticipant.case_id == case_id, CaseParticipant.person_id.in_(chunk)
+                )
+            ).scalars()
+        )
+    return existing, already

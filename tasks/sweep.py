@@ -49,6 +49,7 @@ from states.deadlines import local_date
 from states.directory import MunicipalHoliday, User
 from states.errors import Conflict, GuardFailed, ProduzirError, TransitionNotAllowed
 from states.models import Case, Municipality
+from states.origin import use_origin
 from states.records import Obligation
 from states.states import State
 from tasks.cases import advance, refusal
@@ -399,9 +400,16 @@ class _Sweep:
             if reason is not None:
                 self.report.refuse({**entry, "reason": reason})
                 return False
-            moved = advance(
-                self.rt, item.case_id, rule.event, {}, actor=SYSTEM, expect_version=item.version
-            )
+            # the system's own act, whichever edge (flow, command line) runs the sweep
+            with use_origin("system"):
+                moved = advance(
+                    self.rt,
+                    item.case_id,
+                    rule.event,
+                    {},
+                    actor=SYSTEM,
+                    expect_version=item.version,
+                )
         except GuardFailed as exc:
             self.report.refuse({**entry, "reason": exc.reason})
             return False

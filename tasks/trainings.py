@@ -7,18 +7,17 @@ with attendance per day and per person id, and a filtered list).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from states import store
+from states.bounds import Bounded
 from states.config import Thresholds
 from states.deadlines import local_date
 from states.errors import GuardFailed, InvalidInput, NotAllowed, NotFound, ProduzirError
@@ -35,10 +34,8 @@ from tasks.runtime import Runtime
 EventKind = Literal["ecc", "oficina", "ecm"]
 
 
-class EventInput(BaseModel):
+class EventInput(Bounded):
     """A training event as a coordinator plans it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     kind: EventKind
     title: str = Field(min_length=1, max_length=200)
@@ -388,18 +385,10 @@ def _parse_day(text: str) -> date | None:
 
 def _sheet_rows(csv_text: str) -> Iterator[tuple[int, list[str]]]:
     """The non-blank rows of a CSV text (``,`` or ``;``, BOM or not) with their line numbers."""
-    text = csv_text.removeprefix("\ufeff")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    try:
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                yield start, [c.strip() for c in cells]
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InvalidInput(f"line {reader.line_num}: {exc}", field="file") from None
+    from tasks.people import csv_records  # the same bounds as the participants' import
+
+    for start, cells in csv_records(csv_text.removeprefix("\ufeff"), "attendance file"):
+        yield start, [c.strip() for c in cells]
 
 
 def _read_sheet(csv_text: str) -> tuple[str, list[_Row]]:

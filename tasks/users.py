@@ -20,21 +20,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete, select
+from pydantic import Field, field_validator
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.policy import OPTIONAL_CATEGORIES
 from states import audit
 from states.audit import iso_utc
-from states.directory import LANGUAGES, ROLES, User, WebSession
+from states.bounds import Bounded
+from states.directory import LANGUAGES, ROLES, ApiToken, User, WebSession
 from states.errors import InvalidInput, NotFound
 from states.evidence import check_username
 from states.models import AuditEvent
@@ -57,10 +58,8 @@ RESERVED = frozenset({"system"})
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-class UserInput(BaseModel):
+class UserInput(Bounded):
     """A new staff user, as given on the command line or in a form."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     username: str
     name: str = Field(min_length=1, max_length=200)
@@ -201,9 +200,21 @@ def disable_user(rt: Runtime, username: str, *, actor: str) -> UserChange:
         if not user.active:
             return UserChange(username, False, None)
         user.active = False
+        end_access(session, username, now=rt.clock.now())
         session.flush()
         row = _audit(session, rt, "user_disabled", actor, user)
         return UserChange(username, True, row.seq)
+
+
+def end_access(session: Session, username: str, *, now: datetime) -> None:
+    """End every web session of ``username`` and revoke every API token they hold (a new
+    password, a disabled user): whoever held them must log in again, if they still may."""
+    session.execute(delete(WebSession).where(WebSession.username == username))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.username == username, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def _audit(session: Session, rt: Runtime, event: str, actor: str, user: User) -> AuditEvent:
@@ -314,8 +325,8 @@ def set_password(rt: Runtime, username: str, password: str, *, actor: str) -> Us
         user.password_hash = hashed
         user.failed_logins = 0
         user.locked_until = None
-        # a new password ends the sessions opened with the old one
-        session.execute(delete(WebSession).where(WebSession.username == username))
+        # a new password ends the sessions opened with the old one, and the API tokens
+        end_access(session, username, now=rt.clock.now())
         session.flush()
         row = _audit(session, rt, "password_set", actor, user)
         return UserChange(username, True, row.seq)
@@ -327,7 +338,15 @@ def authenticate(
     """The user, when the password is right and the user active and not locked out; None
     otherwise, without saying why. Wrong passwords are counted: the ``max_failures``-th in a
     row locks the user out for ``lock_minutes`` (attempts while locked out are not counted and
-    always fail). A success resets the count (and upgrades an outdated hash)."""
+    always fail). A success resets the count (and upgrades an outdated hash).
+
+    The count is kept atomically, so that at most ``max_failures`` passwords are ever checked
+    before the lock, however many attempts arrive at once: an attempt first *reserves* a
+    failure (one ``UPDATE ... SET failed_logins = failed_logins + 1 WHERE failed_logins < max``
+    that also requires no lock in force); only an attempt that got one has its password
+    checked; a right password gives the reservation back (the count returns to 0), a wrong one
+    keeps it, and the one that reaches the maximum sets the lock. Attempts without a
+    reservation check a decoy hash instead, so the time still tells nothing."""
     name = username.strip().lower()
     now = rt.clock.now()
     with rt.db.read() as session:
@@ -335,14 +354,11 @@ def authenticate(
         if user is not None:
             session.expunge(user)  # usable after the read session ends
     stored = user.password_hash if user is not None else None
-    ok = verify_password(stored, password)  # always one hash: the time tells nothing
-    if user is None or not user.active or stored is None:
+    if user is None or not user.active or stored is None or not _reserve(rt, name, max_failures):
+        verify_password(None, password)  # one hash anyway: the time tells nothing
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        return None
+    ok = verify_password(stored, password)
     rehashed = hash_password(password) if ok and HASHER.check_needs_rehash(stored) else None
-    if ok and not rehashed and not user.failed_logins and user.locked_until is None:
-        return user
     with rt.db.write() as session:
         row = session.get(User, name)
         if row is None:
@@ -352,13 +368,29 @@ def authenticate(
             row.locked_until = None
             if rehashed:
                 row.password_hash = rehashed
-        else:
-            row.failed_logins += 1
-            if row.failed_logins >= max_failures:
-                row.failed_logins = 0
-                row.locked_until = now + timedelta(minutes=lock_minutes)
+        elif row.failed_logins >= max_failures:
+            row.failed_logins = 0
+            row.locked_until = now + timedelta(minutes=lock_minutes)
         session.flush()
         return row if ok else None
+
+
+def _reserve(rt: Runtime, username: str, max_failures: int) -> bool:
+    """Count this attempt as a failure in advance, if the user may still try (no lock in
+    force, fewer than ``max_failures`` attempts pending or failed); whether it may."""
+    now = rt.clock.now()
+    with rt.db.write() as session:
+        result = session.execute(
+            update(User)
+            .where(
+                User.username == username,
+                User.failed_logins < max_failures,
+                (User.locked_until.is_(None)) | (User.locked_until <= now),
+            )
+            .values(failed_logins=User.failed_logins + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 # --- the demo's users -----------------------------------------------------------------------

@@ -34,6 +34,13 @@ QUIXADA = 2311306  # Quixadá (CE), semi-arid
 COORDINATOR = "ana"
 
 
+#: Every UF (a coordinator of all of them may act on any test case).
+ALL_UFS = (
+    "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA",
+    "PB", "PE", "PI", "PR", "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO",
+)  # fmt: skip
+
+
 def demand(**overrides: Any) -> DemandInput:
     values: dict[str, Any] = {
         "municipality_code": QUIXADA,
@@ -361,3 +368,42 @@ def drive(
             rt, case_id, event, evidence_for(event, today, microregion=microregion), actor=actor
         )
         current, entered_on = path[path.index(current) + 1], today
+
+
+#: The users the command-line tests act as (``--by NAME``): the command line runs only for an
+#: active user whose role and territory allow the command (console/policy.py).
+CLI_ACTORS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "admin": ("admin", ()),
+    "ana": ("coordinator", ALL_UFS),
+    "bia": ("coordinator", ALL_UFS),
+    "bruno": ("coordinator", ALL_UFS),
+    "carla": ("coordinator", ALL_UFS),
+    "carlos": ("coordinator", ALL_UFS),
+    "joao": ("coordinator", ALL_UFS),
+    "sofia": ("supervisor", ALL_UFS),
+}
+
+
+def cli_users(rt: Runtime, *names: str) -> None:
+    """Add the command-line actors ``names`` (default: all of :data:`CLI_ACTORS`) that do not
+    exist yet."""
+    from states.directory import User
+    from tasks.users import add_user
+
+    with rt.db.read() as session:
+        existing = set(session.execute(select(User.username)).scalars())
+    for name in names or tuple(CLI_ACTORS):
+        if name in existing:
+            continue
+        role, territories = CLI_ACTORS[name]
+        add_user(
+            rt,
+            {
+                "username": name,
+                "name": name.title(),
+                "email": f"{name}@example.org",
+                "role": role,
+                "territories": list(territories),
+            },
+            actor="system",
+        )

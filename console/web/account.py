@@ -21,6 +21,7 @@ from console.web.api import error_responses
 from console.web.deps import ApiUser, Rt, Settings, WebUser, current_auth
 from console.web.settings import WebSettings
 from console.web.templating import language_of, render
+from console.web.throttle import LoginThrottle
 from states.errors import InvalidInput
 
 router = APIRouter()
@@ -128,13 +129,16 @@ def login_submit(
             error=FILL_IN,
             status_code=422,
         )
-    started = auth.login(
-        rt,
-        settings,
-        username,
-        password,
-        replacing=request.cookies.get(auth.SESSION_COOKIE),
-    )
+    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle.admit(request.client.host if request.client else "-", username)
+    with throttle.checking():  # at most login_concurrency argon2 checks at once
+        started = auth.login(
+            rt,
+            settings,
+            username,
+            password,
+            replacing=request.cookies.get(auth.SESSION_COOKIE),
+        )
     if started is None:
         return _login_page(
             request,

@@ -491,7 +491,7 @@ def _evidence_error(exc: InvalidInput) -> ApiError | None:
     """Evidence the event's model refused, with the wrong field named ``evidence.<field>``
     (the operation's sentence is kept); None for any other InvalidInput."""
     cause = exc.__cause__
-    if exc.field != "evidence" or not isinstance(cause, ValidationError):
+    if not (exc.field or "").startswith("evidence") or not isinstance(cause, ValidationError):
         return None
     fields = [
         {

@@ -4,7 +4,8 @@ It holds the injected :class:`~tasks.runtime.Runtime` (``app.state.runtime``; te
 with a fixed clock) and :class:`~console.web.settings.WebSettings` (``app.state.settings``),
 installs the two dependencies every route runs first (:func:`~console.web.deps.authorize`,
 :func:`~console.web.deps.csrf_protect`), the error mapping (:mod:`console.web.errors`), security
-headers, ``/static`` (files shipped in ``console/web/static``: nothing comes from the
+headers, the origin of every request (:class:`Origin`: ``api`` under ``/api/``, else ``web``,
+which the audit log records), ``/static`` (files shipped in ``console/web/static``: nothing comes from the
 internet), and the routers of :data:`ROUTER_MODULES` (each module exposes ``router``, an
 ``APIRouter``; the API's routes carry their ``/api/v1`` prefix themselves). Then it checks every
 route against the policy table and refuses to start if one is missing from it.
@@ -27,10 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import migrations
 from console.web import errors
 from console.web.deps import authorize, csrf_protect
+from console.web.errors import API_PREFIX
 from console.web.policy import check_routes
 from console.web.settings import WebSettings, load_web_settings
 from console.web.templating import STATIC_DIR
+from console.web.throttle import LoginThrottle
 from states.errors import ProduzirError
+from states.origin import reset_origin, set_origin
 from tasks.runtime import Runtime
 
 #: Modules whose ``router`` the app includes, in this order (missing ones are skipped until
@@ -73,6 +77,25 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class Origin:
+    """Every request runs with the origin ``api`` (paths under ``/api/``) or ``web`` (pages),
+    reset when the answer is sent: whatever the request writes is recorded as coming from it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        channel = "api" if str(scope.get("path", "")).startswith(API_PREFIX) else "web"
+        token = set_origin(channel)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_origin(token)
 
 
 def default_runtime() -> Runtime:
@@ -122,8 +145,16 @@ def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -
     )
     app.state.runtime = rt
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle(
+        concurrency=settings.login_concurrency,
+        wait_seconds=settings.login_wait_seconds,
+        per_ip=settings.login_rate_per_ip,
+        per_user=settings.login_rate_per_user,
+        now=rt.clock.now,
+    )
     errors.install(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Origin)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():
         app.include_router(router)

@@ -15,7 +15,10 @@ status  codes
 409     ``conflict`` (with ``case_id``, ``expected_version``, ``current_version``, ``changed_by``,
         ``changed_at``), ``transition_not_allowed`` (``event``, ``state``, ``allowed``),
         ``guard_failed`` (``event``, ``reason``: the guard's sentence)
+413     ``too_large`` (a body over the upload limit)
 422     ``invalid_input`` (``field`` names the first wrong field, ``fields`` lists them all)
+429     ``too_many_requests`` (login attempts over the rate limit; ``Retry-After``)
+503     ``busy`` (the database stayed locked by another write; ``Retry-After``: try again)
 ======  ========================================================================================
 
 Raise :class:`states.errors.ProduzirError` subclasses (the operations do) or :class:`ApiError`
@@ -33,10 +36,18 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from states.errors import Conflict, GuardFailed, InvalidInput, ProduzirError, TransitionNotAllowed
+from states.db import is_busy
+from states.errors import (
+    Busy,
+    Conflict,
+    GuardFailed,
+    InvalidInput,
+    ProduzirError,
+    TransitionNotAllowed,
+)
 
 API_PREFIX = "/api/"
 
@@ -50,6 +61,8 @@ _CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "too_many_requests",
+    503: "busy",
 }
 
 
@@ -119,7 +132,21 @@ def produzir_error(exc: ProduzirError) -> ApiError:
         extra = {"event": exc.event, "reason": exc.reason}
     elif isinstance(exc, TransitionNotAllowed):
         extra = {"event": exc.event, "state": exc.state, "allowed": list(exc.allowed)}
+    elif isinstance(exc, Busy):
+        return busy(exc)
     return ApiError(exc.http_status, exc.code, exc.message, field=field, **extra)
+
+
+def busy(exc: Busy | None = None) -> ApiError:
+    """503 with Retry-After: the database stayed locked; the same request may succeed soon."""
+    exc = exc or Busy()
+    return ApiError(
+        exc.http_status,
+        exc.code,
+        exc.message,
+        headers={"Retry-After": str(exc.retry_after)},
+        retry_after=exc.retry_after,
+    )
 
 
 def _field_of(loc: Sequence[Any]) -> str:
@@ -213,7 +240,14 @@ def install(app: FastAPI) -> None:
         # wrong, not the server; nothing was written (the transaction rolled back)
         return respond(request, ApiError(422, "invalid_input", "a value cannot be stored as given"))
 
+    async def on_operational(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OperationalError)
+        if is_busy(exc):
+            return respond(request, busy())
+        raise exc
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(OperationalError, on_operational)
     app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(ProduzirError, on_produzir_error)
     app.add_exception_handler(RequestValidationError, on_validation)

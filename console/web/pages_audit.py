@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from console import csv_cells
 from console.web.deps import DbRead, Rt, WebUser
 from console.web.pages_common import (
     clamp_offset,
@@ -75,7 +76,6 @@ EXPORT_COLUMNS = (
     "leaf_index",
     "entry",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 register(
     {
@@ -238,16 +238,9 @@ def audit_proof(case_id: int, rt: Rt, user: WebUser, db: DbRead) -> Response:
     )
 
 
-def _csv_cell(name: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = str(value)
-    # a note typed by someone opens in a spreadsheet as text, never as a formula
-    if name == "note" and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+def _csv_cell(name: str, value: Any) -> str | int | float:
+    # every cell opens in a spreadsheet as text, never as a formula (console.csv_cells)
+    return csv_cells.cell(value)
 
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

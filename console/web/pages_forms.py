@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from console.web.pages_common import register
+from states.bounds import TEXT_MAX
 from states.errors import InvalidInput
 
 PREFIX = "ev."
@@ -155,6 +156,8 @@ class FieldSpec:
     options: tuple[tuple[str, str], ...] = ()  # (value, label)
     children: tuple[FieldSpec, ...] = ()
     minimum: int | None = None
+    #: the most characters the model accepts (the input's maxlength)
+    max_length: int | None = None
 
     @property
     def input_name(self) -> str:
@@ -206,6 +209,13 @@ def _minimum(info: FieldInfo) -> int | None:
     return None
 
 
+def _max_length(info: FieldInfo) -> int:
+    for item in info.metadata:
+        if isinstance(item, annotated_types.MaxLen):
+            return int(item.max_length)
+    return TEXT_MAX
+
+
 def _spec(name: str, path: str, info: FieldInfo) -> FieldSpec:
     annotation = _unwrap_optional(info.annotation)
     required = info.is_required()
@@ -239,7 +249,8 @@ def _spec(name: str, path: str, info: FieldInfo) -> FieldSpec:
     if annotation is Decimal:
         return FieldSpec(kind="decimal", **common)
     if annotation is str:
-        return FieldSpec(kind="text" if name in _SHORT_TEXTS else "textarea", **common)
+        kind: Kind = "text" if name in _SHORT_TEXTS else "textarea"
+        return FieldSpec(kind=kind, max_length=_max_length(info), **common)
     raise _Unsupported(f"{path}: {annotation}")
 
 
@@ -329,6 +340,10 @@ def _message_pt(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return "Informe um número (ex.: 1850,00).", {}
     if kind == "string_too_short":
         return "Preencha este campo.", {}
+    if kind == "string_too_long":
+        return "No máximo {n} caracteres.", {"n": ctx.get("max_length", "")}
+    if kind == "too_long":
+        return "No máximo {n} itens.", {"n": ctx.get("max_length", "")}
     if kind == "too_short":
         return "Informe pelo menos um item (um por linha).", {}
     if kind in ("enum", "literal_error"):

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session, aliased
 from states import queries
 from states.directory import User
 from states.models import AuditEvent, AuditLogState, Case, Municipality
-from states.queries import CaseFilter, event_dict
+from states.queries import LIKE_ESCAPE, CaseFilter, contains, event_dict
 from states.records import DataAccess, Obligation
 from states.states import ACTIVE, ALL, CLOSED, State
 
@@ -74,7 +74,7 @@ def _cases_of(
 ) -> Any:
     query = queries._filtered(query, f, today)
     if activity:
-        query = query.where(Case.activity.ilike(f"%{activity}%"))
+        query = query.where(Case.activity.ilike(contains(activity), escape=LIKE_ESCAPE))
     return _scoped(query, scope)
 
 

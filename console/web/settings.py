@@ -10,6 +10,10 @@
 ``PRODUZIR_SESSION_HOURS``          a login lasts this long, then the user logs in again (8)
 ``PRODUZIR_LOGIN_MAX_FAILURES``     wrong passwords in a row that lock a user out (5)
 ``PRODUZIR_LOGIN_LOCK_MINUTES``     how long the lockout lasts (15)
+``PRODUZIR_LOGIN_CONCURRENCY``      password checks (argon2, 64 MiB each) run at once (the cores)
+``PRODUZIR_LOGIN_WAIT_SECONDS``     how long a login waits for a free check before 429 (2)
+``PRODUZIR_LOGIN_RATE_PER_IP``      login attempts per minute from one address (30)
+``PRODUZIR_LOGIN_RATE_PER_USER``    login attempts per minute for one user name (10)
 ``PRODUZIR_COOKIE_SECURE``          ``auto`` (default: Secure cookies when the request came over
                                     HTTPS), ``true`` (always: behind a TLS proxy) or ``false``
 =================================== ==========================================================
@@ -17,6 +21,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -52,6 +57,21 @@ class WebSettings(BaseSettings):
     )
     login_lock_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="How long a lockout lasts."
+    )
+    login_concurrency: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="Password checks (argon2id, 64 MiB each) run at once.",
+    )
+    login_wait_seconds: float = Field(
+        default=2.0, ge=0, le=60, description="How long a login waits for a check, then 429."
+    )
+    login_rate_per_ip: int = Field(
+        default=30, ge=1, le=10_000, description="Login attempts a minute from one address."
+    )
+    login_rate_per_user: int = Field(
+        default=10, ge=1, le=10_000, description="Login attempts a minute for one user name."
     )
     cookie_secure: Literal["auto", "true", "false"] = Field(
         default="auto",

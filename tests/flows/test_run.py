@@ -239,3 +239,52 @@ def served(api: str) -> list[str]:
             return names
         time.sleep(0.5)
     return names
+
+
+@pytest.mark.parametrize("how", ["closed pipe", "SIGHUP", "SIGTERM"])
+def test_run_stops_its_children_when_the_pipe_closes_or_on_a_signal(
+    data_dir: Path, how: str
+) -> None:
+    port, web_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PRODUZIR_PREFECT_PORT": str(port),
+        "PRODUZIR_WEB_PORT": str(web_port),
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+    }
+    script = "import sys; from tests.flows.test_run import app; app(['run', '--no-demo'])"
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("Ctrl-C stops everything"):
+                break
+        assert answers(f"http://127.0.0.1:{web_port}/login") == 200
+        if how == "closed pipe":  # `make run | tee log`, and tee is gone
+            process.stdout.close()
+        else:
+            process.send_signal(signal.SIGHUP if how == "SIGHUP" else signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (listening(port) or listening(web_port)):
+            time.sleep(0.2)
+        assert not listening(port), f"the Prefect server still listens after {how}"
+        assert not listening(web_port), f"the web console still listens after {how}"
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None and not process.stdout.closed:
+            process.stdout.close()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

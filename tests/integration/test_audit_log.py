@@ -28,13 +28,15 @@ from states.signing import Checkpoint, Keyring, Signer, parse_public, read_check
 from tasks import audit_log
 from tasks.cases import add_note
 from tasks.runtime import Runtime
-from tests.builders import drive, new_case
+from tests.builders import cli_users, drive, new_case
 from tests.integration.helpers import count_events, integrate, verify
 
 
 @pytest.fixture
 def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
+    monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt, "admin")  # the audit commands that take --by run as an administrator
     return CliRunner()
 
 
@@ -51,7 +53,7 @@ def signed(rt: Runtime, cli: CliRunner, clock: FixedClock) -> Runtime:
     for target in ("polo_definido", "em_analise"):
         drive(rt, clock, new_case(rt), target)
     assert audit_log.ensure_key(rt) is not None
-    run(cli, "audit", "checkpoint")
+    run(cli, "audit", "checkpoint", "--by", "admin")
     return rt
 
 
@@ -90,16 +92,16 @@ def test_verify_against_a_kept_file_and_incremental_by_default(
     kept = tmp_path / "kept.jsonl"
     kept.write_text(signed.settings.checkpoint_file().read_text("utf-8"), "utf-8")
     events = count_events(signed.db)
-    out = run(cli, "audit", "verify", "--against", str(kept))
+    out = run(cli, "audit", "verify", "--by", "admin", "--against", str(kept))
     assert f"audit log intact: {events} entries checked from leaf 0" in out
     assert f"1 checkpoint(s) from {kept} hold" in out
     for _ in range(3):
         add_note(signed, 1, "mais uma nota", actor="ana")
-    run(cli, "audit", "checkpoint")
+    run(cli, "audit", "checkpoint", "--by", "admin")
     # the next verification starts from the checkpoint verified before: only the 3 new entries
-    out = run(cli, "audit", "verify")
+    out = run(cli, "audit", "verify", "--by", "admin")
     assert f"audit log intact: 3 entries checked from checkpoint size {events}" in out
-    report = json.loads(run(cli, "audit", "verify", "--full", "--json"))
+    report = json.loads(run(cli, "audit", "verify", "--by", "admin", "--full", "--json"))
     assert (report["ok"], report["full"], report["checked"]) == (True, True, events + 3)
 
 
@@ -117,7 +119,7 @@ def test_a_checkpoint_file_that_is_malformed_is_refused_and_nothing_is_written(
     bad = tmp_path / "bad.jsonl"
     bad.write_text(content, "utf-8")
     before = tables(signed.db)
-    err = run(cli, "audit", "verify", "--against", str(bad), code=2)
+    err = run(cli, "audit", "verify", "--by", "admin", "--against", str(bad), code=2)
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert tables(signed.db) == before
@@ -139,7 +141,7 @@ def test_a_checkpoint_that_is_not_ours_is_refused(
     ):
         path = tmp_path / "c.json"
         path.write_text(checkpoint.line(), "utf-8")
-        err = run(cli, "audit", "verify", "--against", str(path), code=2)
+        err = run(cli, "audit", "verify", "--by", "admin", "--against", str(path), code=2)
         assert "checkpoint 1 is not ours" in err
         assert message in err
     assert tables(signed.db) == before
@@ -150,24 +152,25 @@ def test_key_rotation_keeps_old_checkpoints_verifiable(
 ) -> None:
     old = audit_log.signer(signed)
     new_key = tmp_path / "keys" / "2027.pem"
-    out = run(cli, "audit", "keygen", "--out", str(new_key))
+    out = run(cli, "audit", "keygen", "--by", "admin", "--out", str(new_key))
     made = Signer.load(new_key)
     assert f"key {made.key_id} written to {new_key}" in out
     assert made.key_id != old.key_id
-    run(cli, "audit", "keygen", "--out", str(new_key), code=2)  # never overwrites a key
+    # never overwrites a key
+    run(cli, "audit", "keygen", "--by", "admin", "--out", str(new_key), code=2)
     monkeypatch.setenv("PRODUZIR_AUDIT_KEY_FILE", str(new_key))
     add_note(signed, 1, "depois da troca de chave", actor="ana")
-    run(cli, "audit", "checkpoint")
+    run(cli, "audit", "checkpoint", "--by", "admin")
     kept = read_checkpoint_file(signed.settings.checkpoint_file())
     assert [c.key_id for c in kept] == [old.key_id, made.key_id]
-    report = json.loads(run(cli, "audit", "verify", "--full", "--json"))
+    report = json.loads(run(cli, "audit", "verify", "--by", "admin", "--full", "--json"))
     assert report["ok"], report["problem"]
     assert report["checkpoint"]["key_id"] == made.key_id
     # without the old public key among the trusted ones, its checkpoint no longer verifies
     trusted = tmp_path / "only-new.txt"
     Keyring.append_to(trusted, made.public)
     monkeypatch.setenv("PRODUZIR_AUDIT_TRUSTED_KEYS", str(trusted))
-    refused = cli.invoke(app, ["audit", "verify", "--full", "--json"])
+    refused = cli.invoke(app, ["audit", "verify", "--by", "admin", "--full", "--json"])
     assert refused.exit_code == 1
     assert json.loads(refused.stdout)["problem"]["kind"] == "unknown_key"
 
@@ -180,7 +183,7 @@ def test_a_proof_bundle_checks_offline_and_one_changed_byte_is_refused(
 ) -> None:
     add_note(signed, 1, "nota nova, ainda sem ponto de controle", actor="ana")
     out_file = tmp_path / "caso-1.json"
-    said = run(cli, "audit", "prove", "1", "--out", str(out_file))
+    said = run(cli, "audit", "prove", "--by", "admin", "1", "--out", str(out_file))
     # the newest entry was not covered: a checkpoint was signed for the proof
     assert "not yet covered" not in said
     public = tmp_path / "public.txt"

@@ -25,7 +25,7 @@ from states.errors import InvalidInput
 from states.models import AuditEvent
 from tasks import calendar_ops, cases
 from tasks.runtime import Runtime
-from tests.builders import evidence_for, microregion_of, new_case, today_of
+from tests.builders import cli_users, evidence_for, microregion_of, new_case, today_of
 from tests.integration.helpers import case_row, verify
 
 QUIXADA = 2311306
@@ -40,6 +40,7 @@ def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose `produzir calendar` talks to the test's database."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 
@@ -264,6 +265,7 @@ def test_adding_a_holiday_says_how_many_open_cases_are_due_that_day(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     due = case_row(rt.db, case_id).due_on
     assert due is not None
@@ -295,6 +297,7 @@ def test_reassignment_keeps_the_deadline_and_a_new_state_resets_it(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     due = case_row(rt.db, case_id).due_on
     clock.advance(timedelta(days=3))
@@ -315,6 +318,7 @@ def test_a_suspension_moves_the_deadline_by_the_pause_then_rolls_forward(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     due = case_row(rt.db, case_id).due_on
     assert due == date(2026, 4, 1)

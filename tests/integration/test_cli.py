@@ -15,7 +15,7 @@ import migrations
 from console.cli import app
 from states.models import AuditEvent, Case
 from tasks.runtime import Runtime
-from tests.builders import add_participants, drive, evidence_for, new_case, today_of
+from tests.builders import add_participants, cli_users, drive, evidence_for, new_case, today_of
 
 DEMAND_ARGS = [
     "demand",
@@ -42,6 +42,7 @@ def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose `produzir` talks to the test's database."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 
@@ -176,8 +177,8 @@ def test_refusals_have_exit_codes_and_write_nothing(
         code=2,
     )
     assert "--until" in err
-    err = run(cli, "case", "advance", case_id, "iniciar_analise", "--by", "Ana Maria", code=2)
-    assert "not a valid user name" in err
+    err = run(cli, "case", "advance", case_id, "iniciar_analise", "--by", "Ana Maria", code=4)
+    assert "--by ana maria: no such user" in err
     assert counts(rt) == before
 
 
@@ -311,20 +312,31 @@ def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
     drive(rt, rt.clock, case_id, "gestao")  # type: ignore[arg-type]
     events = counts(rt)[1]
     assert events > 6  # the case's 6 events and those of its records (people, ECC, ...)
-    out = run(cli, "audit", "verify")
+    out = run(cli, "audit", "verify", "--by", "admin")
     assert f"audit log intact: {events} entries checked from leaf 0; tree of {events} leaves" in out
     with rt.db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_events_no_update"))
-        entry = conn.execute(text("SELECT entry FROM audit_events WHERE seq = 3")).scalar_one()
+        # the case's third entry (the command-line users' entries come first)
+        seq, leaf, entry = conn.execute(
+            text(
+                "SELECT seq, leaf_index, entry FROM audit_events WHERE case_id = :c "
+                "ORDER BY seq LIMIT 1 OFFSET 2"
+            ),
+            {"c": case_id},
+        ).one()
         forged = entry.replace('"actor":"ana"', '"actor":"mallory"')
         assert forged != entry
-        conn.execute(text("UPDATE audit_events SET entry = :e WHERE seq = 3"), {"e": forged})
-    err = run(cli, "audit", "verify", "--full", code=1)
-    assert "BROKEN at leaf 2 (changed)" in err
-    assert "(seq 3)" in err
-    report = json.loads(cli.invoke(app, ["audit", "verify", "--full", "--json"]).stdout)
+        conn.execute(
+            text("UPDATE audit_events SET entry = :e WHERE seq = :s"), {"e": forged, "s": seq}
+        )
+    err = run(cli, "audit", "verify", "--by", "admin", "--full", code=1)
+    assert f"BROKEN at leaf {leaf} (changed)" in err
+    assert f"(seq {seq})" in err
+    report = json.loads(
+        cli.invoke(app, ["audit", "verify", "--by", "admin", "--full", "--json"]).stdout
+    )
     assert report["ok"] is False
-    assert (report["problem"]["seq"], report["problem"]["leaf_index"]) == (3, 2)
+    assert (report["problem"]["seq"], report["problem"]["leaf_index"]) == (seq, leaf)
 
 
 def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,7 +30,7 @@ from states.clock import FixedClock
 from states.directory import User
 from tasks.runtime import Runtime
 from tasks.users import add_user
-from tests.builders import new_case
+from tests.builders import cli_users, new_case
 from tests.integration.helpers import verify
 
 MESSAGES = 3_000
@@ -106,6 +106,7 @@ def fill_outbox(rt: Runtime, clock: FixedClock) -> None:
         },
         actor="admin",
     )
+    cli_users(rt, "ana")
     for _ in range(3):
         new_case(rt, coordinator="ana")  # a few audit events besides the user's
     with rt.db.write() as session:

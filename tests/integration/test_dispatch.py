@@ -33,7 +33,7 @@ from tasks.cases import advance
 from tasks.runtime import Runtime
 from tasks.sweep import sweep_deadlines
 from tasks.users import add_user, disable_user
-from tests.builders import evidence_for, new_case
+from tests.builders import cli_users, evidence_for, new_case
 from tests.integration.helpers import case_row, verify
 from tests.integration.test_sweep import morning, rows, set_due, staff
 
@@ -379,6 +379,7 @@ def cli_runner(rt: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.setenv("PRODUZIR_MAILBOX_DIR", str(tmp_path / "mailbox"))
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt, "admin")
     monkeypatch.delenv("PRODUZIR_NOTIFY_CHANNEL", raising=False)
     return CliRunner()
 

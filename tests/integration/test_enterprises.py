@@ -39,6 +39,7 @@ from tests.builders import (
     COORDINATOR,
     QUIXADA,
     add_participants,
+    cli_users,
     cnpj_for,
     cpf_for,
     drive,
@@ -547,6 +548,7 @@ def test_the_cooperative_minimum_is_enforced_when_the_form_is_chosen(rt: Runtime
 def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 

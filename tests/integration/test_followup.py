@@ -35,6 +35,7 @@ from tasks.runtime import Runtime
 from tests.builders import (
     COORDINATOR,
     add_participants,
+    cli_users,
     drive,
     enterprises_of,
     evidence_for,
@@ -321,6 +322,7 @@ def test_leaving_follow_up_needs_a_visit_at_most_every_90_days(
 def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 

@@ -32,7 +32,7 @@ from tasks.people import (
 )
 from tasks.runtime import Runtime
 from tasks.trainings import complete_event, create_event, enrol, record_attendance
-from tests.builders import QUIXADA, cpf_for, new_case, today_of
+from tests.builders import QUIXADA, cli_users, cpf_for, new_case, today_of
 from tests.integration.helpers import verify
 
 KEY = "chave-secreta-do-programa-2026"
@@ -415,6 +415,7 @@ def test_certified_needs_a_held_ecc_and_enrolment_for_certification(
 def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 

@@ -29,7 +29,7 @@ from states.directory import LANGUAGES, User
 from states.errors import InvalidInput, NotFound
 from tasks.cases import advance, assign
 from tasks.runtime import Runtime
-from tests.builders import new_case
+from tests.builders import cli_users, new_case
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 CASE: dict[str, Any] = {
@@ -415,6 +415,7 @@ def test_preview_of_an_assignment_a_transition_and_an_escalation(
     rt: Runtime, clock: FixedClock
 ) -> None:
     case_id = new_case(rt)
+    cli_users(rt, "carla")  # a coordinator of the case's UF
     assign(rt, case_id, "carla", actor="diretor")
     with rt.db.read() as session:
         with pytest.raises(InvalidInput, match="not changed state since it was registered"):
@@ -436,7 +437,7 @@ def test_preview_of_an_assignment_a_transition_and_an_escalation(
     assert 'carla recorded "Start review"' in moved.text
     assert "Note:          Documentação completa." in moved.text
     assert "3 days late" in escalated.subject
-    assert "Coordinator:  carla" in escalated.text
+    assert "Coordinator:  Carla" in escalated.text  # the user's name
 
 
 def test_preview_uses_overrides_and_refuses_unknown_cases(rt: Runtime) -> None:

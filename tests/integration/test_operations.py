@@ -24,6 +24,7 @@ from tasks.trainings import create_event
 from tests.builders import (
     QUIXADA,
     add_participants,
+    cli_users,
     demand,
     drive,
     evidence_for,
@@ -323,6 +324,7 @@ def test_assigning_a_coordinator_does_not_change_the_deadline(
     due = case_row(rt.db, case_id).due_on
     clock.advance(timedelta(days=5))
 
+    cli_users(rt, "bia")  # a coordinator of the case's UF
     assigned = cases.assign(rt, case_id, "bia", actor="ana")
 
     case = case_row(rt.db, case_id)

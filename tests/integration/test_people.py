@@ -14,7 +14,7 @@ from states.models import AuditEvent
 from states.records import CaseParticipant, Person
 from tasks.people import ImportRejected, import_participants, preregister, register_person
 from tasks.runtime import Runtime
-from tests.builders import QUIXADA, cpf_for, drive, new_case
+from tests.builders import QUIXADA, cli_users, cpf_for, drive, new_case
 from tests.integration.helpers import verify
 
 FORTALEZA = 2304400
@@ -239,6 +239,7 @@ def test_header_problems_are_line_1(rt: Runtime) -> None:
 def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     return CliRunner()
 
 

@@ -32,7 +32,7 @@ from tasks.obligations import open_obligation
 from tasks.runtime import Runtime
 from tasks.sweep import sweep_deadlines
 from tasks.users import add_user, disable_user
-from tests.builders import drive, evidence_for, follow_up_all, new_case
+from tests.builders import cli_users, drive, evidence_for, follow_up_all, new_case
 from tests.integration.helpers import case_row, verify
 
 FORTALEZA = ZoneInfo("America/Fortaleza")
@@ -51,14 +51,15 @@ def morning(clock: FixedClock, day: date, hour: int = 9, minute: int = 0) -> dat
 
 
 def staff(rt: Runtime, *, coordinator_delivery: str = "immediate", **coordinator: Any) -> None:
-    """ana (coordinator, CE), sofia (supervisor, CE), pedro (supervisor, PE), marcos (manager)."""
+    """ana (coordinator, CE and PE), sofia (supervisor, CE), pedro (supervisor, PE), marcos
+    (manager)."""
     people: list[dict[str, Any]] = [
         {
             "username": "ana",
             "name": "Ana Souza",
             "email": "ana@example.org",
             "role": "coordinator",
-            "territories": ["CE"],
+            "territories": ["CE", "PE"],
             "timezone": "America/Fortaleza",
             "delivery": coordinator_delivery,
             **coordinator,
@@ -359,9 +360,9 @@ def test_a_disabled_coordinator_and_a_missing_supervisor_are_counted_not_written
     rt: Runtime, clock: FixedClock
 ) -> None:
     staff(rt)
+    case_id = new_case(rt, coordinator="ana")  # assigned while active, then disabled
     disable_user(rt, "ana", actor="admin")
     disable_user(rt, "sofia", actor="admin")
-    case_id = new_case(rt, coordinator="ana")
     set_due(rt, case_id, date(2026, 3, 2))
     morning(clock, date(2026, 3, 20))
     report = sweep_deadlines(rt)
@@ -510,6 +511,7 @@ def test_two_sweeps_at_once_write_no_duplicates(any_rt: Runtime, clock: FixedClo
 def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt, "admin")
     return CliRunner()
 
 
@@ -570,13 +572,14 @@ def test_users_are_added_listed_and_disabled_from_the_command_line(
     assert (listed["ana"]["delivery"], listed["ana"]["opted_out"]) == ("immediate", ["transition"])
     assert "disabled" in run(cli, "disable", "ana", "--by", "admin")
     assert "already disabled" in run(cli, "disable", "ana", "--by", "admin")
-    assert json.loads(run(cli, "list", "--json", "--active-only"))[0]["username"] == "sofia"
+    active = {u["username"] for u in json.loads(run(cli, "list", "--json", "--active-only"))}
+    assert active == {"admin", "sofia"}  # admin: the administrator the commands run as
     assert "Sofia Lima" in run(cli, "list")
     with rt.db.read() as session:
         events = session.execute(
             select(AuditEvent.event, AuditEvent.entry).where(AuditEvent.record_type == "user")
         ).all()
-    assert [e for e, _ in events] == ["user_added", "user_added", "user_disabled"]
+    assert [e for e, _ in events] == ["user_added"] * 3 + ["user_disabled"]  # admin's first
     assert all("example.org" not in evidence and "Souza" not in evidence for _, evidence in events)
 
 

@@ -40,6 +40,7 @@ from tests.builders import (
     ENTERPRISES,
     QUIXADA,
     add_participants,
+    cli_users,
     cpf_for,
     drive,
     hold_ecc,
@@ -699,6 +700,7 @@ def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner whose `produzir event` talks to the test's database, on the test's clock."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
     monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt)
     from_settings = cli_event.runtime
 
     def runtime() -> Runtime:
