@@ -411,7 +411,7 @@ _NODES_AT = select(_NODES.c.idx, _NODES.c.hash).where(
 
 
 def fetched_nodes(session: Session, keys: set[tuple[int, int]]) -> merkle.NodeSource:
-    """The stored subtrees ``keys`` read in one query (see :func:`states.merkle.nodes_needed`)."""
+    """The stored subtrees ``keys``, one query per level (see :func:`states.merkle.nodes_needed`)."""
     found: dict[tuple[int, int], bytes] = {}
     levels: dict[int, list[int]] = {}
     for level, idx in keys:
