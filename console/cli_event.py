@@ -16,6 +16,7 @@ import typer
 from console.common import By, Json, _app, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
+from states.text import N_
 from tasks import trainings
 
 app = _app("Training events: ECC, Oficina de Gestão, ECM.")
@@ -113,7 +114,10 @@ def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read ({exc.strerror})", field="file") from None
+        raise InvalidInput(
+            N_("%(path)s: cannot be read (%(strerror)s)", path=path, strerror=exc.strerror),
+            field="file",
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -19,6 +19,7 @@ import typer
 from console.common import By, Json, _app, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
+from states.text import N_
 from tasks import people
 
 app = _app("Participants: register, read (logged), report, import and export (pseudonymised).")
@@ -162,7 +163,10 @@ def person_import(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{file}: cannot be read ({exc.strerror})", field="file") from None
+        raise InvalidInput(
+            N_("%(file)s: cannot be read (%(strerror)s)", file=file, strerror=exc.strerror),
+            field="file",
+        ) from None
     text = people.decode_csv(data, str(file))
     report = people.import_participants(runtime(), text, case_id=case, actor=by)
     for warning in report.warnings:
@@ -192,7 +196,9 @@ def person_export(
     """Participants for partners as CSV, CPF and name replaced by a keyed pseudonym
     (PRODUZIR_PSEUDONYM_KEY); lists inside a cell are separated by spaces."""
     if out is not None and not out.parent.is_dir():
-        raise InvalidInput(f"{out}: folder {out.parent} does not exist", field="out")
+        raise InvalidInput(
+            N_("%(out)s: folder %(parent)s does not exist", out=out, parent=out.parent), field="out"
+        )
     rows = people.export_participants(runtime(), case_id=case, actor=by)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -205,7 +211,10 @@ def person_export(
     try:
         out.write_text(buffer.getvalue(), encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"{out}: cannot be written ({exc.strerror})", field="out") from None
+        raise InvalidInput(
+            N_("%(out)s: cannot be written (%(strerror)s)", out=out, strerror=exc.strerror),
+            field="out",
+        ) from None
     echo(f"{len(rows)} participants exported to {out}")
 
 

@@ -32,6 +32,14 @@ POSTGRES_URL = os.environ.get(
 START = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def cli_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks pt-BR by default (PRODUZIR_LANG, else the locale); most CLI
+    tests read its English, so they ask for it. tests/integration/test_cli_language.py checks
+    the Portuguese default (it removes the setting)."""
+    monkeypatch.setenv("PRODUZIR_LANG", "en")
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)

@@ -32,7 +32,6 @@ from console.web.pages_common import (
     parse_moment,
     pretty,
     query_values,
-    register,
     uf_clause,
 )
 from console.web.pages_queries import (
@@ -48,6 +47,7 @@ from console.web.templating import render
 from states import audit, queries
 from states.audit import iso_utc
 from states.errors import InvalidInput, NotFound
+from states.text import M_, N_, Text
 from tasks.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
@@ -72,64 +72,6 @@ EXPORT_COLUMNS = (
     "hash",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-register(
-    {
-        "Auditoria": "Audit",
-        "Verificação da cadeia": "Chain verification",
-        "Exportar": "Export",
-        "Log de acesso a dados pessoais": "Personal-data access log",
-        # case history
-        "Histórico do caso {id}": "History of case {id}",
-        "Ver a página do caso": "Open the case page",
-        "Ator": "Actor",
-        "O caso em uma data": "The case on a date",
-        "Mostrar": "Show",
-        "Como estava em {when}": "As it was at {when}",
-        "Último evento": "Last event",
-        "Campo": "Field",
-        "Valor": "Value",
-        "Nenhum evento com esses filtros.": "No events match these filters.",
-        "Sequência": "Sequence",
-        "De → para": "From → to",
-        "Exportar este histórico": "Export this history",
-        # verify
-        "A verificação percorre todos os eventos da cadeia, em ordem, e confere o hash de cada "
-        "um e o elo com o anterior.": "The verification walks every event of the chain, in "
-        "order, checking each one's hash and its link to the previous one.",
-        "Verificar a cadeia agora": "Verify the chain now",
-        "Cadeia íntegra": "Chain intact",
-        "Cadeia ROMPIDA": "Chain BROKEN",
-        "{n} eventos conferidos.": "{n} events checked.",
-        "Cabeça da cadeia": "Chain head",
-        "sequência {seq}": "sequence {seq}",
-        "Publique este hash em outro lugar (ata, e-mail) para ancorar a cadeia.": "Publish this "
-        "hash somewhere else (minutes, e-mail) to anchor the chain.",
-        "Primeiro evento com problema": "First broken event",
-        "Tipo do problema": "Kind of problem",
-        "Detalhe": "Detail",
-        "alterado": "changed",
-        "ausente": "missing",
-        "fora de ordem": "reordered",
-        "elo rompido": "broken link",
-        # export
-        "Exportar o histórico": "Export the history",
-        "Os eventos de um caso ou de um período, em CSV ou JSON.": "The events of a case or of "
-        "a period, as CSV or JSON.",
-        "Número do caso": "Case number",
-        "Formato": "Format",
-        "Baixar": "Download",
-        "Informe um caso ou um período.": "Give a case or a period.",
-        # access log
-        "Quem leu dados pessoais de quem, quando, por quê e por qual canal. O log guarda só o "
-        "número da pessoa, nunca os dados.": "Who read whose personal data, when, why and "
-        "through which channel. The log keeps only the person's number, never the data.",
-        "Número da pessoa": "Person number",
-        "Finalidade": "Purpose",
-        "Canal": "Channel",
-        "Nenhum acesso registrado com esses filtros.": "No access recorded with these filters.",
-    }
-)
 
 
 def _event_filter(request: Request, user: Any, case_id: int | None) -> EventQuery:
@@ -159,13 +101,13 @@ def audit_case(
 ) -> Response:
     offset = clamp_offset(offset)
     detail = queries.case_detail(db, case_id, today=rt.today())
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     rows: list[dict[str, Any]] = []
     total = 0
     try:
         q = _event_filter(request, user, case_id)
     except InvalidInput as exc:
-        errors[exc.field or "from"] = exc.message
+        errors[exc.field or "from"] = exc.text
     else:
         rows, total = audit_events(db, q, scope=None, limit=AUDIT_PAGE, offset=offset)
         for row in rows:
@@ -266,12 +208,12 @@ def audit_export(
     to: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     values = {"case_id": case_id, "from": from_, "to": to, "format": format or "csv"}
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     case: int | None = None
     q: EventQuery | None = None
     if case_id.strip():
         if not case_id.strip().isdigit():
-            errors["case_id"] = f"{case_id!r} is not a case number"
+            errors["case_id"] = N_("%(value)s is not a case number", value=repr(case_id))
         else:
             case = int(case_id)
             require_case(db, user, case)  # outside the territory, or no such case: 404
@@ -282,9 +224,9 @@ def audit_export(
             until=parse_moment(to, "to", user, end_of_day=True),
         )
     except InvalidInput as exc:
-        errors[exc.field or "from"] = exc.message
+        errors[exc.field or "from"] = exc.text
     if format and format not in ("csv", "json"):
-        errors["format"] = "format: csv or json"
+        errors["format"] = N_("format: csv or json")
     if (
         format
         and not errors
@@ -293,7 +235,7 @@ def audit_export(
         and q.since is None
         and q.until is None
     ):
-        errors["case_id"] = "Informe um caso ou um período."
+        errors["case_id"] = M_("Give a case or a period.")
     if not format or errors or q is None:
         return render(
             request,
@@ -334,7 +276,7 @@ def audit_access_log(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     offset = clamp_offset(offset)
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     rows: list[dict[str, Any]] = []
     total = 0
     person: int | None = None
@@ -342,7 +284,7 @@ def audit_access_log(
         if person_id.strip().isdigit():
             person = int(person_id)
         else:
-            errors["person_id"] = f"{person_id!r} is not a person number"
+            errors["person_id"] = N_("%(value)s is not a person number", value=repr(person_id))
     try:
         q = AccessQuery(
             actor=actor.strip() or None,
@@ -352,7 +294,7 @@ def audit_access_log(
             until=parse_moment(to, "to", user, end_of_day=True),
         )
     except InvalidInput as exc:
-        errors[exc.field or "from"] = exc.message
+        errors[exc.field or "from"] = exc.text
     if not errors:
         rows, total = access_log(db, q, limit=AUDIT_PAGE, offset=offset)
     return render(

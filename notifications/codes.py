@@ -1,0 +1,93 @@
+"""Codes and their msgids: obligation kinds, record kinds, roles, and the labels of terms.
+
+Domain code stores and raises codes with parameters; this is the one place that says which
+English msgid renders each code (the catalogs translate it). To add an obligation kind: add it
+to :data:`OBLIGATION_TEXTS` with its placeholders named after the parameters the obligation
+stores, run ``make catalogs``, translate the new entries of the pt-BR catalog.
+
+States and events keep the two labels they are declared with (``states/states.py``,
+``states/lifecycle.py``: one declaration per event); :func:`term_label` reads them.
+"""
+
+from __future__ import annotations
+
+from states.lifecycle import EVENTS_BY_NAME
+from states.states import LABELS_EN, LABELS_PT, State
+from states.text import N_, Text
+
+#: What each kind of obligation asks, from the parameters it was opened with.
+OBLIGATION_TEXTS: dict[str, Text] = {
+    "registry_filing": N_("file %(enterprise)s at the %(registry)s"),
+    "registry_correction": N_("answer the %(registry)s's corrections for %(enterprise)s"),
+    "follow_up_visit": N_("follow-up visit (every %(interval)s days)"),
+    "protocol_commitment": N_("%(partner)s: %(action)s"),
+}
+
+#: The names of the kinds of record a "not found" error names.
+RECORD_TEXTS: dict[str, Text] = {
+    "case": N_("case"),
+    "commitment": N_("commitment"),
+    "enterprise": N_("enterprise"),
+    "event": N_("training event"),
+    "holiday": N_("holiday"),
+    "message": N_("message"),
+    "person": N_("person"),
+    "token": N_("token"),
+    "user": N_("user"),
+    "municipality": N_("municipality"),
+    "obligation": N_("obligation"),
+    "template": N_("template"),
+}
+
+#: Each role's name.
+ROLE_TEXTS: dict[str, Text] = {
+    "coordinator": N_("coordinator"),
+    "supervisor": N_("supervisor"),
+    "manager": N_("manager"),
+    "auditor": N_("auditor"),
+    "admin": N_("administrator"),
+    "system": N_("system"),
+}
+
+#: The registries a legal form files at.
+REGISTRY_TEXTS: dict[str, Text] = {
+    "Junta Comercial": N_("Junta Comercial"),
+    "RCPJ": N_("RCPJ"),
+}
+
+_TABLES: dict[str, dict[str, Text]] = {
+    "record": RECORD_TEXTS,
+    "role": ROLE_TEXTS,
+    "registry": REGISTRY_TEXTS,
+    "obligation": OBLIGATION_TEXTS,
+}
+
+
+def term_text(kind: str, code: str) -> Text | None:
+    """The msgid of a code of a table kind ("record", "role", ...); None if it has none."""
+    return _TABLES.get(kind, {}).get(code)
+
+
+def term_label(kind: str, code: str, language: str) -> str:
+    """The label of a state or event in ``language``, or None for the other kinds."""
+    if kind == "state":
+        try:
+            state = State(code)
+        except ValueError:
+            return code
+        return (LABELS_EN if language == "en" else LABELS_PT)[state]
+    if kind == "event":
+        spec = EVENTS_BY_NAME.get(code)
+        if spec is None:
+            return code
+        return spec.label_en if language == "en" else spec.label_pt
+    return code
+
+
+def obligation_text(kind: str, params: dict[str, object] | None, description: str) -> Text:
+    """What an obligation asks: its kind's msgid with its parameters; an obligation stored
+    before kinds had parameters keeps its stored (English) description."""
+    template = OBLIGATION_TEXTS.get(kind)
+    if template is None or params is None:
+        return Text(description, {})
+    return Text(template.msgid, dict(params))
