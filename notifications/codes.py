@@ -55,7 +55,34 @@ REGISTRY_TEXTS: dict[str, Text] = {
     "RCPJ": N_("RCPJ"),
 }
 
+#: The events of the history that are not lifecycle events: the demand's registration and
+#: the changes to the programme's records.
+EVENT_TEXTS: dict[str, Text] = {
+    "registrar": N_("Register the demand"),
+    "clai_instalado": N_("CLAI installed"),
+    "compromisso": N_("Commitment added"),
+    "compromisso_cumprido": N_("Commitment done"),
+    "empreendimento_formado": N_("Enterprise formed"),
+    "etapa_legal": N_("Legal step recorded"),
+    "evento_planejado": N_("Training event planned"),
+    "evento_realizado": N_("Training event held"),
+    "evento_vinculado": N_("Training event linked"),
+    "forma_juridica": N_("Legal form chosen"),
+    "inscricao": N_("Enrolment"),
+    "membros_adicionados": N_("Members added"),
+    "participante_pre_inscrito": N_("Participant pre-registered"),
+    "participantes_exportados": N_("Participants exported"),
+    "pessoa_registrada": N_("Person registered"),
+    "plano_de_negocio": N_("Business plan recorded"),
+    "presenca_importada": N_("Attendance imported"),
+    "presenca_registrada": N_("Attendance recorded"),
+    "protocolo_assinado": N_("Protocol signed"),
+    "sem_cnpj": N_("Reason for no CNPJ recorded"),
+    "visita": N_("Follow-up visit recorded"),
+}
+
 _TABLES: dict[str, dict[str, Text]] = {
+    "history_event": EVENT_TEXTS,
     "record": RECORD_TEXTS,
     "role": ROLE_TEXTS,
     "registry": REGISTRY_TEXTS,

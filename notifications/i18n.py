@@ -47,7 +47,19 @@ LOCALES: dict[str, str] = {"pt-BR": "pt_BR", "en": "en"}
 DEFAULT_LANGUAGE = "pt-BR"
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
-_RAW_KEYS = {"id", "year", "code", "version", "cpf", "cnpj", "seq", "uf", "ibge"}
+_RAW_KEYS = {
+    "id",
+    "year",
+    "code",
+    "version",
+    "cpf",
+    "cnpj",
+    "seq",
+    "uf",
+    "ibge",
+    "municipality",
+    "case",
+}
 
 
 def po_path(language: str) -> Path:

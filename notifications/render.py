@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 from notifications.codes import obligation_text
 from notifications.i18n import render as render_text
 from notifications.models import TemplateOverride
+from notifications.settings import public_url
 from states import queries
 from states.directory import LANGUAGES, User
 from states.errors import InvalidInput
@@ -79,6 +80,8 @@ _CASE: dict[str, str] = {
     "state_label": "DERIVED: the state's name in the message's language",
     "state_task": "DERIVED: what completes the state, as a verb phrase in the message's language "
     "(e.g. 'record the eligibility decision ...')",
+    "case_url": "DERIVED: the case's page in the web console (PRODUZIR_PUBLIC_URL/cases/N)",
+    "due_url": "DERIVED: the due list in the web console (PRODUZIR_PUBLIC_URL/due)",
 }
 _DEADLINE: dict[str, str] = {
     "obligation": "what is due when it is a dated obligation (its description, e.g. the "
@@ -97,6 +100,7 @@ _ITEM: dict[str, str] = {
     "uf": "the municipality's state",
     "state": "the case's state code",
     "state_label": "DERIVED: the state's name in the message's language",
+    "case_url": "DERIVED: the case's page in the web console",
     "obligation": "the obligation's description, or null for the state's deadline",
     "due_on": "due date (ISO) or null",
     "days": "days until the due date (upcoming) or since it (overdue); 0 on the day; may be "
@@ -143,6 +147,7 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
     "digest": {
         "recipient_name": "name of the person the digest is for",
         "day": "the digest's date (ISO date)",
+        "due_url": "DERIVED: the due list in the web console (PRODUZIR_PUBLIC_URL/due)",
         "items": "list of items, each a mapping with: "
         + "; ".join(f"{k}: {v}" for k, v in _ITEM.items()),
         "overdue": "DERIVED: the items past their due date (escalations and late reminders)",
@@ -647,6 +652,10 @@ def _prepare(name: str, language: str, context: Mapping[str, Any]) -> dict[str, 
             field=missing[0],
         )
     values = {k: context[k] for k in spec if k not in DERIVED[name]}
+    base = public_url()
+    if "case_id" in values:
+        values["case_url"] = f"{base}/cases/{values['case_id']}"
+    values["due_url"] = f"{base}/due"
     if values.get("obligation"):
         values["obligation"] = _obligation(context, language)
     if "state" in values:
@@ -670,6 +679,7 @@ def _prepare(name: str, language: str, context: Mapping[str, Any]) -> dict[str, 
             {
                 **i,
                 "state_label": _label(i.get("state"), language),
+                "case_url": f"{base}/cases/{i.get('case_id')}",
                 "obligation": _obligation(i, language) if i.get("obligation") else None,
             }
             for i in items

@@ -227,7 +227,7 @@ def respond(request: Request, error: ApiError) -> Response:
     return render_page(
         request,
         "web/error.html",
-        {"error": error, "message": render(error.text, language)},
+        {"error": error, "message": render(error.text, language_of(request))},
         status_code=error.status_code,
         headers={k: v for k, v in error.headers.items() if k.lower() != "www-authenticate"},
     )

@@ -50,6 +50,39 @@ from states.errors import InvalidInput, NotFound
 from states.text import M_, N_, Text
 from tasks.runtime import Runtime
 
+#: the case's fields, as the "case at a date" panel names them (msgids)
+CASE_FIELDS: dict[str, str] = {
+    "lifecycle_version": M_("Lifecycle version"),
+    "previous_state": M_("Previous state"),
+    "municipality_code": M_("Municipality (IBGE code)"),
+    "community": M_("Community"),
+    "forum": M_("Forum"),
+    "forum_held_on": M_("Forum held on"),
+    "activity": M_("Activity"),
+    "proponent": M_("Proponent"),
+    "proponent_cnpj": M_("Proponent's CNPJ"),
+    "description": M_("Note"),
+    "coordinator": M_("Coordinator"),
+    "hub_municipality_code": M_("Hub (IBGE code)"),
+    "registered_at": M_("Registered on"),
+    "registered_by": M_("Registered by"),
+    "entered_on": M_("In this state since"),
+    "due_on": M_("Current deadline"),
+    "extensions_used": M_("Extensions used"),
+    "suspended_on": M_("Suspended on"),
+    "paused_due_on": M_("Paused deadline"),
+    "expected_resume_on": M_("Expected to resume on"),
+    "rejected_on": M_("Rejected on"),
+    "reopen_requested_by": M_("Reopening requested by"),
+    "updated_at": M_("Updated at"),
+    "updated_by": M_("Updated by"),
+}
+#: which of them are dates / instants (shown with Babel) or states
+CASE_DATES = {"forum_held_on", "entered_on", "due_on", "suspended_on", "paused_due_on",
+              "expected_resume_on", "rejected_on"}  # fmt: skip
+CASE_INSTANTS = {"registered_at", "updated_at"}
+
+
 router = APIRouter(include_in_schema=False)
 
 AUDIT_PAGE = 100
@@ -131,6 +164,9 @@ def audit_case(
             "errors": errors,
             "event_names": case_event_names(db, case_id),
             "as_of": as_of,
+            "case_fields": CASE_FIELDS,
+            "case_dates": CASE_DATES,
+            "case_instants": CASE_INSTANTS,
             "at_error": at_error,
             "pager": pager(request, offset=offset, limit=AUDIT_PAGE, shown=len(rows), total=total),
             "export_query": f"case_id={case_id}",

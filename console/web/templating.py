@@ -52,7 +52,7 @@ from starlette.routing import NoMatchFound
 
 from console.web.auth import Authenticated
 from console.web.policy import POLICY
-from notifications.codes import obligation_text
+from notifications.codes import obligation_text, term_text
 from notifications.i18n import jinja_install, ntr, tr
 from notifications.i18n import render as render_text
 from states.directory import LANGUAGES, User
@@ -177,7 +177,8 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
     def event(value: Any) -> str:
         spec = EVENTS_BY_NAME.get(str(value))
         if spec is None:
-            return str(value)
+            other = term_text("history_event", str(value))
+            return str(value) if other is None else render_text(other, language)
         return spec.label_en if language == "en" else spec.label_pt
 
     def obligation(item: Any) -> str:
@@ -186,12 +187,20 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
         text = obligation_text(str(get("kind")), get("params"), str(get("description") or ""))
         return render_text(text, language)
 
+    def cnpj(value: Any) -> str:
+        """A CNPJ as people write it: 12.ABC.345/01DE-35 (numeric or alphanumeric)."""
+        raw = "".join(ch for ch in str(value) if ch.isalnum()).upper()
+        if len(raw) != 14:
+            return str(value)
+        return f"{raw[:2]}.{raw[2:5]}.{raw[5:8]}/{raw[8:12]}-{raw[12:]}"
+
     def role(value: Any) -> str:
         return translate(ROLE_LABELS.get(str(value), str(value)), language)
 
     return {
         "role": role,
         "obligation": obligation,
+        "cnpj": cnpj,
         "date": date_,
         "datetime": datetime_,
         "number": number,

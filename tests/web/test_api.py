@@ -440,7 +440,11 @@ def test_a_guard_refusal_is_409_with_the_guards_sentence_and_nothing_is_written(
     assert error["message"].startswith("Suspender recusado para o caso")
     english = client_en(as_user("ana.coord")).post(
         f"/api/v1/cases/{CE_CASE}/advance",
-        {"event": "suspender", "evidence": suspension(web_rt.today(), SHORT), "expected_version": 1},
+        {
+            "event": "suspender",
+            "evidence": suspension(web_rt.today(), SHORT),
+            "expected_version": 1,
+        },
     )
     assert error_of(english)["code"] == "guard_failed"
     assert error_of(english)["reason"] == (
