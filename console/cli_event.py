@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, _app, parse_date, runtime
+from console.common import By, Json, _app, out, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
-from states.text import N_
+from states.text import N_, Np_, Text
 from tasks import trainings
 
 app = _app("Training events: ECC, Oficina de Gestão, ECM.")
@@ -106,8 +106,21 @@ def event_attend(
     days = [parse_date(d, "--day") for d in day]
     added = trainings.record_attendance(runtime(), event_id, person_id, days, actor=by)
     already = len(set(days)) - added
-    note = f" ({already} already recorded)" if already else ""
-    echo(f"event {event_id}: person {person_id}: {added} days recorded{note}")
+    note = (
+        Np_(" (%(n)s already recorded)", " (%(n)s already recorded)", already)
+        if already
+        else Text("", {})
+    )
+    out(
+        Np_(
+            "event %(event_id)s: person %(person_id)s: %(n)s day recorded%(note)s",
+            "event %(event_id)s: person %(person_id)s: %(n)s days recorded%(note)s",
+            added,
+            event_id=event_id,
+            person_id=person_id,
+            note=note,
+        )
+    )
 
 
 def _read_text(path: Path) -> str:

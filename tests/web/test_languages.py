@@ -203,3 +203,20 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert render(text, "en") == "due on Jan 4, 2027, 1,234 people"
     # not in the catalog: the English msgid, with the Portuguese formats
     assert render(text, "pt-BR") == "due on 4 de jan. de 2027, 1.234 people"
+
+
+def test_counts_take_their_plural_form() -> None:
+    """The issue's examples: "faltam 1 dia", "1 recusados", "1 days recorded"."""
+    from console.web.templating import environment
+
+    for language, one, two in (
+        ("pt-BR", "falta 1 dia", "faltam 2 dias"),
+        ("en", "1 day left", "2 days left"),
+    ):
+        macros = environment(language).get_template("web/_macros.html").module
+        assert one in str(macros.deadline(date(2026, 3, 3), 1, False))  # type: ignore[attr-defined]
+        assert two in str(macros.deadline(date(2026, 3, 4), 2, False))  # type: ignore[attr-defined]
+    bulk = environment("pt-BR").from_string(
+        '{{ ngettext("%(num)s refused", "%(num)s refused", n, num=n) }}'
+    )
+    assert (bulk.render(n=1), bulk.render(n=3)) == ("1 recusado", "3 recusados")
