@@ -44,7 +44,7 @@ PORTUGUESE = {
 #: msgids whose Portuguese is rightly the same as the English (names, codes, formats)
 SAME_IN_BOTH = re.compile(
     r"^(%\(\w+\)s[\W]*)+$|^(ECC|RCPJ|Junta Comercial|UF|CNPJ|CPF|token|Total|E-mail|JSON|CSV|"
-    r"PRODUZIR.*|Português|English|%\(\w+\)s: %\(\w+\)s|ECC %\(ecc_id\)s|Status|Chain head)$"
+    r"PRODUZIR.*|Português|English|e-mail|%\(\w+\)s: %\(\w+\)s|ECC %\(ecc_id\)s|Status|Chain head)$"
 )
 
 PAGES = (
