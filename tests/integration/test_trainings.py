@@ -826,5 +826,5 @@ def test_command_line_refusals_exit_with_their_codes_and_write_nothing(
     assert "line 3: 2099-03-02 is in the future" in err
     err = run(cli, "complete", event_id, "--by", "ana", code=4)
     assert "it cannot be held yet" in err
-    assert run(cli, "show", "999", code=3).startswith("error: event 999 does not exist")
+    assert run(cli, "show", "999", code=3).startswith("error: training event 999 does not exist")
     assert counts(rt) == after_setup
