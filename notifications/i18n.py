@@ -59,6 +59,7 @@ _RAW_KEYS = {
     "ibge",
     "municipality",
     "case",
+    "key",
 }
 
 

@@ -111,8 +111,9 @@ def test_a_coordinator_reads_the_guards_reason_then_advances_an_overdue_case(
     minimum = rt.lifecycle.config.thresholds.min_reason_chars
     form = page.locator('form[data-event="aprovar_elegibilidade"]')
     expect(form.locator(".refusal .reason")).to_have_text(
-        f"the decision has 9 characters; a reasoned text of at least {minimum} is needed"
-    )
+        f"o campo decisão tem 9 caracteres; é necessário um texto fundamentado de pelo menos "
+        f"{minimum}"
+    )  # in the coordinator's language
     expect(form).to_be_visible()  # its section came back open, with what was typed
     expect(form.get_by_label("Decisão fundamentada")).to_have_value("Elegível.")
     expect(form.get_by_label("Tipologia da PNDR")).to_have_value("estagnada")
