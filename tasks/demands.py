@@ -15,6 +15,7 @@ from states.errors import InvalidInput
 from states.evidence import check_username, describe, normalise_cnpj
 from states.models import Case
 from states.states import State
+from states.text import N_
 from tasks.runtime import Runtime
 
 
@@ -75,13 +76,20 @@ def register_demand(rt: Runtime, demand: DemandInput, *, actor: str) -> Register
         municipality = store.get_municipality(session, demand.municipality_code)
         if municipality is None:
             raise InvalidInput(
-                f"municipality {demand.municipality_code} is not in IBGE's list of municipalities",
+                N_(
+                    "municipality %(municipality_code)s is not in IBGE's list of municipalities",
+                    municipality_code=demand.municipality_code,
+                ),
                 field="municipality_code",
             )
         today = local_date(now, municipality.timezone)
         if demand.forum_held_on > today:
             raise InvalidInput(
-                f"forum_held_on {demand.forum_held_on} is in the future (today is {today})",
+                N_(
+                    "forum_held_on %(forum_held_on)s is in the future (today is %(today)s)",
+                    forum_held_on=demand.forum_held_on,
+                    today=today,
+                ),
                 field="forum_held_on",
             )
         rule = rt.lifecycle.config.deadlines[State.REGISTRADA.value]
@@ -139,4 +147,4 @@ def check_actor(actor: str) -> str:
     try:
         return check_username(actor)
     except ValueError as exc:
-        raise InvalidInput(f"actor: {exc}", field="actor") from None
+        raise InvalidInput(N_("actor: %(exc)s", exc=exc), field="actor") from None
