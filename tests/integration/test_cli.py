@@ -327,6 +327,33 @@ def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
     assert (report["problem"]["seq"], report["problem"]["leaf_index"]) == (3, 2)
 
 
+def test_audit_verify_speaks_portuguese(
+    cli: CliRunner, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit commands' sentences, and the problem the verification names, come from the
+    catalogs like every other (PRODUZIR_LANG=pt-BR)."""
+    monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
+    case_id = new_case(rt)
+    drive(rt, rt.clock, case_id, "mobilizacao")  # type: ignore[arg-type]
+    events = counts(rt)[1]
+    out = run(cli, "audit", "verify")
+    assert out.startswith(
+        f"registro de auditoria íntegro: {events} entradas conferidas a partir da folha 0; "
+        f"árvore de {events} folhas, raiz "
+    )
+    with rt.db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_events_no_update"))
+        entry = conn.execute(text("SELECT entry FROM audit_events WHERE seq = 3")).scalar_one()
+        forged = entry.replace('"actor":"ana"', '"actor":"mallory"')
+        assert forged != entry
+        conn.execute(text("UPDATE audit_events SET entry = :e WHERE seq = 3"), {"e": forged})
+    err = run(cli, "audit", "verify", "--full", code=1)
+    assert err.startswith(
+        "registro de auditoria ADULTERADO em folha 2 (changed): a entrada da folha 2 (seq 3) "
+        "não corresponde ao hash da sua folha: o seu conteúdo foi alterado"
+    ), err
+
+
 def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     cli = CliRunner()

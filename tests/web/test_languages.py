@@ -59,6 +59,8 @@ PAGES = (
     f"/audit/cases/{CE_CASE}",
     f"/audit/cases/{CE_CASE}?at=2026-03-02",
     "/audit/verify",
+    "/audit/verify?run=true",
+    "/audit/verify?run=true&full=true",
     "/audit/export",
     "/audit/access-log",
     "/no/such/page",
@@ -118,6 +120,29 @@ def test_every_page_speaks_one_language(client_for, web_rt, language) -> None:
     if words:
         found["refusal"] = words
     assert found == {}
+
+
+@pytest.mark.parametrize("language", ["pt-BR", "en"])
+def test_a_broken_audit_log_is_named_in_the_language(client_for, web_rt, language) -> None:
+    """The verification's problem (its kind and what is wrong) comes from the catalogs."""
+    set_language(web_rt, "rui.auditor", language)
+    with web_rt.db.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        connection.exec_driver_sql(
+            "UPDATE audit_events SET entry = replace(entry, 'ana.coord', 'mallory') "
+            "WHERE seq = (SELECT min(seq) FROM audit_events WHERE case_id = 1)"
+        )
+    page = client_for("rui.auditor").get("/audit/verify?run=true&full=true")
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert 'data-ok="false"' in page.text
+    assert foreign_words(text, language) == set(), text
+    if language == "pt-BR":
+        assert "Registro ADULTERADO" in text
+        assert "não corresponde ao hash da sua folha" in text
+    else:
+        assert "Log TAMPERED WITH" in text
+        assert "does not match its leaf hash" in text
 
 
 def auth_token(rt: Any, client: Any) -> str:
