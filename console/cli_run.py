@@ -43,13 +43,14 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import migrations
+from console.common import out as say
 from console.common import runtime
 from console.output import echo
 from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
 from states.settings import StatesSettings
-from states.text import N_
+from states.text import N_, Np_
 from tasks.runtime import Runtime
 
 #: Seconds a child has to stop after SIGTERM before it gets SIGKILL.
@@ -256,14 +257,24 @@ def _prepare(demo: bool, cases: int) -> None:
 
     made = audit_log.ensure_key(rt)
     if made is not None:
-        echo(f"audit signing key {made.key_id} created at {rt.settings.key_file()} (development)")
+        say(
+            N_(
+                "audit signing key %(key)s created at %(file)s (development)",
+                key=made.key_id,
+                file=str(rt.settings.key_file()),
+            )
+        )
     if demo:
         _load_demo(rt, cases)
     signed = audit_log.backstop(rt, force=True).published
     if signed is not None:
-        echo(
-            f"audit checkpoint: {signed.checkpoint.tree_size} entries signed, appended to "
-            f"{signed.file}"
+        say(
+            Np_(
+                "audit checkpoint: %(n)s entry signed, appended to %(file)s",
+                "audit checkpoint: %(n)s entries signed, appended to %(file)s",
+                signed.checkpoint.tree_size,
+                file=str(signed.file),
+            )
         )
 
 
