@@ -2,7 +2,7 @@
 
 ``sweep`` queues the reminders, escalations and time-driven transitions due now (or as of
 ``--now``); ``notify dispatch`` sends what the outbox holds; ``notify digests`` writes the daily
-digests of the people whose morning has come; ``notify list`` shows the outbox (e.g. the failed
+digests of the people whose morning has come, and the auditors' daily checkpoint e-mail; ``notify list`` shows the outbox (e.g. the failed
 messages), ``notify retry`` puts a failed message back in the queue, ``notify preview`` shows
 what a template says about a case.
 """
@@ -18,6 +18,7 @@ from console.common import By, Json, _app, parse_instant, runtime
 from console.output import as_json, echo, table
 from notifications import dispatch as dispatching
 from notifications import outbox, render
+from notifications.checkpoint_mail import send_checkpoint_mail
 from notifications.digest import send_digests
 from states.clock import FixedClock
 from states.deadlines import local_date
@@ -91,15 +92,23 @@ def notify_dispatch(
 
 @app.command("digests")
 def notify_digests(now: Now = None, as_json_: Json = False) -> None:
-    """Write today's digest of each person whose morning has come (at most one a day)."""
-    report = send_digests(runtime(), now=_instant(now))
+    """Write today's digest of each person whose morning has come (at most one a day), and
+    queue the newest audit checkpoint to each auditor whose morning has come (once a day)."""
+    rt, at = runtime(), _instant(now)
+    report = send_digests(rt, now=at)
+    mailed = send_checkpoint_mail(rt, now=at)
     if as_json_:
-        echo(as_json(report.as_dict()))
+        echo(as_json({**report.as_dict(), "checkpoint_mail": mailed.as_dict()}))
         return
     echo(
         f"{report.digests} digests gathering {report.items} messages; "
         f"{report.before_morning} people before their morning, {report.already_sent} already "
         f"had today's, {report.nothing_pending} with nothing pending"
+    )
+    echo(
+        f"{mailed.queued} checkpoint e-mails to auditors; {mailed.before_morning} before their "
+        f"morning, {mailed.already_sent} already had today's"
+        + ("" if mailed.tree_size is not None else " (no checkpoint signed yet)")
     )
 
 

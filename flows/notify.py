@@ -11,7 +11,9 @@ before it is sent.
 
 ``send_digests`` runs hourly: :func:`notifications.digest.send_digests` writes the digest of
 each person whose local morning has come (their own time zone) and who has none for their local
-date yet — at most one a day, whatever the number of runs. The dispatcher sends it.
+date yet — at most one a day, whatever the number of runs. The dispatcher sends it. The same
+run queues the daily checkpoint e-mail of every auditor
+(:func:`notifications.checkpoint_mail.send_checkpoint_mail`), on the same terms.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from flows.common import (
     table,
 )
 from flows.schedules import DIGESTS, DISPATCH
-from notifications import digest, dispatch
+from notifications import checkpoint_mail, digest, dispatch
 from notifications.channels import Channel
 from notifications.settings import load_settings
 from tasks.runtime import Runtime
@@ -106,7 +108,22 @@ def digests_task(rt: Runtime, now: datetime | None) -> digest.DigestReport:
     return digest.send_digests(rt, now=now)
 
 
-def digests_summary(report: digest.DigestReport) -> str:
+@task(
+    name="queue-checkpoint-mail",
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def checkpoint_mail_task(rt: Runtime, now: datetime | None) -> checkpoint_mail.CheckpointMailReport:
+    """Queue today's checkpoint e-mail of every auditor whose morning has come."""
+    return checkpoint_mail.send_checkpoint_mail(rt, now=now)
+
+
+def digests_summary(
+    report: digest.DigestReport, mailed: checkpoint_mail.CheckpointMailReport
+) -> str:
     return (
         "# Daily digests\n\n"
         + counts(
@@ -121,6 +138,18 @@ def digests_summary(report: digest.DigestReport) -> str:
         )
         + f"\n## Recipients ({len(report.recipients)})\n\n"
         + table([{"user": name} for name in report.recipients], [("user", "user")])
+        + "\n## The audit log's checkpoint, to the auditors\n\n"
+        + counts(
+            [
+                ("checkpoint e-mails queued", mailed.queued),
+                ("auditors before their morning", mailed.before_morning),
+                ("auditors who already had today's", mailed.already_sent),
+                (
+                    "entries in the checkpoint",
+                    "none yet" if mailed.tree_size is None else mailed.tree_size,
+                ),
+            ]
+        )
     )
 
 
@@ -129,9 +158,11 @@ def send_digests(now: datetime | None = None) -> dict[str, object]:
     """Write the daily digests due now; the dispatcher sends them. The report."""
     with opened_runtime() as rt:
         report = digests_task(rt, now)
+        mailed = checkpoint_mail_task(rt, now)
     publish(
         DIGESTS.flow_name,
-        digests_summary(report),
-        f"{report.digests} digests gathering {report.items} messages",
+        digests_summary(report, mailed),
+        f"{report.digests} digests gathering {report.items} messages; "
+        f"{mailed.queued} checkpoint e-mails",
     )
-    return report.as_dict()
+    return {**report.as_dict(), "checkpoint_mail": mailed.as_dict()}

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from notifications.channels import Channel, build_message, channel_from_settings
 from notifications.models import FAILED, PENDING, SENDING, SENT, SKIPPED, OutboxMessage
 from notifications.outbox import Env
-from notifications.policy import DIGEST, ESCALATION, REMINDER, Policy, current_policy
+from notifications.policy import CHECKPOINT, DIGEST, ESCALATION, REMINDER, Policy, current_policy
 from notifications.render import render
 from notifications.settings import NotificationSettings, load_settings
 from states.audit import iso_utc
@@ -48,7 +48,7 @@ from states.models import Case
 from states.text import N_
 
 #: Categories sent at once whatever the recipient's delivery preference.
-ALWAYS_AT_ONCE = (ESCALATION, DIGEST)
+ALWAYS_AT_ONCE = (ESCALATION, DIGEST, CHECKPOINT)
 #: Failures listed in a report (all are counted).
 MAX_LISTED = 1000
 _MAX_ERROR = 2000

@@ -35,7 +35,9 @@ ESCALATION = "escalation"
 ASSIGNMENT = "assignment"
 TRANSITION = "transition"
 DIGEST = "digest"
-CATEGORIES = (REMINDER, ESCALATION, ASSIGNMENT, TRANSITION, DIGEST)
+#: the newest signed checkpoint of the audit log, to every auditor once a day
+CHECKPOINT = "checkpoint"
+CATEGORIES = (REMINDER, ESCALATION, ASSIGNMENT, TRANSITION, DIGEST, CHECKPOINT)
 #: What a person may opt out of (never escalations), and what a digest gathers.
 OPTIONAL_CATEGORIES = (REMINDER, ASSIGNMENT, TRANSITION)
 

@@ -63,7 +63,7 @@ from states.text import N_
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = ("reminder", "escalation", "assignment", "transition", "digest")
+TEMPLATES = ("reminder", "escalation", "assignment", "transition", "digest", "checkpoint")
 PARTS = ("subject", "text", "html")
 _LOCALES = {"pt-BR": "pt_BR", "en": "en"}
 MAX_OVERRIDE_CHARS = 20_000
@@ -154,6 +154,17 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "due_today": "DERIVED: the items due today",
         "upcoming": "DERIVED: the items due later",
         "updates": "DERIVED: assignments and transitions",
+    },
+    "checkpoint": {
+        "recipient_name": "name of the auditor the message is for",
+        "day": "the message's date (ISO date)",
+        "log": "the log's identifier (PRODUZIR_AUDIT_LOG_ID)",
+        "tree_size": "how many entries the checkpoint covers",
+        "root_hash": "the Merkle tree's root hash (64 hex digits)",
+        "signed_at": "when it was signed (UTC, as signed: YYYY-MM-DDTHH:MM:SS.ffffffZ)",
+        "key_id": "the id of the key that signed it",
+        "line": "the checkpoint as one JSON line, exactly as produzir audit verify --against "
+        "reads it",
     },
 }
 ITEM_PLACEHOLDERS = _ITEM
@@ -291,6 +302,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         **_SAMPLE_CONTACT,
     },
     "digest": {"recipient_name": "Ana Souza", "day": "2026-03-02", "items": _SAMPLE_ITEMS},
+    "checkpoint": {
+        "recipient_name": "Rui Alves",
+        "day": "2026-03-02",
+        "log": "produzir",
+        "tree_size": 48213,
+        "root_hash": "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+        "signed_at": "2026-03-02T10:05:00.000000Z",
+        "key_id": "3f2a9c1d0b7e4a65",
+        "line": '{"key_id":"3f2a9c1d0b7e4a65","kind":"produzir-checkpoint/v1","log":"produzir",'
+        '"root_hash":"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",'
+        '"signature":"(sample)","timestamp":"2026-03-02T10:05:00.000000Z","tree_size":48213}',
+    },
 }
 
 

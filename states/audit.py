@@ -46,11 +46,27 @@ SEQUENCER_LOCK = 0x50524F44  # "PROD"
 PENDING = "produzir_audit_pending"
 #: how many entries a writer that wins the lock integrates on its way (PostgreSQL)
 INLINE_BATCH = 2_000
+#: the columns of ``audit_events`` that repeat a field of the entry, for the queries (the entry
+#: is what is hashed; verification checks every one of these against it)
+INDEXED = (
+    "seq",
+    "case_id",
+    "case_version",
+    "record_type",
+    "record_id",
+    "lifecycle_version",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "channel",
+    "occurred_at",
+)
 
 _EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
 _NODES: Table = AuditNode.__table__  # type: ignore[assignment]
 _STATE: Table = AuditLogState.__table__  # type: ignore[assignment]
-_INSERT_EVENT = insert(_EVENTS)
+INSERT_EVENT = insert(_EVENTS)
 _INSERT_NODES = insert(_NODES)
 _SET_LEAF = (
     update(_EVENTS)
@@ -165,6 +181,17 @@ def encode_entry(
     return canonical_json(body)
 
 
+def entry_row(**fields: Any) -> dict[str, Any]:
+    """The ``audit_events`` row of one entry: its indexed columns, its text, no position yet.
+
+    ``fields`` are :func:`encode_entry`'s; the row and the entry come from the same values.
+    """
+    at = fields["occurred_at"].astimezone(UTC)
+    fields["occurred_at"] = at
+    row = {column: fields[column] for column in INDEXED}
+    return {**row, "entry": encode_entry(**fields), "leaf_index": None}
+
+
 def next_seq(session: Session) -> int:
     """The next entry number: a sequence on PostgreSQL (no lock), max + 1 under SQLite's lock."""
     postgresql = session.get_bind().dialect.name == "postgresql"
@@ -197,10 +224,8 @@ def append(
     """
     del postgresql
     origin = current_origin()
-    seq = next_seq(session)
-    at = occurred_at.astimezone(UTC)
-    entry = encode_entry(
-        seq=seq,
+    values = entry_row(
+        seq=next_seq(session),
         case_id=case_id,
         case_version=case_version,
         record_type=record_type,
@@ -215,25 +240,9 @@ def append(
         note=note,
         evidence=evidence,
         changes=changes,
-        occurred_at=at,
+        occurred_at=occurred_at,
     )
-    values = {
-        "seq": seq,
-        "case_id": case_id,
-        "case_version": case_version,
-        "record_type": record_type,
-        "record_id": record_id,
-        "lifecycle_version": lifecycle_version,
-        "event": event,
-        "from_state": from_state,
-        "to_state": to_state,
-        "actor": actor,
-        "channel": origin.channel,
-        "occurred_at": at,
-        "entry": entry,
-        "leaf_index": None,
-    }
-    session.execute(_INSERT_EVENT, values)
+    session.execute(INSERT_EVENT, values)
     session.info[PENDING] = True
     row = AuditEvent(**values)
     make_transient_to_detached(row)  # the row exists now: attach it as loaded, not pending
@@ -323,5 +332,30 @@ def node_source(session: Session) -> merkle.NodeSource:
                 N_("the stored tree has no node (%(level)s, %(idx)s)", level=level, idx=str(idx))
             )
         return bytes(found)
+
+    return node
+
+
+_NODES_AT = select(_NODES.c.idx, _NODES.c.hash).where(
+    _NODES.c.level == bindparam("level"), _NODES.c.idx.in_(bindparam("ids", expanding=True))
+)
+
+
+def fetched_nodes(session: Session, keys: set[tuple[int, int]]) -> merkle.NodeSource:
+    """The stored subtrees ``keys`` read in one query (see :func:`states.merkle.nodes_needed`)."""
+    found: dict[tuple[int, int], bytes] = {}
+    levels: dict[int, list[int]] = {}
+    for level, idx in keys:
+        levels.setdefault(level, []).append(idx)
+    for level, wanted in sorted(levels.items()):  # one indexed lookup per level of the tree
+        rows = session.execute(_NODES_AT, {"level": level, "ids": sorted(wanted)})
+        for idx, value in rows:
+            found[(level, int(idx))] = bytes(value)
+
+    def node(level: int, idx: int) -> bytes:
+        value = found.get((level, idx))
+        if value is None:
+            raise LookupError(f"the stored tree has no node ({level}, {idx})")
+        return value
 
     return node

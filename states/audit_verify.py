@@ -23,6 +23,7 @@ checkpoint's signed root, then only the newer leaves are read.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,20 +50,7 @@ _LEAF_OF_HASH = text("SELECT idx FROM audit_tree WHERE level = 0 AND hash = :h L
 _BEYOND = text(
     "SELECT seq, leaf_index FROM audit_events WHERE leaf_index >= :n ORDER BY leaf_index LIMIT 1"
 )
-_COLUMNS = (
-    "seq",
-    "case_id",
-    "case_version",
-    "record_type",
-    "record_id",
-    "lifecycle_version",
-    "event",
-    "from_state",
-    "to_state",
-    "actor",
-    "channel",
-    "occurred_at",
-)
+_COLUMNS = audit.INDEXED
 _COLUMNS_SQLITE = text(  # built from the constant column names above
     "SELECT seq, leaf_index FROM audit_events "  # noqa: S608
     "WHERE (leaf_index >= :m OR leaf_index IS NULL) AND json_extract(entry, "
@@ -502,7 +490,7 @@ def _check_columns(session: Session, first: int) -> Problem | None:
         .mappings()
         .one()
     )
-    data: dict[str, Any] = audit_entry(row["entry"])
+    data: dict[str, Any] = json.loads(row["entry"])
     differ = [c for c in _COLUMNS if _column_value(row[c], c) != data.get(c)]
     where = (
         N_("leaf %(leaf)s", leaf=str(leaf)) if leaf is not None else N_("waiting for the sequencer")
@@ -519,13 +507,6 @@ def _check_columns(session: Session, first: int) -> Problem | None:
         None if leaf is None else int(leaf),
         seq,
     )
-
-
-def audit_entry(entry: str) -> dict[str, Any]:
-    import json
-
-    value: dict[str, Any] = json.loads(entry)
-    return value
 
 
 def _column_value(value: Any, column: str) -> Any:

@@ -120,6 +120,22 @@ class Frontier:
         return cls(size, hashes)
 
 
+def nodes_needed(build: Callable[[NodeSource], object]) -> set[tuple[int, int]]:
+    """The stored subtrees ``build`` reads, found by running it on placeholder hashes.
+
+    Which perfect subtrees a proof reads depends only on the positions, never on the hashes,
+    so a dry run names them all and the caller fetches them in one query.
+    """
+    wanted: set[tuple[int, int]] = set()
+
+    def placeholder(level: int, idx: int) -> bytes:
+        wanted.add((level, idx))
+        return EMPTY_ROOT
+
+    build(placeholder)
+    return wanted
+
+
 def subtree_hash(start: int, end: int, node: NodeSource) -> bytes:
     """MTH of leaves ``[start, end)``; ``start`` must be aligned as RFC 9162's recursion has it."""
     n = end - start

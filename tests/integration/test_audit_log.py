@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -240,17 +241,12 @@ def test_a_proof_bundle_checks_offline_and_one_changed_byte_is_refused(
 # --- the sequencer ---------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
-def test_two_sequencers_at_once_one_integrates_the_other_does_nothing(
-    postgres_db: Database, lifecycle: Lifecycle, clock: FixedClock
-) -> None:
-    rt = Runtime(postgres_db, lifecycle, clock)
-    case_id = new_case(rt)
-    # entries appended in a transaction that commits without the sequencer: a backlog
-    with postgres_db._writes() as first, first.begin():
-        for _ in range(5):
+def backlog(db: Database, case_id: int, count: int, at: datetime) -> None:
+    """``count`` notes appended in a transaction that commits without the sequencer."""
+    with db._writes() as session, session.begin():
+        for n in range(count):
             audit.append(
-                first,
+                session,
                 case_id=case_id,
                 case_version=1,
                 lifecycle_version="2026.2",
@@ -258,11 +254,21 @@ def test_two_sequencers_at_once_one_integrates_the_other_does_nothing(
                 from_state="registrada",
                 to_state="registrada",
                 actor="ana",
-                note="n",
-                evidence={"text": "n"},
+                note=f"nota {n}",
+                evidence={"text": f"nota {n}"},
                 changes={},
-                occurred_at=clock.now(),
+                occurred_at=at,
             )
+
+
+@pytest.mark.postgres
+def test_two_sequencers_at_once_one_integrates_the_other_does_nothing(
+    postgres_db: Database, lifecycle: Lifecycle, clock: FixedClock
+) -> None:
+    rt = Runtime(postgres_db, lifecycle, clock)
+    case_id = new_case(rt)
+    # entries appended in a transaction that commits without the sequencer: a backlog
+    backlog(postgres_db, case_id, 5, clock.now())
     with postgres_db._writes() as one, one.begin(), postgres_db._writes() as two, two.begin():
         assert audit.integrate(one) == 5
         assert audit.integrate(two) == 0  # the lock is held: it gives up, it does not wait
@@ -298,22 +304,7 @@ def test_a_sequencer_killed_mid_batch_loses_nothing_and_the_next_one_finishes(
 ) -> None:
     rt = Runtime(any_db, lifecycle, clock)
     case_id = new_case(rt)
-    with any_db._writes() as session, session.begin():
-        for n in range(50):
-            audit.append(
-                session,
-                case_id=case_id,
-                case_version=1,
-                lifecycle_version="2026.2",
-                event="anotar",
-                from_state="registrada",
-                to_state="registrada",
-                actor="ana",
-                note=f"nota {n}",
-                evidence={"text": f"nota {n}"},
-                changes={},
-                occurred_at=clock.now(),
-            )
+    backlog(any_db, case_id, 50, clock.now())
     with any_db.read() as session:
         assert audit.pending_count(session) == 50
         size_before = audit.tree_state(session)[0]

@@ -41,6 +41,13 @@ CASE: dict[str, Any] = {
     "state": "em_analise",
 }
 CONTACT = {"contact_name": "José Ribamar", "contact_email": "jose.ribamar@example.org"}
+#: the templates about cases (the checkpoint e-mail is about the audit log, tested below)
+CASE_TEMPLATES = tuple(name for name in TEMPLATES if name != "checkpoint")
+LINE = (
+    '{"key_id":"9c1d3f2a0b7e4a65","kind":"produzir-checkpoint/v1","log":"produzir",'
+    '"root_hash":"' + "ab" * 32 + '","signature":"c2lnbmVk","timestamp":'
+    '"2026-03-02T09:00:00.000000Z","tree_size":1234567}'
+)
 
 
 def context_for(name: str, **changes: Any) -> dict[str, Any]:
@@ -92,6 +99,16 @@ def context_for(name: str, **changes: Any) -> dict[str, Any]:
                 }
             ],
         },
+        "checkpoint": {
+            "recipient_name": "Rui Auditor",
+            "day": "2026-03-02",
+            "log": "produzir",
+            "tree_size": 1234567,
+            "root_hash": "ab" * 32,
+            "signed_at": "2026-03-02T09:00:00.000000Z",
+            "key_id": "9c1d3f2a0b7e4a65",
+            "line": LINE,
+        },
     }
     return {**contexts[name], **changes}
 
@@ -100,7 +117,7 @@ def context_for(name: str, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("name", TEMPLATES)
+@pytest.mark.parametrize("name", CASE_TEMPLATES)
 def test_every_template_renders_in_both_languages(name: str, language: str) -> None:
     context = context_for(name)
     message = render(name, language, context)
@@ -125,6 +142,33 @@ def test_every_template_renders_in_both_languages(name: str, language: str) -> N
     assert "<" not in message.text.replace("<jose.ribamar@example.org>", "").replace(
         "<maria@example.org>", ""
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "count"),
+    [
+        ("pt-BR", "Ponto de controle do registro de auditoria de 2 de março de 2026", "1.234.567"),
+        ("en", "Audit log checkpoint for March 2, 2026", "1,234,567"),
+    ],
+)
+def test_the_checkpoint_mail_carries_the_line_to_keep(
+    language: str, subject: str, count: str
+) -> None:
+    message = render("checkpoint", language, context_for("checkpoint"))
+    assert message.subject == f"[PRODUZIR] {subject}: {count} " + (
+        "entradas" if language == "pt-BR" else "entries"
+    )
+    # the line verify --against reads, whole and unwrapped, in both bodies
+    assert LINE in message.text.splitlines()
+    escaped = LINE.replace('"', "&#34;")
+    assert escaped + "</pre>" in message.html  # escaped as HTML, kept whole
+    for body in (message.text, message.html):
+        assert "ab" * 32 in body
+        assert "9c1d3f2a0b7e4a65" in body
+        assert "produzir audit verify --against" in body
+        assert count in body
+    one = render("checkpoint", language, context_for("checkpoint", tree_size=1)).subject
+    assert one.endswith(": 1 entrada" if language == "pt-BR" else ": 1 entry")
 
 
 def test_dates_numbers_and_labels_follow_the_language() -> None:
@@ -200,7 +244,9 @@ def test_a_missing_placeholder_raises_instead_of_rendering_blank() -> None:
 
 
 def test_unknown_template_or_language_lists_the_known_ones() -> None:
-    with pytest.raises(InvalidInput, match="reminder, escalation, assignment, transition, digest"):
+    with pytest.raises(
+        InvalidInput, match="reminder, escalation, assignment, transition, digest, checkpoint"
+    ):
         render("welcome", "pt-BR", {})
     with pytest.raises(InvalidInput, match="languages are: pt-BR, en"):
         render("reminder", "es", context_for("reminder"))

@@ -78,6 +78,22 @@ def test_every_inclusion_proof_leads_to_the_root(n: int) -> None:
             assert merkle.root_from_inclusion(i, n, other, proof) != root
 
 
+def test_a_dry_run_names_exactly_the_nodes_the_proofs_read() -> None:
+    _, nodes = tree(1000)
+    wanted = [0, 333, 511, 512, 998, 999]
+    read: set[tuple[int, int]] = set()
+
+    def counted(level: int, index: int) -> bytes:
+        read.add((level, index))
+        return nodes[level, index]
+
+    proofs = [merkle.inclusion_proof(i, 1000, counted) for i in wanted]
+    needed = merkle.nodes_needed(lambda n: [merkle.inclusion_proof(i, 1000, n) for i in wanted])
+    assert needed == read
+    only = {key: nodes[key] for key in needed}  # the proofs from those nodes alone
+    assert [merkle.inclusion_proof(i, 1000, lambda lv, ix: only[lv, ix]) for i in wanted] == proofs
+
+
 def test_a_proof_of_the_wrong_length_is_refused() -> None:
     leaves, nodes = tree(6)
     proof = merkle.inclusion_proof(2, 6, lambda lv, ix: nodes[lv, ix])
