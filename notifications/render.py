@@ -165,6 +165,8 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "key_id": "the id of the key that signed it",
         "line": "the checkpoint as one JSON line, exactly as produzir audit verify --against "
         "reads it",
+        "verify_url": "DERIVED: the log's verification page in the web console "
+        "(PRODUZIR_PUBLIC_URL/audit/verify)",
     },
 }
 ITEM_PLACEHOLDERS = _ITEM
@@ -679,6 +681,8 @@ def _prepare(name: str, language: str, context: Mapping[str, Any]) -> dict[str, 
     if "case_id" in values:
         values["case_url"] = f"{base}/cases/{values['case_id']}"
     values["due_url"] = f"{base}/due"
+    if name == "checkpoint":
+        values["verify_url"] = f"{base}/audit/verify"
     if values.get("obligation"):
         values["obligation"] = _obligation(context, language)
     if "state" in values:
