@@ -14,7 +14,9 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
    ``shared_row_lock_waits`` counts the samples in which a writer waited on a lock (row,
    tuple or transaction) — with every writer on a case of its own, any such wait is a wait on
    something another case's writer holds. SQLite (WAL) writers queue for its single write lock
-   by design; their figures show that the log adds no wait of its own.
+   by design; their figures show that the log adds no wait of its own. ``cpu_busy`` gives, per
+   run, the share of the machine's CPU that was busy (all processes, from ``/proc/stat``): near
+   1.0 the run was bound by the cores, not by a lock.
 2. **verify**: a log of ``--log-size`` (1,000,000) entries built on SQLite with the real encoder
    and sequencer (:func:`states.audit.entry_row`, :func:`states.audit.integrate`) in batches,
    signed; then a full verification (:func:`states.audit_verify.verify` from leaf 0, one
@@ -137,6 +139,24 @@ class LockSampler(threading.Thread):
         self.engine.dispose()
 
 
+def _db_kind(url: str) -> str:
+    return "pg" if url.startswith("postgresql") else "sqlite"
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine so far (/proc/stat; (0, 0) elsewhere)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+#: per writer count: the share of the machine's CPU busy during the run (all processes)
+CPU_BUSY: dict[str, float] = {}
+
+
 def run_writers(url: str, cases: list[int], n: int, seconds: float) -> float:
     ctx = mp.get_context("spawn")
     ready = ctx.Barrier(n + 1)
@@ -149,12 +169,18 @@ def run_writers(url: str, cases: list[int], n: int, seconds: float) -> float:
         p.start()
     ready.wait()
     started = time.perf_counter()
+    busy_before, all_before = _cpu_ticks()
     go.wait()
     total = sum(out.get() for _ in procs)
     elapsed = time.perf_counter() - started
+    busy_after, all_after = _cpu_ticks()
+    if all_after > all_before:
+        CPU_BUSY[f"{_db_kind(url)}_{n}"] = round(
+            (busy_after - busy_before) / (all_after - all_before), 2
+        )
     for p in procs:
         p.join()
-    return total / max(elapsed, seconds)
+    return float(total) / max(elapsed, seconds)
 
 
 def bench_pg(seconds: float) -> dict[str, Any]:
@@ -337,6 +363,7 @@ def main() -> None:
     met["verify_full_1m_s"] = report["verify_full_1m_s"] <= 5.0 * args.log_size / 1_000_000
     met["verify_incremental_10k_s"] = report["verify_incremental_10k_s"] <= 1.0
     report.update(
+        cpu_busy=CPU_BUSY,
         goals=goals,
         met=met,
         seconds_per_run=args.seconds,

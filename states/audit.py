@@ -87,9 +87,32 @@ _MOVE_STATE = (
     )
 )
 _NEXT_SEQ_SQLITE = text("SELECT coalesce(max(seq), 0) + 1 FROM audit_events")
-_NEXT_SEQ_PG = text("SELECT nextval('audit_events_seq')")
+#: PostgreSQL: the entry's number and, in the same round trip, a try at the sequencer's lock
+#: (held to the end of the transaction, so the integration before COMMIT needs no lock query;
+#: the reads that follow take their snapshot after it, as the integration requires)
+_NEXT_SEQ_PG = text("SELECT nextval('audit_events_seq'), pg_try_advisory_xact_lock(:k)")
+_NEXT_VAL_PG = text("SELECT nextval('audit_events_seq')")
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+#: PostgreSQL: the tree's state and the backlog in one query (NULL limit: all of it)
+_BACKLOG_PG = text(
+    "SELECT s.tree_size, s.frontier, e.seq, e.entry FROM audit_log_state AS s "
+    "LEFT JOIN LATERAL (SELECT seq, entry FROM audit_events WHERE leaf_index IS NULL "
+    "ORDER BY seq LIMIT :n) AS e ON true WHERE s.id = :state ORDER BY e.seq"
+)
+#: PostgreSQL: positions, nodes and the new state in one statement; the count of entries placed
+_INTEGRATE_PG = text(
+    "WITH placed AS (UPDATE audit_events AS e SET leaf_index = p.i "
+    "FROM unnest(CAST(:seqs AS bigint[]), CAST(:leaves AS bigint[])) AS p(s, i) "
+    "WHERE e.seq = p.s AND e.leaf_index IS NULL RETURNING e.seq), "
+    "grown AS (INSERT INTO audit_tree (level, idx, hash) SELECT * FROM unnest("
+    "CAST(:levels AS integer[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[])) "
+    "RETURNING 1) "
+    "UPDATE audit_log_state SET tree_size = :size, frontier = :frontier, root_hash = :root "
+    "WHERE id = :state RETURNING (SELECT count(*) FROM placed), (SELECT count(*) FROM grown)"
+)
+#: the session.info key naming the transaction that holds the sequencer's lock (PostgreSQL)
+_LOCKED = "produzir_audit_sequencer"
 
 
 def iso_utc(value: datetime) -> str:
@@ -193,9 +216,20 @@ def entry_row(**fields: Any) -> dict[str, Any]:
 
 
 def next_seq(session: Session) -> int:
-    """The next entry number: a sequence on PostgreSQL (no lock), max + 1 under SQLite's lock."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    return int(session.execute(_NEXT_SEQ_PG if postgresql else _NEXT_SEQ_SQLITE).scalar_one())
+    """The next entry number: a sequence on PostgreSQL (no lock), max + 1 under SQLite's lock.
+
+    On PostgreSQL the same query tries the sequencer's lock, once per transaction: a writer
+    that gets it integrates the backlog before its COMMIT (:func:`before_commit`); one that
+    does not leaves its entry to the next sequencer, without waiting.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return int(session.execute(_NEXT_SEQ_SQLITE).scalar_one())
+    transaction = session.get_transaction()
+    if session.info.get(_LOCKED) is transaction:  # this transaction holds the lock already
+        return int(session.execute(_NEXT_VAL_PG).scalar_one())
+    seq, got = session.execute(_NEXT_SEQ_PG, {"k": SEQUENCER_LOCK}).one()
+    session.info[_LOCKED] = transaction if got else False
+    return int(seq)
 
 
 def append(
@@ -258,10 +292,7 @@ def integrate(session: Session, *, wait: bool = False, limit: int | None = None)
     the caller's write transaction already excludes every other sequencer.
     """
     if session.get_bind().dialect.name == "postgresql":
-        if wait:
-            session.execute(_LOCK, {"k": SEQUENCER_LOCK})
-        elif not session.execute(_TRY_LOCK, {"k": SEQUENCER_LOCK}).scalar_one():
-            return 0
+        return _integrate_pg(session, wait=wait, limit=limit)
     query = _PENDING if limit is None else _PENDING.limit(limit)
     backlog = session.execute(query).all()
     if not backlog:
@@ -282,6 +313,52 @@ def integrate(session: Session, *, wait: bool = False, limit: int | None = None)
         _MOVE_STATE,
         {"size": frontier.size, "frontier": frontier.to_bytes(), "root": frontier.root().hex()},
     )
+    return len(backlog)
+
+
+def _integrate_pg(session: Session, *, wait: bool, limit: int | None) -> int:
+    """:func:`integrate` on PostgreSQL: the lock, then two round trips whatever the batch."""
+    transaction = session.get_transaction()
+    held = transaction is not None and session.info.get(_LOCKED) is transaction
+    if wait:
+        session.execute(_LOCK, {"k": SEQUENCER_LOCK})
+    elif not held and not session.execute(_TRY_LOCK, {"k": SEQUENCER_LOCK}).scalar_one():
+        return 0
+    session.info[_LOCKED] = transaction
+    # read after the lock is held: this statement's snapshot sees every earlier sequencer
+    rows = session.execute(_BACKLOG_PG, {"n": limit, "state": STATE_ID}).all()
+    backlog = [(seq, entry) for _, _, seq, entry in rows if seq is not None]
+    if not backlog:
+        return 0
+    frontier = merkle.Frontier.from_bytes(int(rows[0][0]), bytes(rows[0][1]))
+    seqs: list[int] = []
+    leaves: list[int] = []
+    levels: list[int] = []
+    idxs: list[int] = []
+    hashes: list[bytes] = []
+    for seq, entry in backlog:
+        seqs.append(int(seq))
+        leaves.append(frontier.size)
+        for level, idx, digest in frontier.append(merkle.leaf_hash(entry.encode("utf-8"))):
+            levels.append(level)
+            idxs.append(idx)
+            hashes.append(digest)
+    placed, _grown = session.execute(
+        _INTEGRATE_PG,
+        {
+            "seqs": seqs,
+            "leaves": leaves,
+            "levels": levels,
+            "idxs": idxs,
+            "hashes": hashes,
+            "size": frontier.size,
+            "frontier": frontier.to_bytes(),
+            "root": frontier.root().hex(),
+            "state": STATE_ID,
+        },
+    ).one()
+    if placed != len(seqs):
+        raise RuntimeError("another sequencer integrated the same entries")
     return len(backlog)
 
 
@@ -342,7 +419,7 @@ _NODES_AT = select(_NODES.c.idx, _NODES.c.hash).where(
 
 
 def fetched_nodes(session: Session, keys: set[tuple[int, int]]) -> merkle.NodeSource:
-    """The stored subtrees ``keys`` read in one query (see :func:`states.merkle.nodes_needed`)."""
+    """The stored subtrees ``keys``, one query per level (see :func:`states.merkle.nodes_needed`)."""
     found: dict[tuple[int, int], bytes] = {}
     levels: dict[int, list[int]] = {}
     for level, idx in keys:

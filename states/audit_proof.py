@@ -36,7 +36,7 @@ def build(
     size = checkpoint.tree_size
     rows = session.execute(_CASE_ENTRIES, {"c": case_id}).all()
     covered = [int(leaf) for _, leaf, _ in rows if leaf is not None and leaf < size]
-    # every subtree the proofs read, fetched in one query rather than one query per node
+    # every subtree the proofs read, fetched together (a query per level, not one per node)
     node = audit.fetched_nodes(
         session,
         merkle.nodes_needed(lambda n: [merkle.inclusion_proof(i, size, n) for i in covered]),
