@@ -432,7 +432,9 @@ def fetched_nodes(session: Session, keys: set[tuple[int, int]]) -> merkle.NodeSo
     def node(level: int, idx: int) -> bytes:
         value = found.get((level, idx))
         if value is None:
-            raise LookupError(f"the stored tree has no node ({level}, {idx})")
+            raise LookupError(
+                N_("the stored tree has no node (%(level)s, %(idx)s)", level=level, idx=str(idx))
+            )
         return value
 
     return node
