@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench clean
+.PHONY: run test lint check bench clean catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,19 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## ruff (lint + format), mypy --strict on the packages, the import arrows.
+## ruff (lint + format), mypy --strict on the packages, the import arrows, the catalogs
+## (complete in pt-BR and English, pybabel compile without fuzzy or missing entries).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m notifications.catalogs check
+
+## Extract the messages into notifications/locales/messages.pot and update the pt_BR and en
+## catalogs (then translate the new, empty pt_BR entries).
+catalogs: $(STAMP)
+	$(BIN)/python -m notifications.catalogs update
 
 check: lint test
 

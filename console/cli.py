@@ -46,6 +46,7 @@ from states.errors import InvalidInput
 from states.lifecycle import EVENTS
 from states.models import Case
 from states.states import LABELS_PT, State
+from states.text import N_
 from tasks import cases as ops
 from tasks.demands import DemandInput, register_demand
 
@@ -277,7 +278,7 @@ def case_advance(
 ) -> None:
     """Fire an event on the case with the evidence its guard needs."""
     if evidence_file is not None and evidence is not None:
-        raise InvalidInput("give --evidence-file or --evidence, not both", field="evidence")
+        raise InvalidInput(N_("give --evidence-file or --evidence, not both"), field="evidence")
     raw: dict[str, Any] = {}
     if evidence_file is not None:
         raw = read_json_file(evidence_file, "evidence file")
@@ -484,7 +485,7 @@ def case_history(
 ) -> None:
     """The case's complete history: who did what, when, why, with which evidence."""
     if as_json_ and as_csv_:
-        raise InvalidInput("give --json or --csv, not both")
+        raise InvalidInput(N_("give --json or --csv, not both"))
     rt = runtime()
     with rt.db.read() as session:
         events = queries.history(session, case_id)

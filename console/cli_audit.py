@@ -20,11 +20,13 @@ from typing import Annotated, Any
 import typer
 
 from console.common import By, Json, _app, runtime
+from console.common import out as say
 from console.output import as_json, echo
 from states import audit_proof
 from states.audit_verify import Verification
 from states.errors import InvalidInput
 from states.signing import key_id_of, parse_public, public_text, read_checkpoint_file
+from states.text import N_, Np_, Text, join
 from tasks import audit_log
 
 app = _app("The audit log: verify it, sign checkpoints, prove a case's history, keys.", "audit")
@@ -61,7 +63,7 @@ def _report(result: Verification) -> dict[str, Any]:
         "root_hash": result.root_hash,
         "pending": result.pending,
         "checkpoint": result.checkpoint.to_json() if result.checkpoint else None,
-        "problem": result.problem.__dict__ if result.problem else None,
+        "problem": result.problem.to_json() if result.problem else None,
     }
 
 
@@ -91,7 +93,7 @@ def verify(
 ) -> None:
     """Verify the audit log on one snapshot; exit 0 intact, 1 naming the first problem."""
     if full and from_checkpoint:
-        raise InvalidInput("give --full or --from-checkpoint, not both")
+        raise InvalidInput(N_("give --full or --from-checkpoint, not both"))
     rt = runtime()
     anchors = read_checkpoint_file(against) if against else []
     bar, update = _progress()
@@ -111,26 +113,69 @@ def verify(
     if as_json_:
         echo(as_json(_report(result)))
     elif result.ok:
-        where = "from leaf 0" if result.full else f"from checkpoint size {result.start}"
-        line = (
-            f"audit log intact: {result.checked} entries checked {where}; tree of "
-            f"{result.tree_size} leaves, root {result.root_hash}"
+        where = (
+            N_("from leaf 0")
+            if result.full
+            else N_("from checkpoint size %(size)s", size=result.start)
         )
+        parts: list[Text] = [
+            Np_(
+                "audit log intact: %(n)s entry checked %(where)s",
+                "audit log intact: %(n)s entries checked %(where)s",
+                result.checked,
+                where=where,
+            ),
+            Np_(
+                "tree of %(n)s leaf, root %(root)s",
+                "tree of %(n)s leaves, root %(root)s",
+                result.tree_size,
+                root=result.root_hash,
+            ),
+        ]
         if result.checkpoint:
-            line += (
-                f"; extends the checkpoint of {result.checkpoint.timestamp} "
-                f"(size {result.checkpoint.tree_size}, key {result.checkpoint.key_id})"
+            parts.append(
+                N_(
+                    "extends the checkpoint of %(timestamp)s (size %(size)s, key %(key)s)",
+                    timestamp=result.checkpoint.timestamp,
+                    size=result.checkpoint.tree_size,
+                    key=result.checkpoint.key_id,
+                )
             )
         if anchors:
-            line += f"; {len(anchors)} checkpoint(s) from {against} hold"
+            parts.append(
+                Np_(
+                    "%(n)s checkpoint from %(file)s holds",
+                    "%(n)s checkpoints from %(file)s hold",
+                    len(anchors),
+                    file=str(against),
+                )
+            )
         if result.pending:
-            line += f"; {result.pending} entries wait for the sequencer"
-        echo(line)
+            parts.append(
+                Np_(
+                    "%(n)s entry waits for the sequencer",
+                    "%(n)s entries wait for the sequencer",
+                    result.pending,
+                )
+            )
+        say(join(parts, "; "))
     else:
         assert result.problem is not None
         p = result.problem
-        where = f"leaf {p.leaf_index}" if p.leaf_index is not None else "the log"
-        typer.echo(f"audit log BROKEN at {where} ({p.kind}): {p.detail}", err=True)
+        at = (
+            N_("leaf %(leaf)s", leaf=str(p.leaf_index))
+            if p.leaf_index is not None
+            else N_("the log")
+        )
+        say(
+            N_(
+                "audit log BROKEN at %(where)s (%(kind)s): %(detail)s",
+                where=at,
+                kind=p.kind,
+                detail=p.text,
+            ),
+            err=True,
+        )
     if not result.ok:
         raise typer.Exit(1)
 
@@ -143,9 +188,17 @@ def checkpoint(by: By, as_json_: Json = False) -> None:
     if as_json_:
         echo(as_json(cp.to_json()))
     else:
-        echo(
-            f"checkpoint #{published.checkpoint_id}: {cp.tree_size} entries, root "
-            f"{cp.root_hash}, key {cp.key_id}, appended to {published.file}"
+        say(
+            Np_(
+                "checkpoint #%(id)s: %(n)s entry, root %(root)s, key %(key)s, appended to %(file)s",
+                "checkpoint #%(id)s: %(n)s entries, root %(root)s, key %(key)s, appended to "
+                "%(file)s",
+                cp.tree_size,
+                id=published.checkpoint_id,
+                root=cp.root_hash,
+                key=cp.key_id,
+                file=str(published.file),
+            )
         )
 
 
@@ -161,9 +214,9 @@ def keygen(
     """
     rt = runtime(migrated=False)
     made = audit_log.keygen(rt, out)
-    echo(f"key {made.key_id} written to {out}")
-    echo(f"public key: {public_text(made.public)}")
-    echo(f"trusted keys: {rt.settings.trusted_keys_file()}")
+    say(N_("key %(key)s written to %(file)s", key=made.key_id, file=str(out)))
+    say(N_("public key: %(key)s", key=public_text(made.public)))
+    say(N_("trusted keys: %(file)s", file=str(rt.settings.trusted_keys_file())))
 
 
 @app.command("public-key")
@@ -183,13 +236,29 @@ def prove(
     bundle = audit_log.prove_case(runtime(), case_id)
     out.write_text(json.dumps(bundle, ensure_ascii=False, indent=1) + "\n", "utf-8")
     cp = bundle["checkpoint"]
-    line = (
-        f"proof of case {case_id}: {len(bundle['entries'])} entries against the checkpoint of "
-        f"{cp['timestamp']} (size {cp['tree_size']}, key {cp['key_id']}), written to {out}"
-    )
+    parts: list[Text] = [
+        Np_(
+            "proof of case %(case_id)s: %(n)s entry against the checkpoint of %(timestamp)s "
+            "(size %(size)s, key %(key)s), written to %(file)s",
+            "proof of case %(case_id)s: %(n)s entries against the checkpoint of %(timestamp)s "
+            "(size %(size)s, key %(key)s), written to %(file)s",
+            len(bundle["entries"]),
+            case_id=case_id,
+            timestamp=cp["timestamp"],
+            size=cp["tree_size"],
+            key=cp["key_id"],
+            file=str(out),
+        )
+    ]
     if bundle["not_yet_checkpointed"]:
-        line += f"; {len(bundle['not_yet_checkpointed'])} newer entries not yet covered"
-    echo(line)
+        parts.append(
+            Np_(
+                "%(n)s newer entry not yet covered",
+                "%(n)s newer entries not yet covered",
+                len(bundle["not_yet_checkpointed"]),
+            )
+        )
+    say(join(parts, "; "))
 
 
 @app.command("check-proof")
@@ -208,22 +277,34 @@ def check_proof(
     try:
         bundle = json.loads(file.read_text("utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"{file} does not exist") from None
+        raise InvalidInput(N_("%(path)s does not exist", path=str(file))) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{file} is not a JSON file: {exc}") from None
+        raise InvalidInput(
+            N_("%(path)s is not a JSON file: %(error)s", path=str(file), error=str(exc))
+        ) from None
     trusted = None
     if key is not None:
         candidate = Path(key)
         trusted = parse_public(candidate.read_text("utf-8") if candidate.is_file() else key)
     result = audit_proof.check(bundle, trusted)
     for note in result.notes:
-        typer.echo(f"note: {note}", err=True)
+        say(N_("note: %(note)s", note=note), err=True)
     if not result.ok:
-        typer.echo(f"proof REFUSED: {result.problem}", err=True)
+        assert result.problem is not None
+        say(N_("proof REFUSED: %(problem)s", problem=result.problem), err=True)
         raise typer.Exit(1)
     cp = result.checkpoint
-    echo(
-        f"proof of case {result.case_id} holds: {result.checked} entries are in the log of "
-        f"{cp.log!r} signed at {cp.timestamp} (size {cp.tree_size}, key "
-        f"{key_id_of(trusted) if trusted else cp.key_id})"
+    say(
+        Np_(
+            "proof of case %(case_id)s holds: %(n)s entry is in the log of %(log)s signed at "
+            "%(timestamp)s (size %(size)s, key %(key)s)",
+            "proof of case %(case_id)s holds: %(n)s entries are in the log of %(log)s signed at "
+            "%(timestamp)s (size %(size)s, key %(key)s)",
+            result.checked,
+            case_id=result.case_id,
+            log=repr(cp.log),
+            timestamp=cp.timestamp,
+            size=cp.tree_size,
+            key=key_id_of(trusted) if trusted else cp.key_id,
+        )
     )

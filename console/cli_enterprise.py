@@ -18,6 +18,7 @@ from console.common import By, Json, _app, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from states.evidence import LegalForm
+from states.text import N_
 from tasks import enterprises as ent
 from tasks import followup, obligations
 
@@ -499,7 +500,7 @@ def obligation_list(
 ) -> None:
     """Open dated obligations, earliest due first, with the days late."""
     if overdue and all_:
-        raise InvalidInput("give --overdue or --all, not both")
+        raise InvalidInput(N_("give --overdue or --all, not both"))
     rt = runtime()
     today = _date(as_of, "--as-of") if as_of else rt.today()
     with rt.db.read() as session:

@@ -13,9 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, _app, parse_date, runtime
+from console.common import By, Json, _app, out, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
+from states.text import N_, Np_, Text
 from tasks import trainings
 
 app = _app("Training events: ECC, Oficina de Gestão, ECM.", "event")
@@ -105,15 +106,31 @@ def event_attend(
     days = [parse_date(d, "--day") for d in day]
     added = trainings.record_attendance(runtime(), event_id, person_id, days, actor=by)
     already = len(set(days)) - added
-    note = f" ({already} already recorded)" if already else ""
-    echo(f"event {event_id}: person {person_id}: {added} days recorded{note}")
+    note = (
+        Np_(" (%(n)s already recorded)", " (%(n)s already recorded)", already)
+        if already
+        else Text("", {})
+    )
+    out(
+        Np_(
+            "event %(event_id)s: person %(person_id)s: %(n)s day recorded%(note)s",
+            "event %(event_id)s: person %(person_id)s: %(n)s days recorded%(note)s",
+            added,
+            event_id=event_id,
+            person_id=person_id,
+            note=note,
+        )
+    )
 
 
 def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read ({exc.strerror})", field="file") from None
+        raise InvalidInput(
+            N_("%(path)s: cannot be read (%(strerror)s)", path=path, strerror=exc.strerror),
+            field="file",
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from console.common import By, Json, _app, parse_instant, runtime
+from console.common import out as say
 from console.output import as_json, echo, table
 from notifications import dispatch as dispatching
 from notifications import outbox, render
@@ -22,6 +23,7 @@ from notifications.checkpoint_mail import send_checkpoint_mail
 from notifications.digest import send_digests
 from states.clock import FixedClock
 from states.deadlines import local_date
+from states.text import N_, Np_, Text
 from tasks.sweep import sweep_deadlines
 
 app = _app(
@@ -102,15 +104,32 @@ def notify_digests(now: Now = None, as_json_: Json = False) -> None:
     if as_json_:
         echo(as_json({**report.as_dict(), "checkpoint_mail": mailed.as_dict()}))
         return
-    echo(
-        f"{report.digests} digests gathering {report.items} messages; "
-        f"{report.before_morning} people before their morning, {report.already_sent} already "
-        f"had today's, {report.nothing_pending} with nothing pending"
+    say(
+        Np_(
+            "%(n)s digest gathering %(items)s messages; %(before)s people before their "
+            "morning, %(already)s already had today's, %(nothing)s with nothing pending",
+            "%(n)s digests gathering %(items)s messages; %(before)s people before their "
+            "morning, %(already)s already had today's, %(nothing)s with nothing pending",
+            report.digests,
+            items=report.items,
+            before=report.before_morning,
+            already=report.already_sent,
+            nothing=report.nothing_pending,
+        )
     )
-    echo(
-        f"{mailed.queued} checkpoint e-mails to auditors; {mailed.before_morning} before their "
-        f"morning, {mailed.already_sent} already had today's"
-        + ("" if mailed.tree_size is not None else " (no checkpoint signed yet)")
+    say(
+        Np_(
+            "%(n)s checkpoint e-mail to auditors; %(before)s before their morning, "
+            "%(already)s already had today's%(none)s",
+            "%(n)s checkpoint e-mails to auditors; %(before)s before their morning, "
+            "%(already)s already had today's%(none)s",
+            mailed.queued,
+            before=mailed.before_morning,
+            already=mailed.already_sent,
+            none=Text("", {})
+            if mailed.tree_size is not None
+            else N_(" (no checkpoint signed yet)"),
+        )
     )
 
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from console import csv_cells
-from console.common import By, Json, _app, runtime
+from console.common import By, Json, _app, lang, out, runtime
 from console.output import as_json, echo, fields, table
+from notifications.i18n import tr
 from states.errors import InvalidInput
+from states.text import M_, N_
 from tasks import people
 
 app = _app(
@@ -86,73 +89,116 @@ def person_report(
     if as_json_:
         echo(as_json(report))
         return
-    echo(f"Data held on person {report['person']['id']}")
-    echo(f"generated {report['generated_at']} by {report['generated_by']}\n")
-    echo(fields(report["person"]))
-    sections: list[tuple[str, str, list[tuple[str, str]]]] = [
-        (
-            "cases",
-            "Cases (pre-registrations)",
-            [
-                ("case_id", "case"),
-                ("state", "state"),
-                ("community", "community"),
-                ("municipality", "municipality"),
-                ("uf", "UF"),
-                ("registered_on", "since"),
-                ("registered_by", "by"),
-            ],
-        ),
-        (
-            "enrolments",
-            "Training events",
-            [
-                ("event_id", "event"),
-                ("kind", "kind"),
-                ("title", "title"),
-                ("start_on", "from"),
-                ("end_on", "to"),
-                ("held_on", "held"),
-                ("certification", "certification"),
-                ("days_attended", "days attended"),
-                ("event_days", "of"),
-            ],
-        ),
-        (
-            "memberships",
-            "Enterprises",
-            [
-                ("enterprise_id", "enterprise"),
-                ("name", "name"),
-                ("case_id", "case"),
-                ("legal_form", "legal form"),
-            ],
-        ),
-        (
-            "history",
-            "Changes to the record",
-            [
-                ("occurred_at", "when (UTC)"),
-                ("event", "event"),
-                ("actor", "by"),
-                ("case_id", "case"),
-            ],
-        ),
-        (
-            "access_log",
-            "Who read this person's data",
-            [
-                ("at", "when (UTC)"),
-                ("actor", "who"),
-                ("purpose", "purpose"),
-                ("channel", "channel"),
-            ],
-        ),
-    ]
-    for key, title, columns in sections:
+    language = lang()
+    person = report["person"]
+    out(N_("Data held on person %(id)s", id=person["id"]))
+    out(
+        N_(
+            "generated %(when)s by %(who)s",
+            when=datetime.fromisoformat(report["generated_at"]),
+            who=report["generated_by"],
+        )
+    )
+    echo("")
+    labelled = {
+        translate_label(PERSON_FIELDS.get(k, k), language): (cpf_text(v) if k == "cpf" else v)
+        for k, v in person.items()
+    }
+    echo(fields(labelled))
+    for key, title, columns in STATEMENT_SECTIONS:
         rows: list[dict[str, Any]] = report[key]
-        echo(f"\n{title}")
-        echo(table(rows, columns) if rows else "  (none)")
+        echo("\n" + translate_label(title, language))
+        headings = [(k, translate_label(h, language)) for k, h in columns]
+        echo(table(rows, headings) if rows else "  " + translate_label(M_("(none)"), language))
+
+
+#: the data-subject statement's fields of the person (msgids)
+PERSON_FIELDS = {
+    "id": M_("person number"),
+    "cpf": M_("CPF"),
+    "name": M_("name"),
+    "phone": M_("phone"),
+    "email": M_("e-mail"),
+    "community": M_("community"),
+    "municipality_code": M_("municipality (IBGE code)"),
+    "municipality": M_("municipality"),
+    "uf": M_("UF"),
+    "created_at": M_("registered at (UTC)"),
+    "created_by": M_("registered by"),
+}
+#: its sections: report key, title, (column, heading) — msgids
+STATEMENT_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
+    (
+        "cases",
+        M_("Cases (pre-registrations)"),
+        [
+            ("case_id", M_("case")),
+            ("state", M_("state")),
+            ("community", M_("community")),
+            ("municipality", M_("municipality")),
+            ("uf", M_("UF")),
+            ("registered_on", M_("since")),
+            ("registered_by", M_("by")),
+        ],
+    ),
+    (
+        "enrolments",
+        M_("Training events"),
+        [
+            ("event_id", M_("event")),
+            ("kind", M_("kind")),
+            ("title", M_("title")),
+            ("start_on", M_("from")),
+            ("end_on", M_("to")),
+            ("held_on", M_("held")),
+            ("certification", M_("certification")),
+            ("days_attended", M_("days attended")),
+            ("event_days", M_("of")),
+        ],
+    ),
+    (
+        "memberships",
+        M_("Enterprises"),
+        [
+            ("enterprise_id", M_("enterprise")),
+            ("name", M_("name")),
+            ("case_id", M_("case")),
+            ("legal_form", M_("legal form")),
+        ],
+    ),
+    (
+        "history",
+        M_("Changes to the record"),
+        [
+            ("occurred_at", M_("when (UTC)")),
+            ("event", M_("event")),
+            ("actor", M_("by")),
+            ("case_id", M_("case")),
+        ],
+    ),
+    (
+        "access_log",
+        M_("Who read this person's data"),
+        [
+            ("at", M_("when (UTC)")),
+            ("actor", M_("who")),
+            ("purpose", M_("purpose")),
+            ("channel", M_("channel")),
+        ],
+    ),
+]
+
+
+def translate_label(msgid: str, language: str) -> str:
+    return tr(language, msgid)
+
+
+def cpf_text(value: Any) -> str:
+    """A CPF formatted and masked, as LGPD practice shows it: ***.456.789-**."""
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    if len(digits) != 11:
+        return str(value)
+    return f"***.{digits[3:6]}.{digits[6:9]}-**"
 
 
 @app.command("import")
@@ -165,7 +211,10 @@ def person_import(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{file}: cannot be read ({exc.strerror})", field="file") from None
+        raise InvalidInput(
+            N_("%(file)s: cannot be read (%(strerror)s)", file=file, strerror=exc.strerror),
+            field="file",
+        ) from None
     text = people.decode_csv(data, str(file))
     report = people.import_participants(runtime(), text, case_id=case, actor=by)
     for warning in report.warnings:
@@ -195,7 +244,9 @@ def person_export(
     """Participants for partners as CSV, CPF and name replaced by a keyed pseudonym
     (PRODUZIR_PSEUDONYM_KEY); lists inside a cell are separated by spaces."""
     if out is not None and not out.parent.is_dir():
-        raise InvalidInput(f"{out}: folder {out.parent} does not exist", field="out")
+        raise InvalidInput(
+            N_("%(out)s: folder %(parent)s does not exist", out=out, parent=out.parent), field="out"
+        )
     rows = people.export_participants(runtime(), case_id=case, actor=by)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -208,7 +259,10 @@ def person_export(
     try:
         out.write_text(buffer.getvalue(), encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"{out}: cannot be written ({exc.strerror})", field="out") from None
+        raise InvalidInput(
+            N_("%(out)s: cannot be written (%(strerror)s)", out=out, strerror=exc.strerror),
+            field="out",
+        ) from None
     echo(f"{len(rows)} participants exported to {out}")
 
 

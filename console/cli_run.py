@@ -47,12 +47,13 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import migrations
-from console.common import runtime
+from console.common import out, runtime
 from console.output import echo
 from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
 from states.settings import StatesSettings
+from states.text import N_, Np_, Text
 from tasks.runtime import Runtime
 
 #: Seconds a child has to stop after SIGTERM before it gets SIGKILL.
@@ -88,7 +89,13 @@ def load_run_settings() -> RunSettings:
         error = exc.errors()[0]
         variable = f"PRODUZIR_PREFECT_{str(error['loc'][0]).upper()}"
         raise InvalidInput(
-            f"{variable}: {error.get('input')!r}: {error['msg']}", field=variable
+            N_(
+                "%(variable)s: %(value)s: %(value2)s",
+                variable=variable,
+                value=repr(error.get("input")),
+                value2=error["msg"],
+            ),
+            field=variable,
         ) from None
 
 
@@ -162,8 +169,13 @@ def wait_until_up(url: str, child: Child, *, timeout: float = START_TIMEOUT) -> 
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             raise ProduzirError(
-                f"the {child.name} exited with {child.process.returncode} before it answered: "
-                f"see {child.log}\n{_tail(child.log)}"
+                N_(
+                    "the %(name)s exited with %(returncode)s before it answered: see %(log)s\n%(value)s",
+                    name=child.name,
+                    returncode=child.process.returncode,
+                    log=child.log,
+                    value=_tail(child.log),
+                )
             )
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310  (http://host)
@@ -173,7 +185,13 @@ def wait_until_up(url: str, child: Child, *, timeout: float = START_TIMEOUT) -> 
             pass
         time.sleep(0.25)
     raise ProduzirError(
-        f"the {child.name} did not answer {url} within {timeout:.0f} s: see {child.log}"
+        N_(
+            "the %(name)s did not answer %(url)s within %(timeout)s s: see %(log)s",
+            name=child.name,
+            url=url,
+            timeout=format(timeout, ".0f"),
+            log=child.log,
+        )
     )
 
 
@@ -195,10 +213,11 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def say(text: str) -> None:
-    """Print ``text``; a closed standard output (the pipe's reader gone) is not an error."""
+def say(text: Text | str) -> None:
+    """Print ``text`` in the reader's language; a closed standard output (the pipe's reader
+    gone) is not an error."""
     with contextlib.suppress(BrokenPipeError, OSError, ValueError):
-        echo(text)
+        out(text)
 
 
 def stdout_closed() -> bool:
@@ -259,14 +278,24 @@ def _prepare(demo: bool, cases: int) -> None:
 
     made = audit_log.ensure_key(rt)
     if made is not None:
-        echo(f"audit signing key {made.key_id} created at {rt.settings.key_file()} (development)")
+        say(
+            N_(
+                "audit signing key %(key)s created at %(file)s (development)",
+                key=made.key_id,
+                file=str(rt.settings.key_file()),
+            )
+        )
     if demo:
         _load_demo(rt, cases)
     signed = audit_log.backstop(rt, force=True).published
     if signed is not None:
-        echo(
-            f"audit checkpoint: {signed.checkpoint.tree_size} entries signed, appended to "
-            f"{signed.file}"
+        say(
+            Np_(
+                "audit checkpoint: %(n)s entry signed, appended to %(file)s",
+                "audit checkpoint: %(n)s entries signed, appended to %(file)s",
+                signed.checkpoint.tree_size,
+                file=str(signed.file),
+            )
         )
 
 
@@ -311,15 +340,21 @@ def run(
     where = load_run_settings()
     if port_in_use(where.host, where.port):
         raise InvalidInput(
-            f"PRODUZIR_PREFECT_PORT: port {where.port} on {where.host} is in use "
-            "(another Prefect server?); choose a free one",
+            N_(
+                "PRODUZIR_PREFECT_PORT: port %(port)s on %(host)s is in use (another Prefect server?); choose a free one",
+                port=where.port,
+                host=where.host,
+            ),
             field="PRODUZIR_PREFECT_PORT",
         )
     web = load_web_settings()  # invalid settings: exit 2, naming the variable
     if port_in_use(web.web_host, web.web_port):
         raise InvalidInput(
-            f"PRODUZIR_WEB_PORT: port {web.web_port} on {web.web_host} is in use; "
-            "choose a free one",
+            N_(
+                "PRODUZIR_WEB_PORT: port %(web_port)s on %(web_host)s is in use; choose a free one",
+                web_port=web.web_port,
+                web_host=web.web_host,
+            ),
             field="PRODUZIR_WEB_PORT",
         )
     data_dir = StatesSettings().data_dir.resolve()

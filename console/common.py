@@ -1,6 +1,9 @@
 """What every part of the command line shares: error mapping, the runtime, option types and
 the parsers of dates, datetimes and JSON files.
 
+Messages are in the reader's language: ``PRODUZIR_LANG`` (``pt-BR`` or ``en``), else the
+locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else pt-BR (:func:`out` renders a Text).
+
 Exit codes: 0 ok; 1 unexpected or database not ready; 2 usage or invalid input; 3 not found;
 4 not allowed (the lifecycle, a guard, or ``--by`` may not run the command); 5 conflict (someone
 else changed the case); 6 delivery failed; 7 busy (the database stayed locked: try again).
@@ -29,9 +32,11 @@ from typer.core import TyperGroup
 
 import migrations
 from console.policy import check_command
+from notifications.i18n import language_for_cli, render
 from states.db import is_busy
 from states.errors import Busy, InvalidInput, ProduzirError
 from states.origin import use_origin
+from states.text import N_, Text
 from tasks.runtime import Runtime
 
 BRASILIA = ZoneInfo("America/Sao_Paulo")
@@ -62,14 +67,18 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ProduzirError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            language = language_for_cli()
+            line = render(N_("error: %(message)s", message=exc.text), language)
+            typer.echo(line, err=True)
             raise typer.Exit(exc.exit_code) from None
         except (OperationalError, ProgrammingError) as exc:
             if is_busy(exc):
-                typer.echo(f"error: {Busy()}", err=True)
+                line = render(N_("error: %(message)s", message=Busy().text), language_for_cli())
+                typer.echo(line, err=True)
                 raise typer.Exit(Busy.exit_code) from None
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            typer.echo(f"error: database: {first}", err=True)
+            line = render(N_("error: database: %(detail)s", detail=first), language_for_cli())
+            typer.echo(line, err=True)
             raise typer.Exit(1) from None
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
@@ -109,6 +118,16 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def lang() -> str:
+    """The command line's language."""
+    return language_for_cli()
+
+
+def out(text: Text | str, *, err: bool = False) -> None:
+    """Print a sentence in the command line's language."""
+    typer.echo(render(text, language_for_cli()), err=err)
+
+
 def _app(help_text: str, name: str | None = None) -> typer.Typer:
     return typer.Typer(
         name=name,
@@ -142,13 +161,16 @@ def _new_runtime(*, migrated: bool) -> Runtime:
     try:
         rt = Runtime.from_settings()
     except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
-        raise InvalidInput(f"settings: {exc}".splitlines()[0]) from None
+        raise InvalidInput(N_("settings: %(detail)s", detail=str(exc).splitlines()[0])) from None
     if migrated:
         current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
         if current != head:
             raise ProduzirError(
-                f"the database is at revision {current or 'none'}, the code needs {head}: "
-                "run `produzir db upgrade`"
+                N_(
+                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
+                    value=current or "none",
+                    head=head,
+                )
             )
     return rt
 
@@ -157,7 +179,10 @@ def parse_date(value: str, what: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{what}: {value!r} is not a date (YYYY-MM-DD)", field=what) from None
+        raise InvalidInput(
+            N_("%(what)s: %(value)s is not a date (YYYY-MM-DD)", what=what, value=repr(value)),
+            field=what,
+        ) from None
 
 
 def parse_instant(value: str, what: str) -> datetime:
@@ -171,7 +196,10 @@ def parse_instant(value: str, what: str) -> datetime:
         instant = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"{what}: {value!r} is not a date or an ISO datetime", field=what
+            N_(
+                "%(what)s: %(value)s is not a date or an ISO datetime", what=what, value=repr(value)
+            ),
+            field=what,
         ) from None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=BRASILIA)
@@ -182,7 +210,15 @@ def read_json_file(path: Path, what: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"{what} {path}: cannot be read ({exc.strerror})", field=what) from None
+        raise InvalidInput(
+            N_(
+                "%(what)s %(path)s: cannot be read (%(strerror)s)",
+                what=what,
+                path=path,
+                strerror=exc.strerror,
+            ),
+            field=what,
+        ) from None
     return parse_json_object(text, f"{what} {path}")
 
 
@@ -191,11 +227,20 @@ def parse_json_object(text: str, what: str) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"{what}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            N_(
+                "%(what)s: not valid JSON (line %(lineno)s, column %(colno)s: %(msg)s)",
+                what=what,
+                lineno=exc.lineno,
+                colno=exc.colno,
+                msg=exc.msg,
+            ),
             field="evidence",
         ) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise InvalidInput(f"{what}: {exc}".splitlines()[0], field="evidence") from None
+        detail = str(exc).splitlines()[0]
+        raise InvalidInput(
+            N_("%(what)s: %(detail)s", what=what, detail=detail), field="evidence"
+        ) from None
     if not isinstance(value, dict):
-        raise InvalidInput(f"{what}: must be a JSON object", field="evidence")
+        raise InvalidInput(N_("%(what)s: must be a JSON object", what=what), field="evidence")
     return value

@@ -26,6 +26,7 @@ from flows.common import counts, opened_runtime, publish, table
 from flows.schedules import BULK
 from states.errors import GuardFailed, InvalidInput, ProduzirError
 from states.origin import use_origin
+from states.text import N_
 from tasks.cases import advance
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
@@ -63,17 +64,26 @@ def advance_each(
     check_actor(actor)
     ids = list(dict.fromkeys(case_ids))  # each case once, in the order given
     if not ids:
-        raise InvalidInput("no case given", field="case_ids")
+        raise InvalidInput(N_("no case given"), field="case_ids")
     if len(ids) > MAX_CASES:
-        raise InvalidInput(f"{len(ids)} cases: at most {MAX_CASES} a request", field="case_ids")
+        raise InvalidInput(
+            N_(
+                "%(value)s cases: at most %(MAX_CASES)s a request",
+                value=len(ids),
+                MAX_CASES=MAX_CASES,
+            ),
+            field="case_ids",
+        )
     parsed = rt.lifecycle.parse_evidence(event, dict(evidence or {}))  # unknown event, bad data
     report = BulkReport(event=event, actor=actor, requested=len(ids))
     for case_id in ids:
         try:
             moved = advance(rt, case_id, event, parsed, actor=actor, note=note)
         except ProduzirError as exc:
-            reason = exc.reason if isinstance(exc, GuardFailed) else str(exc)
-            report.refused.append({"case_id": case_id, "code": exc.code, "reason": reason})
+            text = exc.reason_text if isinstance(exc, GuardFailed) else exc.text
+            report.refused.append(
+                {"case_id": case_id, "code": exc.code, "reason": text.english(), "text": text}
+            )
         except Exception as exc:  # one bad case never stops the others
             report.failed.append({"case_id": case_id, "error": f"{type(exc).__name__}: {exc}"})
         else:

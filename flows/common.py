@@ -33,6 +33,7 @@ import migrations
 from notifications.channels import Channel
 from states.errors import DeliveryFailed, InvalidInput, ProduzirError
 from states.origin import use_origin
+from states.text import N_
 from tasks.runtime import Runtime
 
 #: Attempts after the first one, for transient errors only, and the waits before each.
@@ -88,8 +89,11 @@ def _opened_runtime() -> Iterator[Runtime]:
         current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
         if current != head:
             raise ProduzirError(
-                f"the database is at revision {current or 'none'}, the code needs {head}: "
-                "run `produzir db upgrade`"
+                N_(
+                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
+                    value=current or "none",
+                    head=head,
+                )
             )
         yield rt
     finally:

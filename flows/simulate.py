@@ -34,6 +34,7 @@ from notifications.settings import NotificationSettings, load_settings
 from states.clock import FixedClock
 from states.errors import InvalidInput
 from states.models import Case
+from states.text import N_
 from tasks import demo
 from tasks.runtime import Runtime
 from tasks.sweep import sweep_deadlines
@@ -122,7 +123,7 @@ def first_day(rt: Runtime) -> date:
         queued = session.execute(select(func.max(OutboxMessage.created_at))).scalar_one()
         sent = session.execute(select(func.max(OutboxMessage.sent_at))).scalar_one()
     if changed is None:
-        raise InvalidInput("the database has no cases: load the demo first (`produzir demo`)")
+        raise InvalidInput(N_("the database has no cases: load the demo first (`produzir demo`)"))
     last = max(at for at in (changed, queued, sent) if at is not None)
     return last.astimezone(BRASILIA).date() + timedelta(days=1)
 
@@ -143,7 +144,9 @@ def simulate(
     """Play ``days`` days of sweeps, digests and dispatch from ``start`` (default: the day after
     the last change); messages go to ``channel`` (default: the mailbox of the settings)."""
     if not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"days: {days}; from 1 to {MAX_DAYS}", field="days")
+        raise InvalidInput(
+            N_("days: %(days)s; from 1 to %(MAX_DAYS)s", days=days, MAX_DAYS=MAX_DAYS), field="days"
+        )
     settings = settings or load_settings()
     start = start or first_day(rt)
     clock = FixedClock(_at(start, SWEEP_AT))

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Protocol, overload
 from notifications.settings import NotificationSettings
 from states.clock import Clock, SystemClock, ensure_utc
 from states.errors import DeliveryFailed, InvalidInput
+from states.text import N_
 
 if TYPE_CHECKING:
     from notifications.models import OutboxMessage
@@ -44,7 +45,10 @@ class Channel(Protocol):
 def _bracketed(message_id: str) -> str:
     bare = message_id.strip().removeprefix("<").removesuffix(">")
     if not bare or "@" not in bare or any(c.isspace() or c in "<>" for c in bare):
-        raise InvalidInput(f"{message_id!r} is not a Message-ID (local@domain)", field="message_id")
+        raise InvalidInput(
+            N_("%(message_id)s is not a Message-ID (local@domain)", message_id=repr(message_id)),
+            field="message_id",
+        )
     return f"<{bare}>"
 
 
@@ -98,7 +102,7 @@ def build_message(
     ):
         raise TypeError("build_message needs (row, rendered, sender) or every field by name")
     if any(c in subject for c in "\r\n"):
-        raise InvalidInput("a subject is one line", field="subject")
+        raise InvalidInput(N_("a subject is one line"), field="subject")
     message = EmailMessage(policy=policy.SMTP)
     message["Message-ID"] = _bracketed(message_id)
     message["Date"] = format_datetime(ensure_utc(date))
@@ -146,7 +150,11 @@ class MailboxChannel:
                 raise
         except OSError as exc:
             raise DeliveryFailed(
-                f"mailbox {self.folder}: cannot write the message ({exc.strerror or exc})",
+                N_(
+                    "mailbox %(folder)s: cannot write the message (%(value)s)",
+                    folder=self.folder,
+                    value=exc.strerror or exc,
+                ),
                 transient=True,
             ) from exc
 
@@ -159,13 +167,15 @@ def _reply(code: int, text: bytes | str) -> str:
 def _by_code(what: str, code: int, text: bytes | str) -> DeliveryFailed:
     """4xx: try again later; 5xx (and anything else): do not."""
     transient = 400 <= code < 500
-    return DeliveryFailed(f"{what}: {_reply(code, text)}", transient=transient)
+    return DeliveryFailed(
+        N_("%(what)s: %(value)s", what=what, value=_reply(code, text)), transient=transient
+    )
 
 
 def _refused(what: str, recipients: Mapping[str, tuple[int, bytes]]) -> DeliveryFailed:
     transient = all(400 <= code < 500 for code, _ in recipients.values())
     detail = "; ".join(f"{addr}: {_reply(code, text)}" for addr, (code, text) in recipients.items())
-    return DeliveryFailed(f"{what}: {detail}", transient=transient)
+    return DeliveryFailed(N_("%(what)s: %(detail)s", what=what, detail=detail), transient=transient)
 
 
 def _timed_out(exc: BaseException) -> bool:
@@ -188,7 +198,7 @@ class SmtpChannel:
     def __init__(self, settings: NotificationSettings) -> None:
         if not settings.smtp_host:
             raise InvalidInput(
-                "PRODUZIR_SMTP_HOST: required for the smtp channel", field="PRODUZIR_SMTP_HOST"
+                N_("PRODUZIR_SMTP_HOST: required for the smtp channel"), field="PRODUZIR_SMTP_HOST"
             )
         self.settings = settings
         self.host = settings.smtp_host
@@ -248,7 +258,11 @@ class SmtpChannel:
             # The session, not this message, failed: it will go once the server or the
             # settings are right again.
             raise DeliveryFailed(
-                f"{server} refused the session: {_reply(exc.smtp_code, exc.smtp_error)}",
+                N_(
+                    "%(server)s refused the session: %(value)s",
+                    server=server,
+                    value=_reply(exc.smtp_code, exc.smtp_error),
+                ),
                 transient=True,
             ) from exc
         except smtplib.SMTPResponseException as exc:
@@ -256,21 +270,42 @@ class SmtpChannel:
         except smtplib.SMTPServerDisconnected as exc:
             if _timed_out(exc):
                 raise DeliveryFailed(
-                    f"{server}: no answer within {self.settings.smtp_timeout:g} s", transient=True
+                    N_(
+                        "%(server)s: no answer within %(smtp_timeout)s s",
+                        server=server,
+                        smtp_timeout=format(self.settings.smtp_timeout, "g"),
+                    ),
+                    transient=True,
                 ) from exc
-            raise DeliveryFailed(f"{server} closed the connection: {exc}", transient=True) from exc
+            raise DeliveryFailed(
+                N_("%(server)s closed the connection: %(exc)s", server=server, exc=exc),
+                transient=True,
+            ) from exc
         except smtplib.SMTPNotSupportedError as exc:
-            raise DeliveryFailed(f"{server}: {exc}", transient=True) from exc
+            raise DeliveryFailed(
+                N_("%(server)s: %(exc)s", server=server, exc=exc), transient=True
+            ) from exc
         except TimeoutError as exc:
             raise DeliveryFailed(
-                f"{server}: no answer within {self.settings.smtp_timeout:g} s", transient=True
+                N_(
+                    "%(server)s: no answer within %(smtp_timeout)s s",
+                    server=server,
+                    smtp_timeout=format(self.settings.smtp_timeout, "g"),
+                ),
+                transient=True,
             ) from exc
         except ConnectionRefusedError as exc:
-            raise DeliveryFailed(f"{server}: connection refused", transient=True) from exc
+            raise DeliveryFailed(
+                N_("%(server)s: connection refused", server=server), transient=True
+            ) from exc
         except ssl.SSLError as exc:
-            raise DeliveryFailed(f"{server}: TLS failed: {exc}", transient=True) from exc
+            raise DeliveryFailed(
+                N_("%(server)s: TLS failed: %(exc)s", server=server, exc=exc), transient=True
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryFailed(f"{server}: {exc}", transient=True) from exc
+            raise DeliveryFailed(
+                N_("%(server)s: %(exc)s", server=server, exc=exc), transient=True
+            ) from exc
 
 
 def channel_from_settings(settings: NotificationSettings) -> Channel:

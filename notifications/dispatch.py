@@ -45,6 +45,7 @@ from states.directory import User
 from states.errors import DeliveryFailed, InvalidInput, NotFound
 from states.evidence import check_username
 from states.models import Case
+from states.text import N_
 
 #: Categories sent at once whatever the recipient's delivery preference.
 ALWAYS_AT_ONCE = (ESCALATION, DIGEST, CHECKPOINT)
@@ -277,7 +278,7 @@ def retry(rt: Env, outbox_id: int, *, actor: str, now: datetime | None = None) -
     try:
         check_username(actor)
     except ValueError as exc:
-        raise InvalidInput(f"actor: {exc}", field="actor") from None
+        raise InvalidInput(N_("actor: %(exc)s", exc=exc), field="actor") from None
     at = now or rt.clock.now()
     with rt.db.write() as session:
         row = session.get(OutboxMessage, outbox_id)
@@ -285,7 +286,11 @@ def retry(rt: Env, outbox_id: int, *, actor: str, now: datetime | None = None) -
             raise NotFound("message", outbox_id)
         if row.status != FAILED:
             raise InvalidInput(
-                f"message {outbox_id} is {row.status}: only failed messages can be retried",
+                N_(
+                    "message %(outbox_id)s is %(status)s: only failed messages can be retried",
+                    outbox_id=outbox_id,
+                    status=row.status,
+                ),
                 field="id",
             )
         note = f"retried by {actor} at {iso_utc(at)}; last error: {row.last_error or '-'}"

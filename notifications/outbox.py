@@ -35,6 +35,7 @@ from states.db import Database
 from states.directory import User
 from states.errors import InvalidInput
 from states.models import Case, Municipality
+from states.text import N_
 
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
@@ -311,7 +312,12 @@ def list_messages(
     """Outbox rows, newest first, for people to read (``produzir notify list``)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(
-            f"unknown status {status!r}; statuses are: {', '.join(STATUSES)}", field="status"
+            N_(
+                "unknown status %(status)s; statuses are: %(value)s",
+                status=repr(status),
+                value=", ".join(STATUSES),
+            ),
+            field="status",
         )
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status is not None:

@@ -49,13 +49,17 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications.codes import obligation_text
+from notifications.i18n import render as render_text
 from notifications.models import TemplateOverride
+from notifications.settings import public_url
 from states import queries
 from states.directory import LANGUAGES, User
 from states.errors import InvalidInput
 from states.lifecycle import EVENTS_BY_NAME
 from states.records import Obligation
 from states.states import LABELS_EN, LABELS_PT, State
+from states.text import N_
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,8 @@ _CASE: dict[str, str] = {
     "state_label": "DERIVED: the state's name in the message's language",
     "state_task": "DERIVED: what completes the state, as a verb phrase in the message's language "
     "(e.g. 'record the eligibility decision ...')",
+    "case_url": "DERIVED: the case's page in the web console (PRODUZIR_PUBLIC_URL/cases/N)",
+    "due_url": "DERIVED: the due list in the web console (PRODUZIR_PUBLIC_URL/due)",
 }
 _DEADLINE: dict[str, str] = {
     "obligation": "what is due when it is a dated obligation (its description, e.g. the "
@@ -97,6 +103,7 @@ _ITEM: dict[str, str] = {
     "uf": "the municipality's state",
     "state": "the case's state code",
     "state_label": "DERIVED: the state's name in the message's language",
+    "case_url": "DERIVED: the case's page in the web console",
     "obligation": "the obligation's description, or null for the state's deadline",
     "due_on": "due date (ISO) or null",
     "days": "days until the due date (upcoming) or since it (overdue); 0 on the day; may be "
@@ -143,6 +150,7 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
     "digest": {
         "recipient_name": "name of the person the digest is for",
         "day": "the digest's date (ISO date)",
+        "due_url": "DERIVED: the due list in the web console (PRODUZIR_PUBLIC_URL/due)",
         "items": "list of items, each a mapping with: "
         + "; ".join(f"{k}: {v}" for k, v in _ITEM.items()),
         "overdue": "DERIVED: the items past their due date (escalations and late reminders)",
@@ -160,6 +168,8 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "key_id": "the id of the key that signed it",
         "line": "the checkpoint as one JSON line, exactly as produzir audit verify --against "
         "reads it",
+        "verify_url": "DERIVED: the log's verification page in the web console "
+        "(PRODUZIR_PUBLIC_URL/audit/verify)",
     },
 }
 ITEM_PLACEHOLDERS = _ITEM
@@ -328,15 +338,31 @@ def check_known(name: str, language: str, part: str | None = None) -> None:
     """InvalidInput listing the known ones when the template, language or part is unknown."""
     if name not in TEMPLATES:
         raise InvalidInput(
-            f"unknown template {name!r}; templates are: {', '.join(TEMPLATES)}", field="template"
+            N_(
+                "unknown template %(name)s; templates are: %(value)s",
+                name=repr(name),
+                value=", ".join(TEMPLATES),
+            ),
+            field="template",
         )
     if language not in LANGUAGES:
         raise InvalidInput(
-            f"unknown language {language!r}; languages are: {', '.join(LANGUAGES)}",
+            N_(
+                "unknown language %(language)s; languages are: %(value)s",
+                language=repr(language),
+                value=", ".join(LANGUAGES),
+            ),
             field="language",
         )
     if part is not None and part not in PARTS:
-        raise InvalidInput(f"unknown part {part!r}; parts are: {', '.join(PARTS)}", field="part")
+        raise InvalidInput(
+            N_(
+                "unknown part %(part)s; parts are: %(value)s",
+                part=repr(part),
+                value=", ".join(PARTS),
+            ),
+            field="part",
+        )
 
 
 # --- locale filters ---------------------------------------------------------------------------
@@ -503,14 +529,26 @@ def validate_override(name: str, language: str, part: str, body: str) -> None:
     where = f"template {name} ({language}, {part})"
     if len(body) > MAX_OVERRIDE_CHARS:
         raise InvalidInput(
-            f"{where}: {len(body)} characters, at most {MAX_OVERRIDE_CHARS}", field="body"
+            N_(
+                "%(where)s: %(value)s characters, at most %(MAX_OVERRIDE_CHARS)s",
+                where=where,
+                value=len(body),
+                MAX_OVERRIDE_CHARS=MAX_OVERRIDE_CHARS,
+            ),
+            field="body",
         )
     env = _sandbox(language, part == "html")
     try:
         tree = env.parse(body)
     except TemplateSyntaxError as exc:
         raise InvalidInput(
-            f"{where} does not parse: line {exc.lineno}: {exc.message}", field="body"
+            N_(
+                "%(where)s does not parse: line %(lineno)s: %(message)s",
+                where=where,
+                lineno=exc.lineno,
+                message=exc.message,
+            ),
+            field="body",
         ) from None
     problems = list(dict.fromkeys(_escape_attempts(tree)))
     allowed = set(PLACEHOLDERS[name])
@@ -518,7 +556,13 @@ def validate_override(name: str, language: str, part: str, body: str) -> None:
         undeclared = meta.find_undeclared_variables(tree)
     except TemplateSyntaxError as exc:  # an unknown filter or test, found when compiling
         raise InvalidInput(
-            f"{where} does not compile: line {exc.lineno}: {exc.message}", field="body"
+            N_(
+                "%(where)s does not compile: line %(lineno)s: %(message)s",
+                where=where,
+                lineno=exc.lineno,
+                message=exc.message,
+            ),
+            field="body",
         ) from None
     unknown = sorted(undeclared - allowed - _SPECIAL_NAMES)
     if unknown:
@@ -527,7 +571,9 @@ def validate_override(name: str, language: str, part: str, body: str) -> None:
             f"(known: {', '.join(sorted(allowed))})"
         )
     if problems:
-        raise InvalidInput(f"{where} refused: {'; '.join(problems)}", field="body")
+        raise InvalidInput(
+            N_("%(where)s refused: %(value)s", where=where, value="; ".join(problems)), field="body"
+        )
     try:
         template = env.from_string(body)
         size = 0
@@ -540,11 +586,17 @@ def validate_override(name: str, language: str, part: str, body: str) -> None:
                 )
     except SecurityError as exc:
         raise InvalidInput(
-            f"{where} refused: the sandbox stopped it: {exc}", field="body"
+            N_("%(where)s refused: the sandbox stopped it: %(exc)s", where=where, exc=exc),
+            field="body",
         ) from None
     except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
         raise InvalidInput(
-            f"{where} refused: it fails with the sample context: {type(exc).__name__}: {exc}",
+            N_(
+                "%(where)s refused: it fails with the sample context: %(name__)s: %(exc)s",
+                where=where,
+                name__=type(exc).__name__,
+                exc=exc,
+            ),
             field="body",
         ) from None
 
@@ -619,15 +671,39 @@ def _when(item: Mapping[str, Any]) -> str:
     return "updates"
 
 
+def _obligation(context: Mapping[str, Any], language: str) -> str:
+    """An obligation is stored as kind + parameters: its sentence in the reader's language
+    (rows written before that keep their stored description)."""
+    text = obligation_text(
+        str(context.get("obligation_kind")),
+        context.get("obligation_params"),
+        str(context.get("obligation")),
+    )
+    return render_text(text, language)
+
+
 def _prepare(name: str, language: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """The documented placeholders from ``context`` plus the derived ones."""
     spec = PLACEHOLDERS[name]
     missing = [k for k in spec if k not in DERIVED[name] and k not in context]
     if missing:
         raise InvalidInput(
-            f"template {name}: the context lacks {', '.join(missing)}", field=missing[0]
+            N_(
+                "template %(name)s: the context lacks %(value)s",
+                name=name,
+                value=", ".join(missing),
+            ),
+            field=missing[0],
         )
     values = {k: context[k] for k in spec if k not in DERIVED[name]}
+    base = public_url()
+    if "case_id" in values:
+        values["case_url"] = f"{base}/cases/{values['case_id']}"
+    values["due_url"] = f"{base}/due"
+    if name == "checkpoint":
+        values["verify_url"] = f"{base}/audit/verify"
+    if values.get("obligation"):
+        values["obligation"] = _obligation(context, language)
     if "state" in values:
         values["state_label"] = _label(values["state"], language)
         values["state_task"] = _task(values["state"], language)
@@ -642,8 +718,18 @@ def _prepare(name: str, language: str, context: Mapping[str, Any]) -> dict[str, 
     if name == "digest":
         items = values["items"]
         if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-            raise InvalidInput("template digest: items must be a list of mappings", field="items")
-        prepared = [{**i, "state_label": _label(i.get("state"), language)} for i in items]
+            raise InvalidInput(
+                N_("template digest: items must be a list of mappings"), field="items"
+            )
+        prepared = [
+            {
+                **i,
+                "state_label": _label(i.get("state"), language),
+                "case_url": f"{base}/cases/{i.get('case_id')}",
+                "obligation": _obligation(i, language) if i.get("obligation") else None,
+            }
+            for i in items
+        ]
         values["items"] = prepared
         for group in ("overdue", "due_today", "upcoming", "updates"):
             values[group] = [i for i in prepared if _when(i) == group]
@@ -669,9 +755,14 @@ def _render_part(
     try:
         return _builtin_env(language).get_template(f"{name}.{part}.j2").render(values)
     except UndefinedError as exc:
-        raise InvalidInput(f"{where}: {exc.message}", field="context") from exc
+        raise InvalidInput(
+            N_("%(where)s: %(message)s", where=where, message=exc.message), field="context"
+        ) from exc
     except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"{where}: {type(exc).__name__}: {exc}", field="context") from exc
+        raise InvalidInput(
+            N_("%(where)s: %(name__)s: %(exc)s", where=where, name__=type(exc).__name__, exc=exc),
+            field="context",
+        ) from exc
 
 
 def render(
@@ -727,6 +818,8 @@ def case_context(
     }
     due_on: str | None = detail["due_on"]
     obligation: str | None = None
+    obligation_kind: str | None = None
+    obligation_params: dict[str, Any] | None = None
     if due_on is None:
         first = session.execute(
             select(Obligation)
@@ -736,19 +829,26 @@ def case_context(
         ).scalar_one_or_none()
         if first is not None:
             due_on, obligation = first.due_on.isoformat(), first.description
+            obligation_kind, obligation_params = first.kind, first.params
     days = (date.fromisoformat(due_on) - today).days if due_on else None
     step = None if days is None else "before" if days > 0 else "due" if days == 0 else "late"
     history = queries.history(session, case_id)
     if name in ("reminder", "escalation", "digest") and due_on is None:
         raise InvalidInput(
-            f"case {case_id} has no deadline in state {detail['state']} and no open "
-            f"obligation: there is nothing for a {name} to say",
+            N_(
+                "case %(case_id)s has no deadline in state %(value)s and no open obligation: there is nothing for a %(name)s to say",
+                case_id=case_id,
+                value=detail["state"],
+                name=name,
+            ),
             field="case",
         )
     if name == "reminder":
         return {
             **base,
             "obligation": obligation,
+            "obligation_kind": obligation_kind,
+            "obligation_params": obligation_params,
             "due_on": due_on,
             "days": abs(days or 0),
             "step": step,
@@ -756,8 +856,11 @@ def case_context(
     if name == "escalation":
         if step != "late":
             raise InvalidInput(
-                f"case {case_id} is not overdue (due on {due_on}): no escalation would be sent "
-                "today; preview a late case, or the reminder",
+                N_(
+                    "case %(case_id)s is not overdue (due on %(due_on)s): no escalation would be sent today; preview a late case, or the reminder",
+                    case_id=case_id,
+                    due_on=due_on,
+                ),
                 field="case",
             )
         supervisor_name = base["contact_name"] or (
@@ -767,6 +870,8 @@ def case_context(
             **{k: v for k, v in base.items() if not k.startswith("contact_")},
             "recipient_name": supervisor_name,
             "obligation": obligation,
+            "obligation_kind": obligation_kind,
+            "obligation_params": obligation_params,
             "due_on": due_on,
             "days": abs(days or 0),
             "step": "supervisor",
@@ -783,8 +888,10 @@ def case_context(
         ]
         if not moves:
             raise InvalidInput(
-                f"case {case_id} has not changed state since it was registered: "
-                "no transition to preview",
+                N_(
+                    "case %(case_id)s has not changed state since it was registered: no transition to preview",
+                    case_id=case_id,
+                ),
                 field="case",
             )
         last = moves[-1]
@@ -800,6 +907,8 @@ def case_context(
         "category": "escalation" if step == "late" else "reminder",
         **{k: base[k] for k in ("case_id", "community", "municipality", "uf", "state")},
         "obligation": obligation,
+        "obligation_kind": obligation_kind,
+        "obligation_params": obligation_params,
         "due_on": due_on,
         "days": abs(days or 0),
         "step": step,

@@ -24,6 +24,7 @@ pydantic's validation error into :class:`~states.errors.InvalidInput` naming the
 
 from __future__ import annotations
 
+import os
 import re
 from email.utils import parseaddr
 from pathlib import Path
@@ -111,6 +112,12 @@ class NotificationSettings(BaseSettings):
         description="Domain on the right of each Message-ID (<hash@domain>); use the "
         "organisation's mail domain.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias="PRODUZIR_PUBLIC_URL",
+        description="The web console's public address: every message links to the case "
+        "(or the due list) there, e.g. https://produzir.example.gov.br.",
+    )
     max_attempts: int = Field(
         default=8,
         ge=1,
@@ -141,6 +148,11 @@ class NotificationSettings(BaseSettings):
         if not (local and at and domain) or "\n" in value or "\r" in value:
             raise ValueError(f"{value!r} is not an e-mail address")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _a_web_address(cls, value: str) -> str:
+        return _web_address(value)
 
     @field_validator("message_id_domain")
     @classmethod
@@ -239,3 +251,16 @@ def load_settings(**overrides: Any) -> NotificationSettings:
     except ValidationError as exc:
         problems = [_explain(e) for e in exc.errors()]
         raise InvalidInput("; ".join(problems), field=problems[0].split(":")[0]) from None
+
+
+def public_url() -> str:
+    """The web console's public address (``PRODUZIR_PUBLIC_URL``), for the links in messages
+    (read alone, so a message renders whatever the channel's settings are)."""
+    value = os.environ.get("PRODUZIR_PUBLIC_URL") or "http://127.0.0.1:8000"
+    return _web_address(value)
+
+
+def _web_address(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or " " in value:
+        raise ValueError(f"{value!r} is not a web address (http:// or https://...)")
+    return value.rstrip("/")

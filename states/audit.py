@@ -36,6 +36,7 @@ from states import merkle
 from states.errors import InvalidInput
 from states.models import AuditEvent, AuditLogState, AuditNode
 from states.origin import current as current_origin
+from states.text import N_
 
 ENTRY_VERSION = 1
 STATE_ID = 1
@@ -145,12 +146,17 @@ def canonical_json(value: Any) -> str:
         return rfc8785.dumps(_plain(value)).decode("utf-8")
     except rfc8785.IntegerDomainError as exc:
         raise InvalidInput(
-            "a number is too large to be recorded (the audit log takes whole numbers up to "
-            f"2**53 - 1): {exc}",
+            N_(
+                "a number is too large to be recorded (the audit log takes whole numbers up to "
+                "2**53 - 1): %(error)s",
+                error=str(exc),
+            ),
             field="evidence",
         ) from None
     except rfc8785.FloatDomainError as exc:
-        raise InvalidInput(f"a number cannot be recorded: {exc}", field="evidence") from None
+        raise InvalidInput(
+            N_("a number cannot be recorded: %(error)s", error=str(exc)), field="evidence"
+        ) from None
 
 
 def encode_entry(
@@ -399,7 +405,9 @@ def node_source(session: Session) -> merkle.NodeSource:
     def node(level: int, idx: int) -> bytes:
         found = session.execute(query, {"level": level, "idx": idx}).scalar()
         if found is None:
-            raise LookupError(f"the stored tree has no node ({level}, {idx})")
+            raise LookupError(
+                N_("the stored tree has no node (%(level)s, %(idx)s)", level=level, idx=str(idx))
+            )
         return bytes(found)
 
     return node
@@ -424,7 +432,9 @@ def fetched_nodes(session: Session, keys: set[tuple[int, int]]) -> merkle.NodeSo
     def node(level: int, idx: int) -> bytes:
         value = found.get((level, idx))
         if value is None:
-            raise LookupError(f"the stored tree has no node ({level}, {idx})")
+            raise LookupError(
+                N_("the stored tree has no node (%(level)s, %(idx)s)", level=level, idx=str(idx))
+            )
         return value
 
     return node

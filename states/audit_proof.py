@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from states import audit, merkle
 from states.errors import InvalidInput
 from states.signing import Checkpoint, Keyring, key_id_of, parse_public, public_text
+from states.text import N_, Np_, Text, join
 
 BUNDLE_FORMAT = "produzir-proof/v1"
 _CASE_ENTRIES = text(
@@ -73,66 +74,81 @@ class BundleCheck:
     checked: int
     checkpoint: Checkpoint
     key_from_bundle: bool
-    problem: str | None = None
-    notes: list[str] = field(default_factory=list)
+    problem: Text | None = None
+    notes: list[Text] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def _field(value: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+def _field(value: dict[str, Any], name: str, kind: type | tuple[type, ...], where: Text) -> Any:
     if name not in value:
-        raise InvalidInput(f"{where} lacks {name}", field=name)
+        raise InvalidInput(N_("%(where)s lacks %(field)s", where=where, field=name), field=name)
     found = value[name]
     if not isinstance(found, kind) or (kind is int and isinstance(found, bool)):
-        raise InvalidInput(f"{where}: {name} has the wrong type", field=name)
+        raise InvalidInput(
+            N_("%(where)s: %(field)s has the wrong type", where=where, field=name), field=name
+        )
     return found
 
 
 def check(bundle: Any, trusted: Ed25519PublicKey | None = None) -> BundleCheck:
     """Check a bundle; malformed input raises :class:`InvalidInput`, a failed proof is a problem."""
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
-        raise InvalidInput(f"not a Produzir proof bundle (format {BUNDLE_FORMAT} expected)")
-    case_id = _field(bundle, "case_id", int, "the bundle")
+        raise InvalidInput(
+            N_("not a Produzir proof bundle (format %(format)s expected)", format=BUNDLE_FORMAT)
+        )
+    the_bundle = N_("the bundle")
+    case_id = _field(bundle, "case_id", int, the_bundle)
     checkpoint = Checkpoint.from_json(
-        _field(bundle, "checkpoint", dict, "the bundle"), "the bundle's checkpoint"
+        _field(bundle, "checkpoint", dict, the_bundle), N_("the bundle's checkpoint")
     )
-    key_info = _field(bundle, "public_key", dict, "the bundle")
+    key_info = _field(bundle, "public_key", dict, the_bundle)
     from_bundle = trusted is None
     key = trusted if trusted is not None else parse_public(str(key_info.get("key", "")))
-    entries = _field(bundle, "entries", list, "the bundle")
+    entries = _field(bundle, "entries", list, the_bundle)
     result = BundleCheck(case_id, 0, checkpoint, from_bundle)
     if from_bundle:
         result.notes.append(
-            f"the public key was taken from the bundle (key id {key_id_of(key)}): compare it "
-            "with the key the programme publishes, or give --key"
+            N_(
+                "the public key was taken from the bundle (key id %(key)s): compare it with the "
+                "key the programme publishes, or give --key",
+                key=key_id_of(key),
+            )
         )
     why = Keyring({key_id_of(key): key}).check(checkpoint)
     if why is not None:
-        result.problem = f"the checkpoint (size {checkpoint.tree_size}): {why}"
+        result.problem = N_(
+            "the checkpoint (size %(size)s): %(why)s", size=checkpoint.tree_size, why=why
+        )
         return result
     root = bytes.fromhex(checkpoint.root_hash)
     versions: list[int] = []
     for number, item in enumerate(entries, start=1):
-        where = f"entry {number} of the bundle"
+        where = N_("entry %(number)s of the bundle", number=str(number))
         if not isinstance(item, dict):
-            raise InvalidInput(f"{where} is not a JSON object")
+            raise InvalidInput(N_("%(where)s is not a JSON object", where=where))
         seq = _field(item, "seq", int, where)
         leaf_index = _field(item, "leaf_index", int, where)
         entry = _field(item, "entry", str, where)
         proof_hex = _field(item, "inclusion_proof", list, where)
-        name = f"the entry at leaf {leaf_index} (seq {seq})"
+        name = N_("the entry at leaf %(leaf)s (seq %(seq)s)", leaf=str(leaf_index), seq=seq)
         try:
             data = json.loads(entry)
             canonical = rfc8785.dumps(data).decode("utf-8") == entry
         except (json.JSONDecodeError, rfc8785.CanonicalizationError, TypeError):
             data, canonical = None, False
         if not canonical or not isinstance(data, dict):
-            result.problem = f"{name} is not canonical JSON: it was changed"
+            result.problem = N_("%(entry)s is not canonical JSON: it was changed", entry=name)
             return result
         if data.get("case_id") != case_id or data.get("seq") != seq:
-            result.problem = f"{name} is not entry {seq} of case {case_id}: it was changed"
+            result.problem = N_(
+                "%(entry)s is not entry %(seq)s of case %(case_id)s: it was changed",
+                entry=name,
+                seq=seq,
+                case_id=case_id,
+            )
             return result
         try:
             proof = [bytes.fromhex(p) for p in proof_hex]
@@ -140,12 +156,17 @@ def check(bundle: Any, trusted: Ed25519PublicKey | None = None) -> BundleCheck:
                 leaf_index, checkpoint.tree_size, merkle.leaf_hash(entry.encode("utf-8")), proof
             )
         except (ValueError, TypeError, binascii.Error) as exc:
-            result.problem = f"{name}: its inclusion proof is malformed ({exc})"
+            result.problem = N_(
+                "%(entry)s: its inclusion proof is malformed (%(error)s)",
+                entry=name,
+                error=str(exc),
+            )
             return result
         if reached != root:
-            result.problem = (
-                f"{name}: its inclusion proof does not lead to the checkpoint's root: the entry "
-                "or its proof was changed"
+            result.problem = N_(
+                "%(entry)s: its inclusion proof does not lead to the checkpoint's root: the "
+                "entry or its proof was changed",
+                entry=name,
             )
             return result
         if isinstance(data.get("case_version"), int) and data.get("record_type") is None:
@@ -155,13 +176,19 @@ def check(bundle: Any, trusted: Ed25519PublicKey | None = None) -> BundleCheck:
         gaps = sorted(set(range(1, max(versions) + 1)) - set(versions))
         if gaps:
             result.notes.append(
-                "the case's versions "
-                + ", ".join(map(str, gaps))
-                + " have no entry in the bundle (the bundle is incomplete)"
+                N_(
+                    "the case's versions %(versions)s have no entry in the bundle (the bundle is "
+                    "incomplete)",
+                    versions=join([str(g) for g in gaps]),
+                )
             )
     later = bundle.get("not_yet_checkpointed") or []
     if later:
         result.notes.append(
-            f"{len(later)} newer entries were not yet covered by a checkpoint and are not proven"
+            Np_(
+                "%(n)s newer entry was not yet covered by a checkpoint and is not proven",
+                "%(n)s newer entries were not yet covered by a checkpoint and are not proven",
+                len(later),
+            )
         )
     return result

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from states import audit, checkpoints, merkle
 from states.signing import Checkpoint, Keyring
+from states.text import N_, Text, as_text
 
 CHUNK = 20_000
 Progress = Callable[[int, int], None]
@@ -71,12 +72,26 @@ _COLUMNS_PG = text(  # built from the constant column names above
 
 @dataclass(frozen=True)
 class Problem:
-    """The first thing wrong with the log."""
+    """The first thing wrong with the log: its ``kind`` (a code) and what is wrong, as a
+    :class:`~states.text.Text` the edges render in the reader's language."""
 
     kind: str
-    detail: str
+    text: Text
     leaf_index: int | None = None
     seq: int | None = None
+
+    @property
+    def detail(self) -> str:
+        """What is wrong, in English (logs, JSON reports)."""
+        return self.text.english()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "detail": self.detail,
+            "leaf_index": self.leaf_index,
+            "seq": self.seq,
+        }
 
 
 @dataclass(frozen=True)
@@ -105,12 +120,18 @@ class Verification:
 class _Anchor:
     checkpoint: Checkpoint
     stored_id: int | None
-    where: str
+    where: Text
 
 
-def _describe(anchor: _Anchor) -> str:
+def _describe(anchor: _Anchor) -> Text:
     cp = anchor.checkpoint
-    return f"{anchor.where} (size {cp.tree_size}, signed {cp.timestamp} by key {cp.key_id})"
+    return N_(
+        "%(where)s (size %(size)s, signed %(timestamp)s by key %(key)s)",
+        where=anchor.where,
+        size=cp.tree_size,
+        timestamp=cp.timestamp,
+        key=cp.key_id,
+    )
 
 
 def verify(
@@ -161,16 +182,20 @@ def verify(
 
     # an incremental run leaves the older checkpoints to the verifications that passed them
     anchors: list[_Anchor] = [
-        _Anchor(cp, cid, f"stored checkpoint #{cid}")
+        _Anchor(cp, cid, N_("stored checkpoint #%(id)s", id=cid))
         for cid, cp in checkpoints.stored(session)
         if cp.tree_size >= first
     ]
-    anchors += [_Anchor(cp, None, f"checkpoint {i} given") for i, cp in enumerate(against, 1)]
+    anchors += [
+        _Anchor(cp, None, N_("checkpoint %(id)s given", id=i)) for i, cp in enumerate(against, 1)
+    ]
     for anchor in anchors:
         why = keyring.check(anchor.checkpoint)
         if why is not None:
-            kind = "unknown_key" if why.startswith("unknown key") else "signature_invalid"
-            return result(Problem(kind, f"{_describe(anchor)}: {why}"))
+            kind = "unknown_key" if why.msgid.startswith("unknown key") else "signature_invalid"
+            return result(
+                Problem(kind, N_("%(checkpoint)s: %(why)s", checkpoint=_describe(anchor), why=why))
+            )
     by_size: dict[int, _Anchor] = {}
     for anchor in sorted(anchors, key=lambda a: a.checkpoint.tree_size):
         other = by_size.setdefault(anchor.checkpoint.tree_size, anchor)
@@ -178,26 +203,41 @@ def verify(
             return result(
                 Problem(
                     "changed",
-                    f"{_describe(other)} and {_describe(anchor)} are signed for the same size "
-                    "with different roots: two histories were signed (is the key compromised?)",
+                    N_(
+                        "%(one)s and %(other)s are signed for the same size with different "
+                        "roots: two histories were signed (is the key compromised?)",
+                        one=_describe(other),
+                        other=_describe(anchor),
+                    ),
                 )
             )
 
     if start is not None and first > size:
         return result(
-            _truncated(_Anchor(start[1], start[0], "the checkpoint verified before"), size)
+            _truncated(_Anchor(start[1], start[0], N_("the checkpoint verified before")), size)
         )
     if start is not None:
         try:
             frontier = merkle.Frontier.from_nodes(first, audit.node_source(session))
         except LookupError as exc:
-            return result(Problem("missing", f"{exc}: run a full verification", first))
+            return result(
+                Problem(
+                    "missing",
+                    N_("%(error)s: run a full verification", error=_lookup_text(exc)),
+                    first,
+                )
+            )
         if frontier.root().hex() != start[1].root_hash:
             return result(
                 Problem(
                     "changed",
-                    f"the stored tree no longer gives the root of checkpoint #{start[0]} (size "
-                    f"{first}) verified before: its nodes were changed; run a full verification",
+                    N_(
+                        "the stored tree no longer gives the root of checkpoint #%(id)s (size "
+                        "%(size)s) verified before: its nodes were changed; run a full "
+                        "verification",
+                        id=start[0],
+                        size=first,
+                    ),
                     first,
                 )
             )
@@ -209,7 +249,9 @@ def verify(
     targets = sorted(s for s in by_size if first < s <= size)
     best: _Anchor | None = None
     if start is not None:
-        best = by_size.get(first) or _Anchor(start[1], start[0], "the checkpoint verified before")
+        best = by_size.get(first) or _Anchor(
+            start[1], start[0], N_("the checkpoint verified before")
+        )
     last_good = first
     checked = 0
     expected = first
@@ -233,7 +275,9 @@ def verify(
             if idx != expected:
                 return result(
                     Problem(
-                        "missing", f"leaf {expected} is missing from the stored tree", expected
+                        "missing",
+                        N_("leaf %(leaf)s is missing from the stored tree", leaf=str(expected)),
+                        expected,
                     ),
                     checked,
                     best,
@@ -242,7 +286,11 @@ def verify(
                 return result(
                     Problem(
                         "missing",
-                        f"the entry at leaf {idx} is missing: it was deleted from audit_events",
+                        N_(
+                            "the entry at leaf %(leaf)s is missing: it was deleted from "
+                            "audit_events",
+                            leaf=str(idx),
+                        ),
                         idx,
                     ),
                     checked,
@@ -268,9 +316,14 @@ def verify(
                     return result(
                         Problem(
                             "changed",
-                            f"the log does not extend {_describe(anchor)}: an entry among "
-                            f"leaves {last_good} to {count - 1} was rewritten and the stored "
-                            "hashes recomputed",
+                            N_(
+                                "the log does not extend %(checkpoint)s: an entry among leaves "
+                                "%(first)s to %(last)s was rewritten and the stored hashes "
+                                "recomputed",
+                                checkpoint=_describe(anchor),
+                                first=str(last_good),
+                                last=str(count - 1),
+                            ),
                             last_good,
                         ),
                         checked,
@@ -279,7 +332,11 @@ def verify(
                 best, last_good = anchor, count
         if expected < upper:  # the tree's leaves ended early: one is missing
             return result(
-                Problem("missing", f"leaf {expected} is missing from the stored tree", expected),
+                Problem(
+                    "missing",
+                    N_("leaf %(leaf)s is missing from the stored tree", leaf=str(expected)),
+                    expected,
+                ),
                 checked,
                 best,
             )
@@ -294,7 +351,12 @@ def verify(
         return result(
             Problem(
                 "changed",
-                f"the stored tree state (size {size}, root {root}) does not match its entries",
+                N_(
+                    "the stored tree state (size %(size)s, root %(root)s) does not match its "
+                    "entries",
+                    size=size,
+                    root=root,
+                ),
             ),
             checked,
             best,
@@ -305,15 +367,18 @@ def verify(
             try:
                 proof = merkle.consistency_proof(m, size, audit.node_source(session))
             except LookupError as exc:
-                return result(Problem("missing", f"{exc}"), checked, best)
+                return result(Problem("missing", _lookup_text(exc)), checked, best)
             if not merkle.verify_consistency(
                 m, size, bytes.fromhex(anchor.checkpoint.root_hash), bytes.fromhex(root), proof
             ):
                 return result(
                     Problem(
                         "changed",
-                        f"the stored tree gives no consistency proof from {_describe(anchor)} "
-                        "to the current tree: its nodes were changed",
+                        N_(
+                            "the stored tree gives no consistency proof from %(checkpoint)s to "
+                            "the current tree: its nodes were changed",
+                            checkpoint=_describe(anchor),
+                        ),
                     ),
                     checked,
                     best,
@@ -323,8 +388,13 @@ def verify(
         return result(
             Problem(
                 "not_in_tree",
-                f"entry seq {beyond.seq} claims leaf {beyond.leaf_index}, but the tree has "
-                f"{size} leaves: the tree was rewound",
+                N_(
+                    "entry seq %(seq)s claims leaf %(leaf)s, but the tree has %(size)s leaves: "
+                    "the tree was rewound",
+                    seq=beyond.seq,
+                    leaf=str(beyond.leaf_index),
+                    size=size,
+                ),
                 int(beyond.leaf_index),
                 int(beyond.seq),
             ),
@@ -368,9 +438,15 @@ def _truncated(anchor: _Anchor, size: int) -> Problem:
     cp = anchor.checkpoint
     return Problem(
         "missing",
-        f"{_describe(anchor)} covers {cp.tree_size} entries but the log holds {size}: "
-        f"leaves {size} to {cp.tree_size - 1} are missing (the tail was deleted or the tree "
-        "rewound)",
+        N_(
+            "%(checkpoint)s covers %(covered)s entries but the log holds %(size)s: leaves "
+            "%(first)s to %(last)s are missing (the tail was deleted or the tree rewound)",
+            checkpoint=_describe(anchor),
+            covered=cp.tree_size,
+            size=size,
+            first=str(size),
+            last=str(cp.tree_size - 1),
+        ),
         size,
     )
 
@@ -380,14 +456,23 @@ def _mismatch(session: Session, idx: int, seq: int, leaf: bytes) -> Problem:
     if other is not None and int(other) != idx:
         return Problem(
             "reordered",
-            f"the entry at leaf {idx} (seq {seq}) is the one integrated as leaf {other}",
+            N_(
+                "the entry at leaf %(leaf)s (seq %(seq)s) is the one integrated as leaf %(other)s",
+                leaf=str(idx),
+                seq=seq,
+                other=str(other),
+            ),
             idx,
             seq,
         )
     return Problem(
         "changed",
-        f"the entry at leaf {idx} (seq {seq}) does not match its leaf hash: its content was "
-        "changed",
+        N_(
+            "the entry at leaf %(leaf)s (seq %(seq)s) does not match its leaf hash: its content "
+            "was changed",
+            leaf=str(idx),
+            seq=seq,
+        ),
         idx,
         seq,
     )
@@ -407,11 +492,18 @@ def _check_columns(session: Session, first: int) -> Problem | None:
     )
     data: dict[str, Any] = json.loads(row["entry"])
     differ = [c for c in _COLUMNS if _column_value(row[c], c) != data.get(c)]
-    where = f"leaf {leaf}" if leaf is not None else "waiting for the sequencer"
+    where = (
+        N_("leaf %(leaf)s", leaf=str(leaf)) if leaf is not None else N_("waiting for the sequencer")
+    )
     return Problem(
         "changed",
-        f"entry seq {seq} ({where}): column {', '.join(differ) or '?'} disagrees with the "
-        "entry: the row was changed",
+        N_(
+            "entry seq %(seq)s (%(where)s): column %(columns)s disagrees with the entry: the "
+            "row was changed",
+            seq=seq,
+            where=where,
+            columns=", ".join(differ) or "?",
+        ),
         None if leaf is None else int(leaf),
         seq,
     )
@@ -423,3 +515,9 @@ def _column_value(value: Any, column: str) -> Any:
             return value.replace(" ", "T") + "Z"
         return audit.iso_utc(value)
     return value
+
+
+def _lookup_text(exc: LookupError) -> Text:
+    """A stored node that is missing (:func:`states.audit.node_source`), as a Text."""
+    found = exc.args[0] if exc.args else None
+    return found if isinstance(found, Text) else as_text(str(exc))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from states.errors import InvalidInput
 from states.states import DEADLINE_STATES
+from states.text import N_
 
 DEFAULT_FILE = Path(__file__).with_name("lifecycle.toml")
 M = TypeVar("M", bound=BaseModel)
@@ -95,15 +96,32 @@ def read_toml(path: Path, model: type[M], what: str) -> M:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInput(f"{what} {path}: cannot be read ({exc.strerror})") from exc
+        raise InvalidInput(
+            N_(
+                "%(what)s %(path)s: cannot be read (%(strerror)s)",
+                what=what,
+                path=path,
+                strerror=exc.strerror,
+            )
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{what} {path}: not valid TOML ({exc})") from exc
+        raise InvalidInput(
+            N_("%(what)s %(path)s: not valid TOML (%(exc)s)", what=what, path=path, exc=exc)
+        ) from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InvalidInput(f"{what} {path}: {where}: {first['msg']}") from exc
+        raise InvalidInput(
+            N_(
+                "%(what)s %(path)s: %(where)s: %(value)s",
+                what=what,
+                path=path,
+                where=where,
+                value=first["msg"],
+            )
+        ) from exc
 
 
 def load_config(path: Path | None = None) -> LifecycleConfig:

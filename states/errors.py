@@ -13,11 +13,19 @@
 
 Errors are mapped only at the edges (command line, HTTP, flows); everything inside raises
 them with the context a caller needs to explain or retry.
+
+Every error keeps a stable ``code`` (its class's, for the API and scripts) and its sentence as
+a :class:`~states.text.Text` (``text``: an English msgid and its ``params``), which the edges
+render in the reader's language; ``str(error)`` is the English sentence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
+
+from states.text import N_, Term, Text, as_text
 
 
 class ProduzirError(Exception):
@@ -27,9 +35,14 @@ class ProduzirError(Exception):
     http_status = 500
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Text | str) -> None:
+        self.text = as_text(message)
+        self.message = self.text.english()
+        super().__init__(self.message)
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.text.params
 
     def __str__(self) -> str:
         return self.message
@@ -42,7 +55,7 @@ class InvalidInput(ProduzirError):
     http_status = 422
     code = "invalid_input"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: Text | str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -55,7 +68,7 @@ class NotFound(ProduzirError):
     code = "not_found"
 
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"{kind} {key} does not exist")
+        super().__init__(N_("%(kind)s %(key)s does not exist", kind=Term("record", kind), key=key))
         self.kind = kind
         self.key = key
 
@@ -74,10 +87,23 @@ class TransitionNotAllowed(NotAllowed):
     code = "transition_not_allowed"
 
     def __init__(self, case_id: int | None, event: str, state: str, allowed: list[str]) -> None:
-        who = f"case {case_id}" if case_id is not None else "the case"
-        accepted = ", ".join(allowed) if allowed else "no event"
+        who = _who(case_id)
+        accepted = (
+            Text(
+                ", ".join(f"%(e{i})s" for i in range(len(allowed))),
+                {f"e{i}": Term("event", e) for i, e in enumerate(allowed)},
+            )
+            if allowed
+            else N_("no event")
+        )
         super().__init__(
-            f"{event} is not allowed: {who} is in state {state}, which accepts {accepted}"
+            N_(
+                "%(event)s is not allowed: %(who)s is in state %(state)s, which accepts %(accepted)s",
+                event=Term("event", event),
+                who=who,
+                state=Term("state", state),
+                accepted=accepted,
+            )
         )
         self.case_id = case_id
         self.event = event
@@ -90,12 +116,19 @@ class GuardFailed(NotAllowed):
 
     code = "guard_failed"
 
-    def __init__(self, case_id: int | None, event: str, reason: str) -> None:
-        who = f"case {case_id}" if case_id is not None else "the case"
-        super().__init__(f"{event} refused for {who}: {reason}")
+    def __init__(self, case_id: int | None, event: str, reason: Text | str) -> None:
+        self.reason_text = as_text(reason)
+        super().__init__(
+            N_(
+                "%(event)s refused for %(who)s: %(reason)s",
+                event=Term("event", event),
+                who=_who(case_id),
+                reason=self.reason_text,
+            )
+        )
         self.case_id = case_id
         self.event = event
-        self.reason = reason
+        self.reason = self.reason_text.english()
 
 
 class Conflict(ProduzirError):
@@ -114,9 +147,15 @@ class Conflict(ProduzirError):
         changed_at: datetime,
     ) -> None:
         super().__init__(
-            f"case {case_id} was changed by {changed_by} at "
-            f"{changed_at.isoformat(timespec='seconds')} (now version {current_version}, "
-            f"you expected {expected_version}); reload it and try again"
+            N_(
+                "case %(case_id)s was changed by %(changed_by)s at %(changed_at)s (now version "
+                "%(current_version)s, you expected %(expected_version)s); reload it and try again",
+                case_id=case_id,
+                changed_by=changed_by,
+                changed_at=changed_at,
+                current_version=current_version,
+                expected_version=expected_version,
+            )
         )
         self.case_id = case_id
         self.expected_version = expected_version
@@ -132,7 +171,7 @@ class DeliveryFailed(ProduzirError):
     http_status = 502
     code = "delivery_failed"
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+    def __init__(self, message: Text | str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
 
@@ -147,7 +186,11 @@ class Busy(ProduzirError):
     #: seconds a client should wait before trying again
     retry_after = 2
 
-    def __init__(
-        self, message: str = "the database is busy with another write; try again shortly"
-    ) -> None:
-        super().__init__(message)
+    def __init__(self, message: Text | str | None = None) -> None:
+        super().__init__(
+            message or N_("the database is busy with another write; try again shortly")
+        )
+
+
+def _who(case_id: int | None) -> Text:
+    return N_("case %(case_id)s", case_id=case_id) if case_id is not None else N_("the case")

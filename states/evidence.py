@@ -22,6 +22,7 @@ from validate_docbr import CNPJ
 
 from states.bounds import EVIDENCE_MAX_BYTES, LIST_MAX, NOTE_MAX, Bounded, json_size, problems
 from states.errors import InvalidInput
+from states.text import N_
 
 _CNPJ = CNPJ()
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
@@ -217,7 +218,11 @@ def parse(model: type[Evidence], event: str, raw: Any) -> Evidence:
         raw = {}
     if not isinstance(raw, dict):
         raise InvalidInput(
-            f"evidence for {event} must be a JSON object, not {type(raw).__name__}",
+            N_(
+                "evidence for %(event)s must be a JSON object, not %(name__)s",
+                event=event,
+                name__=type(raw).__name__,
+            ),
             field="evidence",
         )
     found = problems(raw)  # before anything turns a huge number into text

@@ -30,6 +30,7 @@ from states.evidence import (
     Rejection,
     Suspension,
 )
+from states.text import N_, Np_, Term, Text, join
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class GuardContext:
     records: Records = Records()
 
 
-Guard = Callable[[GuardContext], str | None]
+Guard = Callable[[GuardContext], Text | None]
 
 
 def share_of(share: float, total: int) -> int:
@@ -134,92 +135,114 @@ def share_of(share: float, total: int) -> int:
     return math.ceil(Fraction(str(share)) * total)
 
 
-def _not_future(what: str, day: date, today: date) -> str | None:
+def _not_future(what: str, day: date, today: date) -> Text | None:
     if day > today:
-        return f"{what} {day} is in the future (today is {today})"
-    return None
-
-
-def _reasoned(what: str, text: str, thresholds: Thresholds) -> str | None:
-    if len(text) < thresholds.min_reason_chars:
-        return (
-            f"the {what} has {len(text)} characters; a reasoned text of at least "
-            f"{thresholds.min_reason_chars} is needed"
+        return N_(
+            "%(what)s %(day)s is in the future (today is %(today)s)",
+            what=what,
+            day=day,
+            today=today,
         )
     return None
 
 
-def demand_complete(ctx: GuardContext) -> str | None:
+def _reasoned(what: Text, text: str, thresholds: Thresholds) -> Text | None:
+    if len(text) < thresholds.min_reason_chars:
+        return Np_(
+            "the %(what)s has %(n)s character; a reasoned text of at least %(min)s is needed",
+            "the %(what)s has %(n)s characters; a reasoned text of at least %(min)s is needed",
+            len(text),
+            what=what,
+            min=thresholds.min_reason_chars,
+        )
+    return None
+
+
+def demand_complete(ctx: GuardContext) -> Text | None:
     """registrada -> em_analise: the demand record is complete."""
     f = ctx.facts
     missing = [
         name
         for name, value in (
-            ("forum", f.forum),
-            ("forum date", f.forum_held_on),
-            ("community", f.community),
-            ("productive activity", f.activity),
-            ("proponent", f.proponent),
+            (N_("forum"), f.forum),
+            (N_("forum date"), f.forum_held_on),
+            (N_("community"), f.community),
+            (N_("productive activity"), f.activity),
+            (N_("proponent"), f.proponent),
         )
         if not value
     ]
     if missing:
-        return f"the demand record has no {', '.join(missing)}"
+        return N_("the demand record has no %(missing)s", missing=join(missing))
     return None
 
 
-def extension_available(ctx: GuardContext) -> str | None:
+def extension_available(ctx: GuardContext) -> Text | None:
     """prorrogar: the state allows another extension, and it is justified."""
     f = ctx.facts
     allowed = ctx.deadline_rule.max_extensions if ctx.deadline_rule else 0
     if allowed == 0:
-        return f"the deadline of state {f.state} cannot be extended"
+        return N_(
+            "the deadline of state %(state)s cannot be extended", state=Term("state", f.state)
+        )
     if f.extensions_used >= allowed:
-        times = "once" if allowed == 1 else f"{allowed} times"
-        return f"the deadline of state {f.state} was already extended {times}, the maximum"
+        return Np_(
+            "the deadline of state %(state)s was already extended once, the maximum",
+            "the deadline of state %(state)s was already extended %(n)s times, the maximum",
+            allowed,
+            state=Term("state", f.state),
+        )
     assert isinstance(ctx.evidence, Justification)
-    return _reasoned("justification", ctx.evidence.justification, ctx.thresholds)
+    return _reasoned(N_("justification"), ctx.evidence.justification, ctx.thresholds)
 
 
-def eligible(ctx: GuardContext) -> str | None:
+def eligible(ctx: GuardContext) -> Text | None:
     """em_analise -> polo_definido: an eligibility decision with the classification used."""
     ev = ctx.evidence
     assert isinstance(ev, EligibilityDecision)
     if ev.microregion_code != ctx.facts.microregion_code:
-        return (
-            f"the decision classifies microregion {ev.microregion_code}, but the demand's "
-            f"municipality is in microregion {ctx.facts.microregion_code}"
+        return N_(
+            "the decision classifies microregion %(given_code)s, but the demand's "
+            "municipality is in microregion %(actual_code)s",
+            given_code=ev.microregion_code,
+            actual_code=ctx.facts.microregion_code,
         )
     if ev.pndr_class.value not in ctx.thresholds.eligible_classes:
-        return (
-            f"PNDR class {ev.pndr_class.value} is not eligible (eligible: "
-            f"{', '.join(ctx.thresholds.eligible_classes)}); record a rejection instead"
+        return N_(
+            "PNDR class %(pndr_class)s is not eligible (eligible: %(eligible)s); record a "
+            "rejection instead",
+            pndr_class=Term("pndr_class", ev.pndr_class.value),
+            eligible=join([Term("pndr_class", c) for c in ctx.thresholds.eligible_classes]),
         )
     if ev.decided_on < ctx.facts.registered_on:
-        return f"decided_on {ev.decided_on} is before the demand was registered"
+        return N_("decided_on %(day)s is before the demand was registered", day=ev.decided_on)
     return _not_future("decided_on", ev.decided_on, ctx.today) or _reasoned(
-        "decision", ev.decision, ctx.thresholds
+        N_("decision"), ev.decision, ctx.thresholds
     )
 
 
-def rejection_reasoned(ctx: GuardContext) -> str | None:
+def rejection_reasoned(ctx: GuardContext) -> Text | None:
     """em_analise -> indeferida: a reasoned decision."""
     ev = ctx.evidence
     assert isinstance(ev, Rejection)
     return _not_future("decided_on", ev.decided_on, ctx.today) or _reasoned(
-        "rejection's reasons", ev.reasons, ctx.thresholds
+        N_("rejection's reasons"), ev.reasons, ctx.thresholds
     )
 
 
-def appeal_in_time(ctx: GuardContext) -> str | None:
+def appeal_in_time(ctx: GuardContext) -> Text | None:
     """indeferida -> em_analise: an appeal filed within the window after the rejection."""
     ev = ctx.evidence
     assert isinstance(ev, Appeal)
     rejected = ctx.facts.rejected_on
     if rejected is None:
-        return "the case has no recorded rejection date"
+        return N_("the case has no recorded rejection date")
     if ev.filed_on < rejected:
-        return f"the appeal's filed_on {ev.filed_on} is before the rejection on {rejected}"
+        return N_(
+            "the appeal's filed_on %(filed_on)s is before the rejection on %(rejected)s",
+            filed_on=ev.filed_on,
+            rejected=rejected,
+        )
     late = (ev.filed_on - rejected).days
     window = ctx.thresholds.appeal_days
     # the window's last day, rolled to a working day (Lei 9.784/1999 art. 66 §1), is the
@@ -227,29 +250,38 @@ def appeal_in_time(ctx: GuardContext) -> str | None:
     closes = ctx.facts.due_on or rejected + timedelta(days=window)
     if ev.filed_on > closes:
         rolled = (
-            "" if closes == rejected + timedelta(days=window) else f", to the working day {closes}"
+            Text("", {})
+            if closes == rejected + timedelta(days=window)
+            else N_(", to the working day %(closes)s", closes=closes)
         )
-        return (
-            f"the appeal was filed on {ev.filed_on}, {late} days after the rejection on "
-            f"{rejected}; the window is {window} days{rolled}"
+        return Np_(
+            "the appeal was filed on %(filed_on)s, %(n)s day after the rejection on "
+            "%(rejected)s; the window is %(window)s days%(rolled)s",
+            "the appeal was filed on %(filed_on)s, %(n)s days after the rejection on "
+            "%(rejected)s; the window is %(window)s days%(rolled)s",
+            late,
+            filed_on=ev.filed_on,
+            rejected=rejected,
+            window=window,
+            rolled=rolled,
         )
     return _not_future("filed_on", ev.filed_on, ctx.today) or _reasoned(
-        "appeal's grounds", ev.grounds, ctx.thresholds
+        N_("appeal's grounds"), ev.grounds, ctx.thresholds
     )
 
 
-def appeal_window_closed(ctx: GuardContext) -> str | None:
+def appeal_window_closed(ctx: GuardContext) -> Text | None:
     """indeferida -> arquivada: the appeal window is over (the sweep fires it as ``system``)."""
     rejected = ctx.facts.rejected_on
     if rejected is None:
-        return "the case has no recorded rejection date"
+        return N_("the case has no recorded rejection date")
     closes = ctx.facts.due_on or rejected + timedelta(days=ctx.thresholds.appeal_days)
     if ctx.today <= closes:
-        return f"the appeal window is open until {closes}"
+        return N_("the appeal window is open until %(closes)s", closes=closes)
     return None
 
 
-def hub_adhered(ctx: GuardContext) -> str | None:
+def hub_adhered(ctx: GuardContext) -> Text | None:
     """polo_definido -> mobilizacao: the hub decision and a signed adhesion term."""
     ev = ctx.evidence
     assert isinstance(ev, HubDecision)
@@ -258,63 +290,97 @@ def hub_adhered(ctx: GuardContext) -> str | None:
     )
 
 
-def mobilised(ctx: GuardContext) -> str | None:
+def mobilised(ctx: GuardContext) -> Text | None:
     """mobilizacao -> capacitacao: diagnosis done, enough participants pre-registered."""
     ev = ctx.evidence
     assert isinstance(ev, Mobilisation)
     needed = ctx.thresholds.min_participants
     have = ctx.records.participants
     if have < needed:
-        return f"{have} participants pre-registered; at least {needed} needed"
+        return Np_(
+            "%(n)s participant pre-registered; at least %(needed)s needed",
+            "%(n)s participants pre-registered; at least %(needed)s needed",
+            have,
+            needed=needed,
+        )
     return _not_future("diagnosis.completed_on", ev.diagnosis.completed_on, ctx.today)
 
 
-def trained(ctx: GuardContext) -> str | None:
+def trained(ctx: GuardContext) -> Text | None:
     """capacitacao -> gestao: an ECC held for the case, attendance, enterprise groups formed."""
     ev = ctx.evidence
     assert isinstance(ev, FieldTraining)
     t = ctx.thresholds
     ecc = ctx.records.ecc
-    name = f"ECC {ev.ecc_id}"
+    name = N_("ECC %(ecc_id)s", ecc_id=ev.ecc_id)
     if ecc is None:
-        return f"{name} does not exist"
+        return N_("%(name)s does not exist", name=name)
     if ecc.kind != "ecc":
-        return f"event {ecc.event_id} is a {ecc.kind}, not an ECC"
+        return N_(
+            "event %(event_id)s is a %(kind)s, not an ECC",
+            event_id=ecc.event_id,
+            kind=Term("training_kind", ecc.kind),
+        )
     if not ecc.serves_case:
-        return f"{name} does not serve this case"
+        return N_("%(name)s does not serve this case", name=name)
     if ecc.held_on is None:
-        return f"{name} has not been recorded as held (it ends on {ecc.end_on})"
+        return N_(
+            "%(name)s has not been recorded as held (it ends on %(end_on)s)",
+            name=name,
+            end_on=ecc.end_on,
+        )
     if ecc.days > t.max_ecc_days:
-        return f"{name} lasted {ecc.days} days; at most {t.max_ecc_days} are accepted"
+        return Np_(
+            "%(name)s lasted %(n)s day; at most %(max)s are accepted",
+            "%(name)s lasted %(n)s days; at most %(max)s are accepted",
+            ecc.days,
+            name=name,
+            max=t.max_ecc_days,
+        )
     enrolled = len(ecc.certification_attendance)
     if enrolled == 0:
-        return f"{name} has no participant enrolled for certification"
+        return N_("%(name)s has no participant enrolled for certification", name=name)
     needed_days = share_of(t.min_attendance, ecc.days)
     attended = sum(1 for d in ecc.certification_attendance if d >= needed_days)
     needed = share_of(t.min_certified_share, enrolled)
     if attended < needed:
-        return (
-            f"{name}: {attended} of {enrolled} certified participants attended "
-            f"≥ {t.min_attendance:.0%}; {needed} needed"
+        return Np_(
+            "%(name)s: %(attended)s of %(n)s certified participant attended ≥ %(pct)s%%; "
+            "%(needed)s needed",
+            "%(name)s: %(attended)s of %(n)s certified participants attended ≥ %(pct)s%%; "
+            "%(needed)s needed",
+            enrolled,
+            name=name,
+            attended=attended,
+            pct=round(t.min_attendance * 100),
+            needed=needed,
         )
     if ecc.groups == 0:
-        return f"{name} formed no enterprise group for this case; at least one is needed"
+        return N_(
+            "%(name)s formed no enterprise group for this case; at least one is needed",
+            name=name,
+        )
     return None
 
 
-def plans_for_all(ctx: GuardContext) -> str | None:
+def plans_for_all(ctx: GuardContext) -> Text | None:
     """gestao -> legalizacao: a business plan for each enterprise."""
     enterprises = ctx.records.enterprises
     if not enterprises:
-        return "the case has no enterprise"
+        return N_("the case has no enterprise")
     missing = [e for e in enterprises if not e.business_plan]
     if missing:
-        names = ", ".join(f"{e.enterprise_id} {e.name!r}" for e in missing)
-        return f"no business plan for enterprise {names}"
+        names = join([f"{e.enterprise_id} {e.name!r}" for e in missing])
+        return Np_(
+            "no business plan for enterprise %(names)s",
+            "no business plan for enterprises %(names)s",
+            len(missing),
+            names=names,
+        )
     return None
 
 
-def legalised(ctx: GuardContext) -> str | None:
+def legalised(ctx: GuardContext) -> Text | None:
     """legalizacao -> acompanhamento: each enterprise legalised (CNPJ) or a recorded reason.
 
     A registry filing later than 30 days after the founding act is a missed obligation (kept
@@ -322,97 +388,133 @@ def legalised(ctx: GuardContext) -> str | None:
     """
     enterprises = ctx.records.enterprises
     if not enterprises:
-        return "the case has no enterprise"
+        return N_("the case has no enterprise")
     for e in enterprises:
-        name = f"enterprise {e.enterprise_id} {e.name!r}"
+        name = N_(
+            "enterprise %(enterprise_id)s %(name)s",
+            enterprise_id=e.enterprise_id,
+            name=repr(e.name),
+        )
         if e.cnpj is None and not e.no_cnpj_reason:
-            return f"{name} has neither a CNPJ nor a recorded reason why not"
+            return N_("%(name)s has neither a CNPJ nor a recorded reason why not", name=name)
         if e.legal_form is None:
             if e.cnpj is None:
                 continue  # it will not be formalised, and the reason is on record
-            return f"{name} has no legal form"
+            return N_("%(name)s has no legal form", name=name)
         form = LegalForm(e.legal_form)
         minimum = MIN_MEMBERS.get(form)
         if form is LegalForm.MEI and e.members != 1:
-            return f"{name} is a MEI, which is one person, but has {e.members} members"
+            return Np_(
+                "%(name)s is a MEI, which is one person, but has %(n)s member",
+                "%(name)s is a MEI, which is one person, but has %(n)s members",
+                e.members,
+                name=name,
+            )
         if minimum is not None and e.members < minimum:
-            return f"{name} is a {form.value} with {e.members} members; at least {minimum} needed"
+            return Np_(
+                "%(name)s is a %(form)s with %(n)s member; at least %(minimum)s needed",
+                "%(name)s is a %(form)s with %(n)s members; at least %(minimum)s needed",
+                e.members,
+                name=name,
+                form=Term("legal_form", form.value),
+                minimum=minimum,
+            )
     return None
 
 
-def followed_up(ctx: GuardContext) -> str | None:
+def followed_up(ctx: GuardContext) -> Text | None:
     """acompanhamento -> avaliacao: CLAI, Protocol signed, a visit every interval, period over."""
     t = ctx.thresholds
     f = ctx.records.follow_up
     start = ctx.facts.entered_on
     end = add_months(start, t.follow_up_months)
     if ctx.today < end:
-        return f"the {t.follow_up_months}-month follow-up started on {start} and ends on {end}"
+        return N_(
+            "the %(months)s-month follow-up started on %(start)s and ends on %(end)s",
+            months=t.follow_up_months,
+            start=start,
+            end=end,
+        )
     if f.clai_installed_on is None:
-        return "the Comitê Local de Ação Integrada (CLAI) has not been installed"
+        return N_("the Comitê Local de Ação Integrada (CLAI) has not been installed")
     if f.protocol_signed_on is None:
-        return "the Protocolo de Ações Integradas has not been signed"
+        return N_("the Protocolo de Ações Integradas has not been signed")
     previous = start
     # coverage is judged over the period; a visit after its end does not open a new gap
     for visit in [*(v for v in sorted(f.visits) if start <= v < end), end]:
         gap = (visit - previous).days
         if gap > t.visit_interval_days:
-            return (
-                f"{gap} days passed between {previous} and {visit} without a visit; "
-                f"a visit every {t.visit_interval_days} days is required"
+            return N_(
+                "%(gap)s days passed between %(previous)s and %(visit)s without a visit; "
+                "a visit every %(interval)s days is required",
+                gap=gap,
+                previous=previous,
+                visit=visit,
+                interval=t.visit_interval_days,
             )
         previous = visit
     return None
 
 
-def evaluated(ctx: GuardContext) -> str | None:
+def evaluated(ctx: GuardContext) -> Text | None:
     """avaliacao -> concluida: the partner's report delivered, indicators recorded."""
     ev = ctx.evidence
     assert isinstance(ev, Evaluation)
     formed = len(ctx.records.enterprises)
     if ev.indicators.enterprises_active > formed:
-        return (
-            f"{ev.indicators.enterprises_active} enterprises reported active, but the case "
-            f"formed {formed}"
+        return Np_(
+            "%(n)s enterprise reported active, but the case formed %(formed)s",
+            "%(n)s enterprises reported active, but the case formed %(formed)s",
+            ev.indicators.enterprises_active,
+            formed=formed,
         )
     return _not_future("partner_report.delivered_on", ev.partner_report.delivered_on, ctx.today)
 
 
-def suspension_reasoned(ctx: GuardContext) -> str | None:
+def suspension_reasoned(ctx: GuardContext) -> Text | None:
     """-> suspensa: a reason and an expected resume date after today."""
     ev = ctx.evidence
     assert isinstance(ev, Suspension)
     if ev.expected_resume_on <= ctx.today:
-        return f"expected_resume_on {ev.expected_resume_on} must be after today ({ctx.today})"
-    return _reasoned("suspension's reason", ev.reason, ctx.thresholds)
+        return N_(
+            "expected_resume_on %(day)s must be after today (%(today)s)",
+            day=ev.expected_resume_on,
+            today=ctx.today,
+        )
+    return _reasoned(N_("suspension's reason"), ev.reason, ctx.thresholds)
 
 
-def cancellation_reasoned(ctx: GuardContext) -> str | None:
+def cancellation_reasoned(ctx: GuardContext) -> Text | None:
     """-> cancelada: a reasoned cancellation."""
     ev = ctx.evidence
     assert isinstance(ev, Cancellation)
-    return _reasoned("cancellation's reason", ev.reason, ctx.thresholds)
+    return _reasoned(N_("cancellation's reason"), ev.reason, ctx.thresholds)
 
 
-def reopening_requested(ctx: GuardContext) -> str | None:
+def reopening_requested(ctx: GuardContext) -> Text | None:
     """solicitar_reabertura: a justification, and no request already pending."""
     pending = ctx.facts.reopen_requested_by
     if pending is not None:
-        return f"a reopening requested by {pending} is already waiting for approval"
+        return N_(
+            "a reopening requested by %(pending)s is already waiting for approval", pending=pending
+        )
     assert isinstance(ctx.evidence, Justification)
-    return _reasoned("justification", ctx.evidence.justification, ctx.thresholds)
+    return _reasoned(N_("justification"), ctx.evidence.justification, ctx.thresholds)
 
 
-def second_person(ctx: GuardContext) -> str | None:
+def second_person(ctx: GuardContext) -> Text | None:
     """aprovar_reabertura / recusar_reabertura: a pending request, decided by someone else."""
     requester = ctx.facts.reopen_requested_by
     if requester is None:
-        return "no reopening has been requested"
+        return N_("no reopening has been requested")
     if requester == ctx.actor:
-        return f"{ctx.actor} requested the reopening; a different person must decide it"
+        return N_(
+            "%(actor)s requested the reopening; a different person must decide it",
+            actor=ctx.actor,
+        )
     return None
 
 
-def nothing(ctx: GuardContext) -> str | None:
+def nothing(ctx: GuardContext) -> Text | None:
     """Events that need no evidence beyond their validated fields."""
     return None

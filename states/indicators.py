@@ -58,6 +58,7 @@ from states.records import (
     Visit,
 )
 from states.states import ALL
+from states.text import N_
 
 Level = Literal["programme", "uf", "hub", "case"]
 LEVELS: tuple[Level, ...] = get_args(Level)
@@ -122,14 +123,24 @@ def indicators(
     (``thresholds.min_attendance`` of the lifecycle configuration).
     """
     if by not in LEVELS:
-        raise InvalidInput(f"unknown grouping {by!r}; use one of: {', '.join(LEVELS)}", field="by")
+        raise InvalidInput(
+            N_(
+                "unknown grouping %(by)s; use one of: %(value)s",
+                by=repr(by),
+                value=", ".join(LEVELS),
+            ),
+            field="by",
+        )
     if not 0 < min_attendance <= 1:
         raise InvalidInput(
-            f"min_attendance {min_attendance} must be above 0 and at most 1",
+            N_(
+                "min_attendance %(min_attendance)s must be above 0 and at most 1",
+                min_attendance=min_attendance,
+            ),
             field="min_attendance",
         )
     if uf is not None and (len(uf) != 2 or not uf.isalpha()):
-        raise InvalidInput(f"{uf!r} is not a UF (two letters, e.g. CE)", field="uf")
+        raise InvalidInput(N_("%(uf)s is not a UF (two letters, e.g. CE)", uf=repr(uf)), field="uf")
     level: Level = by  # narrowed by the check against LEVELS above
     scope = _scope(level, uf.upper() if uf else None)
     keys = [c for c in scope.c if c.name != "case_id"] if level != "case" else [scope.c.case_id]

@@ -28,6 +28,7 @@ from states import guards as g
 from states.config import LifecycleConfig
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
 from states.states import ACTIVE, ALL, CLOSED, State
+from states.text import N_, Term, Text
 
 _ACTIVE = [s.value for s in ACTIVE]
 _OPEN = [*_ACTIVE, State.SUSPENSA.value, State.INDEFERIDA.value]
@@ -245,7 +246,7 @@ class _Subject:
     """What the machine sees of a case while it judges it: facts in, refusal out."""
 
     ctx: g.GuardContext | None = None
-    refusal: str | None = None
+    refusal: Text | None = None
     state: str = field(default="")
 
 
@@ -337,7 +338,11 @@ class Lifecycle:
             return EVENTS_BY_NAME[event]
         except KeyError:
             raise InvalidInput(
-                f"unknown event {event!r}; events are: {', '.join(EVENTS_BY_NAME)}",
+                N_(
+                    "unknown event %(event)s; events are: %(value)s",
+                    event=repr(event),
+                    value=", ".join(EVENTS_BY_NAME),
+                ),
                 field="event",
             ) from None
 
@@ -368,7 +373,12 @@ class Lifecycle:
         spec = self.spec(event)
         if not isinstance(evidence, spec.evidence):
             raise InvalidInput(
-                f"evidence for {event} must be {spec.evidence.__name__}", field="evidence"
+                N_(
+                    "evidence for %(event)s must be %(name__)s",
+                    event=event,
+                    name__=spec.evidence.__name__,
+                ),
+                field="evidence",
             )
         self.check_accepted(facts.case_id, facts.state, event)
         ctx = g.GuardContext(
@@ -394,7 +404,10 @@ class Lifecycle:
                 to_state, refusal = subject.state, subject.refusal
                 subject.ctx, subject.refusal = None, None
         if not moved:
-            reason = refusal or f"the case has no recorded state to return to from {facts.state}"
+            reason = refusal or N_(
+                "the case has no recorded state to return to from %(state)s",
+                state=Term("state", facts.state),
+            )
             raise GuardFailed(facts.case_id, event, reason)
         return Outcome(event, facts.state, to_state, evidence)
 

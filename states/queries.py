@@ -18,6 +18,7 @@ from states.effects import from_json
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
 from states.states import ACTIVE, ALL, State
+from states.text import N_
 
 _OVERDUE_STATES = [*(s.value for s in ACTIVE), State.SUSPENSA.value]
 DEMAND_FIELDS = (
@@ -56,14 +57,23 @@ class CaseFilter:
     def __post_init__(self) -> None:
         if self.state is not None and self.state not in {s.value for s in ALL}:
             raise InvalidInput(
-                f"unknown state {self.state!r}; states are: {', '.join(s.value for s in ALL)}",
+                N_(
+                    "unknown state %(state)s; states are: %(value)s",
+                    state=repr(self.state),
+                    value=", ".join(s.value for s in ALL),
+                ),
                 field="state",
             )
         if self.uf is not None and (len(self.uf) != 2 or not self.uf.isalpha()):
-            raise InvalidInput(f"{self.uf!r} is not a UF (two letters, e.g. CE)", field="uf")
+            raise InvalidInput(
+                N_("%(uf)s is not a UF (two letters, e.g. CE)", uf=repr(self.uf)), field="uf"
+            )
         if self.municipality is not None and _is_code(self.municipality) is False:
             raise InvalidInput(
-                f"{self.municipality!r} is not an IBGE municipality code (7 digits)",
+                N_(
+                    "%(municipality)s is not an IBGE municipality code (7 digits)",
+                    municipality=repr(self.municipality),
+                ),
                 field="municipality",
             )
 

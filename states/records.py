@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -198,7 +199,10 @@ class Obligation(Base):
     kind: Mapped[str] = mapped_column(String(30))
     record_type: Mapped[str | None] = mapped_column(String(20))
     record_id: Mapped[int | None] = mapped_column(Integer)
+    #: the English sentence (for logs and rows from before ``params``); what people read is
+    #: rendered from ``kind`` + ``params`` in their language (notifications.codes)
     description: Mapped[str] = mapped_column(String(300))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     due_on: Mapped[date] = mapped_column(Date)
     satisfied_on: Mapped[date | None] = mapped_column(Date)
     satisfied_by: Mapped[str | None] = mapped_column(String(60))  # "visit:12", "legal_step:..."

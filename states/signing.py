@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from states.errors import InvalidInput
+from states.text import N_, Text
 
 CHECKPOINT_KIND = "produzir-checkpoint/v1"
 _FIELDS = ("key_id", "log", "root_hash", "signature", "timestamp", "tree_size")
@@ -56,9 +57,11 @@ def parse_public(text: str) -> Ed25519PublicKey:
             return Ed25519PublicKey.from_public_bytes(base64.b64decode(text[8:], validate=True))
         key = serialization.load_pem_public_key(text.encode("ascii"))
     except (ValueError, binascii.Error, UnicodeEncodeError) as exc:
-        raise InvalidInput(f"not an Ed25519 public key: {exc}", field="key") from exc
+        raise InvalidInput(
+            N_("not an Ed25519 public key: %(error)s", error=str(exc)), field="key"
+        ) from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise InvalidInput("the public key is not an Ed25519 key", field="key")
+        raise InvalidInput(N_("the public key is not an Ed25519 key"), field="key")
     return key
 
 
@@ -92,30 +95,46 @@ class Checkpoint:
         return rfc8785.dumps(self.to_json()).decode("utf-8")
 
     @classmethod
-    def from_json(cls, value: Any, where: str = "the checkpoint") -> Checkpoint:
+    def from_json(cls, value: Any, where: Text | str | None = None) -> Checkpoint:
         """Parse and type-check a checkpoint object; :class:`InvalidInput` names what is wrong."""
+        where = N_("the checkpoint") if where is None else where
         if not isinstance(value, dict):
-            raise InvalidInput(f"{where} is not a JSON object", field="checkpoint")
+            raise InvalidInput(
+                N_("%(where)s is not a JSON object", where=where), field="checkpoint"
+            )
         if value.get("kind", CHECKPOINT_KIND) != CHECKPOINT_KIND:
             raise InvalidInput(
-                f"{where} is not a Produzir checkpoint (kind {value.get('kind')!r})",
+                N_(
+                    "%(where)s is not a Produzir checkpoint (kind %(kind)s)",
+                    where=where,
+                    kind=repr(value.get("kind")),
+                ),
                 field="checkpoint",
             )
         missing = [f for f in _FIELDS if f not in value]
         if missing:
-            raise InvalidInput(f"{where} lacks {', '.join(missing)}", field="checkpoint")
+            raise InvalidInput(
+                N_("%(where)s lacks %(fields)s", where=where, fields=", ".join(missing)),
+                field="checkpoint",
+            )
         size = value["tree_size"]
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise InvalidInput(f"{where}: tree_size must be a whole number", field="tree_size")
+            raise InvalidInput(
+                N_("%(where)s: tree_size must be a whole number", where=where), field="tree_size"
+            )
         for name in ("log", "root_hash", "timestamp", "key_id", "signature"):
             if not isinstance(value[name], str):
-                raise InvalidInput(f"{where}: {name} must be a string", field=name)
+                raise InvalidInput(
+                    N_("%(where)s: %(field)s must be a string", where=where, field=name),
+                    field=name,
+                )
         try:
             if len(bytes.fromhex(value["root_hash"])) != 32:
                 raise ValueError
         except ValueError:
             raise InvalidInput(
-                f"{where}: root_hash must be 64 hexadecimal digits", field="root_hash"
+                N_("%(where)s: root_hash must be 64 hexadecimal digits", where=where),
+                field="root_hash",
             ) from None
         return cls(
             log=value["log"],
@@ -155,25 +174,38 @@ class Signer:
             data = path.read_bytes()
         except FileNotFoundError:
             raise InvalidInput(
-                f"the audit signing key {path} does not exist (produzir audit keygen makes one)",
+                N_(
+                    "the audit signing key %(path)s does not exist (produzir audit keygen makes "
+                    "one)",
+                    path=str(path),
+                ),
                 field="PRODUZIR_AUDIT_KEY_FILE",
             ) from None
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(
-                f"{path} is not an unencrypted PEM private key: {exc}",
+                N_(
+                    "%(path)s is not an unencrypted PEM private key: %(error)s",
+                    path=str(path),
+                    error=str(exc),
+                ),
                 field="PRODUZIR_AUDIT_KEY_FILE",
             ) from exc
         if not isinstance(key, Ed25519PrivateKey):
-            raise InvalidInput(f"{path} is not an Ed25519 key", field="PRODUZIR_AUDIT_KEY_FILE")
+            raise InvalidInput(
+                N_("%(path)s is not an Ed25519 key", path=str(path)),
+                field="PRODUZIR_AUDIT_KEY_FILE",
+            )
         return cls(key)
 
     @classmethod
     def generate(cls, path: Path) -> Signer:
         """Make a new key in ``path`` (readable by its owner only); refuses to overwrite."""
         if path.exists():
-            raise InvalidInput(f"{path} exists already; choose another file", field="out")
+            raise InvalidInput(
+                N_("%(path)s exists already; choose another file", path=str(path)), field="out"
+            )
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM,
@@ -215,14 +247,24 @@ class Keyring:
                 parts = line.split()
                 if len(parts) != 2:
                     raise InvalidInput(
-                        f"{path} line {number}: expected 'KEY_ID ed25519:BASE64'",
+                        N_(
+                            "%(path)s line %(line)s: expected 'KEY_ID ed25519:BASE64'",
+                            path=str(path),
+                            line=str(number),
+                        ),
                         field="PRODUZIR_AUDIT_TRUSTED_KEYS",
                     )
                 key = parse_public(parts[1])
                 if key_id_of(key) != parts[0]:
                     raise InvalidInput(
-                        f"{path} line {number}: key id {parts[0]} does not match its key "
-                        f"({key_id_of(key)})",
+                        N_(
+                            "%(path)s line %(line)s: key id %(key)s does not match its key "
+                            "(%(actual)s)",
+                            path=str(path),
+                            line=str(number),
+                            key=parts[0],
+                            actual=key_id_of(key),
+                        ),
                         field="PRODUZIR_AUDIT_TRUSTED_KEYS",
                     )
                 ring.keys[parts[0]] = key
@@ -236,17 +278,17 @@ class Keyring:
         with path.open("a", encoding="utf-8") as out:
             out.write(f"{key_id_of(public)} {public_text(public)}\n")
 
-    def check(self, checkpoint: Checkpoint) -> str | None:
+    def check(self, checkpoint: Checkpoint) -> Text | None:
         """``None`` when the signature is good; otherwise why not (unknown key, bad signature)."""
         key = self.keys.get(checkpoint.key_id)
         if key is None:
-            return f"unknown key id {checkpoint.key_id}"
+            return N_("unknown key id %(key)s", key=checkpoint.key_id)
         try:
             key.verify(
                 base64.b64decode(checkpoint.signature, validate=True), checkpoint.signed_bytes()
             )
         except (InvalidSignature, binascii.Error, ValueError):
-            return f"the signature does not verify with key {checkpoint.key_id}"
+            return N_("the signature does not verify with key %(key)s", key=checkpoint.key_id)
         return None
 
 
@@ -255,18 +297,26 @@ def read_checkpoint_file(path: Path) -> list[Checkpoint]:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise InvalidInput(f"{path} does not exist", field="against") from None
+        raise InvalidInput(N_("%(path)s does not exist", path=str(path)), field="against") from None
     except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text", field="against") from None
+        raise InvalidInput(
+            N_("%(path)s is not UTF-8 text", path=str(path)), field="against"
+        ) from None
     stripped = text.strip()
     if not stripped:
-        raise InvalidInput(f"{path} holds no checkpoint", field="against")
+        raise InvalidInput(N_("%(path)s holds no checkpoint", path=str(path)), field="against")
     if stripped.startswith("["):
         try:
             items = json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path} is not valid JSON: {exc}", field="against") from None
-        return [Checkpoint.from_json(v, f"{path} item {i}") for i, v in enumerate(items, 1)]
+            raise InvalidInput(
+                N_("%(path)s is not valid JSON: %(error)s", path=str(path), error=str(exc)),
+                field="against",
+            ) from None
+        return [
+            Checkpoint.from_json(v, N_("%(path)s item %(item)s", path=str(path), item=str(i)))
+            for i, v in enumerate(items, 1)
+        ]
     found: list[Checkpoint] = []
     try:
         whole = json.loads(stripped)
@@ -281,7 +331,17 @@ def read_checkpoint_file(path: Path) -> list[Checkpoint]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidInput(
-                f"{path} line {number} is not valid JSON: {exc.msg}", field="against"
+                N_(
+                    "%(path)s line %(line)s is not valid JSON: %(error)s",
+                    path=str(path),
+                    line=str(number),
+                    error=exc.msg,
+                ),
+                field="against",
             ) from None
-        found.append(Checkpoint.from_json(value, f"{path} line {number}"))
+        found.append(
+            Checkpoint.from_json(
+                value, N_("%(path)s line %(line)s", path=str(path), line=str(number))
+            )
+        )
     return found

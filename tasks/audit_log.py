@@ -27,6 +27,7 @@ from states.audit_verify import Problem, Progress, Verification, verify
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, AuditVerification, Case
 from states.signing import Checkpoint, Keyring, Signer
+from states.text import N_
 from tasks.runtime import Runtime
 
 
@@ -127,13 +128,20 @@ def verify_log(
     for number, checkpoint in enumerate(against or [], start=1):
         if checkpoint.log != rt.settings.audit_log_id:
             raise InvalidInput(
-                f"checkpoint {number} is of the log {checkpoint.log!r}, not of this one "
-                f"({rt.settings.audit_log_id!r})",
+                N_(
+                    "checkpoint %(number)s is of the log %(log)s, not of this one (%(ours)s)",
+                    number=str(number),
+                    log=repr(checkpoint.log),
+                    ours=repr(rt.settings.audit_log_id),
+                ),
                 field="against",
             )
         why = ring.check(checkpoint)
         if why is not None:
-            raise InvalidInput(f"checkpoint {number} is not ours: {why}", field="against")
+            raise InvalidInput(
+                N_("checkpoint %(number)s is not ours: %(why)s", number=str(number), why=why),
+                field="against",
+            )
     start = None if full or against else last_verified(rt)
 
     def columns_in(check: Callable[[Session], Problem | None]) -> Problem | None:
@@ -186,16 +194,21 @@ def prove_case(rt: Runtime, case_id: int) -> dict[str, Any]:
         latest = (published.checkpoint_id, published.checkpoint)
     if latest is None:
         raise InvalidInput(
-            "no checkpoint has been signed yet, and the signing key is not here "
-            "(PRODUZIR_AUDIT_KEY_FILE)",
+            N_(
+                "no checkpoint has been signed yet, and the signing key is not here "
+                "(PRODUZIR_AUDIT_KEY_FILE)"
+            ),
             field="checkpoint",
         )
     ring = keyring(rt)
     public = ring.keys.get(latest[1].key_id)
     if public is None:
         raise InvalidInput(
-            f"the newest checkpoint is signed by key {latest[1].key_id}, which is not among the "
-            "trusted keys (PRODUZIR_AUDIT_TRUSTED_KEYS)",
+            N_(
+                "the newest checkpoint is signed by key %(key)s, which is not among the trusted "
+                "keys (PRODUZIR_AUDIT_TRUSTED_KEYS)",
+                key=latest[1].key_id,
+            ),
             field="checkpoint",
         )
     with rt.db.snapshot() as session:

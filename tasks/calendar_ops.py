@@ -27,6 +27,7 @@ from states.directory import MunicipalHoliday
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
 from states.states import DEADLINE_STATES
+from states.text import N_
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, parse_input
 from tasks.runtime import Runtime
@@ -133,10 +134,18 @@ def calendar_listing(
     """
     uf = uf.strip().upper()
     if uf not in UFS:
-        raise InvalidInput(f"uf: unknown UF {uf!r}; UFs are two letters, e.g. CE", field="uf")
+        raise InvalidInput(
+            N_("uf: unknown UF %(uf)s; UFs are two letters, e.g. CE", uf=repr(uf)), field="uf"
+        )
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise InvalidInput(
-            f"year: {year} is not between {FIRST_YEAR} and {LAST_YEAR}", field="year"
+            N_(
+                "year: %(year)s is not between %(FIRST_YEAR)s and %(LAST_YEAR)s",
+                year=year,
+                FIRST_YEAR=FIRST_YEAR,
+                LAST_YEAR=LAST_YEAR,
+            ),
+            field="year",
         )
     place: dict[str, Any] | None = None
     municipal: list[tuple[date, str]] = []
@@ -145,7 +154,13 @@ def calendar_listing(
             found = _municipality(session, municipality)
             if found.uf != uf:
                 raise InvalidInput(
-                    f"municipality {municipality} ({found.name}) is in {found.uf}, not in {uf}",
+                    N_(
+                        "municipality %(municipality)s (%(name)s) is in %(uf)s, not in %(uf2)s",
+                        municipality=municipality,
+                        name=found.name,
+                        uf=found.uf,
+                        uf2=uf,
+                    ),
                     field="municipality",
                 )
             place = {"code": found.ibge_code, "name": found.name, "uf": found.uf}
@@ -204,7 +219,7 @@ def _municipality(session: Session, code: int) -> Municipality:
     found = store.get_municipality(session, code)
     if found is None:
         raise InvalidInput(
-            f"municipality {code} is not in IBGE's list of municipalities",
+            N_("municipality %(code)s is not in IBGE's list of municipalities", code=code),
             field="municipality_code",
         )
     return found
@@ -212,7 +227,15 @@ def _municipality(session: Session, code: int) -> Municipality:
 
 def _duplicate(code: int, day: date, name: str | None) -> InvalidInput:
     named = f" ({name})" if name else ""
-    return InvalidInput(f"municipality {code} already has a holiday on {day}{named}", field="day")
+    return InvalidInput(
+        N_(
+            "municipality %(code)s already has a holiday on %(day)s%(named)s",
+            code=code,
+            day=day,
+            named=named,
+        ),
+        field="day",
+    )
 
 
 def _due_on(session: Session, code: int, day: date) -> int:

@@ -28,6 +28,7 @@ from states.evidence import Assignment, Evidence, HubDecision
 from states.guards import Records
 from states.lifecycle import Outcome
 from states.models import Case, Municipality
+from states.text import N_
 from tasks import obligations
 from tasks.demands import check_actor, check_assignee
 from tasks.runtime import Runtime
@@ -148,8 +149,11 @@ def _decide(
         session, parsed.hub_municipality_code
     ):
         raise InvalidInput(
-            f"evidence for {event}: hub_municipality_code {parsed.hub_municipality_code} "
-            "is not in IBGE's list of municipalities",
+            N_(
+                "evidence for %(event)s: hub_municipality_code %(hub_municipality_code)s is not in IBGE's list of municipalities",
+                event=event,
+                hub_municipality_code=parsed.hub_municipality_code,
+            ),
             field="evidence",
         )
     if isinstance(parsed, Assignment):

@@ -18,6 +18,7 @@ from states.errors import InvalidInput
 from states.evidence import check_username, describe, normalise_cnpj
 from states.models import Case
 from states.states import State
+from states.text import N_, Term
 from tasks.runtime import Runtime
 
 
@@ -76,13 +77,20 @@ def register_demand(rt: Runtime, demand: DemandInput, *, actor: str) -> Register
         municipality = store.get_municipality(session, demand.municipality_code)
         if municipality is None:
             raise InvalidInput(
-                f"municipality {demand.municipality_code} is not in IBGE's list of municipalities",
+                N_(
+                    "municipality %(municipality_code)s is not in IBGE's list of municipalities",
+                    municipality_code=demand.municipality_code,
+                ),
                 field="municipality_code",
             )
         today = local_date(now, municipality.timezone)
         if demand.forum_held_on > today:
             raise InvalidInput(
-                f"forum_held_on {demand.forum_held_on} is in the future (today is {today})",
+                N_(
+                    "forum_held_on %(forum_held_on)s is in the future (today is %(today)s)",
+                    forum_held_on=demand.forum_held_on,
+                    today=today,
+                ),
                 field="forum_held_on",
             )
         if demand.coordinator is not None:
@@ -142,16 +150,7 @@ def check_actor(actor: str) -> str:
     try:
         return check_username(actor)
     except ValueError as exc:
-        raise InvalidInput(f"actor: {exc}", field="actor") from None
-
-
-# the sentences of a refused assignment (one place, to move into the catalogs)
-_ASSIGNEE_MISSING = "coordinator {name}: no such user"
-_ASSIGNEE_DISABLED = "coordinator {name}: the user is disabled"
-_ASSIGNEE_ROLE = "coordinator {name}: their role is {role}, not coordinator"
-_ASSIGNEE_TERRITORY = (
-    "coordinator {name}: their territory ({territory}) does not cover {uf}, the case's UF"
-)
+        raise InvalidInput(N_("actor: %(exc)s", exc=exc), field="actor") from None
 
 
 def check_assignee(session: Session, username: str, uf: str, *, field: str) -> User:
@@ -160,16 +159,29 @@ def check_assignee(session: Session, username: str, uf: str, *, field: str) -> U
     message tells anyone about the case)."""
     user = session.get(User, username)
     if user is None:
-        raise InvalidInput(_ASSIGNEE_MISSING.format(name=username), field=field)
+        raise InvalidInput(N_("coordinator %(name)s: no such user", name=username), field=field)
     if not user.active:
-        raise InvalidInput(_ASSIGNEE_DISABLED.format(name=username), field=field)
+        raise InvalidInput(
+            N_("coordinator %(name)s: the user is disabled", name=username), field=field
+        )
     if user.role != "coordinator":
-        raise InvalidInput(_ASSIGNEE_ROLE.format(name=username, role=user.role), field=field)
+        raise InvalidInput(
+            N_(
+                "coordinator %(name)s: their role is %(role)s, not coordinator",
+                name=username,
+                role=Term("role", user.role),
+            ),
+            field=field,
+        )
     territory = {t.upper() for t in user.territories}
     if uf.upper() not in territory:
         raise InvalidInput(
-            _ASSIGNEE_TERRITORY.format(
-                name=username, territory=", ".join(sorted(territory)) or "none", uf=uf.upper()
+            N_(
+                "coordinator %(name)s: their territory (%(territory)s) does not cover %(uf)s, "
+                "the case's UF",
+                name=username,
+                territory=", ".join(sorted(territory)) or "—",
+                uf=uf.upper(),
             ),
             field=field,
         )

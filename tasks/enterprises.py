@@ -51,6 +51,7 @@ from states.records import (
     Visit,
 )
 from states.states import CLOSED
+from states.text import N_
 from tasks import obligations
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
@@ -217,15 +218,28 @@ def form_enterprise(rt: Runtime, raw: EnterpriseInput | dict[str, object], *, ac
     with rt.db.write() as session:
         case = get_case(session, data.case_id)
         if case.state in _CLOSED:
-            raise NotAllowed(f"case {case.id} is {case.state}: no enterprise can be formed in it")
+            raise NotAllowed(
+                N_(
+                    "case %(id)s is %(state)s: no enterprise can be formed in it",
+                    id=case.id,
+                    state=case.state,
+                )
+            )
         today = _today(session, rt, case.municipality_code)
         if data.formed_on > today:
-            raise InvalidInput(f"formed_on {data.formed_on} is in the future", field="formed_on")
+            raise InvalidInput(
+                N_("formed_on %(formed_on)s is in the future", formed_on=data.formed_on),
+                field="formed_on",
+            )
         registered_on = _registered_on(session, case)
         if data.formed_on < registered_on:
             raise InvalidInput(
-                f"formed_on {data.formed_on} is before case {case.id} was registered "
-                f"({registered_on})",
+                N_(
+                    "formed_on %(formed_on)s is before case %(id)s was registered (%(registered_on)s)",
+                    formed_on=data.formed_on,
+                    id=case.id,
+                    registered_on=registered_on,
+                ),
                 field="formed_on",
             )
         if data.formed_at_event_id is not None:
@@ -234,12 +248,17 @@ def form_enterprise(rt: Runtime, raw: EnterpriseInput | dict[str, object], *, ac
                 raise NotFound("event", data.formed_at_event_id)
             if session.get(EventCase, (event.id, case.id)) is None:
                 raise InvalidInput(
-                    f"event {event.id} does not serve case {case.id}", field="formed_at_event_id"
+                    N_("event %(id)s does not serve case %(id2)s", id=event.id, id2=case.id),
+                    field="formed_at_event_id",
                 )
             if data.formed_on < event.start_on:
                 raise InvalidInput(
-                    f"formed_on {data.formed_on} is before event {event.id} started "
-                    f"({event.start_on})",
+                    N_(
+                        "formed_on %(formed_on)s is before event %(id)s started (%(start_on)s)",
+                        formed_on=data.formed_on,
+                        id=event.id,
+                        start_on=event.start_on,
+                    ),
                     field="formed_on",
                 )
         clash = session.execute(
@@ -249,7 +268,12 @@ def form_enterprise(rt: Runtime, raw: EnterpriseInput | dict[str, object], *, ac
         ).scalar_one_or_none()
         if clash is not None:
             raise InvalidInput(
-                f"case {case.id} already has an enterprise named {data.name!r} ({clash})",
+                N_(
+                    "case %(id)s already has an enterprise named %(name)s (%(clash)s)",
+                    id=case.id,
+                    name=repr(data.name),
+                    clash=clash,
+                ),
                 field="name",
             )
         enterprise = Enterprise(
@@ -279,16 +303,30 @@ def _add_members(
     ids = list(dict.fromkeys(person_ids))
     case = get_case(session, enterprise.case_id)
     if ids and case.state in _CLOSED:
-        raise NotAllowed(f"case {case.id} is {case.state}: its enterprises take no new members")
+        raise NotAllowed(
+            N_(
+                "case %(id)s is %(state)s: its enterprises take no new members",
+                id=case.id,
+                state=case.state,
+            )
+        )
     for person_id in ids:
         if session.get(CaseParticipant, (enterprise.case_id, person_id)) is None:
             raise InvalidInput(
-                f"person {person_id} is not a participant of case {enterprise.case_id}",
+                N_(
+                    "person %(person_id)s is not a participant of case %(case_id)s",
+                    person_id=person_id,
+                    case_id=enterprise.case_id,
+                ),
                 field="person_id",
             )
         if session.get(EnterpriseMember, (enterprise.id, person_id)) is not None:
             raise InvalidInput(
-                f"person {person_id} is already a member of enterprise {enterprise.id}",
+                N_(
+                    "person %(person_id)s is already a member of enterprise %(id)s",
+                    person_id=person_id,
+                    id=enterprise.id,
+                ),
                 field="person_id",
             )
         session.add(EnterpriseMember(enterprise_id=enterprise.id, person_id=person_id))
@@ -296,8 +334,11 @@ def _add_members(
     members = member_count(session, enterprise.id)
     if enterprise.legal_form == LegalForm.MEI.value and members > 1:
         raise NotAllowed(
-            f"enterprise {enterprise.id} is a MEI, which is one person; it would have "
-            f"{members} members"
+            N_(
+                "enterprise %(id)s is a MEI, which is one person; it would have %(members)s members",
+                id=enterprise.id,
+                members=members,
+            )
         )
     if ids:
         audit_record(
@@ -327,26 +368,42 @@ def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) ->
         legal_form = LegalForm(form)
     except ValueError:
         raise InvalidInput(
-            f"unknown legal form {form!r}; forms are: {', '.join(f.value for f in LegalForm)}",
+            N_(
+                "unknown legal form %(form)s; forms are: %(value)s",
+                form=repr(form),
+                value=", ".join(f.value for f in LegalForm),
+            ),
             field="legal_form",
         ) from None
     with rt.db.write() as session:
         enterprise = get_enterprise(session, enterprise_id)
         if session.get(LegalStep, (enterprise_id, "founding_act")) is not None:
             raise NotAllowed(
-                f"enterprise {enterprise_id} already held its founding act as a "
-                f"{enterprise.legal_form}; its legal form cannot change"
+                N_(
+                    "enterprise %(enterprise_id)s already held its founding act as a %(legal_form)s; its legal form cannot change",
+                    enterprise_id=enterprise_id,
+                    legal_form=enterprise.legal_form,
+                )
             )
         members = member_count(session, enterprise_id)
         minimum = MIN_MEMBERS.get(legal_form)
         if legal_form is LegalForm.MEI and members != 1:
             raise NotAllowed(
-                f"enterprise {enterprise_id} has {members} members; a MEI is exactly one person"
+                N_(
+                    "enterprise %(enterprise_id)s has %(members)s members; a MEI is exactly one person",
+                    enterprise_id=enterprise_id,
+                    members=members,
+                )
             )
         if minimum is not None and members < minimum:
             raise NotAllowed(
-                f"enterprise {enterprise_id} has {members} members; a {legal_form.value} needs "
-                f"at least {minimum}"
+                N_(
+                    "enterprise %(enterprise_id)s has %(members)s members; a %(value)s needs at least %(minimum)s",
+                    enterprise_id=enterprise_id,
+                    members=members,
+                    value=legal_form.value,
+                    minimum=minimum,
+                )
             )
         enterprise.legal_form = legal_form.value
         audit_record(
@@ -368,16 +425,22 @@ def set_business_plan(
     check_actor(actor)
     document = document.strip()
     if not document:
-        raise InvalidInput("the business plan needs a document reference", field="document")
+        raise InvalidInput(N_("the business plan needs a document reference"), field="document")
     with rt.db.write() as session:
         enterprise = get_enterprise(session, enterprise_id)
         case = get_case(session, enterprise.case_id)
         if approved_on > _today(session, rt, case.municipality_code):
-            raise InvalidInput(f"approved_on {approved_on} is in the future", field="approved_on")
+            raise InvalidInput(
+                N_("approved_on %(approved_on)s is in the future", approved_on=approved_on),
+                field="approved_on",
+            )
         if approved_on < enterprise.formed_on:
             raise InvalidInput(
-                f"approved_on {approved_on} is before the enterprise was formed "
-                f"({enterprise.formed_on})",
+                N_(
+                    "approved_on %(approved_on)s is before the enterprise was formed (%(formed_on)s)",
+                    approved_on=approved_on,
+                    formed_on=enterprise.formed_on,
+                ),
                 field="approved_on",
             )
         enterprise.business_plan = document
@@ -409,26 +472,44 @@ def record_step(
     rule = STEP_RULES.get(step)
     if rule is None:
         raise InvalidInput(
-            f"unknown step {step!r}; steps are: {', '.join(STEP_RULES)}", field="step"
+            N_(
+                "unknown step %(step)s; steps are: %(value)s",
+                step=repr(step),
+                value=", ".join(STEP_RULES),
+            ),
+            field="step",
         )
     reference = (reference or "").strip() or None
     waived_reason = (waived_reason or "").strip() or None
     if reference is not None and len(reference) > 200:
-        raise InvalidInput("the reference has more than 200 characters", field="reference")
+        raise InvalidInput(N_("the reference has more than 200 characters"), field="reference")
     with rt.db.write() as session:
         enterprise = get_enterprise(session, enterprise_id)
         case = get_case(session, enterprise.case_id)
         name = f"enterprise {enterprise_id}"
         if enterprise.legal_form is None:
-            raise NotAllowed(f"{name} has no legal form yet; choose it before legal steps")
+            raise NotAllowed(
+                N_("%(name)s has no legal form yet; choose it before legal steps", name=name)
+            )
         form = LegalForm(enterprise.legal_form)
         if form not in rule.applies:
             raise NotAllowed(
-                f"step {step} does not apply to {name}, a {form.value} (it applies to: "
-                f"{', '.join(f.value for f in LegalForm if f in rule.applies)})"
+                N_(
+                    "step %(step)s does not apply to %(name)s, a %(value)s (it applies to: %(value2)s)",
+                    step=step,
+                    name=name,
+                    value=form.value,
+                    value2=", ".join(f.value for f in LegalForm if f in rule.applies),
+                )
             )
         if rule.needs_family_agriculture and not enterprise.family_agriculture:
-            raise NotAllowed(f"{name} is not family agriculture: {step} does not apply")
+            raise NotAllowed(
+                N_(
+                    "%(name)s is not family agriculture: %(step)s does not apply",
+                    name=name,
+                    step=step,
+                )
+            )
         done = {
             s.step: s
             for s in session.execute(
@@ -437,42 +518,82 @@ def record_step(
         }
         if step in done:
             raise InvalidInput(
-                f"{name} already has step {step} recorded (on {done[step].done_on})", field="step"
+                N_(
+                    "%(name)s already has step %(step)s recorded (on %(done_on)s)",
+                    name=name,
+                    step=step,
+                    done_on=done[step].done_on,
+                ),
+                field="step",
             )
         if done_on > _today(session, rt, case.municipality_code):
-            raise InvalidInput(f"done_on {done_on} is in the future", field="done_on")
+            raise InvalidInput(
+                N_("done_on %(done_on)s is in the future", done_on=done_on), field="done_on"
+            )
         if done_on < enterprise.formed_on:
             raise InvalidInput(
-                f"{name}: {step} on {done_on} is before the enterprise was formed "
-                f"({enterprise.formed_on})",
+                N_(
+                    "%(name)s: %(step)s on %(done_on)s is before the enterprise was formed (%(formed_on)s)",
+                    name=name,
+                    step=step,
+                    done_on=done_on,
+                    formed_on=enterprise.formed_on,
+                ),
                 field="done_on",
             )
         missing = _prerequisites(step, form, done) - set(done)
         if missing:
-            raise NotAllowed(f"{name}: step {step} needs {', '.join(_in_order(missing))} first")
+            raise NotAllowed(
+                N_(
+                    "%(name)s: step %(step)s needs %(value)s first",
+                    name=name,
+                    step=step,
+                    value=", ".join(_in_order(missing)),
+                )
+            )
         for before in rule.after:
             previous = done.get(before)
             if previous is not None and done_on < previous.done_on:
                 raise InvalidInput(
-                    f"{name}: {step} on {done_on} is before {before} on {previous.done_on}",
+                    N_(
+                        "%(name)s: %(step)s on %(done_on)s is before %(before)s on %(done_on2)s",
+                        name=name,
+                        step=step,
+                        done_on=done_on,
+                        before=before,
+                        done_on2=previous.done_on,
+                    ),
                     field="done_on",
                 )
         later = _dependents(step, form) & set(done)
         if later:
             raise NotAllowed(
-                f"{name}: {', '.join(_in_order(later))} already recorded; {step} comes before"
+                N_(
+                    "%(name)s: %(value)s already recorded; %(step)s comes before",
+                    name=name,
+                    value=", ".join(_in_order(later)),
+                    step=step,
+                )
             )
         if waived_reason is not None:
             if not rule.waivable:
                 waivable = ", ".join(r.name for r in STEPS if r.waivable)
                 raise InvalidInput(
-                    f"step {step} cannot be waived (only {waivable} can)", field="waived_reason"
+                    N_(
+                        "step %(step)s cannot be waived (only %(waivable)s can)",
+                        step=step,
+                        waivable=waivable,
+                    ),
+                    field="waived_reason",
                 )
             minimum = rt.lifecycle.config.thresholds.min_reason_chars
             if len(waived_reason) < minimum:
                 raise InvalidInput(
-                    f"the waiver's reason has {len(waived_reason)} characters; at least "
-                    f"{minimum} are needed",
+                    N_(
+                        "the waiver's reason has %(value)s characters; at least %(minimum)s are needed",
+                        value=len(waived_reason),
+                        minimum=minimum,
+                    ),
                     field="waived_reason",
                 )
         evidence: dict[str, Any] = {}
@@ -518,7 +639,7 @@ def record_step(
 
 def _checked_cnpj(session: Session, enterprise: Enterprise, reference: str | None) -> str:
     if not reference:
-        raise InvalidInput("the cnpj step needs the CNPJ as its reference", field="reference")
+        raise InvalidInput(N_("the cnpj step needs the CNPJ as its reference"), field="reference")
     try:
         cnpj = normalise_cnpj(reference)
     except ValueError as exc:
@@ -530,7 +651,12 @@ def _checked_cnpj(session: Session, enterprise: Enterprise, reference: str | Non
     ).first()
     if holder is not None:
         raise InvalidInput(
-            f"CNPJ {cnpj} is already recorded for enterprise {holder.id} (case {holder.case_id})",
+            N_(
+                "CNPJ %(cnpj)s is already recorded for enterprise %(id)s (case %(case_id)s)",
+                cnpj=cnpj,
+                id=holder.id,
+                case_id=holder.case_id,
+            ),
             field="reference",
         )
     return cnpj
@@ -543,8 +669,14 @@ def _check_registry(name: str, form: LegalForm, registry: str, reference: str | 
     for other, pattern in _NAMES_REGISTRY.items():
         if other != registry and pattern.search(reference):
             raise InvalidInput(
-                f"{name} is a {form.value}: it is registered at the {registry}, not at the "
-                f"{other} (reference {reference!r})",
+                N_(
+                    "%(name)s is a %(value)s: it is registered at the %(registry)s, not at the %(other)s (reference %(reference)s)",
+                    name=name,
+                    value=form.value,
+                    registry=registry,
+                    other=other,
+                    reference=repr(reference),
+                ),
                 field="reference",
             )
 
@@ -557,11 +689,11 @@ def _obligations_of_step(
     opens = {
         "founding_act": (
             obligations.REGISTRY_FILING,
-            f"file {enterprise.name} at the {registry}",
+            {"enterprise": enterprise.name, "registry": registry},
         ),
         "registry_correction_requested": (
             obligations.REGISTRY_CORRECTION,
-            f"answer the {registry}'s corrections for {enterprise.name}",
+            {"enterprise": enterprise.name, "registry": registry},
         ),
     }
     closes = {
@@ -569,14 +701,14 @@ def _obligations_of_step(
         "registry_correction_filed": obligations.REGISTRY_CORRECTION,
     }
     if step in opens and form in STEP_RULES["registry_filing"].applies:
-        kind, description = opens[step]
+        kind, params = opens[step]
         obligations.open_obligation(
             session,
             rt,
             case_id=enterprise.case_id,
             kind=kind,
             due_on=on + timedelta(days=limit),
-            description=description[:300],
+            params=params,
             record_type="enterprise",
             record_id=enterprise.id,
         )
@@ -599,13 +731,23 @@ def set_no_cnpj_reason(rt: Runtime, enterprise_id: int, reason: str, *, actor: s
     minimum = rt.lifecycle.config.thresholds.min_reason_chars
     if len(reason) < minimum:
         raise InvalidInput(
-            f"the reason has {len(reason)} characters; at least {minimum} are needed",
+            N_(
+                "the reason has %(value)s characters; at least %(minimum)s are needed",
+                value=len(reason),
+                minimum=minimum,
+            ),
             field="reason",
         )
     with rt.db.write() as session:
         enterprise = get_enterprise(session, enterprise_id)
         if enterprise.cnpj is not None:
-            raise NotAllowed(f"enterprise {enterprise_id} already has CNPJ {enterprise.cnpj}")
+            raise NotAllowed(
+                N_(
+                    "enterprise %(enterprise_id)s already has CNPJ %(cnpj)s",
+                    enterprise_id=enterprise_id,
+                    cnpj=enterprise.cnpj,
+                )
+            )
         enterprise.no_cnpj_reason = reason
         audit_record(
             session,
@@ -737,8 +879,11 @@ def list_enterprises(
     if legal_form is not None:
         if legal_form not in {f.value for f in LegalForm}:
             raise InvalidInput(
-                f"unknown legal form {legal_form!r}; forms are: "
-                f"{', '.join(f.value for f in LegalForm)}",
+                N_(
+                    "unknown legal form %(legal_form)s; forms are: %(value)s",
+                    legal_form=repr(legal_form),
+                    value=", ".join(f.value for f in LegalForm),
+                ),
                 field="legal_form",
             )
         query = query.where(Enterprise.legal_form == legal_form)

@@ -27,6 +27,7 @@ from states.evidence import check_username
 from states.models import Case
 from states.records import Clai, Commitment, Enterprise, Protocol, Visit
 from states.states import State
+from states.text import N_
 from tasks import obligations
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
@@ -54,7 +55,15 @@ def _today(session: Session, rt: Runtime, case: Case) -> date:
 
 def _not_future(day: date, today: date, what: str) -> None:
     if day > today:
-        raise InvalidInput(f"{what} {day} is in the future (today is {today})", field=what)
+        raise InvalidInput(
+            N_(
+                "%(what)s %(day)s is in the future (today is %(today)s)",
+                what=what,
+                day=day,
+                today=today,
+            ),
+            field=what,
+        )
 
 
 def _not_before_case(session: Session, day: date, case: Case, what: str) -> None:
@@ -63,7 +72,14 @@ def _not_before_case(session: Session, day: date, case: Case, what: str) -> None
     registered_on = local_date(case.registered_at, municipality.timezone)
     if day < registered_on:
         raise InvalidInput(
-            f"{what} {day} is before case {case.id} was registered ({registered_on})", field=what
+            N_(
+                "%(what)s %(day)s is before case %(id)s was registered (%(registered_on)s)",
+                what=what,
+                day=day,
+                id=case.id,
+                registered_on=registered_on,
+            ),
+            field=what,
         )
 
 
@@ -75,7 +91,7 @@ def record_visit(rt: Runtime, raw: VisitInput | dict[str, object], *, actor: str
     try:
         check_username(visitor)
     except ValueError as exc:
-        raise InvalidInput(f"visitor: {exc}", field="visitor") from None
+        raise InvalidInput(N_("visitor: %(exc)s", exc=exc), field="visitor") from None
     with rt.db.write() as session:
         case = get_case(session, data.case_id)
         _not_future(data.visited_on, _today(session, rt, case), "visited_on")
@@ -86,19 +102,27 @@ def record_visit(rt: Runtime, raw: VisitInput | dict[str, object], *, actor: str
                 raise NotFound("enterprise", data.enterprise_id)
             if enterprise.case_id != case.id:
                 raise InvalidInput(
-                    f"enterprise {enterprise.id} belongs to case {enterprise.case_id}, "
-                    f"not {case.id}",
+                    N_(
+                        "enterprise %(id)s belongs to case %(case_id)s, not %(id2)s",
+                        id=enterprise.id,
+                        case_id=enterprise.case_id,
+                        id2=case.id,
+                    ),
                     field="enterprise_id",
                 )
             if data.visited_on < enterprise.formed_on:
                 raise InvalidInput(
-                    f"visited_on {data.visited_on} is before enterprise {enterprise.id} "
-                    f"existed (formed on {enterprise.formed_on})",
+                    N_(
+                        "visited_on %(visited_on)s is before enterprise %(id)s existed (formed on %(formed_on)s)",
+                        visited_on=data.visited_on,
+                        id=enterprise.id,
+                        formed_on=enterprise.formed_on,
+                    ),
                     field="visited_on",
                 )
         elif data.active is not None or data.members is not None or data.monthly_income is not None:
             raise InvalidInput(
-                "active, members and monthly_income describe an enterprise: give enterprise_id",
+                N_("active, members and monthly_income describe an enterprise: give enterprise_id"),
                 field="enterprise_id",
             )
         visit = Visit(
@@ -129,13 +153,13 @@ def install_clai(
     check_actor(actor)
     members = [m.strip() for m in members if m.strip()]
     if not members:
-        raise InvalidInput("the CLAI needs at least one member institution", field="members")
+        raise InvalidInput(N_("the CLAI needs at least one member institution"), field="members")
     with rt.db.write() as session:
         case = get_case(session, case_id)
         _not_future(installed_on, _today(session, rt, case), "installed_on")
         _not_before_case(session, installed_on, case, "installed_on")
         if session.get(Clai, case_id) is not None:
-            raise NotAllowed(f"case {case_id} already has its CLAI installed")
+            raise NotAllowed(N_("case %(case_id)s already has its CLAI installed", case_id=case_id))
         session.add(Clai(case_id=case_id, installed_on=installed_on, members=members))
         session.flush()
         audit_record(
@@ -157,13 +181,15 @@ def sign_protocol(
     check_actor(actor)
     signatories = [s.strip() for s in signatories if s.strip()]
     if not signatories:
-        raise InvalidInput("the Protocol needs at least one signatory", field="signatories")
+        raise InvalidInput(N_("the Protocol needs at least one signatory"), field="signatories")
     with rt.db.write() as session:
         case = get_case(session, case_id)
         _not_future(signed_on, _today(session, rt, case), "signed_on")
         _not_before_case(session, signed_on, case, "signed_on")
         if session.get(Protocol, case_id) is not None:
-            raise NotAllowed(f"case {case_id} already has its Protocol signed")
+            raise NotAllowed(
+                N_("case %(case_id)s already has its Protocol signed", case_id=case_id)
+            )
         session.add(Protocol(case_id=case_id, signed_on=signed_on, signatories=signatories))
         session.flush()
         audit_record(
@@ -185,17 +211,23 @@ def add_commitment(
     check_actor(actor)
     partner, action = partner.strip(), action.strip()
     if not partner or not action:
-        raise InvalidInput("a commitment needs a partner and an action", field="partner")
+        raise InvalidInput(N_("a commitment needs a partner and an action"), field="partner")
     if len(partner) > 200:
-        raise InvalidInput("the partner's name has more than 200 characters", field="partner")
+        raise InvalidInput(N_("the partner's name has more than 200 characters"), field="partner")
     with rt.db.write() as session:
         case = get_case(session, case_id)
         protocol = session.get(Protocol, case_id)
         if protocol is None:
-            raise NotAllowed(f"case {case_id} has no signed Protocol to add commitments to")
+            raise NotAllowed(
+                N_("case %(case_id)s has no signed Protocol to add commitments to", case_id=case_id)
+            )
         if due_on < protocol.signed_on:
             raise InvalidInput(
-                f"due_on {due_on} is before the Protocol was signed ({protocol.signed_on})",
+                N_(
+                    "due_on %(due_on)s is before the Protocol was signed (%(signed_on)s)",
+                    due_on=due_on,
+                    signed_on=protocol.signed_on,
+                ),
                 field="due_on",
             )
         row = Commitment(case_id=case_id, partner=partner, action=action, due_on=due_on)
@@ -207,7 +239,7 @@ def add_commitment(
             case_id=case_id,
             kind=obligations.PROTOCOL_COMMITMENT,
             due_on=due_on,
-            description=f"{partner}: {action}"[:300],
+            params={"partner": partner, "action": action},
             record_type="commitment",
             record_id=row.id,
         )
@@ -232,13 +264,23 @@ def fulfil_commitment(rt: Runtime, commitment_id: int, *, done_on: date, actor: 
         if row is None:
             raise NotFound("commitment", commitment_id)
         if row.done_on is not None:
-            raise NotAllowed(f"commitment {commitment_id} was already done on {row.done_on}")
+            raise NotAllowed(
+                N_(
+                    "commitment %(commitment_id)s was already done on %(done_on)s",
+                    commitment_id=commitment_id,
+                    done_on=row.done_on,
+                )
+            )
         case = get_case(session, row.case_id)
         _not_future(done_on, _today(session, rt, case), "done_on")
         protocol = session.get(Protocol, row.case_id)
         if protocol is not None and done_on < protocol.signed_on:
             raise InvalidInput(
-                f"done_on {done_on} is before the Protocol was signed ({protocol.signed_on})",
+                N_(
+                    "done_on %(done_on)s is before the Protocol was signed (%(signed_on)s)",
+                    done_on=done_on,
+                    signed_on=protocol.signed_on,
+                ),
                 field="done_on",
             )
         row.done_on = done_on

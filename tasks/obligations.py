@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from notifications.codes import obligation_text
 from states.audit import iso_utc
 from states.deadlines import add_months
 from states.errors import InvalidInput, NotFound
 from states.models import Case
 from states.records import Obligation, Visit
 from states.states import CLOSED, State
+from states.text import N_
 from tasks.runtime import Runtime
 
 REGISTRY_FILING = "registry_filing"
@@ -42,15 +44,18 @@ def open_obligation(
     case_id: int,
     kind: str,
     due_on: date,
-    description: str,
+    params: dict[str, Any],
     record_type: str | None = None,
     record_id: int | None = None,
 ) -> Obligation:
+    """Open an obligation of ``kind`` with the parameters its sentence takes
+    (:data:`notifications.codes.OBLIGATION_TEXTS`); ``description`` keeps the English."""
     row = Obligation(
         case_id=case_id,
         kind=kind,
         due_on=due_on,
-        description=description,
+        params=params,
+        description=obligation_text(kind, params, kind).english()[:300],
         record_type=record_type,
         record_id=record_id,
         created_at=rt.clock.now(),
@@ -127,8 +132,8 @@ def _latest_visit(
     return latest
 
 
-def _visit_description(rt: Runtime) -> str:
-    return f"follow-up visit (every {rt.lifecycle.config.thresholds.visit_interval_days} days)"
+def _visit_params(rt: Runtime) -> dict[str, Any]:
+    return {"interval": rt.lifecycle.config.thresholds.visit_interval_days}
 
 
 def _next_due(rt: Runtime, base: date, end: date) -> date | None:
@@ -161,7 +166,7 @@ def after_transition(session: Session, rt: Runtime, case: Case, to_state: str, t
         case_id=case.id,
         kind=FOLLOW_UP_VISIT,
         due_on=due,
-        description=_visit_description(rt),
+        params=_visit_params(rt),
     )
 
 
@@ -194,7 +199,7 @@ def next_visit(
         case_id=case.id,
         kind=FOLLOW_UP_VISIT,
         due_on=due,
-        description=_visit_description(rt),
+        params=_visit_params(rt),
     )
 
 
@@ -208,6 +213,7 @@ def _row(o: Obligation, today: date | None) -> dict[str, Any]:
         "case_id": o.case_id,
         "kind": o.kind,
         "description": o.description,
+        "params": o.params,
         "record": f"{o.record_type}:{o.record_id}" if o.record_type else None,
         "due_on": o.due_on.isoformat(),
         "satisfied_on": o.satisfied_on.isoformat() if o.satisfied_on else None,
@@ -237,10 +243,15 @@ def list_obligations(
     a closed case. Without ``today``, an open obligation's ``days_late`` is None.
     """
     if overdue and today is None:
-        raise InvalidInput("listing overdue obligations needs the date to judge them by")
+        raise InvalidInput(N_("listing overdue obligations needs the date to judge them by"))
     if kind is not None and kind not in KINDS:
         raise InvalidInput(
-            f"unknown obligation kind {kind!r}; kinds are: {', '.join(KINDS)}", field="kind"
+            N_(
+                "unknown obligation kind %(kind)s; kinds are: %(value)s",
+                kind=repr(kind),
+                value=", ".join(KINDS),
+            ),
+            field="kind",
         )
     query = select(Obligation).order_by(Obligation.due_on, Obligation.id).limit(limit)
     if case_id is not None:

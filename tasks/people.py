@@ -61,6 +61,7 @@ from states.records import (
     TrainingEvent,
 )
 from states.states import CLOSED
+from states.text import N_
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
@@ -129,11 +130,17 @@ def add_person(session: Session, rt: Runtime, person: PersonInput, *, actor: str
     existing = find_by_cpf(session, person.cpf)
     if existing is not None:
         raise InvalidInput(
-            f"CPF {person.cpf} is already registered as person {existing.id}", field="cpf"
+            N_(
+                "CPF %(cpf)s is already registered as person %(id)s", cpf=person.cpf, id=existing.id
+            ),
+            field="cpf",
         )
     if store.get_municipality(session, person.municipality_code) is None:
         raise InvalidInput(
-            f"municipality {person.municipality_code} is not in IBGE's list of municipalities",
+            N_(
+                "municipality %(municipality_code)s is not in IBGE's list of municipalities",
+                municipality_code=person.municipality_code,
+            ),
             field="municipality_code",
         )
     row = Person(
@@ -177,7 +184,13 @@ def register_person(
 def _open_case(session: Session, case_id: int) -> Case:
     case = get_case(session, case_id)
     if case.state in {s.value for s in CLOSED}:
-        raise NotAllowed(f"case {case_id} is {case.state}: no one can be pre-registered in it")
+        raise NotAllowed(
+            N_(
+                "case %(case_id)s is %(state)s: no one can be pre-registered in it",
+                case_id=case_id,
+                state=case.state,
+            )
+        )
     return case
 
 
@@ -190,7 +203,12 @@ def preregister_in(
         raise NotFound("person", person_id)
     if session.get(CaseParticipant, (case_id, person_id)) is not None:
         raise InvalidInput(
-            f"person {person_id} is already pre-registered in case {case_id}", field="person_id"
+            N_(
+                "person %(person_id)s is already pre-registered in case %(case_id)s",
+                person_id=person_id,
+                case_id=case_id,
+            ),
+            field="person_id",
         )
     municipality = store.get_municipality(session, case.municipality_code)
     assert municipality is not None
@@ -247,19 +265,25 @@ def _check_purpose(purpose: str) -> str:
     text = " ".join(purpose.split())
     if len(text) < MIN_PURPOSE_LENGTH:
         raise InvalidInput(
-            "purpose: say why the person's data is read "
-            f"(at least {MIN_PURPOSE_LENGTH} characters, e.g. 'confirm ECC enrolment')",
+            N_(
+                "purpose: say why the person's data is read (at least %(MIN_PURPOSE_LENGTH)s characters, e.g. 'confirm ECC enrolment')",
+                MIN_PURPOSE_LENGTH=MIN_PURPOSE_LENGTH,
+            ),
             field="purpose",
         )
     if len(text) > 200:
-        raise InvalidInput(f"purpose: at most 200 characters ({len(text)} given)", field="purpose")
+        raise InvalidInput(
+            N_("purpose: at most 200 characters (%(value)s given)", value=len(text)),
+            field="purpose",
+        )
     return text
 
 
 def _check_channel(channel: str) -> str:
     if not _CHANNEL.match(channel):
         raise InvalidInput(
-            f"channel: {channel!r} is not a channel name (e.g. cli, web)", field="channel"
+            N_("channel: %(channel)s is not a channel name (e.g. cli, web)", channel=repr(channel)),
+            field="channel",
         )
     return channel
 
@@ -290,7 +314,8 @@ def _find_person(session: Session, person_id_or_cpf: int | str) -> Person:
         cpf = normalise_cpf(text)
     except ValueError:
         raise InvalidInput(
-            f"{text!r} is neither a person number nor a valid CPF", field="person"
+            N_("%(text)s is neither a person number nor a valid CPF", text=repr(text)),
+            field="person",
         ) from None
     person = find_by_cpf(session, cpf)
     if person is None:
@@ -303,8 +328,9 @@ def _log_access(
 ) -> DataAccess:
     if _quotes_person(purpose, person):
         raise InvalidInput(
-            "purpose: must not contain the person's name, CPF, phone or e-mail "
-            "(the access log holds no personal data); refer to them by their number",
+            N_(
+                "purpose: must not contain the person's name, CPF, phone or e-mail (the access log holds no personal data); refer to them by their number"
+            ),
             field="purpose",
         )
     row = DataAccess(
@@ -523,8 +549,10 @@ def _pseudonym_key(key: str | None) -> str:
         raise InvalidInput(reason.removeprefix("Value error, "), field="key") from None
     if settings.pseudonym_key is None:
         raise InvalidInput(
-            f"a pseudonymised export needs the key: set {PSEUDONYM_KEY_VARIABLE} "
-            "(a secret of at least 16 characters, kept out of the database)",
+            N_(
+                "a pseudonymised export needs the key: set %(PSEUDONYM_KEY_VARIABLE)s (a secret of at least 16 characters, kept out of the database)",
+                PSEUDONYM_KEY_VARIABLE=PSEUDONYM_KEY_VARIABLE,
+            ),
             field="key",
         )
     return settings.pseudonym_key.get_secret_value()
@@ -681,7 +709,11 @@ def decode_csv(data: bytes, what: str = "participants file") -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InvalidInput(
-            f"{what}: line {line} is not UTF-8 text; save the spreadsheet as 'CSV UTF-8'",
+            N_(
+                "%(what)s: line %(line)s is not UTF-8 text; save the spreadsheet as 'CSV UTF-8'",
+                what=what,
+                line=line,
+            ),
             field="file",
         ) from None
 
@@ -812,7 +844,7 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
     records = iter(csv_records(text))
     header = next(records, None)
     if header is None:
-        raise InvalidInput("participants file: empty (no header line)", field="file")
+        raise InvalidInput(N_("participants file: empty (no header line)"), field="file")
     columns = _read_header(header[1])
     problems: dict[int, list[str]] = defaultdict(list)
     rows: list[_Row] = []
@@ -833,7 +865,9 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
         seen[person.cpf] = line
         rows.append(_Row(line, person))
     if not rows and not problems:
-        raise InvalidInput("participants file: no participant rows after the header", field="file")
+        raise InvalidInput(
+            N_("participants file: no participant rows after the header"), field="file"
+        )
     report = ImportReport(case_id)
     # 1. everything is checked in a read transaction: nobody waits for it
     with rt.db.read() as session:

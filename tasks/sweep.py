@@ -116,6 +116,7 @@ class _Deadline:
     obligation_id: int | None = None
     obligation_kind: str | None = None
     obligation_description: str | None = None
+    obligation_params: dict[str, Any] | None = None
 
     @property
     def subject(self) -> str:
@@ -284,7 +285,14 @@ def _open_obligations(
     session: Session, quiet: list[str], bound: date, last: int, limit: int
 ) -> list[_Deadline]:
     rows = session.execute(
-        select(*_COLUMNS, Obligation.due_on, Obligation.id, Obligation.kind, Obligation.description)
+        select(
+            *_COLUMNS,
+            Obligation.due_on,
+            Obligation.id,
+            Obligation.kind,
+            Obligation.description,
+            Obligation.params,
+        )
         .join(Case, Case.id == Obligation.case_id)
         .join(Municipality, Municipality.ibge_code == Case.municipality_code)
         .where(
@@ -298,7 +306,21 @@ def _open_obligations(
     ).all()
     return [
         _Deadline(
-            r[0], r[1], r[2], r[10], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[11], r[12], r[13]
+            r[0],
+            r[1],
+            r[2],
+            r[10],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
         )
         for r in rows
     ]
@@ -447,6 +469,7 @@ def _context(
         "obligation": item.obligation_description,
         "obligation_id": item.obligation_id,
         "obligation_kind": item.obligation_kind,
+        "obligation_params": item.obligation_params,
         "due_on": item.due_on.isoformat(),
         "today": today.isoformat(),
         "days": abs(days),

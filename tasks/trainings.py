@@ -25,6 +25,7 @@ from states.guards import share_of
 from states.models import Case, Municipality
 from states.records import Attendance, Enrolment, EventCase, Person, TrainingEvent
 from states.states import CLOSED, State
+from states.text import N_
 from tasks import cases
 from tasks.demands import check_actor
 from tasks.people import normalise_cpf
@@ -64,9 +65,18 @@ def get_event(session: Session, event_id: int) -> TrainingEvent:
 def _link(session: Session, rt: Runtime, event: TrainingEvent, case_id: int, actor: str) -> None:
     case = get_case(session, case_id)
     if case.state in {s.value for s in CLOSED}:
-        raise NotAllowed(f"case {case_id} is {case.state}: an event cannot serve it")
+        raise NotAllowed(
+            N_(
+                "case %(case_id)s is %(state)s: an event cannot serve it",
+                case_id=case_id,
+                state=case.state,
+            )
+        )
     if session.get(EventCase, (event.id, case_id)) is not None:
-        raise InvalidInput(f"event {event.id} already serves case {case_id}", field="case_id")
+        raise InvalidInput(
+            N_("event %(id)s already serves case %(case_id)s", id=event.id, case_id=case_id),
+            field="case_id",
+        )
     session.add(EventCase(event_id=event.id, case_id=case_id))
     session.flush()
     audit_record(
@@ -88,7 +98,10 @@ def create_event(rt: Runtime, raw: EventInput | dict[str, object], *, actor: str
     with rt.db.write() as session:
         if store.get_municipality(session, data.municipality_code) is None:
             raise InvalidInput(
-                f"municipality {data.municipality_code} is not in IBGE's list of municipalities",
+                N_(
+                    "municipality %(municipality_code)s is not in IBGE's list of municipalities",
+                    municipality_code=data.municipality_code,
+                ),
                 field="municipality_code",
             )
         event = TrainingEvent(
@@ -134,13 +147,25 @@ def enrol_in(
         raise NotFound("person", person_id)
     if session.get(Enrolment, (event.id, person_id)) is not None:
         raise InvalidInput(
-            f"person {person_id} is already enrolled in event {event.id}", field="person_id"
+            N_(
+                "person %(person_id)s is already enrolled in event %(id)s",
+                person_id=person_id,
+                id=event.id,
+            ),
+            field="person_id",
         )
     enrolled = session.execute(
         select(func.count()).select_from(Enrolment).where(Enrolment.event_id == event.id)
     ).scalar_one()
     if enrolled >= event.capacity:
-        raise NotAllowed(f"event {event.id} is full: {enrolled} of {event.capacity} places taken")
+        raise NotAllowed(
+            N_(
+                "event %(id)s is full: %(enrolled)s of %(capacity)s places taken",
+                id=event.id,
+                enrolled=enrolled,
+                capacity=event.capacity,
+            )
+        )
     session.add(
         Enrolment(
             event_id=event.id,
@@ -187,11 +212,20 @@ def attend_in(
     """Record the days a person attended, inside the caller's transaction; days newly recorded."""
     if event.held_on is not None:
         raise NotAllowed(
-            f"event {event.id} was recorded as held on {event.held_on}: its attendance is closed"
+            N_(
+                "event %(id)s was recorded as held on %(held_on)s: its attendance is closed",
+                id=event.id,
+                held_on=event.held_on,
+            )
         )
     if session.get(Enrolment, (event.id, person_id)) is None:
         raise InvalidInput(
-            f"person {person_id} is not enrolled in event {event.id}", field="person_id"
+            N_(
+                "person %(person_id)s is not enrolled in event %(id)s",
+                person_id=person_id,
+                id=event.id,
+            ),
+            field="person_id",
         )
     municipality = store.get_municipality(session, event.municipality_code)
     assert municipality is not None
@@ -207,11 +241,20 @@ def attend_in(
     for day in sorted(set(days)):
         if not event.start_on <= day <= event.end_on:
             raise InvalidInput(
-                f"{day} is outside event {event.id}'s dates ({event.start_on} to {event.end_on})",
+                N_(
+                    "%(day)s is outside event %(id)s's dates (%(start_on)s to %(end_on)s)",
+                    day=day,
+                    id=event.id,
+                    start_on=event.start_on,
+                    end_on=event.end_on,
+                ),
                 field="day",
             )
         if day > today:
-            raise InvalidInput(f"{day} is in the future (today is {today})", field="day")
+            raise InvalidInput(
+                N_("%(day)s is in the future (today is %(today)s)", day=day, today=today),
+                field="day",
+            )
         if day not in recorded:
             added.append(day)
     session.add_all(Attendance(event_id=event.id, person_id=person_id, day=d) for d in added)
@@ -282,17 +325,29 @@ def complete_event(rt: Runtime, event_id: int, *, actor: str) -> Completion:
     with rt.db.write() as session:
         event = get_event(session, event_id)
         if event.held_on is not None:
-            raise NotAllowed(f"event {event_id} was already recorded as held on {event.held_on}")
+            raise NotAllowed(
+                N_(
+                    "event %(event_id)s was already recorded as held on %(held_on)s",
+                    event_id=event_id,
+                    held_on=event.held_on,
+                )
+            )
         municipality = store.get_municipality(session, event.municipality_code)
         assert municipality is not None
         today = local_date(rt.clock.now(), municipality.timezone)
         if event.end_on > today:
-            raise NotAllowed(f"event {event_id} ends on {event.end_on}; it cannot be held yet")
+            raise NotAllowed(
+                N_(
+                    "event %(event_id)s ends on %(end_on)s; it cannot be held yet",
+                    event_id=event_id,
+                    end_on=event.end_on,
+                )
+            )
         attended = session.execute(
             select(func.count()).select_from(Attendance).where(Attendance.event_id == event_id)
         ).scalar_one()
         if attended == 0:
-            raise NotAllowed(f"event {event_id} has no attendance recorded")
+            raise NotAllowed(N_("event %(event_id)s has no attendance recorded", event_id=event_id))
         event.held_on = today
         audit_record(
             session,
@@ -396,13 +451,15 @@ def _read_sheet(csv_text: str) -> tuple[str, list[_Row]]:
     rows = _sheet_rows(csv_text)
     header_line, header = next(rows, (0, []))
     if not header:
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput(N_("the file is empty"), field="file")
     names = [h.lower() for h in header]
     cpf_cols = [i for i, h in enumerate(names) if h in _CPF_HEADERS]
     if len(cpf_cols) != 1:
         raise InvalidInput(
-            f"line {header_line}: the header needs one `cpf` column, then `day` (one row per person-day) "
-            "or one column per date (YYYY-MM-DD)",
+            N_(
+                "line %(header_line)s: the header needs one `cpf` column, then `day` (one row per person-day) or one column per date (YYYY-MM-DD)",
+                header_line=header_line,
+            ),
             field="file",
         )
     day_cols = [i for i, h in enumerate(names) if h in _DAY_HEADERS]
@@ -456,7 +513,7 @@ def _read_sheet(csv_text: str) -> tuple[str, list[_Row]]:
                     )
         parsed.append(_Row(line, cpf, days, row_problems))
     if not parsed:
-        raise InvalidInput("the file has a header but no rows", field="file")
+        raise InvalidInput(N_("the file has a header but no rows"), field="file")
     return shape, parsed
 
 
@@ -687,7 +744,11 @@ class EventFilter:
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in get_args(EventKind):
             raise InvalidInput(
-                f"unknown event kind {self.kind!r}; kinds are: {', '.join(get_args(EventKind))}",
+                N_(
+                    "unknown event kind %(kind)s; kinds are: %(value)s",
+                    kind=repr(self.kind),
+                    value=", ".join(get_args(EventKind)),
+                ),
                 field="kind",
             )
 

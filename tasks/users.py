@@ -39,6 +39,7 @@ from states.directory import LANGUAGES, ROLES, ApiToken, User, WebSession
 from states.errors import InvalidInput, NotFound
 from states.evidence import check_username
 from states.models import AuditEvent
+from states.text import N_
 from tasks.demands import check_actor
 from tasks.records_common import parse_input
 from tasks.runtime import Runtime
@@ -170,7 +171,9 @@ def add_user(rt: Runtime, raw: UserInput | dict[str, Any], *, actor: str) -> Use
     now = rt.clock.now()
     with rt.db.write() as session:
         if session.get(User, data.username) is not None:
-            raise InvalidInput(f"user {data.username} already exists", field="username")
+            raise InvalidInput(
+                N_("user %(username)s already exists", username=data.username), field="username"
+            )
         user = User(
             username=data.username,
             name=data.name,
@@ -275,17 +278,23 @@ def check_password(password: str, username: str) -> str:
     """The password, if the policy accepts it; InvalidInput (field ``password``) otherwise."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password is too short: {len(password)} characters, "
-            f"at least {MIN_PASSWORD_LENGTH} needed",
+            N_(
+                "the password is too short: %(value)s characters, at least %(MIN_PASSWORD_LENGTH)s needed",
+                value=len(password),
+                MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH,
+            ),
             field="password",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password is too long: at most {MAX_PASSWORD_LENGTH} characters",
+            N_(
+                "the password is too long: at most %(MAX_PASSWORD_LENGTH)s characters",
+                MAX_PASSWORD_LENGTH=MAX_PASSWORD_LENGTH,
+            ),
             field="password",
         )
     if password.strip().lower() == username.lower() or len(set(password)) == 1:
-        raise InvalidInput("the password is too easy to guess", field="password")
+        raise InvalidInput(N_("the password is too easy to guess"), field="password")
     return password
 
 

@@ -40,6 +40,14 @@ def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def cli_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks pt-BR by default (PRODUZIR_LANG, else the locale); most CLI
+    tests read its English, so they ask for it. tests/integration/test_cli_language.py checks
+    the Portuguese default (it removes the setting)."""
+    monkeypatch.setenv("PRODUZIR_LANG", "en")
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)

@@ -23,15 +23,15 @@ from console.web.settings import WebSettings
 from console.web.templating import language_of, render
 from console.web.throttle import LoginThrottle
 from states.errors import InvalidInput
+from states.text import M_
 
 router = APIRouter()
 
-LOGIN_FAILED = (
-    "Não foi possível entrar: usuário ou senha incorretos, ou acesso bloqueado por algum tempo "
-    "após tentativas repetidas."
+LOGIN_FAILED = M_(
+    "Could not log in: wrong user name or password, or access blocked for a while after repeated attempts."
 )
-FORM_EXPIRED = "O formulário expirou. Tente de novo."
-FILL_IN = "Informe o usuário e a senha."
+FORM_EXPIRED = M_("The form expired. Please try again.")
+FILL_IN = M_("Enter your user name and password.")
 #: the token errors, in Portuguese
 TOKEN_ERRORS_PT = {
     auth.NAME_MISSING: "Dê um nome ao token (ex.: o programa que vai usá-lo).",

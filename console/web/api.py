@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from sqlalchemy.orm import Session
 
 from console.web.deps import ApiUser, DbRead, Rt, api_user
-from console.web.errors import ApiError
+from console.web.errors import ApiError, pydantic_text
 from console.web.policy import POLICY, case_scope
 from states import checkpoints, queries
 from states import indicators as figures
@@ -496,11 +496,11 @@ def _evidence_error(exc: InvalidInput) -> ApiError | None:
     fields = [
         {
             "field": ".".join(["evidence", *(str(p) for p in e["loc"])]),
-            "message": str(e["msg"]).removeprefix("Value error, "),
+            "message": pydantic_text(e),
         }
         for e in cause.errors(include_url=False)
     ]
-    return ApiError(422, "invalid_input", exc.message, field=fields[0]["field"], fields=fields)
+    return ApiError(422, "invalid_input", exc.text, field=str(fields[0]["field"]), fields=fields)
 
 
 def _entry(session: Session, seq: int) -> HistoryEntry:
@@ -646,7 +646,7 @@ def audit_verify(rt: Rt, user: ApiUser, full: bool = False) -> LogVerification:
         checkpoint=CheckpointOut.model_validate(result.checkpoint.to_json())
         if result.checkpoint
         else None,
-        problem=LogProblem.model_validate(problem.__dict__) if problem is not None else None,
+        problem=LogProblem.model_validate(problem.to_json()) if problem is not None else None,
     )
 
 

@@ -35,6 +35,7 @@ from console.web.templating import STATIC_DIR
 from console.web.throttle import LoginThrottle
 from states.errors import ProduzirError
 from states.origin import reset_origin, set_origin
+from states.text import N_
 from tasks.runtime import Runtime
 
 #: Modules whose ``router`` the app includes, in this order (missing ones are skipped until
@@ -104,8 +105,11 @@ def default_runtime() -> Runtime:
     current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
     if current != head:
         raise ProduzirError(
-            f"the database is at revision {current or 'none'}, the code needs {head}: "
-            "run `produzir db upgrade`"
+            N_(
+                "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
+                value=current or "none",
+                head=head,
+            )
         )
     return rt
 

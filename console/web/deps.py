@@ -43,6 +43,7 @@ from console.web.policy import POLICY, SAFE_METHODS, Access, require_case
 from console.web.settings import WebSettings
 from states.directory import User
 from states.errors import NotFound
+from states.text import N_
 from tasks.runtime import Runtime
 
 
@@ -157,7 +158,9 @@ async def csrf_protect(request: Request) -> None:
             token = value if isinstance(value, str) else None
     if not auth.check_csrf(found, token):
         raise ApiError(
-            403, "csrf", "the form is missing its security token: reload the page and try again"
+            403,
+            "csrf",
+            N_("the form is missing its security token: reload the page and try again"),
         )
 
 

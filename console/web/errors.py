@@ -39,6 +39,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from notifications.i18n import render
 from states.db import is_busy
 from states.errors import (
     Busy,
@@ -48,6 +49,7 @@ from states.errors import (
     ProduzirError,
     TransitionNotAllowed,
 )
+from states.text import N_, Text
 
 API_PREFIX = "/api/"
 
@@ -66,6 +68,27 @@ _CODES = {
 }
 
 
+#: the sentences of the plain HTTP errors (a path that matches no route, a wrong method ...)
+_HTTP_TEXTS: dict[int, Text] = {
+    400: N_("The request is malformed."),
+    404: N_("There is no page at this address."),
+    405: N_("This address does not take that method."),
+    413: N_("The request is too large."),
+    415: N_("The request's content type is not supported."),
+}
+
+
+def _rendered(value: Any, language: str) -> Any:
+    """An error's extra value for JSON: a Text rendered, a list of field errors rendered."""
+    if isinstance(value, Text):
+        return render(value, language)
+    if isinstance(value, list):
+        return [_rendered(v, language) for v in value]
+    if isinstance(value, dict):
+        return {k: _rendered(v, language) for k, v in value.items()}
+    return value
+
+
 class ApiError(Exception):
     """An HTTP error with a stable code and a sentence, raised from routes and dependencies."""
 
@@ -73,16 +96,17 @@ class ApiError(Exception):
         self,
         status_code: int,
         code: str,
-        message: str,
+        message: Text | str,
         *,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(message)
+        super().__init__(str(message))
         self.status_code = status_code
         self.code = code
-        self.message = message
+        self.text = message if isinstance(message, Text) else Text(message, {})
+        self.message = str(message)
         self.field = field
         self.headers = dict(headers or {})
         self.extra = extra
@@ -100,13 +124,13 @@ def unauthenticated() -> ApiError:
     return ApiError(
         401,
         "unauthenticated",
-        "log in, or send an API token: Authorization: Bearer <token>",
+        N_("log in, or send an API token: Authorization: Bearer <token>"),
         headers={"WWW-Authenticate": "Bearer"},
     )
 
 
-def forbidden(message: str = "your role does not allow this") -> ApiError:
-    return ApiError(403, "forbidden", message)
+def forbidden(message: Text | str | None = None) -> ApiError:
+    return ApiError(403, "forbidden", message or N_("your role does not allow this"))
 
 
 def error_body(
@@ -129,12 +153,12 @@ def produzir_error(exc: ProduzirError) -> ApiError:
             "changed_at": exc.changed_at.isoformat(),
         }
     elif isinstance(exc, GuardFailed):
-        extra = {"event": exc.event, "reason": exc.reason}
+        extra = {"event": exc.event, "reason": exc.reason_text}
     elif isinstance(exc, TransitionNotAllowed):
         extra = {"event": exc.event, "state": exc.state, "allowed": list(exc.allowed)}
     elif isinstance(exc, Busy):
         return busy(exc)
-    return ApiError(exc.http_status, exc.code, exc.message, field=field, **extra)
+    return ApiError(exc.http_status, exc.code, exc.text, field=field, **extra)
 
 
 def busy(exc: Busy | None = None) -> ApiError:
@@ -143,7 +167,7 @@ def busy(exc: Busy | None = None) -> ApiError:
     return ApiError(
         exc.http_status,
         exc.code,
-        exc.message,
+        exc.text,
         headers={"Retry-After": str(exc.retry_after)},
         retry_after=exc.retry_after,
     )
@@ -157,18 +181,46 @@ def _field_of(loc: Sequence[Any]) -> str:
 
 
 def validation_error(exc: RequestValidationError) -> ApiError:
-    fields = [
-        {"field": _field_of(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
+    fields: list[dict[str, Any]] = [
+        {"field": _field_of(e.get("loc", ())), "message": pydantic_text(e)} for e in exc.errors()
     ]
-    first = fields[0] if fields else {"field": "body", "message": "invalid"}
+    first = fields[0] if fields else {"field": "body", "message": N_("invalid")}
     return ApiError(
         422,
         "invalid_input",
-        f"{first['field']}: {first['message']}",
-        field=first["field"],
+        N_("%(field)s: %(message)s", field=first["field"], message=first["message"]),
+        field=str(first["field"]),
         fields=fields,
     )
+
+
+def pydantic_text(error: Mapping[str, Any]) -> Text:
+    """A pydantic error as a sentence to translate (the common kinds; else pydantic's own)."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return N_("Field required")
+    if kind.startswith(("int_", "int")):
+        return N_("Input should be a valid integer")
+    if kind.startswith("date"):
+        return N_("Input should be a valid date (YYYY-MM-DD)")
+    if kind.startswith(("decimal", "float")):
+        return N_("Input should be a valid number")
+    if kind == "string_too_short":
+        return N_("Input should have at least %(min)s characters", min=ctx.get("min_length", 1))
+    if kind == "string_too_long":
+        return N_("Input should have at most %(max)s characters", max=ctx.get("max_length", 0))
+    if kind in ("enum", "literal_error"):
+        return N_("Input should be one of: %(expected)s", expected=str(ctx.get("expected", "")))
+    if kind == "extra_forbidden":
+        return N_("Unknown field")
+    if kind in ("greater_than_equal", "greater_than"):
+        return N_("Input should be at least %(min)s", min=str(ctx.get("ge", ctx.get("gt", ""))))
+    if kind in ("less_than_equal", "less_than"):
+        return N_("Input should be at most %(max)s", max=str(ctx.get("le", ctx.get("lt", ""))))
+    if kind in ("json_invalid", "model_attributes_type", "dict_type"):
+        return N_("The body should be a JSON object")
+    return Text(str(error.get("msg", "invalid")), {})
 
 
 def wants_json(request: Request) -> bool:
@@ -180,25 +232,29 @@ def wants_json(request: Request) -> bool:
 
 def respond(request: Request, error: ApiError) -> Response:
     """The answer to ``error``: JSON for the API, the error page for people."""
+    # imported here: both modules import this one
+    from console.web.templating import language_of
+
+    language = language_of(request, api=wants_json(request))
     if wants_json(request):
+        extra = {k: _rendered(v, language) for k, v in error.extra.items()}
         return JSONResponse(
-            error_body(error.code, error.message, field=error.field, **error.extra),
+            error_body(error.code, render(error.text, language), field=error.field, **extra),
             status_code=error.status_code,
             headers=error.headers or None,
         )
-    # imported here: both modules import this one
     from console.web.deps import identify
-    from console.web.templating import render
+    from console.web.templating import render as render_page
 
     try:  # the page shows who is logged in, even for a path that matches no route
         identify(request)
     except SQLAlchemyError:
         request.state.auth = None
 
-    return render(
+    return render_page(
         request,
         "web/error.html",
-        {"error": error},
+        {"error": error, "message": render(error.text, language_of(request))},
         status_code=error.status_code,
         headers={k: v for k, v in error.headers.items() if k.lower() != "www-authenticate"},
     )
@@ -227,7 +283,9 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         code = _CODES.get(exc.status_code, "error")
-        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        message = _HTTP_TEXTS.get(exc.status_code) or Text(
+            exc.detail if isinstance(exc.detail, str) else code.replace("_", " "), {}
+        )
         headers = dict(exc.headers or {})
         return respond(request, ApiError(exc.status_code, code, message, headers=headers))
 
@@ -238,7 +296,9 @@ def install(app: FastAPI) -> None:
     async def on_data_error(request: Request, exc: Exception) -> Response:
         # a value the database cannot hold (e.g. a NUL character on PostgreSQL): the input is
         # wrong, not the server; nothing was written (the transaction rolled back)
-        return respond(request, ApiError(422, "invalid_input", "a value cannot be stored as given"))
+        return respond(
+            request, ApiError(422, "invalid_input", N_("a value cannot be stored as given"))
+        )
 
     async def on_operational(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OperationalError)

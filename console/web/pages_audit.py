@@ -35,7 +35,6 @@ from console.web.pages_common import (
     parse_moment,
     pretty,
     query_values,
-    register,
     uf_clause,
 )
 from console.web.pages_queries import (
@@ -48,11 +47,46 @@ from console.web.pages_queries import (
 )
 from console.web.policy import require_case
 from console.web.templating import render
+from notifications import codes
 from states import queries
 from states.audit import iso_utc
 from states.errors import InvalidInput, NotFound
+from states.text import M_, N_, Text
 from tasks import audit_log
 from tasks.runtime import Runtime
+
+#: the case's fields, as the "case at a date" panel names them (msgids)
+CASE_FIELDS: dict[str, str] = {
+    "lifecycle_version": M_("Lifecycle version"),
+    "previous_state": M_("Previous state"),
+    "municipality_code": M_("Municipality (IBGE code)"),
+    "community": M_("Community"),
+    "forum": M_("Forum"),
+    "forum_held_on": M_("Forum held on"),
+    "activity": M_("Activity"),
+    "proponent": M_("Proponent"),
+    "proponent_cnpj": M_("Proponent's CNPJ"),
+    "description": M_("Note"),
+    "coordinator": M_("Coordinator"),
+    "hub_municipality_code": M_("Hub (IBGE code)"),
+    "registered_at": M_("Registered on"),
+    "registered_by": M_("Registered by"),
+    "entered_on": M_("In this state since"),
+    "due_on": M_("Current deadline"),
+    "extensions_used": M_("Extensions used"),
+    "suspended_on": M_("Suspended on"),
+    "paused_due_on": M_("Paused deadline"),
+    "expected_resume_on": M_("Expected to resume on"),
+    "rejected_on": M_("Rejected on"),
+    "reopen_requested_by": M_("Reopening requested by"),
+    "updated_at": M_("Updated at"),
+    "updated_by": M_("Updated by"),
+}
+#: which of them are dates / instants (shown with Babel) or states
+CASE_DATES = {"forum_held_on", "entered_on", "due_on", "suspended_on", "paused_due_on",
+              "expected_resume_on", "rejected_on"}  # fmt: skip
+CASE_INSTANTS = {"registered_at", "updated_at"}
+
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,82 +109,6 @@ EXPORT_COLUMNS = (
     "channel",
     "leaf_index",
     "entry",
-)
-
-register(
-    {
-        "Auditoria": "Audit",
-        "Verificação da cadeia": "Chain verification",
-        "Exportar": "Export",
-        "Log de acesso a dados pessoais": "Personal-data access log",
-        # case history
-        "Histórico do caso {id}": "History of case {id}",
-        "Ver a página do caso": "Open the case page",
-        "Ator": "Actor",
-        "O caso em uma data": "The case on a date",
-        "Mostrar": "Show",
-        "Como estava em {when}": "As it was at {when}",
-        "Último evento": "Last event",
-        "Campo": "Field",
-        "Valor": "Value",
-        "Nenhum evento com esses filtros.": "No events match these filters.",
-        "Sequência": "Sequence",
-        "De → para": "From → to",
-        "Exportar este histórico": "Export this history",
-        # verify
-        "Verificação do registro": "Log verification",
-        "A verificação lê um instantâneo do registro, confere cada entrada com a sua folha na "
-        "árvore de Merkle e a árvore com cada ponto de controle assinado.": "The verification "
-        "reads one snapshot of the log, checks every entry against its leaf in the Merkle tree "
-        "and the tree against every signed checkpoint.",
-        "Verificar agora": "Verify now",
-        "Verificar tudo desde o início": "Verify everything from the start",
-        "Registro íntegro": "Log intact",
-        "Registro ADULTERADO": "Log TAMPERED WITH",
-        "{n} entradas conferidas a partir da folha {start}.": "{n} entries checked from leaf "
-        "{start}.",
-        "Árvore": "Tree",
-        "{n} folhas": "{n} leaves",
-        "{n} entradas aguardam o sequenciador.": "{n} entries wait for the sequencer.",
-        "Ponto de controle assinado": "Signed checkpoint",
-        "nenhum ainda": "none yet",
-        "{size} entradas, assinado em {when} pela chave {key}": "{size} entries, signed at "
-        "{when} by key {key}",
-        "Guarde os pontos de controle em outro lugar (GET /api/v1/audit/checkpoints): "
-        "produzir audit verify --against ARQUIVO prova que o registro ainda os estende.": "Keep "
-        "the checkpoints somewhere else (GET /api/v1/audit/checkpoints): produzir audit verify "
-        "--against FILE proves the log still extends them.",
-        "Primeiro problema": "First problem",
-        "Tipo do problema": "Kind of problem",
-        "Folha": "Leaf",
-        "Detalhe": "Detail",
-        "alterado": "changed",
-        "ausente": "missing",
-        "fora de ordem": "reordered",
-        "fora da árvore": "not in the tree",
-        "assinatura inválida": "signature invalid",
-        "chave desconhecida": "unknown key",
-        "Prova do caso (JSON)": "Case proof (JSON)",
-        "Baixe a prova para conferi-la sem o banco de dados: produzir audit check-proof "
-        "ARQUIVO --key CHAVE_PUBLICA.": "Download the proof to check it without the database: "
-        "produzir audit check-proof FILE --key PUBLIC_KEY.",
-        # export
-        "Exportar o histórico": "Export the history",
-        "Os eventos de um caso ou de um período, em CSV ou JSON.": "The events of a case or of "
-        "a period, as CSV or JSON.",
-        "Número do caso": "Case number",
-        "Formato": "Format",
-        "Baixar": "Download",
-        "Informe um caso ou um período.": "Give a case or a period.",
-        # access log
-        "Quem leu dados pessoais de quem, quando, por quê e por qual canal. O log guarda só o "
-        "número da pessoa, nunca os dados.": "Who read whose personal data, when, why and "
-        "through which channel. The log keeps only the person's number, never the data.",
-        "Número da pessoa": "Person number",
-        "Finalidade": "Purpose",
-        "Canal": "Channel",
-        "Nenhum acesso registrado com esses filtros.": "No access recorded with these filters.",
-    }
 )
 
 
@@ -181,26 +139,26 @@ def audit_case(
 ) -> Response:
     offset = clamp_offset(offset)
     detail = queries.case_detail(db, case_id, today=rt.today())
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     rows: list[dict[str, Any]] = []
     total = 0
     try:
         q = _event_filter(request, user, case_id)
     except InvalidInput as exc:
-        errors[exc.field or "from"] = exc.message
+        errors[exc.field or "from"] = exc.text
     else:
         rows, total = audit_events(db, q, scope=None, limit=AUDIT_PAGE, offset=offset)
         for row in rows:
             row["evidence_text"] = pretty(row["evidence"])
     as_of: dict[str, Any] | None = None
-    at_error: str | None = None
+    at_error: Text | None = None
     if at:
         try:
             moment = parse_moment(at, "at", user, end_of_day=True)
             assert moment is not None
             as_of = queries.case_at(db, case_id, moment)
         except (InvalidInput, NotFound) as exc:
-            at_error = exc.message
+            at_error = exc.text
     return render(
         request,
         "web/audit_case.html",
@@ -211,6 +169,9 @@ def audit_case(
             "errors": errors,
             "event_names": case_event_names(db, case_id),
             "as_of": as_of,
+            "case_fields": CASE_FIELDS,
+            "case_dates": CASE_DATES,
+            "case_instants": CASE_INSTANTS,
             "at_error": at_error,
             "pager": pager(request, offset=offset, limit=AUDIT_PAGE, shown=len(rows), total=total),
             "export_query": f"case_id={case_id}",
@@ -224,7 +185,13 @@ def audit_verify(
     request: Request, rt: Rt, user: WebUser, run: bool = False, full: bool = False
 ) -> Response:
     result = audit_log.verify_log(rt, actor=user.username, full=full) if run else None
-    return render(request, "web/audit_verify.html", {"result": result})
+    problem_kind: Text | None = None
+    if result is not None and result.problem is not None:
+        kind = result.problem.kind
+        problem_kind = codes.term_text("audit_problem", kind) or Text(kind, {})
+    return render(
+        request, "web/audit_verify.html", {"result": result, "problem_kind": problem_kind}
+    )
 
 
 @router.get("/audit/cases/{case_id}/proof", name="audit.proof")
@@ -294,12 +261,12 @@ def audit_export(
     to: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     values = {"case_id": case_id, "from": from_, "to": to, "format": format or "csv"}
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     case: int | None = None
     q: EventQuery | None = None
     if case_id.strip():
         if not case_id.strip().isdigit():
-            errors["case_id"] = f"{case_id!r} is not a case number"
+            errors["case_id"] = N_("%(value)s is not a case number", value=repr(case_id))
         else:
             case = int(case_id)
             require_case(db, user, case)  # outside the territory, or no such case: 404
@@ -310,9 +277,9 @@ def audit_export(
             until=parse_moment(to, "to", user, end_of_day=True),
         )
     except InvalidInput as exc:
-        errors[exc.field or "from"] = exc.message
+        errors[exc.field or "from"] = exc.text
     if format and format not in ("csv", "json"):
-        errors["format"] = "format: csv or json"
+        errors["format"] = N_("format: csv or json")
     if (
         format
         and not errors
@@ -321,7 +288,7 @@ def audit_export(
         and q.since is None
         and q.until is None
     ):
-        errors["case_id"] = "Informe um caso ou um período."
+        errors["case_id"] = M_("Give a case or a period.")
     if not format or errors or q is None:
         return render(
             request,
@@ -362,7 +329,7 @@ def audit_access_log(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     offset = clamp_offset(offset)
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     rows: list[dict[str, Any]] = []
     total = 0
     person: int | None = None
@@ -370,7 +337,7 @@ def audit_access_log(
         if person_id.strip().isdigit():
             person = int(person_id)
         else:
-            errors["person_id"] = f"{person_id!r} is not a person number"
+            errors["person_id"] = N_("%(value)s is not a person number", value=repr(person_id))
     try:
         q = AccessQuery(
             actor=actor.strip() or None,
@@ -380,7 +347,7 @@ def audit_access_log(
             until=parse_moment(to, "to", user, end_of_day=True),
         )
     except InvalidInput as exc:
-        errors[exc.field or "from"] = exc.message
+        errors[exc.field or "from"] = exc.text
     if not errors:
         rows, total = access_log(db, q, limit=AUDIT_PAGE, offset=offset)
     return render(

@@ -31,7 +31,6 @@ from console.web.pages_common import (
     may,
     pager,
     query_values,
-    register,
     scope_ufs,
     uf_clause,
 )
@@ -59,6 +58,7 @@ from states.lifecycle import EVENTS, EVENTS_BY_NAME
 from states.models import Case, Municipality
 from states.queries import CaseFilter
 from states.states import ALL
+from states.text import M_, N_, Text
 from tasks.runtime import Runtime
 from tasks.users import UFS
 
@@ -70,73 +70,11 @@ MAX_BULK = 1000
 DUE_SOON_DAYS = 7
 
 OBLIGATION_LABELS = {
-    "registry_filing": "Protocolo no registro",
-    "registry_correction": "Correção pedida pelo registro",
-    "follow_up_visit": "Visita de acompanhamento",
-    "protocol_commitment": "Compromisso do Protocolo",
+    "registry_filing": M_("Registry filing"),
+    "registry_correction": M_("Correction requested by the registry"),
+    "follow_up_visit": M_("Follow-up visit"),
+    "protocol_commitment": M_("Protocol commitment"),
 }
-
-register(
-    {
-        # board
-        "Painel de casos": "Case board",
-        "Casos do seu território": "Cases in your territory",
-        "Município (nome ou código IBGE)": "Municipality (name or IBGE code)",
-        "Ação em lote": "Bulk action",
-        "Marque casos na lista e escolha o evento a aplicar a todos.": "Tick cases in the list "
-        "and choose the event to apply to all of them.",
-        "Preparar a ação em lote": "Prepare the bulk action",
-        "Escolha um evento": "Choose an event",
-        "Nenhum caso encontrado com esses filtros.": "No case matches these filters.",
-        "Atrasado": "Overdue",
-        # due
-        "Prazos": "Due",
-        "Prazos vencidos e a vencer": "Overdue and due soon",
-        "Prazos dos estados e obrigações em aberto que vencem em até {n} dias ou já venceram, "
-        "dos mais atrasados aos que vencem por último.": "State deadlines and open obligations "
-        "due within {n} days or already past, most late first.",
-        "Vencem em até (dias)": "Due within (days)",
-        "só os meus casos": "my cases only",
-        "O que vence": "What is due",
-        "Vencimento": "Due on",
-        "Situação": "Status",
-        "Prazo do estado: {state}": "State deadline: {state}",
-        "Retomada prevista (suspenso)": "Expected resumption (suspended)",
-        "Nada vencido nem a vencer nesse período.": "Nothing overdue or due in that period.",
-        "Protocolo no registro": "Registry filing",
-        "Correção pedida pelo registro": "Correction requested by the registry",
-        "Visita de acompanhamento": "Follow-up visit",
-        "Compromisso do Protocolo": "Protocol commitment",
-        # bulk
-        "Aplicar um evento a vários casos": "Apply one event to several cases",
-        "Números dos casos": "Case numbers",
-        "separados por vírgula, espaço ou linha": "separated by commas, spaces or lines",
-        "Continuar": "Continue",
-        "Casos selecionados": "Selected cases",
-        "Nenhum caso selecionado.": "No case selected.",
-        "o estado atual não aceita este evento": "the current state does not accept this event",
-        "Evidências": "Evidence",
-        "Aplicar a {n} casos": "Apply to {n} cases",
-        "Cada caso é tratado à parte: os que o ciclo de vida aceitar avançam, os outros são "
-        "recusados com o motivo.": "Each case is handled on its own: those the lifecycle "
-        "accepts move, the others are refused with the reason.",
-        "Resultado da ação em lote": "Bulk action result",
-        "{n} avançaram": "{n} moved",
-        "{n} recusados": "{n} refused",
-        "{n} com falha": "{n} failed",
-        "Avançaram": "Moved",
-        "Recusados": "Refused",
-        "Falharam": "Failed",
-        "Motivo": "Reason",
-        "De → para": "From → to",
-        "Nova ação em lote": "New bulk action",
-        "Voltar ao painel": "Back to the board",
-        "Evento desconhecido.": "Unknown event.",
-        "Informe números de casos.": "Enter case numbers.",
-        "No máximo {n} casos por ação.": "At most {n} cases per action.",
-        "Número de caso inválido: {value}": "Invalid case number: {value}",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -190,7 +128,7 @@ def board(
         request, "state", "uf", "municipality", "coordinator", "activity", "q", "order"
     )
     values["overdue"] = overdue
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     rows: list[dict[str, Any]] = []
     counts: dict[str, Any] = {}
     total = 0
@@ -206,7 +144,7 @@ def board(
         )
         chosen = replace(every_state, state=state or None)
     except InvalidInput as exc:
-        errors[exc.field or FORM_LEVEL] = exc.message
+        errors[exc.field or FORM_LEVEL] = exc.text
     else:
         wanted = activity.strip() or None
         counts = FIGURES.get(
@@ -300,11 +238,13 @@ def _parse_ids(texts: list[str]) -> list[int]:
     for text in texts:
         for part in text.replace(",", " ").replace(";", " ").split():
             if not part.isdigit() or len(part) > 12:
-                raise InvalidInput(f"invalid case number {part!r}", field="ids")
+                raise InvalidInput(N_("invalid case number %(part)s", part=repr(part)), field="ids")
             ids.append(int(part))
     ids = list(dict.fromkeys(ids))
     if len(ids) > MAX_BULK:
-        raise InvalidInput(f"at most {MAX_BULK} cases per bulk action", field="ids")
+        raise InvalidInput(
+            N_("at most %(MAX_BULK)s cases per bulk action", MAX_BULK=MAX_BULK), field="ids"
+        )
     return ids
 
 
@@ -335,7 +275,7 @@ def _bulk_page(
     ids: list[int],
     event: str,
     values: Mapping[str, str] | None = None,
-    errors: Mapping[str, str] | None = None,
+    errors: Mapping[str, Text | str] | None = None,
     status_code: int = 200,
 ) -> Response:
     spec = EVENTS_BY_NAME.get(event)
@@ -370,13 +310,13 @@ def bulk(
     ids: Annotated[str, Query(max_length=20_000)] = "",
     event: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     try:
         chosen = _parse_ids([*(str(i) for i in case_id), ids])
     except InvalidInput as exc:
-        chosen, errors["ids"] = [], exc.message
+        chosen, errors["ids"] = [], exc.text
     if event and event not in EVENTS_BY_NAME:
-        errors["event"] = "Evento desconhecido."
+        errors["event"] = M_("Unknown event.")
     return _bulk_page(
         request,
         rt,
@@ -420,9 +360,9 @@ def _bulk_apply(
             require_case(db, user, case_id)
         spec = EVENTS_BY_NAME.get(event)
         if spec is None or not ids:
-            errors = {"event": "Evento desconhecido."} if spec is None else {}
+            errors = {"event": M_("Unknown event.")} if spec is None else {}
             if not ids:
-                errors["ids"] = "Informe números de casos."
+                errors["ids"] = M_("Enter case numbers.")
             return _bulk_page(
                 request,
                 rt,

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from console.web.deps import Rt, WebUser
-from console.web.pages_common import clamp_offset, days_until, may, pager, pretty, register
+from console.web.pages_common import clamp_offset, days_until, may, pager, pretty
 from console.web.pages_forms import (
     FORM_LEVEL,
     EvidenceForm,
@@ -41,11 +41,13 @@ from console.web.pages_forms import (
 )
 from console.web.pages_queries import EventQuery, audit_events
 from console.web.templating import language_of, render
+from notifications.i18n import render as render_text
 from states import queries, record_views, store
 from states.directory import User
 from states.errors import Conflict, GuardFailed, InvalidInput, TransitionNotAllowed
 from states.lifecycle import EVENTS_BY_NAME
 from states.records import CaseParticipant
+from states.text import N_
 from tasks import cases as case_ops
 from tasks import enterprises, followup, obligations, people, trainings
 from tasks.runtime import Runtime
@@ -55,64 +57,6 @@ router = APIRouter(include_in_schema=False)
 HISTORY_PAGE = 50
 PEOPLE_PAGE = 50
 PURPOSE = "case page"
-
-register(
-    {
-        "Resumo": "Summary",
-        "Proponente": "Proponent",
-        "Fórum": "Forum",
-        "Fórum realizado em": "Forum held on",
-        "Registrado em": "Registered on",
-        "Microrregião": "Microregion",
-        "Polo": "Hub",
-        "No estado desde": "In this state since",
-        "Prazo atual": "Current deadline",
-        "Prorrogações usadas": "Extensions used",
-        "Suspenso em": "Suspended on",
-        "Prazo pausado": "Paused deadline",
-        "Obrigações em aberto": "Open obligations",
-        "Nenhuma obrigação em aberto.": "No open obligations.",
-        "Pessoas": "People",
-        "{n} pessoas pré-cadastradas": "{n} people pre-registered",
-        "Mostrar os nomes": "Show the names",
-        "A leitura dos nomes fica registrada no log de acesso a dados pessoais.": "Reading the "
-        "names is recorded in the personal-data access log.",
-        "Ocultar os nomes": "Hide the names",
-        "Pessoa": "Person",
-        "Eventos de capacitação": "Training events",
-        "Nenhum evento de capacitação ligado ao caso.": "No training event linked to the case.",
-        "realizado em {d}": "held on {d}",
-        "não realizado": "not held",
-        "{n} inscritos": "{n} enrolled",
-        "Empreendimentos": "Enterprises",
-        "Nenhum empreendimento.": "No enterprises.",
-        "Forma jurídica": "Legal form",
-        "sem forma jurídica": "no legal form",
-        "Plano de negócio": "Business plan",
-        "sem CNPJ": "no CNPJ",
-        "Visitas": "Visits",
-        "Nenhuma visita registrada.": "No visits recorded.",
-        "Histórico": "History",
-        "Histórico completo (auditoria)": "Full history (audit)",
-        "Ações": "Actions",
-        "Nenhuma ação disponível para o seu papel.": "No action available to your role.",
-        "O ciclo de vida não aceita nenhum evento neste estado.": "The lifecycle accepts no "
-        "event in this state.",
-        "Registrar": "Record",
-        "Recusado": "Refused",
-        "Feito: {event}. Estado atual: {state}.": "Done: {event}. Current state: {state}.",
-        "Conflito: este caso foi alterado por {who} em {when} (agora na versão {version}). "
-        "Confira as mudanças abaixo; o que você digitou foi mantido.": "Conflict: this case "
-        "was changed by {who} on {when} (now version {version}). Check the changes below; "
-        "what you typed was kept.",
-        "Recarregar o caso": "Reload the case",
-        "O que você digitou": "What you typed",
-        "{event} não é aceito no estado atual.": "{event} is not accepted in the current state.",
-        "Versão {v}": "Version {v}",
-        "registro": "record",
-        "evidências": "evidence",
-    }
-)
 
 
 @dataclass
@@ -317,7 +261,10 @@ def _expected_version(values: Mapping[str, str]) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise InvalidInput(f"expected_version {text!r} is not a number", field="expected_version")
+        raise InvalidInput(
+            N_("expected_version %(text)s is not a number", text=repr(text)),
+            field="expected_version",
+        )
     return int(text)
 
 
@@ -341,9 +288,11 @@ def _advance(
             expect_version=expected,
         )
     except GuardFailed as exc:
-        posted, status, conflict = Posted(event, kept, {}, exc.reason), 409, None
+        reason = render_text(exc.reason_text, language_of(request))
+        posted, status, conflict = Posted(event, kept, {}, reason), 409, None
     except TransitionNotAllowed as exc:
-        posted, status, conflict = Posted(event, kept, {}, exc.message), 409, None
+        refusal = render_text(exc.text, language_of(request))
+        posted, status, conflict = Posted(event, kept, {}, refusal), 409, None
     except Conflict as exc:
         posted, status, conflict = Posted(event, kept, {}), 409, exc
     except InvalidInput as exc:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from console.web import svg
 from console.web.deps import DbRead, Rt, WebUser
-from console.web.pages_common import parse_day, register, scope_ufs, uf_clause, zone_of
+from console.web.pages_common import parse_day, scope_ufs, uf_clause, zone_of
 from console.web.pages_queries import (
     FIGURES,
     CycleTime,
@@ -37,78 +37,13 @@ from states.errors import InvalidInput
 from states.indicators import IndicatorRow
 from states.lifecycle import EVENTS
 from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
+from states.text import M_, N_, Text
 from tasks.users import UFS
 
 router = APIRouter(include_in_schema=False)
 
 #: coordinators shown in the deadlines chart (the most deadlines first)
 MAX_COORDINATORS = 30
-
-register(
-    {
-        # lifecycle
-        "O ciclo de vida de um caso": "A case's lifecycle",
-        "Desenhado a partir da mesma definição que o sistema executa: cada seta é um evento "
-        "que move o caso.": "Drawn from the same definition the system runs: each arrow is an "
-        "event that moves the case.",
-        "A barra sob os estados representa qualquer estado em andamento; linhas tracejadas "
-        "levam o caso de volta ao estado de onde ele saiu.": "The bar under the states stands "
-        "for any state in progress; dashed lines take the case back to the state it left.",
-        "Eventos que não mudam o estado": "Events that do not change the state",
-        "Onde": "Where",
-        "Prazos por estado": "Deadlines per state",
-        "Versão do ciclo de vida: {v}": "Lifecycle version: {v}",
-        "{n} dias corridos": "{n} calendar days",
-        "{n} dias úteis": "{n} working days",
-        "{n} meses": "{n} months",
-        "Prorrogação": "Extension",
-        "até {times}× {n} dias": "up to {times}× {n} days",
-        "sem prorrogação": "no extension",
-        "estados em andamento": "states in progress",
-        "todos os estados": "every state",
-        "estados encerrados": "closed states",
-        "estados em aberto (em andamento, suspensa ou indeferida)": "open states (in progress, "
-        "suspended or rejected)",
-        # indicators
-        "Indicadores do programa": "Programme indicators",
-        "Todo o programa": "The whole programme",
-        "Seu território: {ufs}": "Your territory: {ufs}",
-        "Período (tempos e prazos) desde": "Period (times and deadlines) since",
-        "Casos por estado": "Cases by state",
-        "Funil do caminho principal": "Funnel of the main path",
-        "Outros estados": "Other states",
-        "Tempo por etapa": "Time per stage",
-        "Mediana de dias entre entrar e sair de cada estado (estadias encerradas no período).": "Median days between entering and leaving each state (stays that ended in the period).",
-        "{d} dias · {n} estadias": "{d} days · {n} stays",
-        "Prazos cumpridos e perdidos": "Deadlines met and missed",
-        "Uma etapa encerrada até o prazo (com as prorrogações) conta como cumprida; depois "
-        "dele, como perdida. Casos ainda na etapa e com o prazo vencido contam como atrasados "
-        "agora.": "A stage left by its deadline (with extensions) counts as met; after it, as "
-        "missed. Cases still in the stage past their deadline count as overdue now.",
-        "Por UF": "By state (UF)",
-        "Por coordenador(a)": "By coordinator",
-        "cumpridos": "met",
-        "perdidos": "missed",
-        "atrasados agora": "overdue now",
-        "{met} cumpridos · {missed} perdidos · {late} atrasados": "{met} met · {missed} missed "
-        "· {late} overdue",
-        "Pessoas": "People",
-        "pré-cadastradas": "pre-registered",
-        "capacitadas (ECC realizado)": "trained (ECC held)",
-        "certificadas": "certified",
-        "membros de empreendimentos": "enterprise members",
-        "formados": "formed",
-        "legalizados (com CNPJ)": "legalised (with a CNPJ)",
-        "ativos na última visita": "active at the last visit",
-        "inativos na última visita": "inactive at the last visit",
-        "Renda mensal somada na última visita: R$ {v}": "Monthly income summed at the last "
-        "visit: R$ {v}",
-        "Sem dados no período.": "No data in the period.",
-        "Números por UF": "Figures by state (UF)",
-        "casos": "cases",
-        "Os totais somam as UFs: quem participa de casos em duas UFs conta em cada uma.": "Totals add up the states: someone taking part in cases of two states counts in each.",
-    }
-)
 
 
 def _labels(language: str) -> dict[State, str]:
@@ -125,10 +60,10 @@ def _describe(language: str) -> Callable[[Sequence[str]], str]:
     def describe(states: Sequence[str]) -> str:
         given = set(states)
         for group, text in (
-            (every, "todos os estados"),
-            (active, "estados em andamento"),
-            (closed, "estados encerrados"),
-            (open_, "estados em aberto (em andamento, suspensa ou indeferida)"),
+            (every, M_("every state")),
+            (active, M_("states in progress")),
+            (closed, M_("closed states")),
+            (open_, M_("open states (in progress, suspended or rejected)")),
         ):
             if given == group:
                 return translate(text, language)
@@ -151,17 +86,20 @@ def _deadline_texts(rt: Any, language: str) -> list[DeadlineText]:
         if rule is None:
             continue
         if rule.months is not None:
-            length = translate("{n} meses", language, n=rule.months)
+            length = translate(M_("%(n)s months"), language, n=rule.months)
         elif rule.kind == "working":
-            length = translate("{n} dias úteis", language, n=rule.days)
+            length = translate(M_("%(n)s working days"), language, n=rule.days)
         else:
-            length = translate("{n} dias corridos", language, n=rule.days)
+            length = translate(M_("%(n)s calendar days"), language, n=rule.days)
         extension = (
             translate(
-                "até {times}× {n} dias", language, times=rule.max_extensions, n=rule.extension_days
+                M_("up to %(times)s× %(n)s days"),
+                language,
+                times=rule.max_extensions,
+                n=rule.extension_days,
             )
             if rule.max_extensions
-            else translate("sem prorrogação", language)
+            else translate(M_("no extension"), language)
         )
         found.append(DeadlineText(state, length, extension))
     return found
@@ -233,12 +171,12 @@ def _deadline_chart(
         svg.StackedBar(
             label(r.key),
             (
-                svg.Segment(t("cumpridos"), r.met, svg.MET),
-                svg.Segment(t("perdidos"), r.missed, svg.MISSED),
-                svg.Segment(t("atrasados agora"), r.overdue_now, svg.LATE),
+                svg.Segment(t(M_("met")), r.met, svg.MET),
+                svg.Segment(t(M_("missed")), r.missed, svg.MISSED),
+                svg.Segment(t(M_("overdue now")), r.overdue_now, svg.LATE),
             ),
             t(
-                "{met} cumpridos · {missed} perdidos · {late} atrasados",
+                M_("%(met)s met · %(missed)s missed · %(late)s overdue"),
                 met=number(r.met),
                 missed=number(r.missed),
                 late=number(r.overdue_now),
@@ -248,9 +186,9 @@ def _deadline_chart(
         for r in results
     ]
     legend = [
-        (t("cumpridos"), svg.MET),
-        (t("perdidos"), svg.MISSED),
-        (t("atrasados agora"), svg.LATE),
+        (t(M_("met")), svg.MET),
+        (t(M_("missed")), svg.MISSED),
+        (t(M_("overdue now")), svg.LATE),
     ]
     return svg.stacked_chart(bars, title=title, legend=legend) if bars else None
 
@@ -269,17 +207,17 @@ def indicators_page(
     labels = _labels(language)
     today = rt.today()
     scope = scope_ufs(user)
-    errors: dict[str, str] = {}
+    errors: dict[str, Text | str] = {}
     wanted = uf.strip().upper() or None
     try:
         start = parse_day(since, "since") or default_since(today)
     except InvalidInput as exc:
-        errors["since"] = exc.message
+        errors["since"] = exc.text
         start = default_since(today)
     start_at = datetime.combine(start, time(0), tzinfo=zone_of(user)).astimezone(UTC)
     min_attendance = rt.lifecycle.config.thresholds.min_attendance
     if wanted and (len(wanted) != 2 or not wanted.isalpha()):
-        errors["uf"] = f"{uf!r} is not a UF (two letters, e.g. CE)"
+        errors["uf"] = N_("%(value)s is not a UF (two letters, e.g. CE)", value=repr(uf))
         wanted = None
     per_uf = figures.by_uf(db, min_attendance=min_attendance, uf=wanted)
     if scope is not None:
@@ -303,7 +241,7 @@ def indicators_page(
             )
             for s in MAIN_PATH
         ],
-        title=t("Funil do caminho principal"),
+        title=t(M_("Funnel of the main path")),
     )
     others = svg.bar_chart(
         [
@@ -317,7 +255,7 @@ def indicators_page(
             for s in ALL
             if s not in MAIN_PATH
         ],
-        title=t("Outros estados"),
+        title=t(M_("Other states")),
         color=svg.MUTED,
     )
     area = uf_clause(user)
@@ -332,7 +270,7 @@ def indicators_page(
             labels[s],
             times[s.value].median_days,
             t(
-                "{d} dias · {n} estadias",
+                M_("%(d)s days · %(n)s stays"),
                 d=number(times[s.value].median_days, 1),
                 n=number(times[s.value].stays),
             ),
@@ -355,31 +293,31 @@ def indicators_page(
     )
     by_coordinator = sorted(by_coordinator, key=lambda r: -r.total)[:MAX_COORDINATORS]
     names = _names_of(db, [r.key for r in by_coordinator])
-    no_one = t("sem coordenador(a)")
+    no_one = t(M_("no coordinator"))
     values = totals.values
     people = svg.bar_chart(
         [
             svg.Bar(t(text), values[name], number(values[name]), key=name)
             for name, text in (
-                ("people_preregistered", "pré-cadastradas"),
-                ("people_trained", "capacitadas (ECC realizado)"),
-                ("people_certified", "certificadas"),
-                ("members", "membros de empreendimentos"),
+                ("people_preregistered", M_("pre-registered")),
+                ("people_trained", M_("trained (ECC held)")),
+                ("people_certified", M_("certified")),
+                ("members", M_("enterprise members")),
             )
         ],
-        title=t("Pessoas"),
+        title=t(M_("People")),
     )
     firms = svg.bar_chart(
         [
             svg.Bar(t(text), values[name], number(values[name]), key=name)
             for name, text in (
-                ("enterprises_formed", "formados"),
-                ("enterprises_legalised", "legalizados (com CNPJ)"),
-                ("enterprises_active", "ativos na última visita"),
-                ("enterprises_inactive", "inativos na última visita"),
+                ("enterprises_formed", M_("formed")),
+                ("enterprises_legalised", M_("legalised (with a CNPJ)")),
+                ("enterprises_active", M_("active at the last visit")),
+                ("enterprises_inactive", M_("inactive at the last visit")),
             )
         ],
-        title=t("Empreendimentos"),
+        title=t(M_("Enterprises")),
     )
     return render(
         request,
@@ -393,17 +331,17 @@ def indicators_page(
             "totals": totals,
             "funnel": funnel,
             "others": others,
-            "times": svg.bar_chart(time_bars, title=t("Tempo por etapa")) if time_bars else None,
+            "times": svg.bar_chart(time_bars, title=t(M_("Time per stage"))) if time_bars else None,
             "deadlines_uf": _deadline_chart(
                 by_uf,
-                title=t("Por UF"),
+                title=t(M_("By state (UF)")),
                 language=language,
                 number=number,
                 label=lambda key: key or "—",
             ),
             "deadlines_coordinator": _deadline_chart(
                 by_coordinator,
-                title=t("Por coordenador(a)"),
+                title=t(M_("By coordinator")),
                 language=language,
                 number=number,
                 label=lambda key: f"{names.get(key, key)}" if key else no_one,

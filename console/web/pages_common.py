@@ -1,5 +1,5 @@
 """What the console's pages share: the date pages judge by, the user's territory as a SQL
-clause, paging links, dates typed into forms, and the English of the pages' Portuguese texts.
+clause, paging links, dates typed into forms.
 
 Territory: :func:`uf_clause` turns :func:`console.web.policy.case_scope` into a ``WHERE``
 clause on ``municipalities.uf`` (a query that lists cases joins the case's municipality), so a
@@ -19,10 +19,11 @@ from fastapi import Request
 from sqlalchemy import ColumnElement, false
 
 from console.web.policy import POLICY, case_scope
-from console.web.templating import DEFAULT_TIMEZONE, add_messages
+from console.web.templating import DEFAULT_TIMEZONE
 from states.directory import User
 from states.errors import InvalidInput
 from states.models import Municipality
+from states.text import N_
 
 #: rows of a list page
 PAGE_SIZE = 50
@@ -121,7 +122,10 @@ def parse_day(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidInput(
+            N_("%(field)s: %(value)s is not a date (YYYY-MM-DD)", field=field, value=repr(value)),
+            field=field,
+        ) from None
 
 
 def parse_moment(value: str | None, field: str, user: User, *, end_of_day: bool) -> datetime | None:
@@ -136,7 +140,12 @@ def parse_moment(value: str | None, field: str, user: User, *, end_of_day: bool)
             local = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidInput(
-                f"{field}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM)", field=field
+                N_(
+                    "%(field)s: %(value)s is not a date and time (YYYY-MM-DDTHH:MM)",
+                    field=field,
+                    value=repr(value),
+                ),
+                field=field,
             ) from None
         if local.tzinfo is None:
             local = local.replace(tzinfo=zone)
@@ -171,67 +180,3 @@ def first_error(errors: Mapping[str, str]) -> str | None:
 def query_values(request: Request, *names: str) -> dict[str, Any]:
     """The query parameters ``names`` as typed (for refilling a filter form)."""
     return {name: request.query_params.get(name, "") for name in names}
-
-
-# --- the English of the pages -----------------------------------------------------------------
-
-MESSAGES: dict[str, str] = {
-    # shared
-    "Páginas": "Pages",
-    "Anterior": "Previous",
-    "Próxima": "Next",
-    "{first}–{last} de {total}": "{first}–{last} of {total}",
-    "{first}–{last}": "{first}–{last}",
-    "Filtrar": "Filter",
-    "Limpar": "Clear",
-    "Nenhum resultado.": "No results.",
-    "Caso": "Case",
-    "Casos": "Cases",
-    "Comunidade": "Community",
-    "Município": "Municipality",
-    "UF": "State (UF)",
-    "Todas": "All",
-    "Todos": "All",
-    "Estado": "Status",
-    "Coordenador(a)": "Coordinator",
-    "Atividade": "Activity",
-    "Prazo": "Deadline",
-    "Atrasados": "Overdue",
-    "só atrasados": "overdue only",
-    "{d} de atraso": "{d} late",
-    "faltam {d}": "{d} left",
-    "vence hoje": "due today",
-    "sem prazo": "no deadline",
-    "Buscar": "Search",
-    "comunidade ou município": "community or municipality",
-    "Versão": "Version",
-    "Evento": "Event",
-    "Quem": "Who",
-    "Quando": "When",
-    "Observação": "Note",
-    "Observação (opcional)": "Note (optional)",
-    "De": "From",
-    "Até": "To",
-    "Data": "Date",
-    "Resultado": "Result",
-    "Erro": "Error",
-    "Corrija os campos indicados.": "Please correct the fields shown.",
-    "nome de usuário": "user name",
-    "Ordenar": "Sort",
-    "mais recentes": "newest first",
-    "prazo mais próximo": "nearest deadline",
-    "Total": "Total",
-    "Sim": "Yes",
-    "Não": "No",
-    "sem coordenador(a)": "no coordinator",
-    "Selecionar todos": "Select all",
-    "Selecionar o caso {id}": "Select case {id}",
-}
-
-
-def register(messages: Mapping[str, str]) -> None:
-    """Add a page module's English (see :func:`console.web.templating.add_messages`)."""
-    add_messages(messages)
-
-
-register(MESSAGES)

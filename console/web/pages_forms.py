@@ -28,9 +28,9 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from console.web.pages_common import register
 from states.bounds import TEXT_MAX
 from states.errors import InvalidInput
+from states.text import M_, N_
 
 PREFIX = "ev."
 JSON_FIELD = "ev.__json__"
@@ -43,105 +43,46 @@ _SHORT_TEXTS = frozenset({"coordinator", "partner", "priority_area", "legal_basi
 
 #: field name -> its label (Portuguese; English in LABELS_EN)
 LABELS: dict[str, str] = {
-    "decided_on": "Data da decisão",
-    "decision": "Decisão fundamentada",
-    "pndr_class": "Tipologia da PNDR",
-    "microregion_code": "Código IBGE da microrregião",
-    "priority_area": "Área prioritária",
-    "reasons": "Motivos",
-    "legal_basis": "Base legal",
-    "filed_on": "Data do recurso",
-    "grounds": "Fundamentos",
-    "hub_municipality_code": "Código IBGE do município-polo",
-    "adhesion_term": "Termo de adesão",
-    "signed_on": "Assinado em",
-    "signatories": "Signatários (um por linha)",
-    "diagnosis": "Diagnóstico",
-    "completed_on": "Concluído em",
-    "vocations": "Vocações produtivas (uma por linha)",
-    "ecc_id": "Número do ECC",
-    "partner_report": "Relatório da instituição parceira",
-    "partner": "Instituição parceira",
-    "delivered_on": "Entregue em",
-    "indicators": "Indicadores",
-    "enterprises_active": "Empreendimentos ativos",
-    "members": "Membros",
-    "monthly_income_brl": "Renda mensal (R$)",
-    "reason": "Motivo",
-    "expected_resume_on": "Retomada prevista em",
-    "kind": "Tipo",
-    "justification": "Justificativa",
-    "coordinator": "Coordenador(a) (nome de usuário)",
-    "text": "Texto",
-}
-LABELS_EN: dict[str, str] = {
-    "Data da decisão": "Decision date",
-    "Decisão fundamentada": "Reasoned decision",
-    "Tipologia da PNDR": "PNDR class",
-    "Código IBGE da microrregião": "IBGE microregion code",
-    "Área prioritária": "Priority area",
-    "Motivos": "Reasons",
-    "Base legal": "Legal basis",
-    "Data do recurso": "Appeal filed on",
-    "Fundamentos": "Grounds",
-    "Código IBGE do município-polo": "IBGE code of the hub municipality",
-    "Termo de adesão": "Adhesion term",
-    "Assinado em": "Signed on",
-    "Signatários (um por linha)": "Signatories (one per line)",
-    "Diagnóstico": "Diagnosis",
-    "Concluído em": "Completed on",
-    "Vocações produtivas (uma por linha)": "Productive vocations (one per line)",
-    "Número do ECC": "ECC number",
-    "Relatório da instituição parceira": "Partner institution's report",
-    "Instituição parceira": "Partner institution",
-    "Entregue em": "Delivered on",
-    "Indicadores": "Indicators",
-    "Empreendimentos ativos": "Active enterprises",
-    "Membros": "Members",
-    "Renda mensal (R$)": "Monthly income (R$)",
-    "Motivo": "Reason",
-    "Retomada prevista em": "Expected to resume on",
-    "Tipo": "Kind",
-    "Justificativa": "Justification",
-    "Coordenador(a) (nome de usuário)": "Coordinator (user name)",
-    "Texto": "Text",
+    "decided_on": M_("Decision date"),
+    "decision": M_("Reasoned decision"),
+    "pndr_class": M_("PNDR class"),
+    "microregion_code": M_("IBGE microregion code"),
+    "priority_area": M_("Priority area"),
+    "reasons": M_("Reasons"),
+    "legal_basis": M_("Legal basis"),
+    "filed_on": M_("Appeal filed on"),
+    "grounds": M_("Grounds"),
+    "hub_municipality_code": M_("IBGE code of the hub municipality"),
+    "adhesion_term": M_("Adhesion term"),
+    "signed_on": M_("Signed on"),
+    "signatories": M_("Signatories (one per line)"),
+    "diagnosis": M_("Diagnosis"),
+    "completed_on": M_("Completed on"),
+    "vocations": M_("Productive vocations (one per line)"),
+    "ecc_id": M_("ECC number"),
+    "partner_report": M_("Partner institution's report"),
+    "partner": M_("Partner institution"),
+    "delivered_on": M_("Delivered on"),
+    "indicators": M_("Indicators"),
+    "enterprises_active": M_("Active enterprises"),
+    "members": M_("Members"),
+    "monthly_income_brl": M_("Monthly income (R$)"),
+    "reason": M_("Reason"),
+    "expected_resume_on": M_("Expected to resume on"),
+    "kind": M_("Kind"),
+    "justification": M_("Justification"),
+    "coordinator": M_("Coordinator (user name)"),
+    "text": M_("Text"),
 }
 #: option value -> its label
 OPTION_LABELS: dict[str, str] = {
-    "baixa_renda": "Baixa renda",
-    "estagnada": "Estagnada",
-    "dinamica": "Dinâmica",
-    "alta_renda": "Alta renda",
-    "desistencia": "Desistência do proponente",
-    "inviabilidade": "Inviabilidade",
+    "baixa_renda": M_("Low income"),
+    "estagnada": M_("Stagnant"),
+    "dinamica": M_("Dynamic"),
+    "alta_renda": M_("High income"),
+    "desistencia": M_("Withdrawn by the proponent"),
+    "inviabilidade": M_("Found impossible"),
 }
-OPTION_LABELS_EN = {
-    "Baixa renda": "Low income",
-    "Estagnada": "Stagnant",
-    "Dinâmica": "Dynamic",
-    "Alta renda": "High income",
-    "Desistência do proponente": "Withdrawn by the proponent",
-    "Inviabilidade": "Found impossible",
-}
-_MESSAGES_EN = {
-    "Campo obrigatório.": "Required.",
-    "Data inválida (use AAAA-MM-DD).": "Not a date (use YYYY-MM-DD).",
-    "Informe um número inteiro.": "Enter a whole number.",
-    "Informe um número (ex.: 1850,00).": "Enter a number (e.g. 1850.00).",
-    "Preencha este campo.": "Fill in this field.",
-    "Informe pelo menos um item (um por linha).": "Enter at least one item (one per line).",
-    "Escolha uma das opções.": "Choose one of the options.",
-    "O valor deve ser pelo menos {n}.": "The value must be at least {n}.",
-    "No máximo {n} casas decimais.": "At most {n} decimal places.",
-    "Campo desconhecido.": "Unknown field.",
-    "O JSON das evidências não é válido: {detail}": "The evidence JSON is not valid: {detail}",
-    "As evidências em JSON devem ser um objeto ({...}).": "The evidence JSON must be an object "
-    "({...}).",
-    "obrigatório": "required",
-    "Evidências (JSON)": "Evidence (JSON)",
-    "Este evento não pede evidências.": "This event needs no evidence.",
-}
-register(LABELS_EN | OPTION_LABELS_EN | _MESSAGES_EN)
 
 
 @dataclass(frozen=True)
@@ -310,9 +251,11 @@ def evidence_from_form(evidence_form: EvidenceForm, form: Mapping[str, str]) -> 
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(f"evidence JSON: {exc.msg}", field=JSON_FIELD) from None
+            raise InvalidInput(
+                N_("evidence JSON: %(msg)s", msg=exc.msg), field=JSON_FIELD
+            ) from None
         if not isinstance(value, dict):
-            raise InvalidInput("evidence JSON must be an object", field=JSON_FIELD)
+            raise InvalidInput(N_("evidence JSON must be an object"), field=JSON_FIELD)
         return value
     return _collect(evidence_form.fields, form)
 
@@ -329,29 +272,29 @@ def _message_pt(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     if kind == "missing":
-        return "Campo obrigatório.", {}
+        return M_("Required."), {}
     if kind.startswith("date"):
-        return "Data inválida (use AAAA-MM-DD).", {}
+        return M_("Not a date (use YYYY-MM-DD)."), {}
     if kind.startswith("int"):
-        return "Informe um número inteiro.", {}
+        return M_("Enter a whole number."), {}
     if kind == "decimal_max_places":
-        return "No máximo {n} casas decimais.", {"n": ctx.get("decimal_places", 2)}
+        return M_("At most %(n)s decimal places."), {"n": ctx.get("decimal_places", 2)}
     if kind.startswith("decimal"):
-        return "Informe um número (ex.: 1850,00).", {}
+        return M_("Enter a number (e.g. 1850.00)."), {}
     if kind == "string_too_short":
-        return "Preencha este campo.", {}
+        return M_("Fill in this field."), {}
     if kind == "string_too_long":
-        return "No máximo {n} caracteres.", {"n": ctx.get("max_length", "")}
+        return M_("At most %(n)s characters."), {"n": ctx.get("max_length", "")}
     if kind == "too_long":
-        return "No máximo {n} itens.", {"n": ctx.get("max_length", "")}
+        return M_("At most %(n)s items."), {"n": ctx.get("max_length", "")}
     if kind == "too_short":
-        return "Informe pelo menos um item (um por linha).", {}
+        return M_("Enter at least one item (one per line)."), {}
     if kind in ("enum", "literal_error"):
-        return "Escolha uma das opções.", {}
+        return M_("Choose one of the options."), {}
     if kind in ("greater_than_equal", "greater_than"):
-        return "O valor deve ser pelo menos {n}.", {"n": ctx.get("ge", ctx.get("gt", ""))}
+        return M_("The value must be at least %(n)s."), {"n": ctx.get("ge", ctx.get("gt", ""))}
     if kind == "extra_forbidden":
-        return "Campo desconhecido.", {}
+        return M_("Unknown field."), {}
     return _plain(error), {}
 
 
@@ -366,6 +309,7 @@ def _path_of(loc: tuple[Any, ...]) -> str:
 def field_errors(exc: InvalidInput, evidence_form: EvidenceForm, language: str) -> dict[str, str]:
     """Each error of ``exc`` by input name (``""``: the form as a whole), in ``language``."""
     from console.web.templating import translate
+    from notifications.i18n import render as render_text
 
     names = {leaf.name for leaf in evidence_form.leaves()}
     groups = {spec.name for spec in evidence_form.fields if spec.kind == "group"}
@@ -374,17 +318,15 @@ def field_errors(exc: InvalidInput, evidence_form: EvidenceForm, language: str) 
     if isinstance(cause, ValidationError) and not evidence_form.as_json:
         for error in cause.errors(include_url=False):
             path = _path_of(tuple(error.get("loc", ())))
-            if language == "en":
-                text = _plain(error)
-            else:
-                template, values = _message_pt(error)
-                text = translate(template, language, **values)
+            template, values = _message_pt(error)
+            text = translate(template, language, **values)
             key = _place(path, _plain(error), names, groups)
             found.setdefault(key, text)
         return found
+    message = render_text(exc.text, language)
     if exc.field == JSON_FIELD or evidence_form.as_json:
-        return {JSON_FIELD: exc.message}
-    return {_place("", exc.message, names, groups): exc.message}
+        return {JSON_FIELD: message}
+    return {_place("", exc.message, names, groups): message}
 
 
 def _place(path: str, message: str, names: set[str], groups: set[str]) -> str:

@@ -209,7 +209,7 @@ def coordinators(session: Session, ufs: Sequence[str] | None) -> list[tuple[str,
 # --- due and overdue --------------------------------------------------------------------------
 
 
-def _due_columns(what: str, due_on: Any, kind: Any, description: Any) -> list[Any]:
+def _due_columns(what: str, due_on: Any, kind: Any, description: Any, params: Any) -> list[Any]:
     return [
         literal_column(f"'{what}'").label("what"),
         Case.id.label("case_id"),
@@ -217,6 +217,7 @@ def _due_columns(what: str, due_on: Any, kind: Any, description: Any) -> list[An
         due_on.label("due_on"),
         kind.label("kind"),
         description.label("description"),
+        params.label("params"),
         Case.community.label("community"),
         Municipality.name.label("municipality"),
         Municipality.uf.label("uf"),
@@ -253,9 +254,10 @@ def due_rows(
         return query.limit(wanted)
 
     no_text = cast(null(), String)
+    no_json = cast(null(), JSON)
     queries_: list[Any] = [
         narrowed(
-            select(*_due_columns("deadline", Case.due_on, no_text, no_text))
+            select(*_due_columns("deadline", Case.due_on, no_text, no_text, no_json))
             .join(Municipality, Case.municipality_code == Municipality.ibge_code)
             .where(Case.state == state, Case.due_on <= until)
             .order_by(Case.due_on, Case.id)
@@ -266,7 +268,11 @@ def due_rows(
         narrowed(
             select(
                 *_due_columns(
-                    "obligation", Obligation.due_on, Obligation.kind, Obligation.description
+                    "obligation",
+                    Obligation.due_on,
+                    Obligation.kind,
+                    Obligation.description,
+                    Obligation.params,
                 )
             )
             .select_from(Obligation)

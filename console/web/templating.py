@@ -17,14 +17,18 @@ Every template gets, besides the route's context:
 ``request``     the request; ``url(name, **params)`` a route's path; ``static(file)`` a
                 static file's address (with a version, so browsers may cache it)
 
-Texts are written in Portuguese and translated with ``{{ t("Texto em português") }}`` or, with
-values, ``{{ t("{n} casos", n=total) }}``; the English is in :data:`EN` (add a module's own
-with :func:`add_messages`). A text with no English shows in Portuguese.
+Texts come from the gettext catalogs (``notifications/locales``, see ``notifications/i18n.py``)
+through ``jinja2.ext.i18n``: msgids are English, ``{{ _("Case board") }}``, with values
+``{{ _("History of case %(id)s", id=case.id) }}``, counts with ``ngettext`` or
+``{% trans count=n %}…{% pluralize %}…{% endtrans %}``; a label stored in Python as
+``M_("...")`` is shown with ``{{ _(label) }}``; a :class:`~states.text.Text` (an error's
+sentence) with ``{{ text|render }}``.
 
 Filters (babel, the user's locale): ``date`` (``2 de mar. de 2026`` / ``Mar 2, 2026``; a
 format: short, medium, long, full), ``datetime`` (in the user's time zone), ``number``,
-``percent`` (0.25 → 25%), ``days`` (3 dias / 3 days), ``state`` (a state's label),
-``event`` (an event's label), ``role`` (a role's name). Rendering is strict: an undefined name is an error, not a blank.
+``percent`` (0.25 → 25%), ``days`` (1 dia, 3 dias / 1 day, 3 days: ngettext), ``state`` (a state's label),
+``event`` (an event's label), ``role`` (a role's name), ``obligation`` (what an obligation
+row asks, from its kind and parameters). Rendering is strict: an undefined name is an error, not a blank.
 """
 
 from __future__ import annotations
@@ -48,9 +52,13 @@ from starlette.routing import NoMatchFound
 
 from console.web.auth import Authenticated
 from console.web.policy import POLICY
+from notifications.codes import obligation_text, term_text
+from notifications.i18n import jinja_install, ntr, tr
+from notifications.i18n import render as render_text
 from states.directory import LANGUAGES, User
 from states.lifecycle import EVENTS_BY_NAME
 from states.states import LABELS_EN, LABELS_PT, State
+from states.text import M_, fill
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
@@ -59,91 +67,19 @@ DEFAULT_LANGUAGE = "pt-BR"
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _LOCALES = {"pt-BR": "pt_BR", "en": "en"}
 
-#: English for the Portuguese texts of the pages: the Portuguese is the key.
-EN: dict[str, str] = {
-    # layout
-    "Ir para o conteúdo": "Skip to content",
-    "Navegação principal": "Main navigation",
-    "Painel": "Board",
-    "Prazos": "Due",
-    "Indicadores": "Indicators",
-    "Ciclo de vida": "Lifecycle",
-    "Auditoria": "Audit",
-    "Tokens de API": "API tokens",
-    "Sair": "Log out",
-    "Programa PRODUZIR": "PRODUZIR programme",
-    # roles (ROLE_LABELS)
-    "coordenador(a)": "coordinator",
-    "supervisor(a)": "supervisor",
-    "gestor(a)": "manager",
-    "auditor(a)": "auditor",
-    "administrador(a)": "administrator",
-    # login
-    "Entrar": "Log in",
-    "Entrar no PRODUZIR": "Log in to PRODUZIR",
-    "Usuário": "User name",
-    "Senha": "Password",
-    "English": "English",
-    "Português": "Português",
-    "Não foi possível entrar: usuário ou senha incorretos, ou acesso bloqueado por algum tempo "
-    "após tentativas repetidas.": "Could not log in: wrong user name or password, or access "
-    "blocked for a while after repeated attempts.",
-    "O formulário expirou. Tente de novo.": "The form expired. Please try again.",
-    "Informe o usuário e a senha.": "Enter your user name and password.",
-    "Você saiu.": "You have logged out.",
-    # tokens
-    "Seus tokens de API": "Your API tokens",
-    "Um token permite que um programa use a API em seu nome, com o seu papel e o seu "
-    "território. Envie-o no cabeçalho": "A token lets a program use the API on your behalf, "
-    "with your role and your territory. Send it in the header",
-    "Novo token": "New token",
-    "Nome": "Name",
-    "para que serve, ex.: planilha de acompanhamento": "what it is for, e.g. follow-up spreadsheet",
-    "Criar token": "Create token",
-    "Copie o token agora: ele não será mostrado de novo.": "Copy the token now: it will not be "
-    "shown again.",
-    "Início": "Starts with",
-    "Criado em": "Created",
-    "Último uso": "Last used",
-    "Situação": "Status",
-    "ativo": "active",
-    "revogado em {when}": "revoked on {when}",
-    "Revogar": "Revoke",
-    "nunca": "never",
-    "Você ainda não tem tokens.": "You have no tokens yet.",
-    # errors
-    "Não encontrado": "Not found",
-    "Acesso negado": "Access denied",
-    "Dados inválidos": "Invalid data",
-    "Conflito": "Conflict",
-    "Login necessário": "Login required",
-    "Erro": "Error",
-    "Voltar ao painel": "Back to the board",
-}
-
-
-#: Each role's name, in Portuguese (translated with :data:`EN`).
+#: Each role's name (a msgid).
 ROLE_LABELS = {
-    "coordinator": "coordenador(a)",
-    "supervisor": "supervisor(a)",
-    "manager": "gestor(a)",
-    "auditor": "auditor(a)",
-    "admin": "administrador(a)",
+    "coordinator": M_("coordinator"),
+    "supervisor": M_("supervisor"),
+    "manager": M_("manager"),
+    "auditor": M_("auditor"),
+    "admin": M_("administrator"),
 }
 
 
-def add_messages(english: Mapping[str, str]) -> None:
-    """Add the English of a module's Portuguese texts; ValueError on a clash."""
-    for pt, en in english.items():
-        if EN.get(pt, en) != en:
-            raise ValueError(f"two translations of {pt!r}: {EN[pt]!r} and {en!r}")
-        EN[pt] = en
-
-
-def translate(text: str, language: str, **values: Any) -> str:
-    """``text`` (Portuguese) in ``language``, with ``{name}`` placeholders filled."""
-    out = EN.get(text, text) if language == "en" else text
-    return out.format(**values) if values else out
+def translate(msgid: str, language: str, **values: Any) -> str:
+    """``msgid`` (English, ``%(name)s`` placeholders) from the catalog of ``language``, filled."""
+    return fill(tr(language, msgid), values) if values else tr(language, msgid)
 
 
 # --- navigation -------------------------------------------------------------------------------
@@ -159,12 +95,12 @@ class NavItem:
 #: The layout's links: route name and Portuguese label. A link shows once its route exists
 #: and the user's role may follow it (POLICY).
 NAV: tuple[tuple[str, str], ...] = (
-    ("board", "Painel"),
-    ("due", "Prazos"),
-    ("indicators", "Indicadores"),
-    ("lifecycle", "Ciclo de vida"),
-    ("audit.verify", "Auditoria"),
-    ("tokens.list", "Tokens de API"),
+    ("board", M_("Board")),
+    ("due", M_("Due")),
+    ("indicators", M_("Indicators")),
+    ("lifecycle", M_("Lifecycle")),
+    ("audit.verify", M_("Audit")),
+    ("tokens.list", M_("API tokens")),
 )
 
 
@@ -228,11 +164,9 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
 
     def days(value: Any) -> str:
         count = int(value)
-        if language == "pt-BR":
-            word = "dia" if abs(count) == 1 else "dias"
-        else:
-            word = "day" if abs(count) == 1 else "days"
-        return f"{format_decimal(count, locale=locale)} {word}"
+        return ntr(language, "%(n)s day", "%(n)s days", abs(count)) % {
+            "n": format_decimal(count, locale=locale)
+        }
 
     def state(value: Any) -> str:
         try:
@@ -243,14 +177,30 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
     def event(value: Any) -> str:
         spec = EVENTS_BY_NAME.get(str(value))
         if spec is None:
-            return str(value)
+            other = term_text("history_event", str(value))
+            return str(value) if other is None else render_text(other, language)
         return spec.label_en if language == "en" else spec.label_pt
+
+    def obligation(item: Any) -> str:
+        """What an obligation (a row with kind, params, description) asks, in the language."""
+        get = item.get if isinstance(item, Mapping) else lambda k, d=None: getattr(item, k, d)
+        text = obligation_text(str(get("kind")), get("params"), str(get("description") or ""))
+        return render_text(text, language)
+
+    def cnpj(value: Any) -> str:
+        """A CNPJ as people write it: 12.ABC.345/01DE-35 (numeric or alphanumeric)."""
+        raw = "".join(ch for ch in str(value) if ch.isalnum()).upper()
+        if len(raw) != 14:
+            return str(value)
+        return f"{raw[:2]}.{raw[2:5]}.{raw[5:8]}/{raw[8:12]}-{raw[12:]}"
 
     def role(value: Any) -> str:
         return translate(ROLE_LABELS.get(str(value), str(value)), language)
 
     return {
         "role": role,
+        "obligation": obligation,
+        "cnpj": cnpj,
         "date": date_,
         "datetime": datetime_,
         "number": number,
@@ -266,6 +216,7 @@ def environment(language: str) -> Environment:
     """The templates' environment for one language (compiled templates are kept)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(["html", "svg", "xml"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -273,11 +224,8 @@ def environment(language: str) -> Environment:
         auto_reload=False,
     )
     env.filters.update(_filters(language))
-
-    def t(text: str, **values: Any) -> str:
-        return translate(text, language, **values)
-
-    env.globals.update({"t": t, "lang": language, "static": static_url})
+    jinja_install(env, language)
+    env.globals.update({"lang": language, "static": static_url})
     return env
 
 
@@ -297,13 +245,30 @@ def current_user(request: Request) -> User | None:
     return auth.user if isinstance(auth, Authenticated) else None
 
 
-def language_of(request: Request) -> str:
-    """The user's language; before login, ``?lang=`` if it names one; else Portuguese."""
+def _accepted(request: Request) -> str | None:
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("pt"):
+            return "pt-BR"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def language_of(request: Request, *, api: bool = False) -> str:
+    """The reader's language. A page: the user's; before login ``?lang=`` if it names one,
+    else ``Accept-Language``; else Portuguese. The API (``api=True``): ``Accept-Language``
+    first (a program says what it wants), then the token's user's language, else Portuguese."""
+    accepted = _accepted(request)
+    if api and accepted:
+        return accepted
     user = current_user(request)
     if user is not None and user.language in LANGUAGES:
         return user.language
     asked = request.query_params.get("lang")
-    return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
+    if asked in LANGUAGES:
+        return asked
+    return accepted or DEFAULT_LANGUAGE
 
 
 def render(

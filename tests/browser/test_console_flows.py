@@ -111,8 +111,9 @@ def test_a_coordinator_reads_the_guards_reason_then_advances_an_overdue_case(
     minimum = rt.lifecycle.config.thresholds.min_reason_chars
     form = page.locator('form[data-event="aprovar_elegibilidade"]')
     expect(form.locator(".refusal .reason")).to_have_text(
-        f"the decision has 9 characters; a reasoned text of at least {minimum} is needed"
-    )
+        f"o campo decisão tem 9 caracteres; é necessário um texto fundamentado de pelo menos "
+        f"{minimum}"
+    )  # in the coordinator's language
     expect(form).to_be_visible()  # its section came back open, with what was typed
     expect(form.get_by_label("Decisão fundamentada")).to_have_value("Elegível.")
     expect(form.get_by_label("Tipologia da PNDR")).to_have_value("estagnada")
@@ -331,3 +332,46 @@ def _assert_shot(path: Path) -> None:
     assert width == 1280, width
     assert height >= 600, height
     assert len(data) > 20_000, len(data)
+
+
+def test_screenshots_in_portuguese_of_the_due_list_a_refusal_and_an_email(
+    visit, live_server, showcase, monkeypatch
+) -> None:
+    """docs/screenshots/due.png, refusal.png and email.png, as a pt-BR coordinator sees them."""
+    from notifications.render import preview
+
+    rt = live_server.rt
+    page = visit("ana.coord")  # language pt-BR
+    page.goto("/due")
+    expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
+    expect(page.locator("main h1")).to_contain_text("Prazos")
+    expect(page.locator("main tr[data-case]")).not_to_have_count(0)
+    _assert_shot(screenshot(page, "due.png"))
+
+    # a refusal: the guard's sentence in Portuguese beside the form, nothing written
+    before = case_now(rt, showcase.pictured_case)
+    page.goto(f"/cases/{showcase.pictured_case}")
+    page.locator('details[data-event="suspender"] > summary').click()
+    form = page.locator('form[data-event="suspender"]')
+    form.locator('textarea[name="ev.reason"]').fill("chuvas")
+    resume_on = (rt.today() + timedelta(days=20)).isoformat()
+    form.locator('input[name="ev.expected_resume_on"]').fill(resume_on)
+    form.locator('button[type="submit"]').click()
+    refusal = page.locator(".refusal")
+    expect(refusal).to_contain_text("Recusado")
+    expect(refusal).to_contain_text("o campo motivo da suspensão tem 6 caracteres")
+    assert case_now(rt, showcase.pictured_case) == before
+    refusal.scroll_into_view_if_needed()
+    _assert_shot(screenshot(page, "refusal.png"))
+
+    # an e-mail: the reminder of the pictured case, in pt-BR, with the link to its page
+    monkeypatch.setenv("PRODUZIR_PUBLIC_URL", live_server.url)
+    with rt.db.read() as session:
+        message = preview(session, "reminder", showcase.pictured_case, "pt-BR", today=rt.today())
+    assert f"{live_server.url}/cases/{showcase.pictured_case}" in message.text
+    page.set_content(message.html)
+    expect(page.locator("body")).to_contain_text("Olá")
+    page.locator(f'a[href="{live_server.url}/cases/{showcase.pictured_case}"]').click()
+    expect(page.locator(".case-head [data-state]")).to_have_attribute("data-state", "mobilizacao")
+    page.set_content(message.html)
+    _assert_shot(screenshot(page, "email.png"))

@@ -111,7 +111,7 @@ def test_evidence_file_and_note(cli: CliRunner, rt: Runtime, tmp_path: Path) -> 
     [
         (["--municipality", "1234567"], 2, "municipality 1234567 is not in IBGE's list"),
         (["--cnpj", "11.222.333/0001-00"], 2, "is not a valid CNPJ"),
-        (["--forum-date", "2099-01-01"], 2, "forum_held_on 2099-01-01 is in the future"),
+        (["--forum-date", "2099-01-01"], 2, "forum_held_on Jan 1, 2099 is in the future"),
         (["--forum-date", "20/02/2026"], 2, "forum_held_on"),
     ],
 )
@@ -130,7 +130,7 @@ def test_refusals_have_exit_codes_and_write_nothing(
     case_id = str(new_case(rt))
     before = counts(rt)
     err = run(cli, "case", "advance", case_id, "concluir_gestao", "--by", "ana", code=4)
-    assert "case " + case_id + " is in state registrada" in err
+    assert "case " + case_id + " is in state Registered" in err  # the label, not the code
     err = run(cli, "case", "advance", "999", "iniciar_analise", "--by", "ana", code=3)
     assert "case 999 does not exist" in err
     err = run(cli, "case", "advance", case_id, "voar", "--by", "ana", code=2)
@@ -337,6 +337,33 @@ def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
     )
     assert report["ok"] is False
     assert (report["problem"]["seq"], report["problem"]["leaf_index"]) == (seq, leaf)
+
+
+def test_audit_verify_speaks_portuguese(
+    cli: CliRunner, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit commands' sentences, and the problem the verification names, come from the
+    catalogs like every other (PRODUZIR_LANG=pt-BR)."""
+    monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
+    case_id = new_case(rt)
+    drive(rt, rt.clock, case_id, "mobilizacao")  # type: ignore[arg-type]
+    events = counts(rt)[1]
+    out = run(cli, "audit", "verify")
+    assert out.startswith(
+        f"registro de auditoria íntegro: {events} entradas conferidas a partir da folha 0; "
+        f"árvore de {events} folhas, raiz "
+    )
+    with rt.db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_events_no_update"))
+        entry = conn.execute(text("SELECT entry FROM audit_events WHERE seq = 3")).scalar_one()
+        forged = entry.replace('"actor":"ana"', '"actor":"mallory"')
+        assert forged != entry
+        conn.execute(text("UPDATE audit_events SET entry = :e WHERE seq = 3"), {"e": forged})
+    err = run(cli, "audit", "verify", "--full", code=1)
+    assert err.startswith(
+        "registro de auditoria ADULTERADO em folha 2 (changed): a entrada da folha 2 (seq 3) "
+        "não corresponde ao hash da sua folha: o seu conteúdo foi alterado"
+    ), err
 
 
 def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

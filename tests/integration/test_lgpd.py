@@ -453,6 +453,7 @@ def test_cli_show_report_and_export(
     assert "Who read this person's data" in table
     assert "Cooperativa Mel do Sertão" in table
     assert "conferir cadastro" in table
+    assert cpf_for(1) not in table  # the CPF masked: ***.456.789-**
 
     err = invoke(cli, "export", "--by", "ana", code=2)
     assert err.strip().startswith(
@@ -482,3 +483,11 @@ def test_cli_show_report_and_export(
 
     assert [r["channel"] for r in access_rows(rt)] == ["cli", "cli", "report", "report"]
     assert_audit_chain_clean(rt)
+
+    # the statement in the command line's default language, pt-BR
+    monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
+    statement = invoke(cli, "report", cpf_for(1), "--by", "carla")
+    assert "Quem leu os dados desta pessoa" in statement
+    assert "Casos (pré-cadastros)" in statement
+    assert "Who read" not in statement
+    assert cpf_for(1) not in statement

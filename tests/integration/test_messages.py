@@ -325,12 +325,12 @@ def test_an_override_with_an_unknown_placeholder_is_refused_with_its_name(rt: Ru
             name="reminder",
             language="en",
             part="text",
-            body="Dear {{ recipient_name }}, see {{ case_url }} and {{ cpf }}.",
+            body="Dear {{ recipient_name }}, see {{ web_link }} and {{ cpf }}.",
             actor="admin",
             now=NOW,
         )
-    assert "unknown placeholders case_url, cpf" in str(refused.value)
-    assert "known: case_id, community" in str(refused.value)
+    assert "unknown placeholders cpf, web_link" in str(refused.value)
+    assert "known: case_id, case_url, community" in str(refused.value)
     assert _overrides(rt) == 0
 
 

@@ -280,7 +280,7 @@ def test_quiet_cases_get_no_reminder_and_no_escalation(
             case_id=quiet,
             kind="protocol_commitment",
             due_on=date(2026, 3, 2),
-            description="Compromisso do Protocolo",
+            params={"partner": "SEBRAE", "action": "curso"},
         )
     active = new_case(rt, coordinator="ana")
     set_due(rt, active, date(2026, 3, 2))
@@ -311,7 +311,7 @@ def test_open_obligations_are_reminded_and_escalated_like_deadlines(
             case_id=case_id,
             kind="registry_filing",
             due_on=DUE,
-            description="Protocolo no registro: Cooperativa Mel do Sertão",
+            params={"enterprise": "Cooperativa Mel do Sertão", "registry": "Junta Comercial"},
         ).id
         done = open_obligation(
             session,
@@ -319,7 +319,7 @@ def test_open_obligations_are_reminded_and_escalated_like_deadlines(
             case_id=case_id,
             kind="registry_filing",
             due_on=DUE,
-            description="Protocolo no registro: Associação Doce Vida",
+            params={"enterprise": "Associação Doce Vida", "registry": "RCPJ"},
         )
         done.satisfied_on = date(2026, 3, 5)
         done.satisfied_by = "legal_step:1"
@@ -327,7 +327,8 @@ def test_open_obligations_are_reminded_and_escalated_like_deadlines(
     assert sorted(seen) == [date(2026, 3, 16), date(2026, 3, 20), date(2026, 3, 24)]
     found = rows(rt, case_id=case_id)
     assert {m.key.split(":")[3] for m in found} == {str(open_id)}
-    assert found[0].context["obligation"] == "Protocolo no registro: Cooperativa Mel do Sertão"
+    assert found[0].context["obligation"] == "file Cooperativa Mel do Sertão at the Junta Comercial"
+    assert found[0].context["obligation_params"]["enterprise"] == "Cooperativa Mel do Sertão"
 
 
 def test_opted_out_reminders_are_kept_skipped_but_escalations_always_go(

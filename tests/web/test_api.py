@@ -309,7 +309,7 @@ def test_the_detail_shows_the_case_its_next_events_and_open_obligations(
             case_id=CE_CASE,
             kind=obligations.REGISTRY_FILING,
             due_on=today - timedelta(days=3),
-            description="Registrar a ata de fundação na junta comercial",
+            params={"enterprise": "Mel do Sertão", "registry": "Junta Comercial"},
             record_type="enterprise",
             record_id=1,
         )
@@ -431,12 +431,33 @@ def test_a_guard_refusal_is_409_with_the_guards_sentence_and_nothing_is_written(
     assert error["code"] == "guard_failed"
     assert error["event"] == "suspender"
     minimum = web_rt.lifecycle.config.thresholds.min_reason_chars
+    # ana.coord reads Portuguese: the message and the reason in her language, the code stable
     assert error["reason"] == (
+        f"o campo motivo da suspensão tem {len(SHORT)} caracteres; é necessário um texto "
+        f"fundamentado de pelo menos {minimum}"
+    )
+    assert error["reason"] in error["message"]
+    assert error["message"].startswith("Suspender recusado para o caso")
+    english = client_en(as_user("ana.coord")).post(
+        f"/api/v1/cases/{CE_CASE}/advance",
+        {
+            "event": "suspender",
+            "evidence": suspension(web_rt.today(), SHORT),
+            "expected_version": 1,
+        },
+    )
+    assert error_of(english)["code"] == "guard_failed"
+    assert error_of(english)["reason"] == (
         f"the suspension's reason has {len(SHORT)} characters; a reasoned text of at least "
         f"{minimum} is needed"
     )
-    assert error["reason"] in error["message"]
     assert written(web_rt) == before
+
+
+def client_en(caller: Any) -> Any:
+    """The same caller asking for English (Accept-Language)."""
+    caller.headers = {**caller.headers, "Accept-Language": "en"}
+    return caller
 
 
 def test_an_event_the_state_does_not_accept_is_409_listing_those_it_does(as_user, web_rt) -> None:

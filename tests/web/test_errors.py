@@ -97,4 +97,4 @@ def test_a_page_shows_the_error_as_a_page(raising, client_for) -> None:
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert "Não encontrado" in page.text
-    assert "case 7 does not exist" in page.text
+    assert "caso 7 não existe" in page.text

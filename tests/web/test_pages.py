@@ -154,7 +154,7 @@ def test_the_board_filters_and_searches(client_for, web_rt, clock) -> None:
     assert "de atraso" in row
 
     wrong = ana.get("/?uf=Ceará")
-    assert "is not a UF" in wrong.text
+    assert "não é uma UF" in wrong.text
 
 
 def test_the_board_pages_by_fifty(client_for, web_rt) -> None:
@@ -189,7 +189,7 @@ def test_due_lists_overdue_deadlines_and_obligations_most_late_first(
             case_id=CE_CASE,
             kind=obligations.REGISTRY_FILING,
             due_on=today - timedelta(days=30),
-            description="file the founding act at the registry",
+            params={"enterprise": "Mel do Sertão", "registry": "Junta Comercial"},
         )
         obligations.open_obligation(
             session,
@@ -197,7 +197,7 @@ def test_due_lists_overdue_deadlines_and_obligations_most_late_first(
             case_id=CE_CASE,
             kind=obligations.FOLLOW_UP_VISIT,
             due_on=today + timedelta(days=60),  # not due soon: not listed
-            description="follow-up visit",
+            params={"interval": 90},
         )
     page = client_for("ana.coord").get("/due")
     assert page.status_code == 200
@@ -299,8 +299,9 @@ def test_a_refused_action_shows_the_guards_sentence_by_its_form_and_keeps_the_in
     assert answer.status_code == 409
     form = action_form(answer.text, "suspender")
     refusal = element(form, "div", 'class="refusal"')
-    assert "the suspension's reason has 6 characters; a reasoned text of at least 20 is needed" in (
-        unescape(refusal)
+    assert (
+        "o campo motivo da suspensão tem 6 caracteres; é necessário um texto fundamentado de "
+        "pelo menos 20" in unescape(refusal)
     )
     assert ">chuvas</textarea>" in form
     assert f'value="{resume_on}" type="date"' in form
@@ -356,7 +357,7 @@ def test_without_the_evidence_the_reason_then_with_it_the_case_moves(
     assert refused.status_code == 409
     form = action_form(refused.text, "concluir_mobilizacao")
     minimum = web_rt.lifecycle.config.thresholds.min_participants
-    assert f"0 participants pre-registered; at least {minimum} needed" in form
+    assert f"0 participante pré-cadastrado; são necessários pelo menos {minimum}" in form
     assert ">apicultura\nmel</textarea>" in form
     assert state_of(web_rt, CE_CASE)[0] == State.MOBILIZACAO.value
 
@@ -509,7 +510,7 @@ def test_bulk_applies_one_event_case_by_case_with_each_result(client_for, web_rt
     assert re.findall(r'data-case="(\d+)" data-code="(\w+)"', refused) == [
         (str(third), "transition_not_allowed")
     ]
-    assert "iniciar_analise is not allowed" in refused
+    assert "Iniciar análise não é permitido: o caso" in refused
     assert state_of(web_rt, CE_CASE)[0] == State.EM_ANALISE.value
     assert state_of(web_rt, second)[0] == State.EM_ANALISE.value
 
@@ -770,7 +771,7 @@ def test_due_rows_merge_deadlines_and_obligations_on_every_backend(any_rt, clock
             case_id=case_id,
             kind=obligations.PROTOCOL_COMMITMENT,
             due_on=today - timedelta(days=40),
-            description="SEBRAE: curso",
+            params={"partner": "SEBRAE", "action": "curso"},
         )
     with rt.db.read() as session:
         rows, more = pages_queries.due_rows(

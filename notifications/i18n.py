@@ -1,0 +1,194 @@
+"""The reader's language: gettext catalogs (Babel), and rendering a Text in pt-BR or English.
+
+Every sentence a person reads comes from the catalogs in ``notifications/locales/``
+(``messages.pot``; ``pt_BR`` and ``en``, ``LC_MESSAGES/messages.po``). The msgids are English;
+the English catalog copies them, so both languages are complete and checked alike. The .po
+files are compiled in memory the first time a language is used (no binary in the
+repository); ``make catalogs`` extracts and updates them, ``make lint`` checks them.
+
+At the edges::
+
+    tr(lang, "Not found")                       # gettext
+    ntr(lang, "%(n)s case", "%(n)s cases", n)   # ngettext (then % {"n": ...})
+    render(error.text, lang)                    # a states.text.Text, params formatted
+
+Parameters are formatted for the locale: dates and datetimes with Babel, numbers with Babel's
+decimal format (except identifiers: keys ``id``, ``*_id``, ``year``, ``code``, ``version``,
+``cpf``, ``cnpj``, ``*_version``, shown as they are), nested Texts rendered in the same
+language, and :class:`~states.text.Term` codes by their label.
+"""
+
+from __future__ import annotations
+
+import io
+import locale as _locale
+import os
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from notifications import codes
+from states.text import Term, Text, fill
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+#: Our language codes and Babel's locales.
+LOCALES: dict[str, str] = {"pt-BR": "pt_BR", "en": "en"}
+DEFAULT_LANGUAGE = "pt-BR"
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+
+_RAW_KEYS = {
+    "id",
+    "year",
+    "code",
+    "version",
+    "cpf",
+    "cnpj",
+    "seq",
+    "uf",
+    "ibge",
+    "municipality",
+    "case",
+    "key",
+}
+
+
+def po_path(language: str) -> Path:
+    return LOCALES_DIR / LOCALES[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalog of ``language`` ("pt-BR" or "en"); KeyError on another."""
+    locale = LOCALES[language]
+    with po_path(language).open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def normalise(language: str | None) -> str:
+    """``pt-BR``/``pt_BR``/``pt``/``pt_BR.UTF-8`` → "pt-BR", ``en*`` → "en", else the default."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    head = language.split(".")[0].replace("_", "-").lower()
+    if head.startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def language_for_cli(environ: Mapping[str, str] | None = None) -> str:
+    """The command line's language: ``PRODUZIR_LANG``, else the locale (LC_ALL, LC_MESSAGES,
+    LANG), else pt-BR. "C"/"POSIX" count as no choice."""
+    env = os.environ if environ is None else environ
+    asked = env.get("PRODUZIR_LANG")
+    if asked:
+        return normalise(asked)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return normalise(value)
+    if environ is None:
+        found = (
+            _locale.getlocale(_locale.LC_MESSAGES)[0] if hasattr(_locale, "LC_MESSAGES") else None
+        )
+        if found and found not in ("C", "POSIX"):
+            return normalise(found)
+    return DEFAULT_LANGUAGE
+
+
+def tr(language: str, msgid: str) -> str:
+    """gettext: ``msgid`` (English) in ``language``."""
+    return translations(language).gettext(msgid)
+
+
+def ntr(language: str, singular: str, plural: str, n: int) -> str:
+    """ngettext: the form of ``singular``/``plural`` for ``n`` in ``language``."""
+    return translations(language).ngettext(singular, plural, n)
+
+
+def date_text(value: date | datetime | None, language: str, fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    day = value.date() if isinstance(value, datetime) else value
+    return format_date(day, format=fmt, locale=LOCALES[language])
+
+
+def datetime_text(
+    value: datetime | None, language: str, fmt: str = "short", tz: str = DEFAULT_TIMEZONE
+) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, format=fmt, tzinfo=ZoneInfo(tz), locale=LOCALES[language])
+
+
+def number_text(
+    value: int | float | Decimal | None, language: str, digits: int | None = None
+) -> str:
+    if value is None:
+        return "—"
+    if digits is None:
+        return format_decimal(value, locale=LOCALES[language])
+    pattern = f"#,##0.{'0' * digits}" if digits else "#,##0"
+    return format_decimal(value, format=pattern, locale=LOCALES[language])
+
+
+def term_text(term: Term, language: str) -> str:
+    """A code's label in ``language`` (the code itself when it has none)."""
+    text = codes.term_text(term.kind, term.code)
+    if text is not None:
+        return render(text, language)
+    return codes.term_label(term.kind, term.code, language)
+
+
+def _param(key: str, value: Any, language: str) -> Any:
+    if isinstance(value, Text):
+        return render(value, language)
+    if isinstance(value, Term):
+        return term_text(value, language)
+    if isinstance(value, datetime):
+        return datetime_text(value, language)
+    if isinstance(value, date):
+        return date_text(value, language)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        if key in _RAW_KEYS or key.endswith(("_id", "_version", "_code", "_year")):
+            return value
+        return number_text(value, language)
+    return value
+
+
+def render(text: Text | str, language: str) -> str:
+    """``text`` in ``language``: its msgid translated, its parameters formatted and filled."""
+    if not isinstance(text, Text):
+        return text
+    catalog = translations(language)
+    if text.plural is not None:
+        template = catalog.ngettext(text.msgid, text.plural, int(text.n or 0))
+    else:
+        template = catalog.gettext(text.msgid) if text.msgid else ""
+    values = {k: _param(k, v, language) for k, v in text.params.items()}
+    return fill(template, values)
+
+
+def jinja_install(env: Any, language: str) -> None:
+    """Give a Jinja2 environment (with ``jinja2.ext.i18n``) the catalog of ``language``
+    (newstyle: ``_("%(n)s cases", n=3)``) and the ``render`` filter: a Text rendered, a str
+    (a msgid kept in a variable) translated."""
+    env.install_gettext_translations(translations(language), newstyle=True)
+    env.filters["render"] = lambda value: (
+        render(value, language) if isinstance(value, Text) else tr(language, str(value))
+    )
