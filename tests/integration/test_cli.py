@@ -348,21 +348,30 @@ def test_audit_verify_speaks_portuguese(
     case_id = new_case(rt)
     drive(rt, rt.clock, case_id, "mobilizacao")  # type: ignore[arg-type]
     events = counts(rt)[1]
-    out = run(cli, "audit", "verify")
+    out = run(cli, "audit", "verify", "--by", "admin")
     assert out.startswith(
         f"registro de auditoria íntegro: {events} entradas conferidas a partir da folha 0; "
         f"árvore de {events} folhas, raiz "
     )
     with rt.db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_events_no_update"))
-        entry = conn.execute(text("SELECT entry FROM audit_events WHERE seq = 3")).scalar_one()
+        # the case's third entry (the command-line users' entries come first)
+        seq, leaf, entry = conn.execute(
+            text(
+                "SELECT seq, leaf_index, entry FROM audit_events WHERE case_id = :c "
+                "ORDER BY seq LIMIT 1 OFFSET 2"
+            ),
+            {"c": case_id},
+        ).one()
         forged = entry.replace('"actor":"ana"', '"actor":"mallory"')
         assert forged != entry
-        conn.execute(text("UPDATE audit_events SET entry = :e WHERE seq = 3"), {"e": forged})
-    err = run(cli, "audit", "verify", "--full", code=1)
+        conn.execute(
+            text("UPDATE audit_events SET entry = :e WHERE seq = :s"), {"e": forged, "s": seq}
+        )
+    err = run(cli, "audit", "verify", "--by", "admin", "--full", code=1)
     assert err.startswith(
-        "registro de auditoria ADULTERADO em folha 2 (changed): a entrada da folha 2 (seq 3) "
-        "não corresponde ao hash da sua folha: o seu conteúdo foi alterado"
+        f"registro de auditoria ADULTERADO em folha {leaf} (changed): a entrada da folha {leaf} "
+        f"(seq {seq}) não corresponde ao hash da sua folha: o seu conteúdo foi alterado"
     ), err
 
 
