@@ -37,7 +37,7 @@ def test_the_api_takes_a_note_at_the_limit_and_refuses_one_past_it(
     if status == 422:
         error = answer.json()["error"]
         assert error["field"] == "evidence.text"
-        assert f"at most {NOTE_MAX} characters" in error["fields"][0]["message"]
+        assert "no máximo 2.000 caracteres" in error["fields"][0]["message"]  # the user's pt-BR
 
 
 def test_a_5000_digit_number_in_a_form_is_a_named_422(

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from console.web import api, pages_case
+from notifications.i18n import render
 from notifications.models import OutboxMessage
 from states import origin
 from states.models import AuditEvent
@@ -87,11 +88,11 @@ def _counts(rt: Runtime) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("coordinator", "why"),
     [
-        ("bia.coord", "their territory (AM, PA) does not cover CE, the case's UF"),
-        ("rui.auditor", "their role is auditor, not coordinator"),
-        ("sofia.super", "their role is supervisor, not coordinator"),
-        (DISABLED, "the user is disabled"),
-        ("no.such.user", "no such user"),
+        ("bia.coord", "o território (AM, PA) não abrange CE, a UF do caso"),
+        ("rui.auditor", "o perfil é auditor(a), não coordenador(a)"),
+        ("sofia.super", "o perfil é supervisor(a), não coordenador(a)"),
+        (DISABLED, "o usuário está desativado"),
+        ("no.such.user", "usuário inexistente"),
     ],
 )
 def test_assignment_refused_on_the_api_names_why_and_tells_nobody(
@@ -114,7 +115,8 @@ def test_assignment_refused_on_the_api_names_why_and_tells_nobody(
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
     assert error["field"] == "evidence.coordinator"
-    assert error["message"] == f"coordinator {coordinator}: {why}"
+    # in the manager's language (pt-BR), from the catalogs
+    assert error["message"] == f"coordenador(a) {coordinator}: {why}"
     assert _counts(web_rt) == before
 
 
@@ -150,15 +152,17 @@ def test_assignment_refused_on_the_page_and_in_bulk(
         },
     )
     assert answer.status_code == 422
-    assert "does not cover CE" in answer.text
+    assert "não abrange CE" in answer.text
     report = advance_each(
         web_rt, [CE_CASE], "atribuir", {"coordinator": "rui.auditor"}, actor="gil.manager"
     )
-    assert report.refused == [
-        {
-            "case_id": CE_CASE,
-            "code": "invalid_input",
-            "reason": "coordinator rui.auditor: their role is auditor, not coordinator",
-        }
-    ]
+    [refused] = report.refused
+    assert (refused["case_id"], refused["code"], refused["reason"]) == (
+        CE_CASE,
+        "invalid_input",
+        "coordinator rui.auditor: their role is auditor, not coordinator",
+    )
+    assert render(refused["text"], "pt-BR") == (
+        "coordenador(a) rui.auditor: o perfil é auditor(a), não coordenador(a)"
+    )
     assert _counts(web_rt) == before
