@@ -23,6 +23,7 @@ signed checkpoints in :mod:`states.checkpoints`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -92,6 +93,7 @@ _NEXT_SEQ_SQLITE = text("SELECT coalesce(max(seq), 0) + 1 FROM audit_events")
 #: the reads that follow take their snapshot after it, as the integration requires)
 _NEXT_SEQ_PG = text("SELECT nextval('audit_events_seq'), pg_try_advisory_xact_lock(:k)")
 _NEXT_VAL_PG = text("SELECT nextval('audit_events_seq')")
+_NEXT_VALS_PG = text("SELECT nextval('audit_events_seq') FROM generate_series(1, :n)")
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)")
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 #: PostgreSQL: the tree's state and the backlog in one query (NULL limit: all of it)
@@ -140,10 +142,44 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be written into the audit log")
 
 
+_SAFE_INT = 2**53 - 1
+
+
+def _simple(value: Any) -> bool:
+    """Whether ``json.dumps`` (sorted keys, no spaces, UTF-8) writes ``value`` exactly as RFC 8785
+    does: no floats (their number form differs), whole numbers within 2**53 - 1 (JCS refuses
+    more), ASCII keys (JCS sorts keys by UTF-16 code units, Python by code points; the same for
+    ASCII). Strings are escaped alike: backslash, quote, the five short escapes and a
+    lower-case six-character escape for the other control characters; nothing else."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if isinstance(value, dict):
+        return all(k.isascii() and _simple(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_simple(v) for v in value)
+    return False  # a float
+
+
 def canonical_json(value: Any) -> str:
-    """RFC 8785 (JCS) canonical JSON text of ``value`` (dates, decimals, enums made plain)."""
+    """RFC 8785 (JCS) canonical JSON text of ``value`` (dates, decimals, enums made plain).
+
+    Values without floats (every entry the lifecycle writes) take the standard library's JSON
+    encoder, which gives the same bytes for them (tested against ``rfc8785`` on generated
+    values) ten times faster; any other value goes through ``rfc8785``.
+    """
+    plain = _plain(value)
+    if _simple(plain):
+        text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 decides
+            pass
+        else:
+            return text
     try:
-        return rfc8785.dumps(_plain(value)).decode("utf-8")
+        return rfc8785.dumps(plain).decode("utf-8")
     except rfc8785.IntegerDomainError as exc:
         raise InvalidInput(
             N_(
@@ -282,6 +318,50 @@ def append(
     make_transient_to_detached(row)  # the row exists now: attach it as loaded, not pending
     session.add(row)
     return row
+
+
+def append_many(session: Session, entries: Sequence[Mapping[str, Any]]) -> int:
+    """Append many entries inside the caller's transaction in a few statements (an import).
+
+    Each item holds :func:`append`'s keyword arguments (``case_id`` ... ``occurred_at``,
+    ``record_type``, ``record_id``); the numbers are taken together, the rows inserted in
+    batches, and no ORM object is made. The sequencer integrates them before the commit, as for
+    :func:`append`.
+    """
+    if not entries:
+        return 0
+    origin = current_origin()
+    first = next_seq(session)  # on PostgreSQL this also tries the sequencer's lock
+    if session.get_bind().dialect.name == "postgresql":
+        more = session.execute(_NEXT_VALS_PG, {"n": len(entries) - 1}).scalars()
+        seqs = [first, *sorted(int(s) for s in more)]
+    else:  # SQLite: the write lock is held, max + 1 onwards is free
+        seqs = list(range(first, first + len(entries)))
+    rows = [
+        entry_row(
+            seq=seq,
+            case_id=e.get("case_id"),
+            case_version=e.get("case_version"),
+            record_type=e.get("record_type"),
+            record_id=e.get("record_id"),
+            lifecycle_version=e["lifecycle_version"],
+            event=e["event"],
+            from_state=e.get("from_state"),
+            to_state=e.get("to_state"),
+            actor=e["actor"],
+            channel=origin.channel,
+            os_user=origin.os_user,
+            note=e.get("note"),
+            evidence=e.get("evidence") or {},
+            changes=e.get("changes") or {},
+            occurred_at=e["occurred_at"],
+        )
+        for seq, e in zip(seqs, entries, strict=True)
+    ]
+    for start in range(0, len(rows), 5_000):
+        session.execute(INSERT_EVENT, rows[start : start + 5_000])
+    session.info[PENDING] = True
+    return len(rows)
 
 
 def integrate(session: Session, *, wait: bool = False, limit: int | None = None) -> int:

@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from validate_docbr import CPF
 
-from states import store
+from states import audit, store
 from states.audit import iso_utc
 from states.bounds import CELL_MAX, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, Bounded
 from states.deadlines import local_date
@@ -938,32 +938,40 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
             )
             codes = {r.person.cpf: r.person.municipality_code for r in rows}
             by_id = {person_id: cpf for cpf, person_id in created.items()}
-            for person_id, is_new in order:
+            common = {"actor": actor, "record_type": "person", "occurred_at": now}
+            registered = {"lifecycle_version": rt.lifecycle.version, **common}
+            in_case = {
+                "case_id": case.id,
+                "case_version": case.version,
+                "lifecycle_version": case.lifecycle_version,
+                "from_state": case.state,
+                "to_state": case.state,
+                **common,
+            }
+            entries: list[dict[str, Any]] = []
+            for person_id, is_new in order:  # the entries audit_record would write, together
                 if is_new:
-                    audit_record(
-                        session,
-                        rt,
-                        event="pessoa_registrada",
-                        actor=actor,
-                        record_type="person",
-                        record_id=person_id,
-                        case=None,
-                        evidence={
-                            "person_id": person_id,
-                            "municipality_code": codes[by_id[person_id]],
-                        },
+                    entries.append(
+                        {
+                            **registered,
+                            "event": "pessoa_registrada",
+                            "record_id": person_id,
+                            "evidence": {
+                                "person_id": person_id,
+                                "municipality_code": codes[by_id[person_id]],
+                            },
+                        }
                     )
-                audit_record(
-                    session,
-                    rt,
-                    event="participante_pre_inscrito",
-                    actor=actor,
-                    record_type="person",
-                    record_id=person_id,
-                    case=case,
-                    evidence={"person_id": person_id},
+                entries.append(
+                    {
+                        **in_case,
+                        "event": "participante_pre_inscrito",
+                        "record_id": person_id,
+                        "evidence": {"person_id": person_id},
+                    }
                 )
                 report.preregistered += 1
+            audit.append_many(session, entries)
     except IntegrityError:  # a CPF registered or pre-registered by someone else meanwhile
         raise InvalidInput(_CHANGED_MEANWHILE, field="file") from None
     return report
