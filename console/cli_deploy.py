@@ -6,6 +6,9 @@ the database (reachable, migrated to the code's revision), the audit signing key
 to it), and the Prefect API (its ``/health``). Every problem is one line on stdout; exit code 1
 when there is one, 0 (and one "ok" line) when there is none. Nothing is written anywhere.
 
+``produzir deploy automations`` (after ``prefect deploy --all``) creates the automations and
+concurrency limits of :mod:`flows.operate` on the Prefect API.
+
 The sentences people read are in :data:`MESSAGES`, in one place, for the translation catalogs.
 """
 
@@ -38,6 +41,7 @@ MESSAGES = {
     "prefect_unset": "Prefect API not set: PREFECT_API_URL is empty",
     "prefect_unreachable": "Prefect API unreachable ({url}): {error}",
     "no_file": "no such file",
+    "set_up": "set up: {name}",
     "ok": "ok: database, signing key, notifications and Prefect API",
 }
 TIMEOUT = 5.0
@@ -126,3 +130,12 @@ def check() -> None:
     if problems:
         raise typer.Exit(1)
     echo(MESSAGES["ok"])
+
+
+@app.command("automations")
+def automations() -> None:
+    """Create or replace, on the Prefect API, the automations and limits the deployments need."""
+    from flows.operate import set_up
+
+    for name in set_up():
+        echo(MESSAGES["set_up"].format(name=name))
