@@ -111,11 +111,19 @@ def dispatch_notifications(
     sharding.check_shards(shards)
     with opened_runtime() as rt:
         if from_deployment():
-            in_deployments(
+            runs = in_deployments(
                 DISPATCH_SHARD.full_name,
                 [{"shard": i, "shards": shards, "limit": limit, "now": now} for i in range(shards)],
             )
-            report = dispatch.DispatchReport()  # the shard runs' artifacts say what they sent
+            # results are not shared between workers: each shard run's artifact has its counts
+            names = ", ".join(run.name for run in runs)
+            publish(
+                DISPATCH.flow_name,
+                f"# Dispatch\n\n{len(runs)} shard runs ({names}); the artifact "
+                f"`{DISPATCH_SHARD.flow_name}` of each says what it sent.\n",
+                f"{len(runs)} shard runs",
+            )
+            return {"shard_runs": [run.name for run in runs]}
         else:
             channel = injected_channel()
             parts = in_tasks(
