@@ -19,6 +19,7 @@ import migrations
 from console import (
     cli_audit,
     cli_calendar,
+    cli_deploy,
     cli_enterprise,
     cli_event,
     cli_indicators,
@@ -70,6 +71,7 @@ app.command("indicators")(cli_indicators.indicators)
 app.add_typer(cli_user.app, name="user")
 app.add_typer(cli_calendar.app, name="calendar")
 app.add_typer(cli_notify.app, name="notify")
+app.add_typer(cli_deploy.app, name="deploy")
 app.command("sweep")(cli_notify.sweep)
 app.command("web")(cli_web.web)
 app.command("run")(cli_run.run)

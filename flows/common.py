@@ -47,6 +47,8 @@ ARTIFACT_KEYS = {
     "send-digests": "send-digests",
     "bulk-advance": "bulk-advance",
     "audit-checkpoint": "audit-checkpoint",
+    "bulk-advance-shard": "bulk-advance-shard",
+    "dispatch-notifications-shard": "dispatch-notifications-shard",
 }
 #: Rows of a list shown in an artifact; the counts above it count them all.
 LISTED = 50

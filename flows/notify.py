@@ -33,10 +33,12 @@ from flows.common import (
     retry_transient,
     table,
 )
-from flows.schedules import DIGESTS, DISPATCH
+from flows.schedules import DIGESTS, DISPATCH, DISPATCH_SHARD
+from flows.shards import from_deployment, in_deployments, in_tasks, slot
 from notifications import checkpoint_mail, digest, dispatch
 from notifications.channels import Channel
 from notifications.settings import load_settings
+from tasks import shards as sharding
 from tasks.runtime import Runtime
 
 
@@ -49,11 +51,34 @@ from tasks.runtime import Runtime
     persist_result=False,
 )
 def dispatch_task(
-    rt: Runtime, channel: Channel | None, limit: int | None, now: datetime | None
+    rt: Runtime,
+    channel: Channel | None,
+    limit: int | None,
+    now: datetime | None,
+    bucket: tuple[int, int] | None = None,
 ) -> dispatch.DispatchReport:
-    """Send every message whose time has come (at most ``limit``)."""
+    """Send every message whose time has come (at most ``limit``), of one bucket if given."""
     settings = load_settings()  # invalid settings: a permanent error, naming the variable
-    return dispatch.dispatch(rt, channel=channel, limit=limit, now=now, settings=settings)
+    return dispatch.dispatch(
+        rt, channel=channel, limit=limit, now=now, settings=settings, bucket=bucket
+    )
+
+
+#: Shards of a dispatch unless told otherwise (each a bucket of outbox ids).
+SHARDS = 2
+
+
+@flow(name=DISPATCH_SHARD.flow_name, description=DISPATCH_SHARD.description, persist_result=False)
+def dispatch_shard(
+    shard: int, shards: int, limit: int | None = None, now: datetime | None = None
+) -> dict[str, object]:
+    """One bucket of the outbox, on whichever worker took this flow run."""
+    with opened_runtime() as rt, slot("dispatch", shard):
+        report = dispatch_task(rt, injected_channel(), limit, now, (shard, shards))
+    publish(
+        DISPATCH_SHARD.flow_name, dispatch_summary(report), f"shard {shard}: {report.sent} sent"
+    )
+    return report.as_dict()
 
 
 def dispatch_summary(report: dispatch.DispatchReport) -> str:
@@ -78,11 +103,33 @@ def dispatch_summary(report: dispatch.DispatchReport) -> str:
 
 @flow(name=DISPATCH.flow_name, description=DISPATCH.description, persist_result=False)
 def dispatch_notifications(
-    limit: int | None = None, now: datetime | None = None
+    limit: int | None = None, now: datetime | None = None, shards: int = SHARDS
 ) -> dict[str, object]:
-    """Send the messages whose time has come; the report."""
+    """Send the messages whose time has come, in ``shards`` buckets of the outbox; the report.
+
+    ``limit`` bounds each bucket."""
+    sharding.check_shards(shards)
     with opened_runtime() as rt:
-        report = dispatch_task(rt, injected_channel(), limit, now)
+        if from_deployment():
+            runs = in_deployments(
+                DISPATCH_SHARD.full_name,
+                [{"shard": i, "shards": shards, "limit": limit, "now": now} for i in range(shards)],
+            )
+            # results are not shared between workers: each shard run's artifact has its counts
+            names = ", ".join(run.name for run in runs)
+            publish(
+                DISPATCH.flow_name,
+                f"# Dispatch\n\n{len(runs)} shard runs ({names}); the artifact "
+                f"`{DISPATCH_SHARD.flow_name}` of each says what it sent.\n",
+                f"{len(runs)} shard runs",
+            )
+            return {"shard_runs": [run.name for run in runs]}
+        else:
+            channel = injected_channel()
+            parts = in_tasks(
+                lambda i: dispatch_task.submit(rt, channel, limit, now, (i, shards)), shards
+            )
+            report = dispatch.DispatchReport.merged(parts)
     publish(
         DISPATCH.flow_name,
         dispatch_summary(report),

@@ -81,4 +81,34 @@ CHECKPOINT = Plan(
     cron="*/5 * * * *",
 )
 
-PLANS: tuple[Plan, ...] = (SWEEP, DISPATCH, DIGESTS, CHECKPOINT, BULK)
+# The shards' deployments: no schedule; the parent flow run starts one flow run per shard, so
+# that any worker of the pool takes it (flows/shards.py).
+SWEEP_SHARD = Plan(
+    flow_name="sweep-deadlines-shard",
+    deployment="sweep-shard",
+    entrypoint="flows/deadlines.py:sweep_shard",
+    description="One shard of a deadline sweep (a range of case ids), started by the sweep.",
+)
+DISPATCH_SHARD = Plan(
+    flow_name="dispatch-notifications-shard",
+    deployment="dispatch-shard",
+    entrypoint="flows/notify.py:dispatch_shard",
+    description="One shard of a dispatch (a bucket of outbox rows), started by the dispatch.",
+)
+BULK_SHARD = Plan(
+    flow_name="bulk-advance-shard",
+    deployment="bulk-shard",
+    entrypoint="flows/bulk.py:bulk_shard",
+    description="One shard of a bulk advance (a part of its cases), started by the request.",
+)
+
+PLANS: tuple[Plan, ...] = (
+    SWEEP,
+    DISPATCH,
+    DIGESTS,
+    CHECKPOINT,
+    BULK,
+    SWEEP_SHARD,
+    DISPATCH_SHARD,
+    BULK_SHARD,
+)

@@ -20,9 +20,9 @@ from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
 from flows.audit import audit_checkpoint
-from flows.bulk import bulk_advance
-from flows.deadlines import sweep_deadlines
-from flows.notify import dispatch_notifications, send_digests
+from flows.bulk import bulk_advance, bulk_shard
+from flows.deadlines import sweep_deadlines, sweep_shard
+from flows.notify import dispatch_notifications, dispatch_shard, send_digests
 from flows.schedules import PLANS, Plan
 from notifications.settings import load_settings
 from states.errors import InvalidInput
@@ -32,7 +32,16 @@ if TYPE_CHECKING:
 
 FLOWS: dict[str, Any] = {
     f.name: f
-    for f in (sweep_deadlines, dispatch_notifications, send_digests, audit_checkpoint, bulk_advance)
+    for f in (
+        sweep_deadlines,
+        dispatch_notifications,
+        send_digests,
+        audit_checkpoint,
+        bulk_advance,
+        sweep_shard,
+        dispatch_shard,
+        bulk_shard,
+    )
 }
 
 

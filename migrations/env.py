@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from notifications import models as _outbox  # noqa: F401 - registers the outbox tables
-from states import directory, records  # noqa: F401 - registers their tables
+from states import directory, progress, records  # noqa: F401 - registers their tables
 from states.models import Base
 
 config = context.config

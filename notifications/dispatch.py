@@ -68,6 +68,19 @@ class DispatchReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def merged(cls, parts: list[DispatchReport]) -> DispatchReport:
+        """The reports of a dispatch's shards, added up."""
+        total = cls()
+        for part in parts:
+            total.claimed += part.claimed
+            total.sent += part.sent
+            total.retried += part.retried
+            total.failed += part.failed
+            total.skipped += part.skipped
+            total.failures += part.failures[: MAX_LISTED - len(total.failures)]
+        return total
+
     def failure(self, row: OutboxMessage, error: str, *, final: bool) -> None:
         if len(self.failures) < MAX_LISTED:
             self.failures.append({"id": row.id, "key": row.key, "error": error, "final": final})
@@ -81,8 +94,13 @@ def dispatch(
     now: datetime | None = None,
     settings: NotificationSettings | None = None,
     policy: Policy | None = None,
+    bucket: tuple[int, int] | None = None,
 ) -> DispatchReport:
-    """Send every message whose time has come (at most ``limit``); what happened."""
+    """Send every message whose time has come (at most ``limit``); what happened.
+
+    ``bucket`` ``(index, count)``: only the rows whose id leaves ``index`` divided by ``count``
+    (one shard of a dispatch spread over workers).
+    """
     settings = settings or load_settings()
     policy = policy or current_policy()
     channel = channel or channel_from_settings(settings)
@@ -94,7 +112,7 @@ def dispatch(
             if limit is None
             else min(settings.batch_size, limit - report.claimed)
         )
-        rows = claim(rt, at=at, size=size, lease=policy.dispatch.lease_seconds)
+        rows = claim(rt, at=at, size=size, lease=policy.dispatch.lease_seconds, bucket=bucket)
         if not rows:
             break
         report.claimed += len(rows)
@@ -115,9 +133,15 @@ def _claimable(at: datetime) -> Any:
     )
 
 
-def claim(rt: Env, *, at: datetime, size: int, lease: float) -> list[OutboxMessage]:
+def claim(
+    rt: Env, *, at: datetime, size: int, lease: float, bucket: tuple[int, int] | None = None
+) -> list[OutboxMessage]:
     """Claim up to ``size`` rows due at ``at`` for ``lease`` seconds, in one transaction."""
-    query = select(OutboxMessage.id).where(_claimable(at)).order_by(OutboxMessage.id).limit(size)
+    query = select(OutboxMessage.id).where(_claimable(at))
+    if bucket is not None:
+        index, count = bucket
+        query = query.where(OutboxMessage.id % count == index)
+    query = query.order_by(OutboxMessage.id).limit(size)
     if rt.db.is_postgresql:
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     with rt.db.write() as session:

@@ -28,6 +28,7 @@ from states.evidence import Assignment, Evidence, HubDecision
 from states.guards import Records
 from states.lifecycle import Outcome
 from states.models import Case, Municipality
+from states.progress import BulkApplied
 from states.text import N_
 from tasks import obligations
 from tasks.demands import check_actor, check_assignee
@@ -45,6 +46,8 @@ class Transition:
     version: int
     seq: int
     due_on: date | None
+    #: True when the request had already changed the case (``request_key``): nothing was done
+    replayed: bool = False
 
 
 def advance(
@@ -56,14 +59,33 @@ def advance(
     actor: str,
     note: str | None = None,
     expect_version: int | None = None,
+    request_key: str | None = None,
 ) -> Transition:
-    """Fire ``event`` on the case with its evidence; one transaction, all or nothing."""
+    """Fire ``event`` on the case with its evidence; one transaction, all or nothing.
+
+    With ``request_key`` (a bulk request's idempotency key), the change is recorded under
+    (request, case) in the same transaction; when that record already exists the case is left
+    as it is and the recorded change is returned (``replayed``): a rerun applies nothing twice.
+    """
     check_actor(actor)
     rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
     note = check_note(note)
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
+        if request_key is not None:
+            applied = session.get(BulkApplied, (request_key, case.id))
+            if applied is not None:
+                return Transition(
+                    case.id,
+                    applied.event,
+                    applied.from_state,
+                    applied.to_state,
+                    applied.version,
+                    applied.seq,
+                    case.due_on,
+                    replayed=True,
+                )
         store.check_version(case, expect_version)
         parsed, records, outcome, today = _decide(
             session, rt, case, municipality, event, evidence, actor=actor, now=now
@@ -108,6 +130,19 @@ def advance(
             occurred_at=now,
             postgresql=rt.db.is_postgresql,
         )
+        if request_key is not None:
+            session.add(
+                BulkApplied(
+                    request_key=request_key,
+                    case_id=case.id,
+                    event=event,
+                    from_state=outcome.from_state,
+                    to_state=outcome.to_state,
+                    version=version,
+                    seq=row.seq,
+                    applied_at=now,
+                )
+            )
         return Transition(
             case.id, event, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
         )

@@ -25,6 +25,7 @@ the batch.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -52,8 +53,10 @@ from states.models import Case, Municipality
 from states.origin import use_origin
 from states.records import Obligation
 from states.states import State
+from tasks import shards
 from tasks.cases import advance, refusal
 from tasks.runtime import Runtime
+from tasks.shards import Shard
 
 SYSTEM = "system"
 #: Refusals and errors listed in a report (all are counted).
@@ -96,6 +99,29 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def merged(cls, parts: list[dict[str, Any]]) -> SweepReport:
+        """The report of a sharded sweep: its shards' reports (``as_dict``) added up."""
+        reports = [cls(**part) for part in parts if part]
+        total = cls(as_of=reports[0].as_of if reports else "")
+        for report in reports:
+            for name in (
+                "cases_checked",
+                "obligations_checked",
+                "batches",
+                "reminders_queued",
+                "already_queued",
+                "opted_out",
+                "unaddressed",
+                "refused",
+                "failed",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.transitions += report.transitions
+            total.refusals += report.refusals[: MAX_LISTED - len(total.refusals)]
+            total.errors += report.errors[: MAX_LISTED - len(total.errors)]
+        return total
 
 
 @dataclass(frozen=True)
@@ -206,14 +232,27 @@ def sweep_deadlines(
     now: datetime | None = None,
     batch_size: int = 1000,
     policy: Policy | None = None,
+    shard: Shard | None = None,
+    on_batch: Callable[[float], None] | None = None,
 ) -> SweepReport:
-    """One sweep as of ``now`` (default: the runtime's clock)."""
+    """One sweep as of ``now`` (default: the runtime's clock), or of one shard of a run.
+
+    With ``shard`` (:mod:`tasks.shards`), only the cases of its id range and their obligations
+    are swept, as of the run's instant, from its cursors on; each batch's cursors are committed
+    with the batch's outbox rows, and the shard is marked finished at the end. ``on_batch`` is
+    told the fraction of the shard's cases done after each batch (a progress bar).
+    """
     policy = policy or current_policy()
+    if shard is not None:
+        now = shard.as_of
     if now is None:
         now = rt.clock.now()
     else:  # transitions fired "as of" now are dated then, not at the machine's time
         rt = replace(rt, clock=FixedClock(now))
-    report = SweepReport(as_of=iso_utc(now))
+    if shard is not None and shard.report:
+        report = SweepReport(**shard.report)
+    else:
+        report = SweepReport(as_of=iso_utc(now))
     domain = default_domain()
     with rt.db.read() as session:
         directory = _Directory(session)
@@ -222,29 +261,71 @@ def sweep_deadlines(
     bound = now.date() + timedelta(days=1 + policy.margin_days())
     timed = {t.state: t for t in policy.active_transitions}
     sweep = _Sweep(rt, policy, now, domain, directory, calendars, timed, report)
+    span = (shard.first_id, shard.last_id) if shard is not None else None
+    if shard is not None and shard.finished:
+        return report
 
     case_states = sorted(({s.value for s in State} - policy.quiet_states) | set(timed))
-    last = 0
+    last = shard.case_cursor if shard is not None else 0
+    last_obligation = shard.obligation_cursor if shard is not None else 0
+    if span is not None:
+        last = max(last, span[0] - 1)
     while True:
         with rt.db.read() as session:
-            cases = _due_cases(session, case_states, bound, last, batch_size)
+            cases = _due_cases(session, case_states, bound, last, batch_size, span)
         if not cases:
             break
         last = cases[-1].case_id
         report.cases_checked += len(cases)
-        sweep.batch(cases)
+        sweep.batch(cases, _saver(shard, last, last_obligation, report, now))
+        if on_batch is not None and span is not None:
+            on_batch(min(1.0, (last - span[0] + 1) / max(1, span[1] - span[0] + 1)))
 
     quiet = sorted(policy.quiet_states)
-    last = 0
     while True:
         with rt.db.read() as session:
-            obligations = _open_obligations(session, quiet, bound, last, batch_size)
+            obligations = _open_obligations(
+                session, quiet, bound, last_obligation, batch_size, span
+            )
         if not obligations:
             break
-        last = obligations[-1].obligation_id or last
+        last_obligation = obligations[-1].obligation_id or last_obligation
         report.obligations_checked += len(obligations)
-        sweep.batch(obligations)
+        sweep.batch(obligations, _saver(shard, last, last_obligation, report, now))
+    if shard is not None:
+        with rt.db.write() as session:
+            shards.save(
+                session,
+                shard,
+                case_cursor=last,
+                obligation_cursor=last_obligation,
+                report=report.as_dict(),
+                now=now,
+                finished=True,
+            )
+    if on_batch is not None:
+        on_batch(1.0)
     return report
+
+
+def _saver(
+    shard: Shard | None, cases: int, obligations: int, report: SweepReport, now: datetime
+) -> Callable[[Session], None] | None:
+    """What commits a batch's cursors with its rows (nothing when the sweep is not sharded)."""
+    if shard is None:
+        return None
+
+    def save(session: Session) -> None:
+        shards.save(
+            session,
+            shard,
+            case_cursor=cases,
+            obligation_cursor=obligations,
+            report=report.as_dict(),
+            now=now,
+        )
+
+    return save
 
 
 _COLUMNS = (
@@ -262,9 +343,14 @@ _COLUMNS = (
 
 
 def _due_cases(
-    session: Session, states: list[str], bound: date, last: int, limit: int
+    session: Session,
+    states: list[str],
+    bound: date,
+    last: int,
+    limit: int,
+    span: tuple[int, int] | None = None,
 ) -> list[_Deadline]:
-    rows = session.execute(
+    query = (
         select(*_COLUMNS, Case.due_on)
         .join(Municipality, Municipality.ibge_code == Case.municipality_code)
         .where(
@@ -273,18 +359,24 @@ def _due_cases(
             Case.due_on.is_not(None),
             Case.due_on <= bound,
         )
-        .order_by(Case.id)
-        .limit(limit)
-    ).all()
+    )
+    if span is not None:
+        query = query.where(Case.id <= span[1])
+    rows = session.execute(query.order_by(Case.id).limit(limit)).all()
     return [
         _Deadline(r[0], r[1], r[2], r[10], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows
     ]
 
 
 def _open_obligations(
-    session: Session, quiet: list[str], bound: date, last: int, limit: int
+    session: Session,
+    quiet: list[str],
+    bound: date,
+    last: int,
+    limit: int,
+    span: tuple[int, int] | None = None,
 ) -> list[_Deadline]:
-    rows = session.execute(
+    query = (
         select(
             *_COLUMNS,
             Obligation.due_on,
@@ -301,9 +393,10 @@ def _open_obligations(
             Obligation.due_on <= bound,
             Case.state.not_in(quiet),
         )
-        .order_by(Obligation.id)
-        .limit(limit)
-    ).all()
+    )
+    if span is not None:
+        query = query.where(Obligation.case_id.between(span[0], span[1]))
+    rows = session.execute(query.order_by(Obligation.id).limit(limit)).all()
     return [
         _Deadline(
             r[0],
@@ -344,8 +437,11 @@ class _Sweep:
             found = self._today[timezone] = local_date(self.now, timezone)
         return found
 
-    def batch(self, items: list[_Deadline]) -> None:
-        """Queue the due steps of one batch; fire its time-driven transitions first."""
+    def batch(self, items: list[_Deadline], save: Callable[[Session], None] | None = None) -> None:
+        """Queue the due steps of one batch; fire its time-driven transitions first.
+
+        ``save`` runs in the transaction that writes the batch's rows (a shard's cursors).
+        """
         self.report.batches += 1
         wanted: dict[int, list[_Wanted]] = {}  # by the item's place in the batch
         fire: list[tuple[int, _Deadline, TimedTransition]] = []
@@ -362,7 +458,7 @@ class _Sweep:
         for index, item, rule in fire:
             if self._fire(item, rule):
                 wanted.pop(index, None)  # no reminder for the state it left
-        self._insert([w for item_wanted in wanted.values() for w in item_wanted])
+        self._insert([w for item_wanted in wanted.values() for w in item_wanted], save)
 
     def _wanted(self, item: _Deadline, today: date) -> list[_Wanted]:
         """The rows the deadline should have by now (each step due, each recipient)."""
@@ -379,9 +475,12 @@ class _Sweep:
                 found.append(_Wanted(key, item, step, recipient, today))
         return found
 
-    def _insert(self, wanted: list[_Wanted]) -> None:
-        """Write the rows not queued yet, in one short write transaction."""
+    def _insert(self, wanted: list[_Wanted], save: Callable[[Session], None] | None) -> None:
+        """Write the rows not queued yet (and ``save``), in one short write transaction."""
         if not wanted:
+            if save is not None:
+                with self.rt.db.write() as session:
+                    save(session)
             return
         with self.rt.db.read() as session:
             existing = _existing_keys(session, [w.key for w in wanted])
@@ -400,17 +499,19 @@ class _Sweep:
             if w.key not in existing
         ]
         self.report.already_queued += len(wanted) - len(rows)
-        if not rows:
+        if not rows and save is None:
             return
         with self.rt.db.write() as session:
             inserted = set(insert_rows(session, rows))
-        self.report.already_queued += len(rows) - len(inserted)
-        for row in rows:
-            if row["key"] in inserted:
-                if row["status"] == SKIPPED:
-                    self.report.opted_out += 1
-                else:
-                    self.report.reminders_queued += 1
+            self.report.already_queued += len(rows) - len(inserted)
+            for row in rows:
+                if row["key"] in inserted:
+                    if row["status"] == SKIPPED:
+                        self.report.opted_out += 1
+                    else:
+                        self.report.reminders_queued += 1
+            if save is not None:
+                save(session)
 
     def _fire(self, item: _Deadline, rule: TimedTransition) -> bool:
         """Fire a time-driven transition; whether the case moved."""

@@ -182,9 +182,12 @@ def test_run_starts_the_server_and_the_flows_and_ctrl_c_stops_them(
         deployments = served(api)
         assert sorted(deployments) == [
             "audit-checkpoint/every-five-minutes",
+            "bulk-advance-shard/bulk-shard",
             "bulk-advance/on-demand",
+            "dispatch-notifications-shard/dispatch-shard",
             "dispatch-notifications/every-minute",
             "send-digests/hourly",
+            "sweep-deadlines-shard/sweep-shard",
             "sweep-deadlines/daily",
         ]
         assert (data_dir / "prefect" / "prefect.db").is_file()  # Prefect's own, in the data dir
