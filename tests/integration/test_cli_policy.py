@@ -478,7 +478,7 @@ def test_flows_write_with_the_flow_origin(world: World, tmp_path: Path) -> None:
     flows.bulk.advance = advance  # type: ignore[assignment]
     progress = flows.bulk.Progress
     # the shard's progress bar is a Prefect artifact: outside a flow run there is none to draw
-    flows.bulk.Progress = lambda *a: (lambda fraction: None)  # type: ignore[assignment,misc]
+    flows.bulk.Progress = lambda *a: lambda fraction: None  # type: ignore[assignment,misc]
     try:
         advance_task.fn(rt, [world.case], "anotar", {"text": "x"}, "ana.coord", None, "req", 0)
     finally:
