@@ -307,13 +307,8 @@ def test_history_csv_for_an_auditor(cli: CliRunner, rt: Runtime) -> None:
     assert json.loads(rows[0]["evidence"])["municipality_code"] == 2311306
 
 
-def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
-    case_id = new_case(rt)
-    drive(rt, rt.clock, case_id, "gestao")  # type: ignore[arg-type]
-    events = counts(rt)[1]
-    assert events > 6  # the case's 6 events and those of its records (people, ECC, ...)
-    out = run(cli, "audit", "verify", "--by", "admin")
-    assert f"audit log intact: {events} entries checked from leaf 0; tree of {events} leaves" in out
+def forge_third_entry(rt: Runtime, case_id: int) -> tuple[int, int]:
+    """Rewrite the actor of the case's third entry behind the triggers; its (seq, leaf)."""
     with rt.db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_events_no_update"))
         # the case's third entry (the command-line users' entries come first)
@@ -329,6 +324,17 @@ def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
         conn.execute(
             text("UPDATE audit_events SET entry = :e WHERE seq = :s"), {"e": forged, "s": seq}
         )
+    return int(seq), int(leaf)
+
+
+def test_audit_verify_exit_codes(cli: CliRunner, rt: Runtime) -> None:
+    case_id = new_case(rt)
+    drive(rt, rt.clock, case_id, "gestao")  # type: ignore[arg-type]
+    events = counts(rt)[1]
+    assert events > 6  # the case's 6 events and those of its records (people, ECC, ...)
+    out = run(cli, "audit", "verify", "--by", "admin")
+    assert f"audit log intact: {events} entries checked from leaf 0; tree of {events} leaves" in out
+    seq, leaf = forge_third_entry(rt, case_id)
     err = run(cli, "audit", "verify", "--by", "admin", "--full", code=1)
     assert f"BROKEN at leaf {leaf} (changed)" in err
     assert f"(seq {seq})" in err
@@ -353,21 +359,7 @@ def test_audit_verify_speaks_portuguese(
         f"registro de auditoria íntegro: {events} entradas conferidas a partir da folha 0; "
         f"árvore de {events} folhas, raiz "
     )
-    with rt.db.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER audit_events_no_update"))
-        # the case's third entry (the command-line users' entries come first)
-        seq, leaf, entry = conn.execute(
-            text(
-                "SELECT seq, leaf_index, entry FROM audit_events WHERE case_id = :c "
-                "ORDER BY seq LIMIT 1 OFFSET 2"
-            ),
-            {"c": case_id},
-        ).one()
-        forged = entry.replace('"actor":"ana"', '"actor":"mallory"')
-        assert forged != entry
-        conn.execute(
-            text("UPDATE audit_events SET entry = :e WHERE seq = :s"), {"e": forged, "s": seq}
-        )
+    seq, leaf = forge_third_entry(rt, case_id)
     err = run(cli, "audit", "verify", "--by", "admin", "--full", code=1)
     assert err.startswith(
         f"registro de auditoria ADULTERADO em folha {leaf} (changed): a entrada da folha {leaf} "
