@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from notifications.digest import morning_date
 from notifications.outbox import Env, Recipient, default_domain, insert_rows, values_for
 from notifications.policy import CHECKPOINT, Policy, current_policy
 from states import checkpoints
@@ -68,11 +68,10 @@ def send_checkpoint_mail(
     domain = default_domain()
     rows = []
     for person in auditors:
-        local = now.astimezone(ZoneInfo(person.timezone))
-        if local.time() < policy.digest.morning:
+        day = morning_date(person, now, policy)
+        if day is None:
             report.before_morning += 1
             continue
-        day = local.date().isoformat()
         context = {
             "recipient_name": person.name,
             "day": day,

@@ -48,6 +48,13 @@ def digest_key(username: str, local_date: str) -> str:
     return f"digest:{username}:{local_date}"
 
 
+def morning_date(person: Recipient, now: datetime, policy: Policy) -> str | None:
+    """The person's local date (ISO) once their morning (the policy's hour, in their own time
+    zone) has come; None before it. The daily messages (digest, checkpoint) leave after it."""
+    local = now.astimezone(ZoneInfo(person.timezone))
+    return None if local.time() < policy.digest.morning else local.date().isoformat()
+
+
 def send_digests(
     rt: Env, *, now: datetime | None = None, policy: Policy | None = None
 ) -> DigestReport:
@@ -66,12 +73,12 @@ def send_digests(
             ).scalars()
         ]
     for person in people:
-        local = now.astimezone(ZoneInfo(person.timezone))
-        if local.time() < policy.digest.morning:
+        day = morning_date(person, now, policy)
+        if day is None:
             report.before_morning += 1
             continue
         with rt.db.write() as session:
-            _one(session, rt, person, local.date().isoformat(), now, domain, policy, report)
+            _one(session, rt, person, day, now, domain, policy, report)
     return report
 
 
