@@ -141,9 +141,9 @@ def test_waiting_for_a_server_that_dies_says_so_with_its_log(tmp_path: Path) -> 
     supervisor.stop()
 
 
-def test_run_starts_the_server_and_the_flows_and_ctrl_c_stops_them(
-    data_dir: Path, tmp_path: Path
-) -> None:
+def start_run(data_dir: Path, *, stderr: int) -> tuple[subprocess.Popen[str], int, int]:
+    """``produzir run --no-demo`` in a process of its own, on free ports; (it, Prefect's port,
+    the web console's port)."""
     port, web_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -158,9 +158,16 @@ def test_run_starts_the_server_and_the_flows_and_ctrl_c_stops_them(
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         text=True,
     )
+    return process, port, web_port
+
+
+def test_run_starts_the_server_and_the_flows_and_ctrl_c_stops_them(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    process, port, web_port = start_run(data_dir, stderr=subprocess.STDOUT)
     lines: list[str] = []
     try:
         assert process.stdout is not None
@@ -248,22 +255,7 @@ def served(api: str) -> list[str]:
 def test_run_stops_its_children_when_the_pipe_closes_or_on_a_signal(
     data_dir: Path, how: str
 ) -> None:
-    port, web_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "PRODUZIR_PREFECT_PORT": str(port),
-        "PRODUZIR_WEB_PORT": str(web_port),
-        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
-    }
-    script = "import sys; from tests.flows.test_run import app; app(['run', '--no-demo'])"
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process, port, web_port = start_run(data_dir, stderr=subprocess.DEVNULL)
     try:
         assert process.stdout is not None
         for line in process.stdout:
