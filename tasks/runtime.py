@@ -1,10 +1,13 @@
-"""What every operation needs: the database, the lifecycle definition and a clock."""
+"""What every operation needs: the database, the lifecycle definition, a clock and the
+settings, each loaded once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
+from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.config import cached_config
 from states.db import Database
@@ -32,6 +35,12 @@ class Runtime:
             clock=clock or SystemClock(),
             settings=settings,
         )
+
+    @cached_property
+    def notifications(self) -> NotificationSettings:
+        """The notification settings (``PRODUZIR_NOTIFY_*``, ...), read once, when first needed
+        (the write path reads the Message-ID domain of the messages it queues)."""
+        return load_settings()
 
     def today(self) -> date:
         """Today's date in Brasília time, for lists and filters that span municipalities."""
