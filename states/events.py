@@ -90,7 +90,8 @@ class EventSpec:
     label_en: str
     evidence: type[ev.Evidence]
     guard: g.Guard
-    #: what the README's lifecycle table says the guard checks (English; '' for side roads)
+    #: what the README's lifecycle table says the guard checks (English, with the thresholds as
+    #: ``{min_participants}``...; '' for the side roads, listed apart)
     summary: str
     #: (sources, destination); destination None = the case stays where it is.
     moves: tuple[tuple[tuple[str, ...], str | None], ...] = ()
@@ -315,7 +316,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Approve eligibility",
         ev.EligibilityDecision,
         g.eligible,
-        "decision, PNDR class of the demand's microregion (eligible classes in config)",
+        "decision, PNDR class of the demand's microregion (eligible: {eligible_classes})",
         (_step(State.EM_ANALISE, State.POLO_DEFINIDO),),
     ),
     EventSpec(
@@ -324,7 +325,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Reject",
         ev.Rejection,
         g.rejection_reasoned,
-        "reasoned rejection",
+        "reasoned rejection (at least {min_reason_chars} characters)",
         (_step(State.EM_ANALISE, State.INDEFERIDA),),
         effect=_rejected,
         command="reject",
@@ -336,7 +337,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Appeal the rejection",
         ev.Appeal,
         g.appeal_in_time,
-        "an appeal filed within the window after the rejection (the window ends on a working day)",
+        "an appeal filed within {appeal_days} days of the rejection (the window ends on a working day) returns to `em_analise`",
         (_step(State.INDEFERIDA, State.EM_ANALISE),),
         effect=_appealed,
         command="appeal",
@@ -348,7 +349,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Archive",
         ev.NoEvidence,
         g.appeal_window_closed,
-        "the appeal window has closed (archived by the deadline sweep as `system`)",
+        "once the appeal window has closed (the deadline sweep archives it as `system`)",
         (_step(State.INDEFERIDA, State.ARQUIVADA),),
         effect=_remember_source,
         sweep=True,
@@ -370,7 +371,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Complete mobilisation",
         ev.Mobilisation,
         g.mobilised,
-        "diagnosis of vocations, enough people pre-registered (records)",
+        "diagnosis of vocations, ≥ {min_participants} people pre-registered (records)",
         (_step(State.MOBILIZACAO, State.CAPACITACAO),),
         reads=frozenset({"participants"}),
     ),
@@ -380,8 +381,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Complete field training (ECC)",
         ev.FieldTraining,
         g.trained,
-        "an ECC record held for the case, not too long, enough of the case's certifying "
-        "participants attended enough of its days, at least one enterprise formed at it",
+        "an ECC record held for the case, ≤ {max_ecc_days} days long, ≥ {min_certified_share:.0%} of the case's certifying participants attended ≥ {min_attendance:.0%} of the days, ≥ 1 enterprise formed at it",
         (_step(State.CAPACITACAO, State.GESTAO),),
         reads=frozenset({"ecc"}),
     ),
@@ -401,8 +401,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Complete legalisation",
         ev.NoEvidence,
         g.legalised,
-        "each enterprise with a legal form meeting its member minimum and a CNPJ or a "
-        "recorded reason",
+        "each enterprise with a legal form meeting its member minimum (cooperativa 20, cooperativa de trabalho 7, MEI exactly 1) and a CNPJ (numeric or alphanumeric) or a recorded reason; registry filing ≤ {max_filing_days} days after the founding act is a dated obligation",
         (_step(State.LEGALIZACAO, State.ACOMPANHAMENTO),),
         reads=frozenset({"enterprises"}),
     ),
@@ -412,8 +411,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Complete follow-up",
         ev.NoEvidence,
         g.followed_up,
-        "CLAI installed, Protocol signed, the follow-up period elapsed with visits close "
-        "enough (records)",
+        "CLAI installed, Protocol signed, {follow_up_months} months elapsed with a visit at least every {visit_interval_days} days (records)",
         (_step(State.ACOMPANHAMENTO, State.AVALIACAO),),
         reads=frozenset({"follow_up"}),
         sweep=True,
@@ -457,7 +455,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Resume",
         ev.NoEvidence,
         g.nothing,
-        "",
+        "returns to the state it left; the deadline moves by the time suspended",
         returns_to=_ACTIVE,
         sources_for_return=(State.SUSPENSA.value,),
         effect=_resumed,

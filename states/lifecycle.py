@@ -16,23 +16,26 @@ possible destination, taken only when it is the recorded one.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from states import evidence as ev
 from states import guards as g
-from states.config import LifecycleConfig
+from states.config import WORKING, LifecycleConfig, load_config
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
-from states.events import EVENTS, EventSpec, validate
-from states.states import ALL, State
+from states.events import EVENTS, DeclarationError, EventSpec, validate
+from states.states import ALL, CLOSED, LABELS_PT, State
 from states.text import N_, Term, Text
 
-__all__ = ["EVENTS", "EVENTS_BY_NAME", "EventSpec", "Lifecycle", "Outcome"]
+__all__ = ["EVENTS", "EVENTS_BY_NAME", "EventSpec", "Lifecycle", "Outcome", "load_lifecycle"]
 
 #: The lifecycle's events (declared in :mod:`states.events`), by name.
 EVENTS_BY_NAME: dict[str, EventSpec] = {e.name: e for e in EVENTS}
@@ -136,10 +139,58 @@ class Lifecycle:
         self._triggers: dict[str, list[str]] = {
             state: [e.name for e in events if state in e.sources] for state in states
         }
+        for spec in events:  # a summary naming a threshold that does not exist
+            try:
+                self.summary(spec)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise DeclarationError(f"event {spec.name}: summary: {exc!r}") from None
 
     def allowed_events(self, state: str) -> list[str]:
         """The events the state accepts (guards not yet checked), in definition order."""
         return list(self._triggers[state])
+
+    def summary(self, spec: EventSpec) -> str:
+        """What the event's guard checks, with this lifecycle's thresholds filled in."""
+        thresholds = self.config.thresholds
+        values = {
+            **thresholds.model_dump(),
+            "eligible_classes": ", ".join(thresholds.eligible_classes),
+        }
+        return spec.summary.format(**values)
+
+    def markdown_table(self) -> str:
+        """The README's lifecycle table, made from the declarations and the deadlines."""
+        lines = [
+            "| state | label | leaves with (event: evidence the guard checks) | deadline |",
+            "|---|---|---|---|",
+        ]
+        for state in ALL:
+            leaving = [
+                f"`{e.name}`: {self.summary(e)}"
+                for e in self.events
+                if e.summary and state.value in e.sources and e.moving
+            ]
+            if state in CLOSED:
+                leaving.insert(0, "terminal (reopening only)")
+            lines.append(
+                f"| `{state.value}` | {LABELS_PT[state]} | {'; or '.join(leaving) or '—'} "
+                f"| {self._deadline_text(state.value)} |"
+            )
+        return "\n".join(lines) + "\n"
+
+    def _deadline_text(self, state: str) -> str:
+        rule = self.config.deadlines.get(state)
+        if rule is None:
+            return {
+                State.SUSPENSA.value: "expected resume date",
+                State.INDEFERIDA.value: f"the appeal window ({self.config.thresholds.appeal_days} days)",
+            }.get(state, "—")
+        unit = "months" if rule.months else ("working days" if rule.kind == WORKING else "days")
+        text = f"{rule.months or rule.days} {unit}"
+        if rule.max_extensions:
+            times = {1: "once", 2: "twice"}.get(rule.max_extensions, f"{rule.max_extensions} times")
+            text += f", extendable {times} by {rule.extension_days}"
+        return text
 
     def command(self, name: str) -> EventSpec | None:
         """The event whose command under ``produzir case`` is ``name``."""
@@ -256,3 +307,43 @@ class Lifecycle:
         graph.add_model(holder)
         source: str = getattr(holder, "get_graph")().draw(None)  # noqa: B009
         return source
+
+
+def declared_events(reference: str, where: Path | None = None) -> tuple[EventSpec, ...]:
+    """The event declarations ``module:attribute`` names (a lifecycle file's ``events``)."""
+    module_name, _, attribute = reference.partition(":")
+    what = N_("lifecycle file %(path)s: events", path=where) if where else N_("events")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise InvalidInput(
+            N_(
+                "%(what)s: %(value)s cannot be imported (%(exc)s)",
+                what=what,
+                value=reference,
+                exc=exc,
+            )
+        ) from None
+    if not isinstance(found, tuple) or not all(isinstance(e, EventSpec) for e in found):
+        raise InvalidInput(
+            N_(
+                "%(what)s: %(value)s is not a tuple of event declarations (EventSpec)",
+                what=what,
+                value=reference,
+            )
+        )
+    return found
+
+
+@lru_cache(maxsize=8)
+def load_lifecycle(path: Path | None = None) -> Lifecycle:
+    """The lifecycle a file describes (default ``states/lifecycle.toml``), with the event
+    declarations it names, validated; built once per file."""
+    config = load_config(path)
+    events = declared_events(config.events, path)
+    try:
+        return Lifecycle(config, events)
+    except ValueError as exc:  # DeclarationError: a declaration lacks a part
+        raise InvalidInput(
+            N_("lifecycle %(version)s: %(exc)s", version=config.version, exc=exc)
+        ) from None

@@ -9,9 +9,8 @@ from functools import cached_property
 
 from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
-from states.config import cached_config
 from states.db import Database
-from states.lifecycle import Lifecycle
+from states.lifecycle import Lifecycle, load_lifecycle
 from states.settings import StatesSettings
 
 
@@ -31,7 +30,7 @@ class Runtime:
         settings = settings or StatesSettings()
         return cls(
             db=Database.from_settings(settings),
-            lifecycle=Lifecycle(cached_config(settings.lifecycle_file)),
+            lifecycle=load_lifecycle(settings.lifecycle_file),
             clock=clock or SystemClock(),
             settings=settings,
         )
