@@ -35,6 +35,7 @@ from console.common import (
     ExpectVersion,
     Json,
     _app,
+    lang,
     parse_date,
     parse_instant,
     parse_json_object,
@@ -42,7 +43,8 @@ from console.common import (
     runtime,
 )
 from console.output import as_csv, as_json, echo, fields, table
-from states import queries
+from notifications.i18n import normalise, tr
+from states import diagram, queries
 from states.errors import InvalidInput
 from states.lifecycle import EVENTS
 from states.models import Case
@@ -521,9 +523,17 @@ def case_history(
 
 
 @lifecycle_app.command("diagram")
-def lifecycle_diagram() -> None:
-    """Print the lifecycle as a Mermaid state diagram."""
-    echo(runtime(migrated=False).lifecycle.mermaid())
+def lifecycle_diagram(
+    language: Annotated[
+        str,
+        typer.Option("--lang", help="pt-BR or en (default: the command line's language)."),
+    ] = "",
+) -> None:
+    """Print the lifecycle as a Mermaid flowchart (the picture of the web console's
+    /lifecycle page), its states and events by their labels."""
+    chosen = normalise(language) if language else lang()
+    version = runtime(migrated=False).lifecycle.version
+    echo(diagram.mermaid(EVENTS, chosen, translate=lambda m: tr(chosen, m), version=version))
 
 
 @lifecycle_app.command("show")
