@@ -211,7 +211,9 @@ def mermaid(
         title = translate(M_("PRODUZIR lifecycle"))
     else:
         title = fill(translate(M_("PRODUZIR lifecycle, version %(version)s")), {"version": version})
-    lines += ["---", f"title: {_quoted(title)}", "---"]
+    # straight segments: the default curves bend through the labels of the arrows beside
+    lines += ["---", f"title: {_quoted(title)}", "config:", "  flowchart:", "    curve: linear"]
+    lines.append("---")
     lines.append("flowchart TB")
     lines += [f"  {c}" for c in _CLASSES]
 
