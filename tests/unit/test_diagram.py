@@ -139,7 +139,8 @@ def test_drawn_from_the_table_it_is_given() -> None:
     )
     text = diagram.mermaid(events, "en")
     drawn = arrows(text)
-    assert [(a, label, b) for a, _, label, b in drawn][0] == ("registrada", "Advance", "em_analise")
+    source, _, label, target = drawn[0]
+    assert (source, label, target) == ("registrada", "Advance", "em_analise")
     assert [label for _, _, label, _ in drawn] == ["Advance", "Pause"]
     assert nodes(text)[drawn[1][0]] == "Any state in progress"
 
