@@ -65,11 +65,12 @@ RETURN_NAMES: dict[frozenset[str], str] = {
     _REOPENED: M_("Back to the state it left (in progress or rejected)"),
 }
 
+#: the looks of the nodes (class names a reader never sees: not words of either language)
 _CLASSES = (
-    "classDef state fill:#e8f5ee,stroke:#7b8794,color:#1f2933",
+    "classDef main fill:#e8f5ee,stroke:#7b8794,color:#1f2933",
     "classDef done fill:#c6e7d4,stroke:#2f855a,color:#1f2933",
-    "classDef side fill:#fff4e5,stroke:#b7791f,color:#1f2933",
-    "classDef refused fill:#fde8e7,stroke:#c53030,color:#1f2933",
+    "classDef paused fill:#fff4e5,stroke:#b7791f,color:#1f2933",
+    "classDef rej fill:#fde8e7,stroke:#c53030,color:#1f2933",
     "classDef closed fill:#edf0f3,stroke:#7b8794,color:#1f2933",
     "classDef group fill:#ffffff,stroke:#52606d,stroke-dasharray:5 4,color:#1f2933",
 )
@@ -88,12 +89,12 @@ def _state_class(state: str) -> str:
     if state == State.CONCLUIDA.value:
         return "done"
     if state == State.SUSPENSA.value:
-        return "side"
+        return "paused"
     if state == State.INDEFERIDA.value:
-        return "refused"
+        return "rej"
     if state in _CLOSED:
         return "closed"
-    return "state"
+    return "main"
 
 
 @dataclass(frozen=True)
