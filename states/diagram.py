@@ -99,8 +99,8 @@ def _state_class(state: str) -> str:
 
 @dataclass(frozen=True)
 class Arrow:
-    """One arrow of the drawing: its ends (state codes, the frame or a group node), its
-    event and label; ``returns`` when it takes the case back to the state it left."""
+    """One arrow of the drawing: its ends (state codes or group nodes), its event and label;
+    ``returns`` when it takes the case back to the state it left."""
 
     source: str
     target: str
@@ -140,15 +140,6 @@ class _Drawing:
         return ", ".join(self.labels[s] for s in ALL if s.value in states)
 
 
-def arrows_and_staying(
-    events: Sequence[Event], language: str = "pt-BR"
-) -> tuple[list[Arrow], list[Staying]]:
-    """The arrows the drawing has (each moving event once per source or source group) and the
-    events left out because they do not move the case."""
-    arrows, staying = _plan(events, language, _Drawing(_labels(language), _identity))
-    return arrows, staying
-
-
 def _labels(language: str) -> Mapping[State, str]:
     return LABELS_EN if language == "en" else LABELS_PT
 
@@ -156,6 +147,8 @@ def _labels(language: str) -> Mapping[State, str]:
 def _plan(
     events: Sequence[Event], language: str, drawing: _Drawing
 ) -> tuple[list[Arrow], list[Staying]]:
+    """The arrows (one per move, from its source or the group node of its sources; one per
+    return, to the group node of where it may return) and the events that stay."""
     arrows: list[Arrow] = []
     staying: list[Staying] = []
     for spec in events:
@@ -180,7 +173,7 @@ def _plan(
 
 def staying(events: Sequence[Event] | None = None, language: str = "pt-BR") -> list[Staying]:
     """The events that leave the case where it is (the legend beside the drawing)."""
-    return arrows_and_staying(_events(events), language)[1]
+    return _plan(_events(events), language, _Drawing(_labels(language), _identity))[1]
 
 
 def _events(events: Sequence[Event] | None) -> Sequence[Event]:
