@@ -222,7 +222,11 @@ def mermaid(
     for (states, role), ident in drawing.groups.items():
         lines.append(f"  {ident}([{_quoted(drawing.group_name(states, role))}]):::group")
     lines += [node(s) for s in ALL if s.value in side]
+    # each arrow named by its event (Mermaid's edge id: ``data-id`` in the drawing)
+    taken = {s.value for s in ALL} | groups
     for a in arrows:
+        ident = a.event if a.event not in taken else f"{a.event}_{len(taken)}"
+        taken.add(ident)
         link = "-.->" if a.returns else "-->"
-        lines.append(f"  {a.source} {link}|{_quoted(a.label)}| {a.target}")
+        lines.append(f"  {a.source} {ident}@{link}|{_quoted(a.label)}| {a.target}")
     return "\n".join(lines) + "\n"

@@ -33,12 +33,13 @@ MEASURE = """() => {
     return {id: node.id, text: label.textContent.trim(),
             shape: box(shape.getBoundingClientRect()), text_box: box(range.getBoundingClientRect())};
   });
-  const edges = [...svg.querySelectorAll("g.edgeLabel")].map((e) => e.textContent.trim())
-    .filter((t) => t);
+  const edges = [...svg.querySelectorAll("g.edgeLabel .label[data-id]")]
+    .map((e) => [e.dataset.id, e.textContent.trim()]);
+  const lines = [...svg.querySelectorAll("path.flowchart-link")].map((e) => e.dataset.id);
   const view = svg.viewBox.baseVal;
   return {svg: box(svg.getBoundingClientRect()), view_width: view.width,
           page_width: document.documentElement.scrollWidth, window_width: window.innerWidth,
-          nodes, edges};
+          nodes, edges, lines};
 }"""
 
 
@@ -93,10 +94,12 @@ def test_the_lifecycle_fits_a_laptop_screen_with_every_state_by_its_label(
         assert by_state.get(state.value) == labels[state], by_state
     assert group in by_state.values()
     english = username == "adm.admin"
-    moving = [
-        spec.label_en if english else spec.label_pt
+    moving = {
+        spec.name: spec.label_en if english else spec.label_pt
         for spec in EVENTS
         if spec.returns_to or any(dest is not None for _, dest in spec.moves)
-    ]
-    assert sorted(measured["edges"]) == sorted(moving)  # each drawn once
+    }
+    # each event that moves a case: one arrow, one label, no more
+    assert sorted(measured["lines"]) == sorted(moving)
+    assert sorted(map(tuple, measured["edges"])) == sorted(moving.items())
     assert problems_of(page) == []

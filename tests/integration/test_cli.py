@@ -379,7 +379,7 @@ def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_lifecycle_diagram_and_show(cli: CliRunner) -> None:
     diagram = run(cli, "lifecycle", "diagram", "--lang", "pt-BR")
     assert "flowchart TB" in diagram
-    assert 'capacitacao -->|"Concluir capacitação (ECC)"| gestao' in diagram
+    assert 'capacitacao concluir_capacitacao@-->|"Concluir capacitação (ECC)"| gestao' in diagram
     assert 'capacitacao("Capacitação em campo (ECC)")' in diagram
     assert "Qualquer estado em andamento" in diagram
     english = run(cli, "lifecycle", "diagram", "--lang", "en")

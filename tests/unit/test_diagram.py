@@ -16,7 +16,8 @@ from states import diagram
 from states.lifecycle import EVENTS, Lifecycle
 from states.states import ALL, LABELS_EN, LABELS_PT, MAIN_PATH
 
-ARROW = re.compile(r'^\s*(\w+) (-->|-\.->)\|"([^"]*)"\| (\w+)$', re.M)
+ARROW = re.compile(r'^\s*(\w+) \w+@(-->|-\.->)\|"([^"]*)"\| (\w+)$', re.M)
+EDGE_ID = re.compile(r"^\s*\w+ (\w+)@", re.M)
 NODE = re.compile(r'^\s*(\w+)\(\[?"([^"]*)"\]?\)(?::::\w+)?$', re.M)
 
 MAIN_PATH_EVENTS = {
@@ -102,6 +103,15 @@ def test_each_side_road_is_drawn_once_from_or_to_a_named_group(source: str) -> N
     assert shown[ends["Aprovar reabertura"][0]].startswith("Any closed state")
     assert ends["Aprovar reabertura"][1] == "-.->"
     assert len(drawn) == len(MAIN_PATH_EVENTS) + 3 + len(SIDE_ROADS)
+
+
+def test_each_arrow_is_named_by_its_event_once(source: str) -> None:
+    moving = [
+        spec.name
+        for spec in EVENTS
+        if spec.returns_to or any(dest is not None for _, dest in spec.moves)
+    ]
+    assert EDGE_ID.findall(source) == moving
 
 
 def test_no_self_loops_and_the_events_that_stay_are_listed_not_drawn(source: str) -> None:
