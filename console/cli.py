@@ -36,13 +36,15 @@ from console.common import (
     ExpectVersion,
     Json,
     _app,
+    lang,
     parse_instant,
     parse_json_object,
     read_json_file,
     runtime,
 )
 from console.output import as_csv, as_json, echo, fields, table
-from states import queries
+from notifications.i18n import normalise, tr
+from states import diagram, queries
 from states.errors import InvalidInput
 from states.models import Case
 from states.states import LABELS_PT, State
@@ -345,9 +347,17 @@ def case_history(
 
 
 @lifecycle_app.command("diagram")
-def lifecycle_diagram() -> None:
-    """Print the lifecycle as a Mermaid state diagram."""
-    echo(runtime(migrated=False).lifecycle.mermaid())
+def lifecycle_diagram(
+    language: Annotated[
+        str,
+        typer.Option("--lang", help="pt-BR or en (default: the command line's language)."),
+    ] = "",
+) -> None:
+    """Print the lifecycle as a Mermaid flowchart (the picture of the web console's
+    /lifecycle page), its states and events by their labels."""
+    chosen = normalise(language) if language else lang()
+    lc = runtime(migrated=False).lifecycle
+    echo(diagram.mermaid(lc.events, chosen, translate=lambda m: tr(chosen, m), version=lc.version))
 
 
 @lifecycle_app.command("show")

@@ -289,24 +289,12 @@ class Lifecycle:
             raise GuardFailed(facts.case_id, spec.name, reason)
         return Outcome(spec.name, facts.state, to_state, evidence, spec)
 
-    def mermaid(self) -> str:
-        """The lifecycle as a Mermaid state diagram, from the same table the engine runs."""
-        from transitions.extensions import GraphMachine
+    def mermaid(self, language: str = "en") -> str:
+        """The lifecycle as a Mermaid flowchart (:func:`states.diagram.mermaid`); its own
+        sentences in English, the states and events in ``language``."""
+        from states import diagram
 
-        graph = GraphMachine(
-            model=None,
-            states=[s.value for s in ALL],
-            transitions=machine_transitions(self.events),
-            initial=State.REGISTRADA.value,
-            auto_transitions=False,
-            graph_engine="mermaid",
-            title=f"PRODUZIR lifecycle {self.version}",
-            show_conditions=False,
-        )
-        holder = _Subject()
-        graph.add_model(holder)
-        source: str = getattr(holder, "get_graph")().draw(None)  # noqa: B009
-        return source
+        return diagram.mermaid(self.events, language, version=self.version)
 
 
 def declared_events(reference: str, where: Path | None = None) -> tuple[EventSpec, ...]:
