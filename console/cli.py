@@ -37,18 +37,19 @@ from console.common import (
     Json,
     _app,
     lang,
+    out,
     parse_instant,
     parse_json_object,
     read_json_file,
     runtime,
 )
 from console.output import as_csv, as_json, echo, fields, table
-from notifications.i18n import normalise, tr
+from notifications.i18n import normalise, render, tr
 from states import diagram, queries
 from states.errors import InvalidInput
 from states.models import Case
 from states.states import LABELS_PT, State
-from states.text import N_
+from states.text import N_, Np_
 from tasks import cases as ops
 from tasks.demands import DemandInput, register_demand
 
@@ -228,7 +229,8 @@ def case_show(
             record = queries.case_at(session, case_id, parse_instant(at, "--at"))
         else:
             record = queries.case_detail(session, case_id, today=rt.today())
-            record["allowed_events"] = rt.lifecycle.allowed_events(record["state"])
+            lifecycle = rt.lifecycle_for(record["lifecycle_version"])  # the case's own version
+            record["allowed_events"] = lifecycle.allowed_events(record["state"])
     echo(as_json(record) if as_json_ else fields(record))
 
 
@@ -238,14 +240,15 @@ def case_events(case_id: CaseId, as_json_: Json = False) -> None:
     rt = runtime()
     with rt.db.read() as session:
         record = queries.case_detail(session, case_id, today=rt.today())
-    names = rt.lifecycle.allowed_events(record["state"])
+    lifecycle = rt.lifecycle_for(record["lifecycle_version"])  # the case's own version
+    specs = [lifecycle.spec(name) for name in lifecycle.allowed_events(record["state"])]
     rows = [
         {
-            "event": name,
-            "label": rt.lifecycle.spec(name).label_pt,
-            "evidence": ", ".join(rt.lifecycle.spec(name).evidence.model_fields) or "-",
+            "event": spec.name,
+            "label": spec.label_pt,
+            "evidence": ", ".join(spec.evidence.model_fields) or "-",
         }
-        for name in names
+        for spec in specs
     ]
     if as_json_:
         echo(
@@ -411,6 +414,91 @@ def lifecycle_show(as_json_: Json = False) -> None:
         echo(f"  to:       {', '.join(e['to'])}")
         echo(f"  evidence: {', '.join(e['evidence']) or '-'}")
         echo(f"  command:  produzir {e['command']}")
+
+
+@lifecycle_app.command("migrate")
+def lifecycle_migrate(
+    to: Annotated[str, typer.Option("--to", help="The version to move the cases to.")],
+    by: By,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="old_state=new_state, for a state the target has under another name or not "
+            "at all (repeat for several).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would happen; change nothing.")
+    ] = False,
+    as_json_: Json = False,
+) -> None:
+    """Move every case under another lifecycle version to VERSION: the state it lands in, its
+    new deadline, the guards that would now refuse; cases that cannot move stay (listed)."""
+    from tasks import lifecycle_migration as lm
+
+    rt = runtime()
+    pairs = lm.parse_mapping(mapping or [], rt.lifecycle_for(to))
+    result = lm.plan(rt, to, pairs) if dry_run else lm.migrate(rt, to, pairs, actor=by)
+    language = lang()
+    rows: list[dict[str, Any]] = [
+        {
+            "case": p.case_id,
+            "from_version": p.from_version,
+            "from_state": p.from_state,
+            "to_state": p.to_state,
+            "due_on": p.due_on.isoformat() if p.due_on else None,
+            "previous_state": p.previous_state,
+            "would_refuse": [
+                {"event": event, "reason": render(reason, language)}
+                for event, reason in p.would_refuse
+            ],
+            "cannot_move": render(p.problem, language) if p.problem else None,
+            "seq": p.seq,
+        }
+        for p in result.cases
+    ]
+    if as_json_:
+        echo(as_json({"to_version": to, "dry_run": dry_run, "map": pairs, "cases": rows}))
+        return
+    for row in rows:
+        row["move"] = f"{row['from_state']} -> {row['to_state'] or '(stays)'}"
+        row["note"] = row["cannot_move"] or "; ".join(
+            render(N_("%(event)s would refuse: %(reason)s", **w), language)
+            for w in row["would_refuse"]
+        )
+    echo(
+        table(
+            rows,
+            [
+                ("case", "case"),
+                ("from_version", "from"),
+                ("move", "state"),
+                ("due_on", "due"),
+                ("note", "cannot move / would refuse now"),
+            ],
+        )
+    )
+    moved, refused = len(result.moved), len(result.refused)
+    if dry_run:
+        summary = Np_(
+            "%(n)s case would move to %(version)s",
+            "%(n)s cases would move to %(version)s",
+            moved,
+            version=to,
+        )
+    else:
+        summary = Np_(
+            "%(n)s case moved to %(version)s", "%(n)s cases moved to %(version)s", moved, version=to
+        )
+    stays = Np_(
+        "%(n)s case cannot move and stays as it is",
+        "%(n)s cases cannot move and stay as they are",
+        refused,
+    )
+    echo("")
+    out(summary)
+    out(stays)
 
 
 @lifecycle_app.command("table")

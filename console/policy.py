@@ -222,6 +222,7 @@ COMMANDS: dict[str, Command] = {
     "user.add": _cmd(admin()),
     "user.disable": _cmd(admin()),
     "user.set-password": _cmd(admin()),
+    "lifecycle.migrate": _cmd(admin()),
     "calendar.add-holiday": _cmd(admin()),
     "calendar.remove-holiday": _cmd(admin()),
     "notify.retry": _cmd(write("supervisor", "manager", "admin")),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from transitions import Machine, MachineError
 
@@ -32,7 +32,7 @@ from states import guards as g
 from states.config import WORKING, LifecycleConfig, load_config
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
 from states.events import EVENTS, DeclarationError, EventSpec, validate
-from states.states import ALL, CLOSED, LABELS_PT, State
+from states.states import STATES, State, StateSpec
 from states.text import N_, Term, Text
 
 __all__ = ["EVENTS", "EVENTS_BY_NAME", "EventSpec", "Lifecycle", "Outcome", "load_lifecycle"]
@@ -117,18 +117,36 @@ class Lifecycle:
     (:class:`states.events.DeclarationError`).
     """
 
-    def __init__(self, config: LifecycleConfig, events: tuple[EventSpec, ...] = EVENTS) -> None:
-        states = [s.value for s in ALL]
-        validate(events, states)
+    def __init__(
+        self,
+        config: LifecycleConfig,
+        events: tuple[EventSpec, ...] = EVENTS,
+        states: tuple[StateSpec, ...] = STATES,
+    ) -> None:
+        codes = [s.code for s in states]
+        validate(events, codes)
+        active = [s.code for s in states if s.kind == "active"]
+        missing = [c for c in active if c not in config.deadlines]
+        unknown = sorted(set(config.deadlines) - set(active))
+        if missing or unknown:
+            raise DeclarationError(
+                f"lifecycle {config.version}: deadlines: "
+                + "; ".join(
+                    ([f"none for states {', '.join(missing)}"] if missing else [])
+                    + ([f"for unknown states {', '.join(unknown)}"] if unknown else [])
+                )
+            )
         self.config = config
         self.version = config.version
         self.events = events
+        self.states = states
         self.by_name: dict[str, EventSpec] = {e.name: e for e in events}
+        self._states = {s.code: s for s in states}
         self._machine = Machine(
             model=None,
-            states=states,
+            states=codes,
             transitions=machine_transitions(events),
-            initial=State.REGISTRADA.value,
+            initial=codes[0],
             auto_transitions=False,
             send_event=True,
         )
@@ -137,7 +155,7 @@ class Lifecycle:
         self._subject = _Subject()
         self._machine.add_model(self._subject)
         self._triggers: dict[str, list[str]] = {
-            state: [e.name for e in events if state in e.sources] for state in states
+            state: [e.name for e in events if state in e.sources] for state in codes
         }
         for spec in events:  # a summary naming a threshold that does not exist
             try:
@@ -148,6 +166,16 @@ class Lifecycle:
     def allowed_events(self, state: str) -> list[str]:
         """The events the state accepts (guards not yet checked), in definition order."""
         return list(self._triggers[state])
+
+    def state(self, code: str) -> StateSpec | None:
+        """The state ``code`` of this version (None when it has no such state)."""
+        return self._states.get(code)
+
+    def role(self, code: str) -> str:
+        """The base state ``code`` plays in this version (itself for a state it inserted or
+        does not know)."""
+        found = self._states.get(code)
+        return found.role if found else code
 
     def summary(self, spec: EventSpec) -> str:
         """What the event's guard checks, with this lifecycle's thresholds filled in."""
@@ -164,17 +192,17 @@ class Lifecycle:
             "| state | label | leaves with (event: evidence the guard checks) | deadline |",
             "|---|---|---|---|",
         ]
-        for state in ALL:
+        for state in self.states:
             leaving = [
                 f"`{e.name}`: {self.summary(e)}"
                 for e in self.events
-                if e.summary and state.value in e.sources and e.moving
+                if e.summary and state.code in e.sources and e.moving
             ]
-            if state in CLOSED:
+            if state.kind == "closed":
                 leaving.insert(0, "terminal (reopening only)")
             lines.append(
-                f"| `{state.value}` | {LABELS_PT[state]} | {'; or '.join(leaving) or '—'} "
-                f"| {self._deadline_text(state.value)} |"
+                f"| `{state.code}` | {state.label_pt} | {'; or '.join(leaving) or '—'} "
+                f"| {self._deadline_text(state.code)} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -299,8 +327,20 @@ class Lifecycle:
 
 def declared_events(reference: str, where: Path | None = None) -> tuple[EventSpec, ...]:
     """The event declarations ``module:attribute`` names (a lifecycle file's ``events``)."""
+    return _declared(reference, EventSpec, N_("events"), where)
+
+
+def declared_states(reference: str, where: Path | None = None) -> tuple[StateSpec, ...]:
+    """The states ``module:attribute`` names (a lifecycle file's ``states``)."""
+    return _declared(reference, StateSpec, N_("states"), where)
+
+
+_D = TypeVar("_D")
+
+
+def _declared(reference: str, kind: type[_D], part: Text, where: Path | None) -> tuple[_D, ...]:
     module_name, _, attribute = reference.partition(":")
-    what = N_("lifecycle file %(path)s: events", path=where) if where else N_("events")
+    what = N_("lifecycle file %(path)s: %(part)s", path=where, part=part) if where else part
     try:
         found = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
@@ -312,12 +352,13 @@ def declared_events(reference: str, where: Path | None = None) -> tuple[EventSpe
                 exc=exc,
             )
         ) from None
-    if not isinstance(found, tuple) or not all(isinstance(e, EventSpec) for e in found):
+    if not isinstance(found, tuple) or not all(isinstance(e, kind) for e in found):
         raise InvalidInput(
             N_(
-                "%(what)s: %(value)s is not a tuple of event declarations (EventSpec)",
+                "%(what)s: %(value)s is not a tuple of %(kind)s",
                 what=what,
                 value=reference,
+                kind=kind.__name__,
             )
         )
     return found
@@ -329,8 +370,9 @@ def load_lifecycle(path: Path | None = None) -> Lifecycle:
     declarations it names, validated; built once per file."""
     config = load_config(path)
     events = declared_events(config.events, path)
+    states = declared_states(config.states, path)
     try:
-        return Lifecycle(config, events)
+        return Lifecycle(config, events, states)
     except ValueError as exc:  # DeclarationError: a declaration lacks a part
         raise InvalidInput(
             N_("lifecycle %(version)s: %(exc)s", version=config.version, exc=exc)

@@ -296,6 +296,7 @@ def case_at(session: Session, case_id: int, at: datetime) -> dict[str, Any]:
     state.update(
         id=case_id,
         version=last.case_version,
+        lifecycle_version=last.lifecycle_version,
         as_of=iso_utc(at),
         last_event=last.event,
         last_event_at=iso_utc(last.occurred_at),

@@ -5,6 +5,7 @@ Read from the environment with the prefix ``PRODUZIR_`` (see the README's settin
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -28,6 +29,13 @@ class StatesSettings(BaseSettings):
         default=None,
         description="TOML file with the lifecycle's deadlines and thresholds; "
         "default: the one shipped in states/lifecycle.toml.",
+    )
+    lifecycle_files: str = Field(
+        default="",
+        description="Other lifecycle files to load besides PRODUZIR_LIFECYCLE_FILE, separated "
+        "by the system's path separator (':' on Linux): the versions cases still run under "
+        "(each case runs under the version it records), and the targets of `produzir lifecycle "
+        "migrate`.",
     )
     sqlite_busy_timeout_ms: int = Field(
         default=10_000, ge=0, description="How long a SQLite writer waits for the lock."
@@ -79,3 +87,7 @@ class StatesSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'produzir.db').as_posix()}"
+
+    def other_lifecycle_files(self) -> list[Path]:
+        """The files of :attr:`lifecycle_files`."""
+        return [Path(p) for p in self.lifecycle_files.split(os.pathsep) if p.strip()]

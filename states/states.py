@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -87,3 +88,38 @@ LABELS_EN: dict[State, str] = {
     State.CANCELADA: "Cancelled",
     State.ARQUIVADA: "Archived",
 }
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """A state as a lifecycle version declares it.
+
+    ``role`` is the state of the base lifecycle it plays (the code the programme's rules know:
+    ECC work happens in the ``capacitacao`` role, follow-up visits in ``acompanhamento``...);
+    a renamed state keeps its role, a state a version inserts plays its own. ``kind``: ``active``
+    (work under way: a deadline, suspendable), ``side`` (``suspensa``, ``indeferida``: open,
+    out of the main path) or ``closed`` (only a reopening leaves it). ``renamed_from`` names the
+    state of the version it derives from that it renames (a migration's default mapping).
+    """
+
+    code: str
+    label_pt: str
+    label_en: str
+    kind: str
+    role: str
+    renamed_from: str | None = None
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label_pt
+
+
+def _kind(state: State) -> str:
+    if state in ACTIVE:
+        return "active"
+    return "closed" if state in CLOSED else "side"
+
+
+#: The states of the base lifecycle, in display order.
+STATES: tuple[StateSpec, ...] = tuple(
+    StateSpec(s.value, LABELS_PT[s], LABELS_EN[s], _kind(s), s.value) for s in ALL
+)

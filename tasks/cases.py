@@ -30,7 +30,7 @@ from states.errors import InvalidInput, NotAllowed, NotFound
 from states.events import EventSpec
 from states.evidence import Evidence
 from states.guards import Records
-from states.lifecycle import Outcome
+from states.lifecycle import Lifecycle, Outcome
 from states.models import Case, Municipality
 from states.progress import BulkApplied
 from states.text import N_
@@ -72,11 +72,12 @@ def advance(
     as it is and the recorded change is returned (``replayed``): a rerun applies nothing twice.
     """
     check_actor(actor)
-    spec = rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
+    rt.event_known(event)  # an unknown event is refused before anything is read
     note = check_note(note)
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id)
+        lifecycle = rt.lifecycle_for(case.lifecycle_version)  # each case runs under its own
         if request_key is not None:
             applied = session.get(BulkApplied, (request_key, case.id))
             if applied is not None:
@@ -91,7 +92,10 @@ def advance(
                     replayed=True,
                 )
         store.check_version(case, expect_version)
-        decision = _decide(session, rt, spec, case, municipality, evidence, actor=actor, now=now)
+        spec = lifecycle.spec(event)
+        decision = _decide(
+            session, lifecycle, spec, case, municipality, evidence, actor=actor, now=now
+        )
         return _apply(
             session,
             rt,
@@ -123,6 +127,7 @@ def check_note(note: str | None) -> str | None:
 class _Decision:
     """What the lifecycle decided for one event on one case, before anything is written."""
 
+    lifecycle: Lifecycle
     spec: EventSpec
     outcome: Outcome
     records: Records
@@ -131,7 +136,7 @@ class _Decision:
 
 def _decide(
     session: Session,
-    rt: Runtime,
+    lifecycle: Lifecycle,
     spec: EventSpec,
     case: Case,
     municipality: Municipality,
@@ -142,7 +147,7 @@ def _decide(
 ) -> _Decision:
     """Decide once: does the state accept the event, is its evidence valid (against the
     records too), and does its guard find it enough? Raises the first refusal."""
-    rt.lifecycle.check_accepted(case.id, case.state, spec.name)
+    lifecycle.check_accepted(case.id, case.state, spec.name)
     parsed = (
         evidence
         if isinstance(evidence, Evidence)
@@ -160,10 +165,10 @@ def _decide(
     record_views.check_evidence(session, spec.checks, spec.name, parsed, municipality.uf)
     today = local_date(now, municipality.timezone)
     records = record_views.records_for(session, case.id, spec.reads, parsed)
-    outcome = rt.lifecycle.judge(
+    outcome = lifecycle.judge(
         spec, store.facts_of(case, municipality), parsed, actor=actor, today=today, records=records
     )
-    return _Decision(spec, outcome, records, today)
+    return _Decision(lifecycle, spec, outcome, records, today)
 
 
 def _apply(
@@ -187,7 +192,7 @@ def _apply(
         outcome,
         today=today,
         actor=actor,
-        config=rt.lifecycle.config,
+        config=decision.lifecycle.config,
         calendar=calendar_for(session, case.municipality_code, municipality.uf),
     )
     previous_coordinator = case.coordinator
@@ -255,16 +260,25 @@ def refusal(
 ) -> str | None:
     """Would ``event`` be refused now? The reason, or None — read only, nothing locked or
     written (the deadline sweep asks before it opens a write transaction)."""
-    spec = rt.lifecycle.spec(event)
+    rt.event_known(event)
     with rt.db.read() as session:
         case = session.get(Case, case_id)
         if case is None:
             raise NotFound("case", case_id)
         municipality = store.get_municipality(session, case.municipality_code)
         assert municipality is not None
+        lifecycle = rt.lifecycle_for(case.lifecycle_version)
         try:
+            spec = lifecycle.spec(event)
             _decide(
-                session, rt, spec, case, municipality, evidence, actor=actor, now=rt.clock.now()
+                session,
+                lifecycle,
+                spec,
+                case,
+                municipality,
+                evidence,
+                actor=actor,
+                now=rt.clock.now(),
             )
         except NotAllowed as exc:
             return getattr(exc, "reason", str(exc))

@@ -10,8 +10,10 @@ from functools import cached_property
 from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.db import Database
+from states.errors import ProduzirError
 from states.lifecycle import Lifecycle, load_lifecycle
 from states.settings import StatesSettings
+from states.text import N_
 
 
 @dataclass
@@ -19,9 +21,12 @@ class Runtime:
     """The collaborators of the operations, injected (tests give a fixed clock)."""
 
     db: Database
+    #: the lifecycle new cases run under
     lifecycle: Lifecycle
     clock: Clock = field(default_factory=SystemClock)
     settings: StatesSettings = field(default_factory=StatesSettings)
+    #: other lifecycle versions loaded, for the cases still under them (and migrations)
+    others: tuple[Lifecycle, ...] = ()
 
     @classmethod
     def from_settings(
@@ -33,7 +38,42 @@ class Runtime:
             lifecycle=load_lifecycle(settings.lifecycle_file),
             clock=clock or SystemClock(),
             settings=settings,
+            others=tuple(load_lifecycle(path) for path in settings.other_lifecycle_files()),
         )
+
+    @cached_property
+    def lifecycles(self) -> dict[str, Lifecycle]:
+        """Every loaded lifecycle by version (the current one wins a repeated version)."""
+        found = {lc.version: lc for lc in self.others}
+        found[self.lifecycle.version] = self.lifecycle
+        return found
+
+    def lifecycle_for(self, version: str) -> Lifecycle:
+        """The lifecycle of ``version``; ProduzirError (the settings lack it) otherwise."""
+        found = self.lifecycles.get(version)
+        if found is None:
+            raise ProduzirError(
+                N_(
+                    "lifecycle version %(version)s is not loaded (loaded: %(value)s); name its "
+                    "file in PRODUZIR_LIFECYCLE_FILES",
+                    version=version,
+                    value=", ".join(self.lifecycles),
+                )
+            )
+        return found
+
+    def event_known(self, event: str) -> None:
+        """InvalidInput unless some loaded lifecycle has ``event`` (checked before any read)."""
+        if not any(event in lc.by_name for lc in self.lifecycles.values()):
+            self.lifecycle.spec(event)  # raises, naming the current version's events
+
+    def state_label(self, code: str, language: str) -> str:
+        """The label of a state of any loaded version (the code itself when none has it)."""
+        for lc in (self.lifecycle, *self.others):
+            found = lc.state(code)
+            if found is not None:
+                return found.label(language)
+        return code
 
     @cached_property
     def notifications(self) -> NotificationSettings:

@@ -381,8 +381,10 @@ def _advance_served(rt: Runtime, case_id: int, event_id: int, kind: str, actor: 
     if kind != "ecc":
         return CaseOutcome(case_id, "skipped", f"a {kind} does not end a state")
     with rt.db.read() as session:
-        state = get_case(session, case_id).state
-    if state != State.CAPACITACAO.value:
+        case = get_case(session, case_id)
+        state, version = case.state, case.lifecycle_version
+    # the state in the ECC's role under the case's own lifecycle version (renamed or not)
+    if rt.lifecycle_for(version).role(state) != State.CAPACITACAO.value:
         return CaseOutcome(case_id, "skipped", f"case is in {state}, not capacitacao")
     try:
         moved = cases.advance(

@@ -31,11 +31,17 @@ from states import indicators as figures
 from states.errors import InvalidInput, NotFound
 from states.lifecycle import EVENTS, Lifecycle
 from states.models import AuditEvent
-from states.states import ALL, State
+from states.states import ALL
+from states.text import N_
 from tasks import audit_log, cases, obligations
+from tasks.runtime import Runtime
 
 #: every route names its caller (a Bearer token or a session): the schema shows the scheme
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_user)])
+
+#: a state's code: one of the lifecycle version's the case runs under (the shipped version's are
+#: registrada, em_analise, ... — a later version may rename or add some)
+StateCode = Annotated[str, Field(max_length=40, examples=["em_analise"])]
 
 #: the largest id a path or body may name (a 32-bit INTEGER column on every backend)
 MAX_ID = 2**31 - 1
@@ -173,7 +179,7 @@ class CaseSummary(BaseModel):
     )
 
     id: int = Field(description="The case number.")
-    state: State = Field(description="Where the case is in the lifecycle.")
+    state: StateCode = Field(description="Where the case is in the lifecycle.")
     municipality_code: int = Field(description="IBGE code of the demand's municipality.")
     municipality: str = Field(description="The municipality's name.")
     uf: str = Field(description="The municipality's state (UF).", examples=["CE"])
@@ -229,7 +235,7 @@ class CaseDetail(CaseSummary):
     proponent_cnpj: str | None = Field(description="The proponent's CNPJ, bare.")
     description: str | None
     lifecycle_version: str = Field(description="The lifecycle definition the case runs under.")
-    previous_state: State | None = Field(
+    previous_state: StateCode | None = Field(
         description="The state a suspension or a closure left (where resuming returns)."
     )
     entered_on: date = Field(description="When the case entered its current state.")
@@ -270,7 +276,7 @@ class CaseEvents(BaseModel):
     """The events a case accepts now."""
 
     case_id: int
-    state: State
+    state: StateCode
     version: int = Field(description="Send it as `expected_version` when advancing.")
     events: list[EventOption]
 
@@ -287,8 +293,8 @@ class HistoryEntry(BaseModel):
     record_id: int | None
     occurred_at: datetime
     event: str
-    from_state: State | None
-    to_state: State | None
+    from_state: StateCode | None
+    to_state: StateCode | None
     actor: str = Field(description="Who did it.")
     note: str | None
     evidence: dict[str, Any] = Field(description="The evidence, as validated and stored.")
@@ -361,8 +367,8 @@ class Advanced(BaseModel):
 
     case_id: int
     event: str
-    from_state: State
-    to_state: State
+    from_state: StateCode
+    to_state: StateCode
     version: int = Field(description="The case's new version.")
     due_on: date | None = Field(description="The deadline now.")
     entry: HistoryEntry = Field(description="The history entry the event appended.")
@@ -385,7 +391,15 @@ def list_cases(
     user: ApiUser,
     rt: Rt,
     db: DbRead,
-    state: Annotated[State | None, Query(description="Only cases in this state.")] = None,
+    state: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^[a-z_]+$",
+            description="Only cases in this state (a state of any loaded lifecycle version).",
+            examples=["em_analise"],
+        ),
+    ] = None,
     uf: Annotated[
         str | None,
         Query(pattern=r"^[A-Za-z]{2}$", description="Only cases of this UF.", examples=["CE"]),
@@ -412,7 +426,7 @@ def list_cases(
     """The cases you may see (a coordinator or supervisor: those of their UFs; the others:
     every case), filtered, most overdue first. `total` counts every page."""
     f = queries.CaseFilter(
-        state=state.value if state is not None else None,
+        state=_known_state(rt, state),
         uf=uf,
         municipality=municipality,
         coordinator=coordinator,
@@ -428,6 +442,21 @@ def list_cases(
         limit=limit,
         offset=offset,
         cases=[CaseSummary.model_validate(row) for row in rows],
+    )
+
+
+def _known_state(rt: Runtime, state: str | None) -> str | None:
+    """``state`` when some loaded lifecycle version has it; InvalidInput (422) otherwise."""
+    if state is None or any(lc.state(state) for lc in rt.lifecycles.values()):
+        return state
+    known = sorted({s.code for lc in rt.lifecycles.values() for s in lc.states})
+    raise InvalidInput(
+        N_(
+            "unknown state %(state)s; states are: %(value)s",
+            state=repr(state),
+            value=", ".join(known),
+        ),
+        field="state",
     )
 
 
@@ -451,8 +480,9 @@ def case_detail(case_id: CaseId, user: ApiUser, rt: Rt, db: DbRead) -> CaseDetai
     open, and the events its state accepts."""
     today = rt.today()
     record = queries.case_detail(db, case_id, today=today)
+    lifecycle = rt.lifecycle_for(record["lifecycle_version"])  # the case's own version
     record["allowed_events"] = [
-        _event_ref(rt.lifecycle, n) for n in rt.lifecycle.allowed_events(record["state"])
+        _event_ref(lifecycle, n) for n in lifecycle.allowed_events(record["state"])
     ]
     record["may_advance"] = POLICY["api.cases.advance"].allows(user.role)
     record["open_obligations"] = obligations.list_obligations(db, today=today, case_id=case_id)
@@ -475,8 +505,9 @@ def case_events(case_id: CaseId, rt: Rt, db: DbRead) -> CaseEvents:
     when the event is fired (409 `guard_failed` with the guard's sentence)."""
     record = queries.case_detail(db, case_id, today=rt.today())
     events = []
-    for name in rt.lifecycle.allowed_events(record["state"]):
-        spec = rt.lifecycle.spec(name)
+    lifecycle = rt.lifecycle_for(record["lifecycle_version"])  # the case's own version
+    for name in lifecycle.allowed_events(record["state"]):
+        spec = lifecycle.spec(name)
         events.append(
             EventOption(
                 event=name,
@@ -549,8 +580,8 @@ def advance_case(case_id: CaseId, body: AdvanceIn, user: ApiUser, rt: Rt) -> Adv
     return Advanced(
         case_id=done.case_id,
         event=done.event,
-        from_state=State(done.from_state),
-        to_state=State(done.to_state),
+        from_state=done.from_state,
+        to_state=done.to_state,
         version=done.version,
         due_on=done.due_on,
         entry=entry,
@@ -714,7 +745,7 @@ class IndicatorRowOut(BaseModel):
     hub: str | None = Field(default=None, description="by=hub: the hub's name.")
     hub_uf: str | None = Field(default=None, description="by=hub: the hub's UF.")
     case_id: int | None = Field(default=None, description="by=case: the case.")
-    state: State | None = Field(default=None, description="by=case: its state.")
+    state: StateCode | None = Field(default=None, description="by=case: its state.")
     community: str | None = Field(default=None, description="by=case: its community.")
     municipality_code: int | None = Field(default=None, description="by=case.")
     municipality: str | None = Field(default=None, description="by=case.")

@@ -45,6 +45,7 @@ from notifications.i18n import render as render_text
 from states import queries, record_views, store
 from states.directory import User
 from states.errors import Conflict, GuardFailed, InvalidInput, TransitionNotAllowed
+from states.models import Case
 from states.records import CaseParticipant
 from states.text import N_
 from tasks import cases as case_ops
@@ -168,8 +169,9 @@ def case_page(
     actions: list[Action] = []
     if may(user, "case.advance"):
         defaults = _defaults(detail)
-        for event in rt.lifecycle.allowed_events(detail["state"]):
-            evidence_form = form_of(rt.lifecycle.spec(event).evidence)
+        lifecycle = rt.lifecycle_for(detail["lifecycle_version"])  # the case's own version
+        for event in lifecycle.allowed_events(detail["state"]):
+            evidence_form = form_of(lifecycle.spec(event).evidence)
             action = Action(event, evidence_form)
             if posted is not None and posted.event == event:
                 action.values, action.errors = dict(posted.values), dict(posted.errors)
@@ -271,7 +273,10 @@ def _advance(
     request: Request, rt: Runtime, user: User, case_id: int, values: dict[str, str]
 ) -> Response:
     event = values.get("event", "")
-    spec = rt.lifecycle.spec(event)  # an unknown event: 422
+    with rt.db.read() as db:
+        found = db.get(Case, case_id)  # the case's own version (a missing case: 404 later)
+        version = found.lifecycle_version if found is not None else rt.lifecycle.version
+    spec = rt.lifecycle_for(version).spec(event)  # an unknown event: 422
     evidence_form = form_of(spec.evidence)
     expected = _expected_version(values)
     kept = {k: v for k, v in values.items() if k not in ("event", "expected_version")}

@@ -168,11 +168,16 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
             "n": format_decimal(count, locale=locale)
         }
 
-    def state(value: Any) -> str:
+    @pass_context
+    def state(context: Context, value: Any) -> str:
+        """The state's label; a state only another lifecycle version has (renamed, inserted)
+        by that version's declaration."""
         try:
             return labels[State(str(value))]
         except ValueError:
-            return str(value)
+            app = getattr(context.get("request"), "app", None)
+            runtime = getattr(getattr(app, "state", None), "runtime", None)
+            return runtime.state_label(str(value), language) if runtime else str(value)
 
     @pass_context
     def event(context: Context, value: Any) -> str:

@@ -193,6 +193,7 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         ],
         "user.disable": ["user", "disable", "ana.coord"],
         "user.set-password": ["user", "set-password", "ana.coord", "--password-stdin"],
+        "lifecycle.migrate": ["lifecycle", "migrate", "--to", "2026.2", "--dry-run"],
         "calendar.add-holiday": [
             "calendar", "add-holiday", "--municipality", "2311306", "--date", "2026-08-22",
             "--name", "Padroeira",

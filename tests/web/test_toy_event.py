@@ -31,6 +31,7 @@ from states.evidence import Evidence
 from states.guards import GuardContext
 from states.lifecycle import Lifecycle, load_lifecycle
 from states.text import N_, Text
+from tasks.lifecycle_migration import migrate
 from tasks.runtime import Runtime
 from tests.web.conftest import CE_CASE, login
 
@@ -80,12 +81,22 @@ def toy_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def toy_rt(web_rt: Runtime, toy_file: Path, monkeypatch: pytest.MonkeyPatch) -> Runtime:
-    """The web tests' database (users, case 1 in CE) under the toy lifecycle; the command line
-    reads the same database and lifecycle file from the settings."""
+    """The web tests' database (users, case 1 in CE) under the toy lifecycle, which new cases
+    get; the shipped one stays loaded, and case 1 is migrated to the toy version (its
+    version 2). The command line reads the same database and files from the settings."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", web_rt.db.url)
     monkeypatch.setenv("PRODUZIR_LIFECYCLE_FILE", str(toy_file))
+    monkeypatch.setenv("PRODUZIR_LIFECYCLE_FILES", str(DEFAULT_FILE))
     assert isinstance(web_rt.clock, FixedClock)
-    return Runtime(Database(web_rt.db.url), load_lifecycle(toy_file), web_rt.clock)
+    rt = Runtime(
+        Database(web_rt.db.url),
+        load_lifecycle(toy_file),
+        web_rt.clock,
+        others=(load_lifecycle(DEFAULT_FILE),),
+    )
+    moved = migrate(rt, rt.lifecycle.version, {}, actor="adm.admin")
+    assert CE_CASE in [p.case_id for p in moved.moved]
+    return rt
 
 
 def test_the_toy_event_is_on_the_command_line(toy_rt: Runtime) -> None:
@@ -117,7 +128,7 @@ def test_the_toy_event_is_on_the_command_line(toy_rt: Runtime) -> None:
         "ana.coord",
         {"hives": 12, "apiary": "Sítio"},
     )
-    assert last["lifecycle_version"] == "2026.2"  # the case was registered under 2026.2
+    assert last["lifecycle_version"] == "2026.2-toy"  # it runs under the toy version now
     # an auditor may not fire it: the policy of every event command applies
     denied = runner.invoke(
         cli_app, ["case", "hives", str(CE_CASE), "--hives", "5", "--by", "rui.auditor"]
@@ -151,6 +162,7 @@ def test_the_toy_event_is_a_web_form_that_fires(toy_rt: Runtime, web_settings: W
         assert 'name="ev.hives" value="" type="number" min="0"' in form
         assert 'name="ev.apiary"' in form
         assert "Contar colmeias" in page.text  # its pt-BR label, from the declaration
+        assert 'data-lifecycle-version="2026.2-toy">2026.2-toy<' in page.text  # the case page
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert token is not None
         answer = client.post(
@@ -160,7 +172,7 @@ def test_the_toy_event_is_a_web_form_that_fires(toy_rt: Runtime, web_settings: W
                 "event": "contar_colmeias",
                 "ev.hives": "7",
                 "ev.apiary": "",
-                "expected_version": "1",
+                "expected_version": "2",
             },
         )
         assert answer.status_code == 303, answer.text
