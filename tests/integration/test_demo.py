@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from demo import DEMO_START, FINAL_AT, DemoReport, build_demo, demo_is_needed
 from states import audit, queries
 from states.clock import FixedClock
 from states.errors import InvalidInput
@@ -45,7 +46,6 @@ from states.records import (
 )
 from states.states import ALL, State
 from tasks import obligations
-from tasks.demo import DEMO_START, FINAL_AT, DemoReport, build_demo, demo_is_needed
 from tasks.enterprises import STEP_RULES
 from tasks.runtime import Runtime
 from tests.conftest import sqlite_copy
