@@ -89,7 +89,7 @@ def _load_munis(rt: Runtime) -> dict[int, Muni]:
     return found
 
 
-# --- planning the portfolio --------------------------------------------------------------------
+# --- building it -----------------------------------------------------------------------------
 
 
 def demo_is_needed(rt: Runtime) -> bool:

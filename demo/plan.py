@@ -129,7 +129,8 @@ class Portfolio:
 
 
 def _quota(cases: int) -> list[State]:
-    """The final state of every case, in the proportions of :data:`demo.tables.MIX` (each >= 1 if room)."""
+    """The final state of every case, in the shares of :data:`demo.tables.MIX` (each >= 1 if
+    there is room)."""
     total = sum(MIX.values())
     exact = {s: w * cases / total for s, w in MIX.items()}
     least = 1 if cases >= len(MIX) else 0

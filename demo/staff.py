@@ -41,11 +41,10 @@ def add_demo_staff(
     they hold), supervisors (their region's UFs) and manager as users, the ones not there yet;
     with ``password`` they can log in too (those already there without a password get it).
 
-    :func:`demo.build.build_demo` calls it first (a case is assigned only to a coordinator of its UF) and
-    drops the messages the portfolio's past events queued; the first sweep then tells each
-    person what is due or late now.
+    :func:`demo.build.build_demo` calls it first (a case is assigned only to a coordinator of
+    its UF) and drops the messages the portfolio's past events queued; the first sweep then
+    tells each person what is due or late now.
     """
-
     with rt.db.read() as session:
         existing = set(session.execute(select(User.username)).scalars())
         without_password = set(
