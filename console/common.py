@@ -82,7 +82,11 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        found = super().get_command(ctx, cmd_name)
+        return self.checked(cmd_name, super().get_command(ctx, cmd_name))
+
+    def checked(self, cmd_name: str, found: Any) -> Any:
+        """``found`` (a command of this group, or None), its ``--by`` checked against the
+        policy before it runs."""
         if (
             found is not None
             and not isinstance(found, TyperGroup)
@@ -107,7 +111,7 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         rt = _new_runtime(migrated=True)
         with rt.db.read() as session:
-            check_command(session, command, kwargs)
+            check_command(session, command, kwargs, lifecycle=rt.lifecycle)
         token = _CHECKED_RUNTIME.set(rt)  # the command uses the same runtime
         try:
             return callback(*args, **kwargs)

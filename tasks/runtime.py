@@ -1,14 +1,16 @@
-"""What every operation needs: the database, the lifecycle definition and a clock."""
+"""What every operation needs: the database, the lifecycle definition, a clock and the
+settings, each loaded once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
+from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
-from states.config import cached_config
 from states.db import Database
-from states.lifecycle import Lifecycle
+from states.lifecycle import Lifecycle, load_lifecycle
 from states.settings import StatesSettings
 
 
@@ -28,10 +30,16 @@ class Runtime:
         settings = settings or StatesSettings()
         return cls(
             db=Database.from_settings(settings),
-            lifecycle=Lifecycle(cached_config(settings.lifecycle_file)),
+            lifecycle=load_lifecycle(settings.lifecycle_file),
             clock=clock or SystemClock(),
             settings=settings,
         )
+
+    @cached_property
+    def notifications(self) -> NotificationSettings:
+        """The notification settings (``PRODUZIR_NOTIFY_*``, ...), read once, when first needed
+        (the write path reads the Message-ID domain of the messages it queues)."""
+        return load_settings()
 
     def today(self) -> date:
         """Today's date in Brasília time, for lists and filters that span municipalities."""
