@@ -8,7 +8,7 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
 For each size (``--sizes``, cases):
 
 1. **build** (not timed as a page): a fresh migrated SQLite file, the demo users added through
-   the operation (:func:`tasks.users.add_demo_users`), then the cases and their audit events
+   the operation (:func:`demo.staff.add_demo_users`), then the cases and their audit events
    written with plain SQL inserts in one transaction — going through the operations would take
    hours at a million. Cases are spread over all 5,570 municipalities (from migration 0002) and
    over every state (mostly the active ones; about 10 % past their deadline); each has 5 audit
@@ -139,7 +139,7 @@ def runtime_for(path: Path) -> Any:
 def build(path: Path, cases: int, seed: int = 2026) -> dict[str, Any]:
     """A migrated SQLite file with the demo users, ``cases`` cases and their audit events."""
     import migrations
-    from tasks.users import add_demo_users
+    from demo.staff import add_demo_users
 
     started = time.perf_counter()
     rt = runtime_for(path)

@@ -56,13 +56,13 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 import migrations  # noqa: E402
 from console.web import auth  # noqa: E402
+from demo.staff import add_demo_users  # noqa: E402
 from states.config import load_config  # noqa: E402
 from states.db import Database  # noqa: E402
 from states.lifecycle import Lifecycle  # noqa: E402
 from tasks import people  # noqa: E402
 from tasks.demands import DemandInput, register_demand  # noqa: E402
 from tasks.runtime import Runtime  # noqa: E402
-from tasks.users import add_demo_users  # noqa: E402
 
 QUIXADA = 2311306
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -8,12 +8,10 @@ Errors are one line on standard error, ``error: ...``; no tracebacks for user er
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func, select
 
 import migrations
 from console import (
@@ -47,7 +45,6 @@ from console.output import as_csv, as_json, echo, fields, table
 from notifications.i18n import normalise, render, tr
 from states import diagram, queries
 from states.errors import InvalidInput
-from states.models import Case
 from states.states import LABELS_PT, State
 from states.text import N_, Np_
 from tasks import cases as ops
@@ -540,18 +537,15 @@ def demo(
     ] = 0,
 ) -> None:
     """Load a realistic demo portfolio, built through the same operations as real work."""
-    from states.clock import FixedClock
-    from tasks.demo import DEMO_START, add_demo_staff, build_demo
-    from tasks.users import DEMO_PASSWORD, DEMO_USERS, add_demo_users
+    from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
     rt = runtime()
-    with rt.db.read() as session:
-        existing = session.execute(select(func.count()).select_from(Case)).scalar_one()
-    if existing and (if_empty or simulate_days):
-        echo(f"demo skipped: the database already has {existing} cases")
+    # the staff receive reminders; everyone below can log in to the web console
+    loaded = load_demo(rt, cases=cases, seed=seed, if_empty=if_empty or bool(simulate_days))
+    report = loaded.report
+    if report is None:
+        echo(f"demo skipped: the database already has {loaded.existing} cases")
     else:
-        clock = FixedClock(DEMO_START)
-        report = build_demo(replace(rt, clock=clock), clock, cases=cases, seed=seed)
         echo(
             f"demo loaded: {report.cases} cases, {report.people} people, "
             f"{sum(report.training_events.values())} training events, "
@@ -559,9 +553,6 @@ def demo(
             f"{report.events} audit events, {len(report.coordinators)} coordinators; "
             f"clock at {report.final_date}"
         )
-    # the staff receive reminders; everyone below can log in to the web console
-    add_demo_staff(rt, password=DEMO_PASSWORD)
-    add_demo_users(rt)
     echo("web console users (all with the same demo password):")
     for user in DEMO_USERS:
         territories = ", ".join(user.get("territories", ())) or "all UFs"
@@ -569,7 +560,7 @@ def demo(
     echo("  (and the demo's own staff, e.g. ana.souza, coordinator of CE)")
     echo(f"  password: {DEMO_PASSWORD}")
     if simulate_days:
-        from flows.simulate import simulate
+        from demo.simulate import simulate
 
         result = simulate(rt, days=simulate_days)
         echo(

@@ -37,7 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -301,18 +301,16 @@ def _prepare(demo: bool, cases: int) -> None:
 
 def _load_demo(rt: Runtime, cases: int) -> None:
     """The demo portfolio when the database has no case, its staff, and a first sweep."""
-    from states.clock import FixedClock
-    from tasks.demo import DEMO_START, add_demo_staff, build_demo, demo_is_needed
-    from tasks.users import DEMO_PASSWORD, DEMO_USERS, add_demo_users
+    from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
-    if demo_is_needed(rt):
+    def building() -> None:
         echo(f"loading the demo portfolio ({cases} cases; a minute or so)...")
-        clock = FixedClock(DEMO_START)
-        report = build_demo(replace(rt, clock=clock), clock, cases=cases)
+
+    # on an empty database; then someone to remind (its coordinators, supervisors, manager)
+    # and to log in
+    report = load_demo(rt, cases=cases, building=building).report
+    if report is not None:
         echo(f"demo loaded: {report.cases} cases, {report.events} audit events")
-    # someone to remind (its coordinators, supervisors, manager) and to log in
-    add_demo_staff(rt, password=DEMO_PASSWORD)
-    add_demo_users(rt)
     echo("web console users (password: " + DEMO_PASSWORD + "):")
     for user in DEMO_USERS:
         territories = ", ".join(user.get("territories", ())) or "all UFs"

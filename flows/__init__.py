@@ -11,9 +11,10 @@ case. Every run publishes its summary as a Prefect artifact with a stable key pe
 - :mod:`flows.deadlines`: ``sweep_deadlines``;
 - :mod:`flows.notify`: ``dispatch_notifications`` and ``send_digests``;
 - :mod:`flows.bulk`: ``bulk_advance``, one event applied to a list of cases;
-- :mod:`flows.serve`: the deployments, served on their schedules (``python -m flows.serve``);
-- :mod:`flows.simulate`: days of sweeps, digests and dispatch under a moving clock, for the
-  demo (plain Python, no Prefect).
+- :mod:`flows.serve`: the deployments, served on their schedules (``python -m flows.serve``).
+
+The demo's days of sweeps, digests and dispatch under a moving clock are :mod:`demo.simulate`
+(plain Python, no Prefect): the demo sits above the flows.
 
 Importing this package imports no Prefect: only the flow modules do.
 """

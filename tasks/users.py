@@ -12,8 +12,7 @@ user name itself, or one character repeated) and stores its argon2id hash (RFC 9
 low-memory profile: 64 MiB, 3 passes, 4 lanes — above OWASP's minimum of 19 MiB, 2 passes, 1
 lane). :func:`authenticate` checks a password, counts consecutive failures and locks the user
 out for a while after too many; it costs one hash whether or not the user exists, is locked or
-disabled, so the time it takes tells nothing. The demo's users (:data:`DEMO_USERS`, one per
-role) share :data:`DEMO_PASSWORD`; :func:`add_demo_users` creates them.
+disabled, so the time it takes tells nothing.
 """
 
 from __future__ import annotations
@@ -399,69 +398,3 @@ def _reserve(rt: Runtime, username: str, max_failures: int) -> bool:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
-
-
-# --- the demo's users -----------------------------------------------------------------------
-
-#: The password of every demo user (documented in the README; `make run` prints it).
-DEMO_PASSWORD = "produzir-demo-2026"  # noqa: S105 - the documented demo password
-
-#: One user per role, and a second coordinator of another territory.
-DEMO_USERS: tuple[dict[str, Any], ...] = (
-    {
-        "username": "ana.coord",
-        "name": "Ana Coordenadora",
-        "email": "ana.coord@produzir.local",
-        "role": "coordinator",
-        "territories": ("CE", "PE"),
-    },
-    {
-        "username": "bia.coord",
-        "name": "Bia Coordenadora",
-        "email": "bia.coord@produzir.local",
-        "role": "coordinator",
-        "territories": ("PA", "AM"),
-    },
-    {
-        "username": "sofia.super",
-        "name": "Sofia Supervisora",
-        "email": "sofia.super@produzir.local",
-        "role": "supervisor",
-        "territories": ("CE", "PE"),
-    },
-    {
-        "username": "gil.manager",
-        "name": "Gil Gestor",
-        "email": "gil.manager@produzir.local",
-        "role": "manager",
-    },
-    {
-        "username": "rui.auditor",
-        "name": "Rui Auditor",
-        "email": "rui.auditor@produzir.local",
-        "role": "auditor",
-    },
-    {
-        "username": "adm.admin",
-        "name": "Adm Administradora",
-        "email": "adm.admin@produzir.local",
-        "role": "admin",
-        "language": "en",
-    },
-)
-
-
-def add_demo_users(
-    rt: Runtime, *, password: str = DEMO_PASSWORD, actor: str = "system"
-) -> list[str]:
-    """Create the demo users that do not exist yet, with ``password``; their user names."""
-    with rt.db.read() as session:
-        existing = set(session.execute(select(User.username)).scalars())
-    added = []
-    for raw in DEMO_USERS:
-        if raw["username"] in existing:
-            continue
-        change = add_user(rt, raw, actor=actor)
-        set_password(rt, change.username, password, actor=actor)
-        added.append(change.username)
-    return added

@@ -21,9 +21,23 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from console.cli import app
+from demo import (
+    DEMO_START,
+    DEMO_USERS,
+    FINAL_AT,
+    MANAGER,
+    SUPERVISORS,
+    DemoReport,
+    build_demo,
+    demo_is_needed,
+    load_demo,
+)
 from states import audit, queries
 from states.clock import FixedClock
+from states.directory import User
 from states.errors import InvalidInput
 from states.evidence import LegalForm
 from states.lifecycle import Lifecycle
@@ -45,7 +59,6 @@ from states.records import (
 )
 from states.states import ALL, State
 from tasks import obligations
-from tasks.demo import DEMO_START, FINAL_AT, DemoReport, build_demo, demo_is_needed
 from tasks.enterprises import STEP_RULES
 from tasks.runtime import Runtime
 from tests.conftest import sqlite_copy
@@ -547,3 +560,58 @@ def test_the_demo_refuses_a_database_that_has_cases(demo: tuple[Runtime, DemoRep
     rt, _ = demo
     with pytest.raises(InvalidInput, match="already has cases"):
         build(rt, cases=1)
+
+
+# --------------------------------------------------------------------------- load_demo
+
+
+def test_load_demo_builds_an_empty_database_then_adds_only_who_is_missing(
+    sqlite_template: Path, lifecycle: Lifecycle, tmp_path: Path
+) -> None:
+    rt = fresh_runtime(sqlite_template, tmp_path, lifecycle)
+    told: list[str] = []
+    try:
+        first = load_demo(rt, cases=12, building=lambda: told.append("building"))
+        assert told == ["building"]
+        assert first.report is not None
+        assert first.report.cases == 12
+        assert first.existing == 0
+        assert first.staff_added == []  # the build registered them; now they get the password
+        assert first.users_added == [user["username"] for user in DEMO_USERS]
+        with rt.db.read() as session:
+            names = set(session.execute(select(User.username)).scalars())
+            no_password = session.execute(
+                select(User.username).where(User.password_hash.is_(None))
+            ).all()
+        assert set(SUPERVISORS.values()) | {MANAGER} <= names
+        assert no_password == []  # the staff can log in too
+
+        again = load_demo(rt, cases=12, building=lambda: told.append("building"))
+        assert told == ["building"]
+        assert (again.report, again.existing) == (None, 12)
+        assert again.staff_added == again.users_added == []
+        with pytest.raises(InvalidInput, match="already has cases"):
+            load_demo(rt, cases=12, if_empty=False)
+    finally:
+        rt.db.dispose()
+
+
+def test_produzir_demo_says_what_it_loaded_and_skips_a_database_with_cases(
+    sqlite_template: Path, lifecycle: Lifecycle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = fresh_runtime(sqlite_template, tmp_path, lifecycle)
+    rt.db.dispose()
+    monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
+    loaded = CliRunner().invoke(app, ["demo", "--cases", "12", "--seed", "7"])
+    assert loaded.exit_code == 0, loaded.output
+    lines = loaded.stdout.splitlines()
+    assert lines[0].startswith("demo loaded: 12 cases, ")
+    assert lines[0].endswith("clock at 2026-11-20")
+    assert lines[1] == "web console users (all with the same demo password):"
+    assert [line.split()[0] for line in lines[2:8]] == [u["username"] for u in DEMO_USERS]
+    assert lines[-1] == "  password: produzir-demo-2026"
+
+    skipped = CliRunner().invoke(app, ["demo", "--if-empty"])
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.stdout.splitlines()[0] == "demo skipped: the database already has 12 cases"
+    assert skipped.stdout.splitlines()[1:] == lines[1:]

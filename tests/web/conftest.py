@@ -2,7 +2,7 @@
 two cases, the app on a fixed clock, HTTP clients, and a live server for the browser tests.
 
 - ``web_rt``: a :class:`~tasks.runtime.Runtime` on a copy of a database made once per session:
-  the demo users (:data:`tasks.users.DEMO_USERS`: ana.coord CE/PE, bia.coord PA/AM,
+  the demo users (:data:`demo.staff.DEMO_USERS`: ana.coord CE/PE, bia.coord PA/AM,
   sofia.super CE/PE, gil.manager, rui.auditor, adm.admin — password :data:`PASSWORD`), a
   disabled coordinator ``ex.coord`` (CE), and two cases in ``registrada``: ``CE_CASE``
   (Quixadá, CE, coordinator ana.coord) and ``PA_CASE`` (Belém, PA, coordinator bia.coord).
@@ -37,6 +37,7 @@ from sqlalchemy import select
 from console.web import auth
 from console.web.app import create_app
 from console.web.settings import WebSettings
+from demo.staff import DEMO_PASSWORD, add_demo_users
 from states.clock import FixedClock
 from states.db import Database
 from states.directory import WebSession
@@ -44,7 +45,7 @@ from states.lifecycle import Lifecycle
 from tasks import audit_log
 from tasks.demands import register_demand
 from tasks.runtime import Runtime
-from tasks.users import DEMO_PASSWORD, add_demo_users, add_user, disable_user, set_password
+from tasks.users import add_user, disable_user, set_password
 from tests.builders import demand
 from tests.conftest import START
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from console.web import auth
 from console.web.app import create_app
 from console.web.settings import DEVELOPMENT_SECRET_KEY, WebSettings, load_web_settings
+from demo.staff import add_demo_users
 from states.directory import ApiToken, User, WebSession
 from states.errors import InvalidInput
 from tasks import users
@@ -494,7 +495,7 @@ def test_the_demo_has_one_user_per_role_who_can_log_in(client, web_rt) -> None:
 
 
 def test_demo_users_are_added_once(web_rt) -> None:
-    assert users.add_demo_users(web_rt) == []
+    assert add_demo_users(web_rt) == []
 
 
 # --- settings ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from demo.staff import add_demo_staff
 from notifications.channels import Channel, MailboxChannel
 from notifications.digest import send_digests
 from notifications.dispatch import dispatch
@@ -35,7 +36,6 @@ from states.clock import FixedClock
 from states.errors import InvalidInput
 from states.models import Case
 from states.text import N_
-from tasks import demo
 from tasks.runtime import Runtime
 from tasks.sweep import sweep_deadlines
 
@@ -112,7 +112,7 @@ class Simulation:
 
 def demo_staff(rt: Runtime) -> list[str]:
     """Add the demo portfolio's staff users that do not exist yet; their user names."""
-    return demo.add_demo_staff(rt)
+    return add_demo_staff(rt)
 
 
 def first_day(rt: Runtime) -> date:

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 import migrations
-from flows.simulate import demo_staff, first_day, simulate
+from demo import DEMO_START, FINAL_DAY, MANAGER, SUPERVISORS, build_demo
+from demo.simulate import demo_staff, first_day, simulate
 from notifications.models import OutboxMessage
 from notifications.settings import load_settings
 from states.clock import FixedClock
@@ -23,7 +24,6 @@ from states.directory import User
 from states.errors import InvalidInput
 from states.lifecycle import Lifecycle
 from states.models import Case
-from tasks.demo import DEMO_START, FINAL_DAY, MANAGER, SUPERVISORS, build_demo
 from tasks.runtime import Runtime
 from tests.conftest import sqlite_copy
 
