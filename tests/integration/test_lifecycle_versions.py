@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from console.cli import app as cli_app
+from demo import DEMO_START, build_demo
 from states import evidence as ev
 from states import guards as g
 from states import queries
@@ -34,7 +35,6 @@ from states.models import AuditEvent, Case
 from states.states import STATES
 from states.versions import Insert, derive
 from tasks import cases as ops
-from tasks.demo import DEMO_START, build_demo
 from tasks.runtime import Runtime
 from tasks.users import add_user
 from tests.conftest import sqlite_copy
