@@ -74,6 +74,7 @@ def advance(
     check_actor(actor)
     rt.event_known(event)  # an unknown event is refused before anything is read
     note = check_note(note)
+    domain = rt.notifications.message_id_domain  # the settings, read before the transaction
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id)
@@ -106,6 +107,7 @@ def advance(
             note=note,
             now=now,
             request_key=request_key,
+            domain=domain,
         )
 
 
@@ -182,6 +184,7 @@ def _apply(
     note: str | None,
     now: datetime,
     request_key: str | None,
+    domain: str,
 ) -> Transition:
     """Apply a decision in one place: update the case (version +1), open the obligations of
     the state it enters, queue the messages the event declares, append the audit entry (and,
@@ -213,7 +216,7 @@ def _apply(
         note=note,
         previous_coordinator=previous_coordinator,
         municipality=municipality,
-        domain=rt.notifications.message_id_domain,
+        domain=domain,
     )
     stored = outcome.evidence.model_dump(mode="json")
     if spec.reads:  # the records its guard read, as it read them
