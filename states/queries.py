@@ -20,7 +20,8 @@ from states.models import AuditEvent, Case, Municipality
 from states.states import ACTIVE, ALL, State
 from states.text import N_
 
-_OVERDUE_STATES = [*(s.value for s in ACTIVE), State.SUSPENSA.value]
+#: the states whose cases are overdue once past their deadline (in progress, or suspended)
+OVERDUE_STATES: tuple[str, ...] = (*(s.value for s in ACTIVE), State.SUSPENSA.value)
 DEMAND_FIELDS = (
     "municipality_code",
     "community",
@@ -102,7 +103,9 @@ def _is_code(value: str) -> bool | None:
 _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
 
 
-def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
+def filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
+    """``query`` (over cases joined to their municipality where the filter reads it) narrowed
+    to the cases matching ``f`` on ``today`` (the rows of ``produzir case list``)."""
     if f.state:
         query = query.where(Case.state == f.state)
     if f.ufs is not None:
@@ -127,7 +130,7 @@ def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
             )
         )
     if f.overdue:
-        query = query.where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
+        query = query.where(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
     return query
 
 
@@ -140,7 +143,7 @@ def list_cases(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Cases matching the filter, most overdue first, then by id."""
-    query = _filtered(
+    query = filtered(
         select(Case, Municipality).join(
             Municipality, Case.municipality_code == Municipality.ibge_code
         ),
@@ -148,11 +151,11 @@ def list_cases(
         today,
     )
     query = query.order_by(Case.due_on.is_(None), Case.due_on, Case.id).limit(limit).offset(offset)
-    return [_row(case, m, today) for case, m in session.execute(query)]
+    return [case_row(case, m, today) for case, m in session.execute(query)]
 
 
 def count_cases(session: Session, f: CaseFilter, *, today: date) -> int:
-    query = _filtered(
+    query = filtered(
         select(func.count())
         .select_from(Case)
         .join(Municipality, Case.municipality_code == Municipality.ibge_code),
@@ -162,8 +165,9 @@ def count_cases(session: Session, f: CaseFilter, *, today: date) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def _row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
-    overdue = case.state in _OVERDUE_STATES and case.due_on is not None and case.due_on < today
+def case_row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
+    """One case of a list as plain data (with whether it is overdue on ``today``)."""
+    overdue = case.state in OVERDUE_STATES and case.due_on is not None and case.due_on < today
     return {
         "id": case.id,
         "state": case.state,
@@ -190,7 +194,7 @@ def summary(session: Session, *, today: date) -> list[dict[str, Any]]:
         state: n
         for state, n in session.execute(
             select(Case.state, func.count())
-            .where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
+            .where(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
             .group_by(Case.state)
         )
     }
@@ -214,7 +218,7 @@ def case_detail(session: Session, case_id: int, *, today: date) -> dict[str, Any
     if row is None:
         raise NotFound("case", case_id)
     case, m = row
-    detail = _row(case, m, today)
+    detail = case_row(case, m, today)
     detail.update(
         {
             column: _jsonable(getattr(case, column))

@@ -256,7 +256,7 @@ def _selected(db: Any, user: User, rt: Runtime, ids: list[int]) -> list[dict[str
         return []
     today = rt.today()
     found = {
-        c.id: queries._row(c, m, today)
+        c.id: queries.case_row(c, m, today)
         for c, m in db.execute(
             select(Case, Municipality)
             .join(Municipality, Case.municipality_code == Municipality.ibge_code)

@@ -3,9 +3,9 @@
 The lifecycle is drawn from :data:`states.lifecycle.EVENTS` (:func:`console.web.svg.lifecycle`)
 with the deadlines of the running configuration beside it. The indicators come from
 :mod:`states.indicators` (cases by state, people trained and certified, enterprises legalised and
-active) and from the audit trail (:func:`~console.web.pages_queries.cycle_times`,
-:func:`~console.web.pages_queries.deadline_results`), each figure one grouped query, restricted
-to the user's territory; every chart is SVG drawn on the server with its numbers beside the bars.
+active, and from the audit trail :func:`~states.indicators.cycle_times` and
+:func:`~states.indicators.deadline_results`), each figure one grouped query, restricted to the
+user's territory; every chart is SVG drawn on the server with its numbers beside the bars.
 """
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ from sqlalchemy import select
 
 from console.web import svg
 from console.web.deps import DbRead, Rt, WebUser
-from console.web.pages_common import parse_day, scope_ufs, uf_clause, zone_of
-from console.web.pages_queries import (
-    FIGURES,
-    CycleTime,
-    DeadlineResult,
-    cycle_times,
-    deadline_results,
-    default_since,
-)
+from console.web.pages_common import parse_day, scope_ufs, zone_of
+from console.web.pages_queries import FIGURES
 from console.web.templating import environment, language_of, render, translate
 from states import indicators as figures
 from states.directory import User
 from states.errors import InvalidInput
-from states.indicators import IndicatorRow
+from states.indicators import (
+    CycleTime,
+    DeadlineResult,
+    IndicatorRow,
+    cycle_times,
+    deadline_results,
+    default_since,
+)
 from states.lifecycle import EVENTS
 from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
 from states.text import M_, N_, Text
@@ -258,12 +258,11 @@ def indicators_page(
         title=t(M_("Other states")),
         color=svg.MUTED,
     )
-    area = uf_clause(user)
     scope_key = tuple(scope) if scope is not None else None
     times: dict[str, CycleTime] = FIGURES.get(
         db,
         ("cycle", scope_key, wanted, start_at),
-        lambda: cycle_times(db, scope=area, uf=wanted, since=start_at),
+        lambda: cycle_times(db, ufs=scope, uf=wanted, since=start_at),
     )
     time_bars = [
         svg.Bar(
@@ -282,13 +281,13 @@ def indicators_page(
     by_uf = FIGURES.get(
         db,
         ("deadlines", "uf", scope_key, wanted, start_at, today),
-        lambda: deadline_results(db, "uf", today=today, scope=area, uf=wanted, since=start_at),
+        lambda: deadline_results(db, "uf", today=today, ufs=scope, uf=wanted, since=start_at),
     )
     by_coordinator = FIGURES.get(
         db,
         ("deadlines", "coordinator", scope_key, wanted, start_at, today),
         lambda: deadline_results(
-            db, "coordinator", today=today, scope=area, uf=wanted, since=start_at
+            db, "coordinator", today=today, ufs=scope, uf=wanted, since=start_at
         ),
     )
     by_coordinator = sorted(by_coordinator, key=lambda r: -r.total)[:MAX_COORDINATORS]
