@@ -34,13 +34,13 @@ from console.common import (
     CaseId,
     ExpectVersion,
     Json,
-    _app,
     parse_date,
     parse_instant,
     parse_json_object,
     read_json_file,
     runtime,
 )
+from console.common import command_group as _app
 from console.output import as_csv, as_json, echo, fields, table
 from states import queries
 from states.errors import InvalidInput

@@ -128,7 +128,8 @@ def out(text: Text | str, *, err: bool = False) -> None:
     typer.echo(render(text, language_for_cli()), err=err)
 
 
-def _app(help_text: str, name: str | None = None) -> typer.Typer:
+def command_group(help_text: str, name: str | None = None) -> typer.Typer:
+    """A group of commands (``produzir <name> ...``) that checks each against the policy."""
     return typer.Typer(
         name=name,
         cls=_Group,
