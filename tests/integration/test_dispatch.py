@@ -20,7 +20,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from console import cli_notify
-from console.common import _app
+from console.common import command_group
 from notifications.dispatch import claim, dispatch, retry
 from notifications.models import OutboxMessage
 from notifications.outbox import enqueue, for_transition, message_id_for
@@ -385,7 +385,7 @@ def cli_runner(rt: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 #: The root app as console/cli.py registers the commands (`sweep`, the `notify` group).
-root = _app("test root")
+root = command_group("test root")
 root.add_typer(cli_notify.app, name="notify")
 root.command("sweep")(cli_notify.sweep)
 
