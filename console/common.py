@@ -30,7 +30,6 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
-import migrations
 from console.policy import check_command
 from notifications.i18n import language_for_cli, render
 from states.db import is_busy
@@ -159,21 +158,7 @@ def runtime(*, migrated: bool = True) -> Runtime:
 
 
 def _new_runtime(*, migrated: bool) -> Runtime:
-    try:
-        rt = Runtime.from_settings()
-    except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
-        raise InvalidInput(N_("settings: %(detail)s", detail=str(exc).splitlines()[0])) from None
-    if migrated:
-        current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
-        if current != head:
-            raise ProduzirError(
-                N_(
-                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
-                    value=current or "none",
-                    head=head,
-                )
-            )
-    return rt
+    return Runtime.open(check_migrated=migrated)
 
 
 def parse_date(value: str, what: str) -> date:

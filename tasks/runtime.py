@@ -1,15 +1,24 @@
-"""What every operation needs: the database, the lifecycle definition and a clock."""
+"""What every operation needs: the database, the lifecycle definition and a clock.
+
+:meth:`Runtime.open` is how the edges get one (the command line, the web console, the flows):
+from the ``PRODUZIR_*`` settings (:func:`states.settings.load`: a bad setting is refused naming
+its variable) and, with ``check_migrated=True``, only over a database migrated to the code's
+head revision (:func:`check_migrated`), so nothing runs against tables it does not know.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
+import migrations
 from states.clock import Clock, SystemClock
 from states.config import cached_config
 from states.db import Database
+from states.errors import ProduzirError
 from states.lifecycle import Lifecycle
-from states.settings import StatesSettings
+from states.settings import StatesSettings, load
+from states.text import N_
 
 
 @dataclass
@@ -22,16 +31,43 @@ class Runtime:
     settings: StatesSettings = field(default_factory=StatesSettings)
 
     @classmethod
-    def from_settings(
-        cls, settings: StatesSettings | None = None, clock: Clock | None = None
+    def open(
+        cls,
+        settings: StatesSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        check_migrated: bool = False,
     ) -> Runtime:
-        settings = settings or StatesSettings()
-        return cls(
+        """The runtime of ``settings`` (default: the ``PRODUZIR_*`` settings; InvalidInput
+        naming the variable when one is wrong). With ``check_migrated``, a database that is
+        not at the code's migration head is refused (ProduzirError saying to run ``produzir
+        db upgrade``) and its connections closed."""
+        settings = settings if settings is not None else load(StatesSettings)
+        rt = cls(
             db=Database.from_settings(settings),
             lifecycle=Lifecycle(cached_config(settings.lifecycle_file)),
             clock=clock or SystemClock(),
             settings=settings,
         )
+        if check_migrated:
+            try:
+                rt.check_migrated()
+            except BaseException:
+                rt.db.dispose()
+                raise
+        return rt
+
+    def check_migrated(self) -> None:
+        """Refuse (ProduzirError) a database that is not at the code's migration head."""
+        current, head = migrations.current_revision(self.db.engine), migrations.head_revision()
+        if current != head:
+            raise ProduzirError(
+                N_(
+                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
+                    value=current or "none",
+                    head=head,
+                )
+            )
 
     def today(self) -> date:
         """Today's date in Brasília time, for lists and filters that span municipalities."""

@@ -23,7 +23,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import migrations
 from console.web import account, answers, api, pages
 from console.web.deps import authorize, csrf_protect
 from console.web.errors import API_PREFIX
@@ -31,9 +30,7 @@ from console.web.policy import check_routes
 from console.web.settings import WebSettings, load_web_settings
 from console.web.templating import STATIC_DIR
 from console.web.throttle import LoginThrottle
-from states.errors import ProduzirError
 from states.origin import reset_origin, set_origin
-from states.text import N_
 from tasks.runtime import Runtime
 
 #: The routers the app includes, in this order.
@@ -96,21 +93,6 @@ class Origin:
             reset_origin(token)
 
 
-def default_runtime() -> Runtime:
-    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated."""
-    rt = Runtime.from_settings()
-    current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
-    if current != head:
-        raise ProduzirError(
-            N_(
-                "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
-                value=current or "none",
-                head=head,
-            )
-        )
-    return rt
-
-
 def _version() -> str:
     try:
         return version("produzir")
@@ -119,9 +101,10 @@ def _version() -> str:
 
 
 def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -> FastAPI:
-    """The console for ``rt`` (default: from the PRODUZIR_* settings) and ``settings``."""
+    """The console for ``rt`` (default: from the PRODUZIR_* settings, over a database migrated
+    to the code's head) and ``settings``."""
     settings = settings if settings is not None else load_web_settings()
-    rt = rt if rt is not None else default_runtime()
+    rt = rt if rt is not None else Runtime.open(check_migrated=True)
     app = FastAPI(
         title="Produzir",
         version=_version(),
