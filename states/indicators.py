@@ -479,8 +479,9 @@ def _enterprises(
 
 # --------------------------------------------------------------------------- from the audit trail
 
+DeadlineGroup = Literal["programme", "uf", "coordinator"]
 #: how the deadline figures may be grouped
-DEADLINE_GROUPS = ("programme", "uf", "coordinator")
+DEADLINE_GROUPS: tuple[DeadlineGroup, ...] = get_args(DeadlineGroup)
 #: the zone of the programme's calendar days (a period given as a date starts there)
 PROGRAMME_ZONE = "America/Sao_Paulo"
 _DEADLINE_STATES = tuple(s.value for s in ACTIVE)
