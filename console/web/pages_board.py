@@ -44,7 +44,6 @@ from console.web.pages_forms import (
 )
 from console.web.pages_queries import (
     FIGURES,
-    board_counts,
     board_rows,
     coordinators,
     due_rows,
@@ -150,7 +149,7 @@ def board(
         counts = FIGURES.get(
             db,
             ("board", every_state, today, wanted),
-            lambda: board_counts(db, every_state, today=today, scope=None, activity=wanted),
+            lambda: queries.count_by_state(db, every_state, today=today, activity=wanted),
         )
         if state:
             found = counts.get(state)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -22,8 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
-    case,
     cast,
     func,
     literal_column,
@@ -109,69 +107,6 @@ def board_rows(
             found.extend((c, m) for c, m in session.execute(part.limit(wanted)))
     found.sort(key=lambda pair: (pair[0].due_on is None, pair[0].due_on or today, pair[0].id))
     return [queries.case_row(c, m, today) for c, m in found[offset:wanted]]
-
-
-@dataclass(frozen=True)
-class StateCount:
-    state: str
-    cases: int
-    overdue: int
-
-
-def _needs_municipality(f: CaseFilter) -> bool:
-    """Whether the filter reads the case's municipality (its UF, its name)."""
-    by_name = bool(f.municipality) and not (f.municipality or "").isdigit()
-    return bool(f.uf) or f.ufs is not None or by_name or bool(f.search)
-
-
-def _grouped_by_state(f: CaseFilter, *, today: date, activity: str | None) -> Any:
-    query = select(Case.state, func.count()).select_from(Case)
-    if _needs_municipality(f):
-        query = query.join(Municipality, Case.municipality_code == Municipality.ibge_code)
-    return _cases_of(query, f, today=today, scope=None, activity=activity).group_by(Case.state)
-
-
-def board_counts(
-    session: Session,
-    f: CaseFilter,
-    *,
-    today: date,
-    scope: ColumnElement[bool] | None,
-    activity: str | None = None,
-) -> dict[str, StateCount]:
-    """Cases per state (and how many overdue) matching the filter (its state left aside).
-
-    Without a filter on the municipality: two grouped queries on ``cases`` alone, the overdue
-    one read from the (state, due_on) index. With one (a territory, a UF, a name): one pass over
-    the cases of those municipalities, counting both.
-    """
-    if scope is not None:
-        raise ValueError("give the territory as the filter's ufs")
-    f = replace(f, state=None)
-    if not _needs_municipality(f):
-        every = dict(session.execute(_grouped_by_state(f, today=today, activity=activity)).all())
-        late = dict(
-            session.execute(
-                _grouped_by_state(replace(f, overdue=True), today=today, activity=activity)
-            ).all()
-        )
-        return {
-            state: StateCount(state, int(n), int(late.get(state, 0))) for state, n in every.items()
-        }
-    overdue = and_(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
-    query = _cases_of(
-        select(Case.state, func.count(), func.sum(case((overdue, 1), else_=0)))
-        .select_from(Case)
-        .join(Municipality, Case.municipality_code == Municipality.ibge_code),
-        f,
-        today=today,
-        scope=None,
-        activity=activity,
-    ).group_by(Case.state)
-    return {
-        state: StateCount(state, int(n), int(late or 0))
-        for state, n, late in session.execute(query)
-    }
 
 
 def coordinators(session: Session, ufs: Sequence[str] | None) -> list[tuple[str, str]]:
