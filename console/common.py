@@ -104,7 +104,7 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        rt = _new_runtime(migrated=True)
+        rt = Runtime.open(check_migrated=True)
         with rt.db.read() as session:
             check_command(session, command, kwargs)
         token = _CHECKED_RUNTIME.set(rt)  # the command uses the same runtime
@@ -154,10 +154,6 @@ def runtime(*, migrated: bool = True) -> Runtime:
     checked = _CHECKED_RUNTIME.get()
     if checked is not None:
         return checked
-    return _new_runtime(migrated=migrated)
-
-
-def _new_runtime(*, migrated: bool) -> Runtime:
     return Runtime.open(check_migrated=migrated)
 
 
