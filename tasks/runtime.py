@@ -28,7 +28,7 @@ class Runtime:
     db: Database
     lifecycle: Lifecycle
     clock: Clock = field(default_factory=SystemClock)
-    settings: StatesSettings = field(default_factory=StatesSettings)
+    settings: StatesSettings = field(default_factory=lambda: load(StatesSettings))
 
     @classmethod
     def open(
