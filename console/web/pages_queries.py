@@ -4,8 +4,9 @@ list restricted to the user's territory in the ``WHERE`` clause.
 The case filters and the overdue rule are those of :mod:`states.queries` (:func:`filtered
 <states.queries.filtered>`, the same function ``produzir case list`` runs); the territory is
 added as ``municipalities.uf IN (...)`` (:func:`console.web.pages_common.uf_clause`). The
-figures of the programme (the indicators, cycle times, deadlines met and missed) are
-:mod:`states.indicators`'; :class:`HeadCache` keeps the pages' copies of them between requests.
+figures of the programme (the board's cases per state and overdue, the indicators, the time per
+stage, the deadlines met and missed) come from :func:`states.queries.count_by_state` and
+:mod:`states.indicators`; :class:`HeadCache` keeps the pages' copies of them between requests.
 """
 
 from __future__ import annotations
