@@ -66,6 +66,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 import migrations  # noqa: E402
 import tasks.cases  # noqa: E402
 from states import audit, merkle, record_views, store  # noqa: E402
+from states import evidence as ev  # noqa: E402
 from states.clock import FixedClock  # noqa: E402
 from states.config import load_config  # noqa: E402
 from states.db import Database  # noqa: E402
@@ -76,6 +77,7 @@ from states.lifecycle import Lifecycle  # noqa: E402
 from tasks import obligations  # noqa: E402
 from tasks.demands import DemandInput, register_demand  # noqa: E402
 from tasks.runtime import Runtime  # noqa: E402
+from tasks.users import add_user  # noqa: E402
 from tests.builders import evidence_for  # noqa: E402  (kept in step with the evidence models)
 
 START = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
@@ -130,6 +132,7 @@ class Place:
     code: int
     microregion: int
     timezone: str
+    uf: str
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,10 @@ def pick_places(db: Database) -> list[Place]:
         chosen = rows[::step][:MUNICIPALITIES]
         places = []
         for code, microregion in chosen:
-            tz = connection.exec_driver_sql(
-                "SELECT timezone FROM municipalities WHERE ibge_code = ?", (code,)
-            ).scalar_one()
-            places.append(Place(code, microregion, tz))
+            tz, uf = connection.exec_driver_sql(
+                "SELECT timezone, uf FROM municipalities WHERE ibge_code = ?", (code,)
+            ).one()
+            places.append(Place(code, microregion, tz, uf))
     return places
 
 
@@ -163,6 +166,11 @@ def build_template(folder: Path, lifecycle: Lifecycle, cases: int) -> tuple[Path
     migrations.upgrade(db.engine)
     places = pick_places(db)
     rt = Runtime(db, lifecycle, FixedClock(START))
+    # the coordinators the script assigns: active users whose territory covers every place
+    territories = sorted({place.uf for place in places})
+    for name in ("ana", "joao"):
+        user = {"username": name, "name": name.title(), "email": f"{name}@example.org"}
+        add_user(rt, {**user, "role": "coordinator", "territories": territories}, actor="system")
     registered = []
     for i in range(cases):
         place = places[i % len(places)]
@@ -268,7 +276,7 @@ def raw_plan(path: Path) -> tuple[list[RawStep], str]:
     connection.row_factory = sqlite3.Row
     columns = [r["name"] for r in connection.execute("PRAGMA table_info(audit_events)")]
     rows = connection.execute(
-        "SELECT * FROM audit_events WHERE event != 'registrar' ORDER BY seq"
+        "SELECT * FROM audit_events WHERE case_id IS NOT NULL AND event != 'registrar' ORDER BY seq"
     ).fetchall()
     connection.close()
     plan = []
@@ -410,7 +418,7 @@ PARTS = {
     "calendar": "working-day calendar of the municipality (calendar_for)",
     "records": "programme records the guard reads (none for this script's events)",
     "obligations": "dated obligations a transition opens",
-    "fire": "lifecycle.fire (transitions machine + guard)",
+    "fire": "lifecycle.judge (transitions machine + guard)",
     "changes_for": "effects.changes_for",
     "update_case": "update_case (versioned UPDATE, object kept in step)",
     "append": "audit.append (entry number, entry insert)",
@@ -426,8 +434,8 @@ def instrumented(lifecycle: Lifecycle, split: Split) -> Iterator[None]:
     """Wrap the parts of the engine path with exclusive timers (a separate, unreported round)."""
     patches: list[tuple[Any, str, Any]] = [
         (tasks.cases, "advance", split.timed("advance", tasks.cases.advance)),
-        (lifecycle, "parse_evidence", split.timed("parse_evidence", lifecycle.parse_evidence)),
-        (lifecycle, "fire", split.timed("fire", lifecycle.fire)),
+        (ev, "parse", split.timed("parse_evidence", ev.parse)),
+        (lifecycle, "judge", split.timed("fire", lifecycle.judge)),
         (Evidence, "model_dump", split.timed("model_dump", Evidence.model_dump)),
         (store, "load_for_update", split.timed("load_for_update", store.load_for_update)),
         (store, "facts_of", split.timed("facts", store.facts_of)),

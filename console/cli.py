@@ -29,12 +29,13 @@ from console import (
     cli_user,
     cli_web,
 )
+from console.cli_case import CaseGroup, done
 from console.common import (
     By,
     CaseId,
     ExpectVersion,
     Json,
-    parse_date,
+    lang,
     parse_instant,
     parse_json_object,
     read_json_file,
@@ -42,9 +43,9 @@ from console.common import (
 )
 from console.common import command_group as _app
 from console.output import as_csv, as_json, echo, fields, table
-from states import queries
+from notifications.i18n import normalise, tr
+from states import diagram, queries
 from states.errors import InvalidInput
-from states.lifecycle import EVENTS
 from states.models import Case
 from states.states import LABELS_PT, State
 from states.text import N_
@@ -54,7 +55,14 @@ from tasks.demands import DemandInput, register_demand
 app = _app("Produzir: the PRODUZIR case engine (see README.md).", "produzir")
 db_app = _app("The database: migrations.", "db")
 demand_app = _app("Community demands.", "demand")
-case_app = _app("Cases: list, show, advance and the side steps of the lifecycle.", "case")
+case_app = typer.Typer(
+    name="case",
+    cls=CaseGroup,
+    help="Cases: list, show, advance, and one command per side step of the lifecycle.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 lifecycle_app = _app("The lifecycle definition.", "lifecycle")
 app.add_typer(db_app, name="db")
 app.add_typer(demand_app, name="demand")
@@ -254,16 +262,6 @@ def case_events(case_id: CaseId, as_json_: Json = False) -> None:
         echo(table(rows, [("event", "event"), ("label", ""), ("evidence", "evidence fields")]))
 
 
-def _done(result: ops.Transition) -> None:
-    moved = (
-        f"{result.from_state} -> {result.to_state}"
-        if result.from_state != result.to_state
-        else f"stays {result.to_state}"
-    )
-    due = f", due {result.due_on}" if result.due_on else ""
-    echo(f"case {result.case_id}: {result.event}: {moved} (version {result.version}{due})")
-
-
 @case_app.command("advance")
 def case_advance(
     case_id: CaseId,
@@ -287,179 +285,7 @@ def case_advance(
     elif evidence is not None:
         raw = parse_json_object(evidence, "--evidence")
     rt = runtime()
-    _done(ops.advance(rt, case_id, event, raw, actor=by, note=note, expect_version=expect_version))
-
-
-@case_app.command("assign")
-def case_assign(
-    case_id: CaseId,
-    coordinator: Annotated[str, typer.Argument(help="User name of the coordinator.")],
-    by: By,
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Make a coordinator responsible for the case (the deadline is kept)."""
-    _done(ops.assign(runtime(), case_id, coordinator, actor=by, expect_version=expect_version))
-
-
-@case_app.command("suspend")
-def case_suspend(
-    case_id: CaseId,
-    by: By,
-    reason: Annotated[str, typer.Option(help="Why the case is on hold.")],
-    until: Annotated[str, typer.Option(help="Expected resume date (YYYY-MM-DD).")],
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Put the case on hold; its deadline clock pauses."""
-    _done(
-        ops.suspend(
-            runtime(),
-            case_id,
-            reason=reason,
-            expected_resume_on=parse_date(until, "--until"),
-            actor=by,
-            expect_version=expect_version,
-        )
-    )
-
-
-@case_app.command("resume")
-def case_resume(
-    case_id: CaseId,
-    by: By,
-    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Return a suspended case to the state it left; the deadline moves by the pause."""
-    _done(ops.resume(runtime(), case_id, actor=by, note=note, expect_version=expect_version))
-
-
-@case_app.command("reject")
-def case_reject(
-    case_id: CaseId,
-    by: By,
-    reasons: Annotated[str, typer.Option(help="The reasoned decision.")],
-    decided_on: Annotated[
-        str | None, typer.Option("--decided-on", help="Decision date (default today).")
-    ] = None,
-    legal_basis: Annotated[str | None, typer.Option("--legal-basis")] = None,
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Reject the demand (em_analise -> indeferida); appealable within the window."""
-    rt = runtime()
-    day = parse_date(decided_on, "--decided-on") if decided_on else rt.today()
-    _done(
-        ops.reject(
-            rt,
-            case_id,
-            decided_on=day,
-            reasons=reasons,
-            legal_basis=legal_basis,
-            actor=by,
-            expect_version=expect_version,
-        )
-    )
-
-
-@case_app.command("appeal")
-def case_appeal(
-    case_id: CaseId,
-    by: By,
-    grounds: Annotated[str, typer.Option(help="The appeal's grounds.")],
-    filed_on: Annotated[
-        str | None, typer.Option("--filed-on", help="Filing date (default today).")
-    ] = None,
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Record an appeal against a rejection: the case returns to review."""
-    rt = runtime()
-    day = parse_date(filed_on, "--filed-on") if filed_on else rt.today()
-    _done(
-        ops.appeal(
-            rt, case_id, filed_on=day, grounds=grounds, actor=by, expect_version=expect_version
-        )
-    )
-
-
-@case_app.command("cancel")
-def case_cancel(
-    case_id: CaseId,
-    by: By,
-    reason: Annotated[str, typer.Option(help="Why the case is cancelled.")],
-    kind: Annotated[
-        str, typer.Option(help="desistencia (withdrawn) or inviabilidade (impossible).")
-    ] = "desistencia",
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Cancel the case (terminal; only a reopening approved by a second person undoes it)."""
-    _done(
-        ops.cancel(
-            runtime(), case_id, kind=kind, reason=reason, actor=by, expect_version=expect_version
-        )
-    )
-
-
-@case_app.command("reopen")
-def case_reopen(
-    case_id: CaseId,
-    by: By,
-    justification: Annotated[str, typer.Option(help="Why the closed case must reopen.")],
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Request the reopening of a closed case; a second person must approve it."""
-    _done(
-        ops.request_reopening(
-            runtime(),
-            case_id,
-            justification=justification,
-            actor=by,
-            expect_version=expect_version,
-        )
-    )
-
-
-@case_app.command("approve")
-def case_approve(
-    case_id: CaseId,
-    by: By,
-    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Approve a pending reopening (not by the person who requested it)."""
-    _done(
-        ops.approve_reopening(
-            runtime(), case_id, actor=by, note=note, expect_version=expect_version
-        )
-    )
-
-
-@case_app.command("refuse")
-def case_refuse(
-    case_id: CaseId,
-    by: By,
-    justification: Annotated[str, typer.Option(help="Why the reopening is refused.")],
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Refuse a pending reopening; the case stays closed."""
-    _done(
-        ops.refuse_reopening(
-            runtime(),
-            case_id,
-            justification=justification,
-            actor=by,
-            expect_version=expect_version,
-        )
-    )
-
-
-@case_app.command("note")
-def case_note(
-    case_id: CaseId,
-    text: Annotated[str, typer.Argument(help="The note.")],
-    by: By,
-    expect_version: ExpectVersion = None,
-) -> None:
-    """Add a note to the case's history."""
-    _done(ops.add_note(runtime(), case_id, text, actor=by, expect_version=expect_version))
+    done(ops.advance(rt, case_id, event, raw, actor=by, note=note, expect_version=expect_version))
 
 
 HISTORY_COLUMNS = (
@@ -521,24 +347,34 @@ def case_history(
 
 
 @lifecycle_app.command("diagram")
-def lifecycle_diagram() -> None:
-    """Print the lifecycle as a Mermaid state diagram."""
-    echo(runtime(migrated=False).lifecycle.mermaid())
+def lifecycle_diagram(
+    language: Annotated[
+        str,
+        typer.Option("--lang", help="pt-BR or en (default: the command line's language)."),
+    ] = "",
+) -> None:
+    """Print the lifecycle as a Mermaid flowchart (the picture of the web console's
+    /lifecycle page), its states and events by their labels."""
+    chosen = normalise(language) if language else lang()
+    lc = runtime(migrated=False).lifecycle
+    echo(diagram.mermaid(lc.events, chosen, translate=lambda m: tr(chosen, m), version=lc.version))
 
 
 @lifecycle_app.command("show")
 def lifecycle_show(as_json_: Json = False) -> None:
     """The states with their deadlines, and the events with their evidence."""
     lc = runtime(migrated=False).lifecycle
-    events = [
+    events: list[dict[str, Any]] = [
         {
             "event": e.name,
             "label": e.label_pt,
             "from": list(e.sources),
             "to": sorted({d for _, d in e.moves if d} | set(e.returns_to)) or ["(stays)"],
             "evidence": list(e.evidence.model_fields),
+            "command": f"case {e.command}" if e.command else f"case advance ID {e.name}",
+            "sweep": e.sweep,
         }
-        for e in EVENTS
+        for e in lc.events
     ]
     deadlines = {
         state: rule.model_dump(exclude_defaults=True) for state, rule in lc.config.deadlines.items()
@@ -574,6 +410,13 @@ def lifecycle_show(as_json_: Json = False) -> None:
         echo(f"  from:     {', '.join(e['from'])}")
         echo(f"  to:       {', '.join(e['to'])}")
         echo(f"  evidence: {', '.join(e['evidence']) or '-'}")
+        echo(f"  command:  produzir {e['command']}")
+
+
+@lifecycle_app.command("table")
+def lifecycle_table() -> None:
+    """Print the README's lifecycle table (Markdown), made from the event declarations."""
+    echo(runtime(migrated=False).lifecycle.markdown_table().rstrip("\n"))
 
 
 def _rule_text(rule: dict[str, Any] | None) -> str:

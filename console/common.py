@@ -52,7 +52,7 @@ def _os_user() -> str | None:
         return None
 
 
-class _Group(TyperGroup):
+class CommandGroup(TyperGroup):
     """Maps Produzir's errors to one line and an exit code, wherever they are raised; checks
     ``--by`` against the policy before a command runs; sets the origin ``cli``."""
 
@@ -81,7 +81,11 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        found = super().get_command(ctx, cmd_name)
+        return self.checked(cmd_name, super().get_command(ctx, cmd_name))
+
+    def checked(self, cmd_name: str, found: Any) -> Any:
+        """``found`` (a command of this group, or None), its ``--by`` checked against the
+        policy before it runs."""
         if (
             found is not None
             and not isinstance(found, TyperGroup)
@@ -106,7 +110,7 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         rt = Runtime.open(check_migrated=True)
         with rt.db.read() as session:
-            check_command(session, command, kwargs)
+            check_command(session, command, kwargs, lifecycle=rt.lifecycle)
         token = _CHECKED_RUNTIME.set(rt)  # the command uses the same runtime
         try:
             return callback(*args, **kwargs)
@@ -131,7 +135,7 @@ def command_group(help_text: str, name: str | None = None) -> typer.Typer:
     """A group of commands (``produzir <name> ...``) that checks each against the policy."""
     return typer.Typer(
         name=name,
-        cls=_Group,
+        cls=CommandGroup,
         help=help_text,
         no_args_is_help=True,
         add_completion=False,

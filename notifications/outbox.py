@@ -9,8 +9,9 @@ crash is recognisably the same message.
 
 A recipient's opted-out categories are written ``skipped`` (kept, never sent): the outbox
 shows what the system would have said. :func:`for_transition` queues what a change of a case
-tells people (an assignment to the new coordinator; a transition to the coordinator, unless
-they made it), for :func:`tasks.cases.advance` to call inside its transaction.
+tells people (the messages the event declares: an assignment to the new coordinator; a
+transition to the coordinator, unless they made it), for :func:`tasks.cases.advance` to call
+inside its transaction.
 
 Nothing here sends anything; :mod:`notifications.dispatch` does, after the commit.
 """
@@ -234,19 +235,23 @@ def for_transition(
     *,
     case_version: int,
     event: str,
+    messages: Sequence[str],
     from_state: str,
     to_state: str,
     actor: str,
     now: datetime,
     note: str | None = None,
     previous_coordinator: str | None = None,
+    municipality: Municipality | None = None,
     domain: str | None = None,
 ) -> int:
     """Queue what a change of ``case`` (already updated) tells people; how many rows were new.
 
-    - ``atribuir``: the new coordinator hears of the assignment (unless they assigned
+    ``messages`` are the ones the event declares (:attr:`states.events.EventSpec.messages`):
+
+    - ``assignment``: the new coordinator hears of the assignment (unless they assigned
       themselves, or were already the coordinator);
-    - a change of state: the coordinator hears of it, unless they made it.
+    - ``transition``: on a change of state, the coordinator hears of it, unless they made it.
 
     Recipients must be active users; anyone else is not written to (a coordinator who is not
     yet a user simply gets nothing). Called inside the operation's transaction, so the rows
@@ -254,10 +259,10 @@ def for_transition(
     """
     coordinator = case.coordinator
     category: str | None = None
-    if event == "atribuir":
+    if "assignment" in messages:
         if coordinator and coordinator not in (actor, previous_coordinator):
             category = ASSIGNMENT
-    elif from_state != to_state and coordinator and coordinator != actor:
+    elif "transition" in messages and from_state != to_state and coordinator != actor:
         category = TRANSITION
     if category is None or coordinator is None:
         return 0
@@ -270,7 +275,8 @@ def for_transition(
     recipient = people.get(coordinator)
     if recipient is None:
         return 0
-    municipality = session.get(Municipality, case.municipality_code)
+    if municipality is None:
+        municipality = session.get(Municipality, case.municipality_code)
     supervisors = session.execute(
         select(User).where(User.role == "supervisor", User.active.is_(True)).order_by(User.username)
     ).scalars()

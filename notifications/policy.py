@@ -122,11 +122,10 @@ class TimedTransition(BaseModel):
             raise ValueError(f"unknown event {self.event!r} (the lifecycle has no such event)")
         if self.state not in spec.sources:
             raise ValueError(f"{self.event} is not accepted in state {self.state}")
-        required = [n for n, f in spec.evidence.model_fields.items() if f.is_required()]
-        if required:
+        if not spec.sweep:
             raise ValueError(
-                f"{self.event} needs evidence ({', '.join(required)}); the sweep fires events "
-                "that need none"
+                f"{self.event} is not declared as one the sweep may fire (`sweep` in its "
+                "declaration, states/events.py)"
             )
         return self
 

@@ -282,17 +282,15 @@ def append(
     evidence: dict[str, Any],
     changes: dict[str, Any],
     occurred_at: datetime,
-    postgresql: bool | None = None,
     record_type: str | None = None,
     record_id: int | None = None,
 ) -> AuditEvent:
     """Append one entry inside the caller's transaction; no shared row is touched.
 
     The entry gets its tree position when the sequencer integrates it, normally just before
-    this transaction commits (:meth:`states.db.Database.write`). ``postgresql`` is accepted for
-    the callers' sake and not needed: the dialect comes from the session.
+    this transaction commits (:meth:`states.db.Database.write`); the dialect comes from the
+    session.
     """
-    del postgresql
     origin = current_origin()
     values = entry_row(
         seq=next_seq(session),

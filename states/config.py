@@ -77,6 +77,9 @@ class LifecycleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str = Field(min_length=1)
+    #: the event declarations this lifecycle runs, as ``module:attribute`` (a tuple of
+    #: :class:`states.events.EventSpec`)
+    events: str = Field(default="states.events:EVENTS", pattern=r"^[\w.]+:\w+$")
     deadlines: dict[str, DeadlineRule]
     thresholds: Thresholds
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from states.errors import InvalidInput
 from states.models import Base
+from states.text import N_, Term
 
 ROLES = ("coordinator", "supervisor", "manager", "auditor", "admin")
 LANGUAGES = ("pt-BR", "en")
@@ -92,3 +94,38 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("ix_api_tokens_username", "username"),)
+
+
+def check_assignee(session: Session, username: str, uf: str, *, field: str) -> User:
+    """The user a case is assigned to: an active coordinator whose territory covers ``uf``;
+    InvalidInput (422 / exit 2) naming what is wrong otherwise (nothing is written, and no
+    message tells anyone about the case)."""
+    user = session.get(User, username)
+    if user is None:
+        raise InvalidInput(N_("coordinator %(name)s: no such user", name=username), field=field)
+    if not user.active:
+        raise InvalidInput(
+            N_("coordinator %(name)s: the user is disabled", name=username), field=field
+        )
+    if user.role != "coordinator":
+        raise InvalidInput(
+            N_(
+                "coordinator %(name)s: their role is %(role)s, not coordinator",
+                name=username,
+                role=Term("role", user.role),
+            ),
+            field=field,
+        )
+    territory = {t.upper() for t in user.territories}
+    if uf.upper() not in territory:
+        raise InvalidInput(
+            N_(
+                "coordinator %(name)s: their territory (%(territory)s) does not cover %(uf)s, "
+                "the case's UF",
+                name=username,
+                territory=", ".join(sorted(territory)) or "—",
+                uf=uf.upper(),
+            ),
+            field=field,
+        )
+    return user

@@ -1,5 +1,8 @@
 """What an allowed event changes on the case: state, deadline, and the facts later guards read.
 
+What each event changes is declared with the event (:attr:`states.events.EventSpec.effect`);
+here is the part common to all: entering a state starts its deadline.
+
 :func:`changes_for` is pure: it returns the new values of the case's columns. The same dict is
 stored in the audit event, so a case at any past moment is rebuilt by folding its events'
 changes in order (:mod:`states.history`).
@@ -13,16 +16,16 @@ a calendar the arithmetic is plain days (see :mod:`states.deadlines`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from states import deadlines
-from states import evidence as ev
 from states.calendar import WorkCalendar
-from states.config import CONTINUOUS, LifecycleConfig
-from states.lifecycle import Outcome
-from states.states import State
+from states.config import LifecycleConfig
+from states.events import Change, Clockwork
+from states.lifecycle import EVENTS_BY_NAME, Outcome
+
+__all__ = ["DATE_COLUMNS", "TRACKED", "Clockwork", "changes_for", "from_json", "to_json"]
 
 #: Columns of ``cases`` that events change (and that history replays).
 TRACKED = (
@@ -44,19 +47,6 @@ DATE_COLUMNS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Clockwork:
-    """The tracked columns of a case, as the effects read them."""
-
-    state: str
-    previous_state: str | None
-    entered_on: date
-    due_on: date | None
-    extensions_used: int
-    suspended_on: date | None
-    paused_due_on: date | None
-
-
 def changes_for(
     case: Clockwork,
     outcome: Outcome,
@@ -68,95 +58,33 @@ def changes_for(
 ) -> dict[str, Any]:
     """The columns an allowed event changes, with their new values.
 
+    Entering another state starts its deadline afresh; then the event's declared effect
+    (:attr:`states.events.EventSpec.effect`) adds or overrides what it changes.
     ``calendar`` is the working-day calendar of the case's municipality; ``None`` means plain
     date arithmetic (continuous days, nothing rolled forward).
     """
-    event, source, dest, evidence = (
-        outcome.event,
-        outcome.from_state,
-        outcome.to_state,
-        outcome.evidence,
-    )
+    spec = outcome.spec or EVENTS_BY_NAME[outcome.event]
     changes: dict[str, Any] = {}
-    if dest != source:
-        changes.update(state=dest, entered_on=today, extensions_used=0)
-        rule = config.deadlines.get(dest)
-        changes["due_on"] = deadlines.due_date(rule, today, calendar) if rule else None
-
-    if event == "prorrogar":
-        rule = config.deadlines[source]
-        assert case.due_on is not None
+    if outcome.to_state != outcome.from_state:
+        rule = config.deadlines.get(outcome.to_state)
         changes.update(
-            due_on=deadlines.extended(rule, case.due_on, calendar),
-            extensions_used=case.extensions_used + 1,
+            state=outcome.to_state,
+            entered_on=today,
+            extensions_used=0,
+            due_on=deadlines.due_date(rule, today, calendar) if rule else None,
         )
-    elif event == "suspender":
-        assert isinstance(evidence, ev.Suspension)
-        changes.update(
-            previous_state=source,
-            entered_on=case.entered_on,
-            extensions_used=case.extensions_used,
-            suspended_on=today,
-            paused_due_on=case.due_on,
-            expected_resume_on=evidence.expected_resume_on,
-            due_on=evidence.expected_resume_on,
-        )
-    elif event == "retomar":
-        assert case.suspended_on is not None
-        paused = today - case.suspended_on
-        back = config.deadlines.get(dest)  # the rule of the state the case returns to
-        changes.update(
-            previous_state=None,
-            entered_on=case.entered_on + paused,
-            extensions_used=case.extensions_used,
-            due_on=deadlines.resumed(
-                case.paused_due_on,
-                case.suspended_on,
-                today,
-                calendar,
-                kind=back.kind if back else CONTINUOUS,
-            ),
-            suspended_on=None,
-            paused_due_on=None,
-            expected_resume_on=None,
-        )
-    elif event == "indeferir":
-        assert isinstance(evidence, ev.Rejection)
-        # The appeal window ends on a working day (Lei 9.784/1999 art. 66 §1); the guard
-        # `appeal_in_time` reads this deadline.
-        closes = evidence.decided_on + timedelta(days=config.thresholds.appeal_days)
-        changes.update(
-            rejected_on=evidence.decided_on,
-            due_on=calendar.roll_forward(closes) if calendar else closes,
-        )
-    elif event == "arquivar":
-        changes["previous_state"] = source
-    elif event == "recorrer":
-        changes["rejected_on"] = None
-    elif event == "cancelar":
-        left = case.previous_state if source == State.SUSPENSA.value else source
-        changes.update(
-            previous_state=left,
-            suspended_on=None,
-            paused_due_on=None,
-            expected_resume_on=None,
-        )
-    elif event == "concluir_avaliacao":
-        changes["previous_state"] = source
-    elif event == "solicitar_reabertura":
-        changes["reopen_requested_by"] = actor
-    elif event == "recusar_reabertura":
-        changes["reopen_requested_by"] = None
-    elif event == "aprovar_reabertura":
-        changes.update(previous_state=None, reopen_requested_by=None)
-        if dest == State.INDEFERIDA.value:
-            changes["due_on"] = None
-    elif event == "formalizar_polo":
-        assert isinstance(evidence, ev.HubDecision)
-        changes["hub_municipality_code"] = evidence.hub_municipality_code
-    elif event == "atribuir":
-        assert isinstance(evidence, ev.Assignment)
-        changes["coordinator"] = evidence.coordinator
+    change = Change(
+        case=case,
+        event=outcome.event,
+        from_state=outcome.from_state,
+        to_state=outcome.to_state,
+        evidence=outcome.evidence,
+        today=today,
+        actor=actor,
+        config=config,
+        calendar=calendar,
+    )
+    changes.update(spec.effect(change))
     return changes
 
 

@@ -1,8 +1,9 @@
 """The PRODUZIR lifecycle: its events, and the one shared state machine that runs them.
 
-The definition is a table (:data:`EVENTS`): each event names the evidence model it takes, the
-guard that judges that evidence, and the (source, destination) pairs where it applies. One
-``transitions.Machine`` is built from it (``auto_transitions`` off), with one subject attached
+The events are declared in :mod:`states.events` (:data:`~states.events.EVENTS`), each whole:
+evidence model, guard, where it applies, effect, records, messages. A :class:`Lifecycle` is
+built from a configuration and a table of declarations (the default one unless told), which it
+validates first. One ``transitions.Machine`` is built from the table (``auto_transitions`` off), with one subject attached
 for good: for the duration of one :meth:`Lifecycle.fire` (under a lock) the subject holds a
 case's facts and state, and is emptied after (attaching a fresh model on every call cost more
 than the rest of the guard). Callbacks only record: the guard's refusal sentence lands on the
@@ -15,229 +16,28 @@ possible destination, taken only when it is the recorded one.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from states import evidence as ev
 from states import guards as g
-from states.config import LifecycleConfig
+from states.config import WORKING, LifecycleConfig, load_config
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
-from states.states import ACTIVE, ALL, CLOSED, State
+from states.events import EVENTS, DeclarationError, EventSpec, validate
+from states.states import ALL, CLOSED, LABELS_PT, State
 from states.text import N_, Term, Text
 
-_ACTIVE = [s.value for s in ACTIVE]
-_OPEN = [*_ACTIVE, State.SUSPENSA.value, State.INDEFERIDA.value]
-_CLOSED = [s.value for s in CLOSED]
-#: Where a reopened case may return to.
-_REOPEN_TARGETS = [*_ACTIVE, State.INDEFERIDA.value]
+__all__ = ["EVENTS", "EVENTS_BY_NAME", "EventSpec", "Lifecycle", "Outcome", "load_lifecycle"]
 
-
-@dataclass(frozen=True)
-class EventSpec:
-    """One event of the lifecycle."""
-
-    name: str
-    label_pt: str
-    label_en: str
-    evidence: type[ev.Evidence]
-    guard: g.Guard
-    #: (sources, destination); destination None = the case stays where it is.
-    moves: tuple[tuple[tuple[str, ...], str | None], ...] = ()
-    #: the destination is the state recorded in ``previous_state`` (one of these).
-    returns_to: tuple[str, ...] = ()
-    sources_for_return: tuple[str, ...] = ()
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        found: list[str] = []
-        for sources, _ in self.moves:
-            found.extend(s for s in sources if s not in found)
-        found.extend(s for s in self.sources_for_return if s not in found)
-        return tuple(found)
-
-
-def _step(source: State, dest: State) -> tuple[tuple[str, ...], str]:
-    return ((source.value,), dest.value)
-
-
-EVENTS: tuple[EventSpec, ...] = (
-    EventSpec(
-        "iniciar_analise",
-        "Iniciar análise",
-        "Start review",
-        ev.NoEvidence,
-        g.demand_complete,
-        (_step(State.REGISTRADA, State.EM_ANALISE),),
-    ),
-    EventSpec(
-        "aprovar_elegibilidade",
-        "Aprovar elegibilidade",
-        "Approve eligibility",
-        ev.EligibilityDecision,
-        g.eligible,
-        (_step(State.EM_ANALISE, State.POLO_DEFINIDO),),
-    ),
-    EventSpec(
-        "indeferir",
-        "Indeferir",
-        "Reject",
-        ev.Rejection,
-        g.rejection_reasoned,
-        (_step(State.EM_ANALISE, State.INDEFERIDA),),
-    ),
-    EventSpec(
-        "recorrer",
-        "Recorrer do indeferimento",
-        "Appeal the rejection",
-        ev.Appeal,
-        g.appeal_in_time,
-        (_step(State.INDEFERIDA, State.EM_ANALISE),),
-    ),
-    EventSpec(
-        "arquivar",
-        "Arquivar",
-        "Archive",
-        ev.NoEvidence,
-        g.appeal_window_closed,
-        (_step(State.INDEFERIDA, State.ARQUIVADA),),
-    ),
-    EventSpec(
-        "formalizar_polo",
-        "Formalizar polo",
-        "Formalise the hub",
-        ev.HubDecision,
-        g.hub_adhered,
-        (_step(State.POLO_DEFINIDO, State.MOBILIZACAO),),
-    ),
-    EventSpec(
-        "concluir_mobilizacao",
-        "Concluir mobilização",
-        "Complete mobilisation",
-        ev.Mobilisation,
-        g.mobilised,
-        (_step(State.MOBILIZACAO, State.CAPACITACAO),),
-    ),
-    EventSpec(
-        "concluir_capacitacao",
-        "Concluir capacitação (ECC)",
-        "Complete field training (ECC)",
-        ev.FieldTraining,
-        g.trained,
-        (_step(State.CAPACITACAO, State.GESTAO),),
-    ),
-    EventSpec(
-        "concluir_gestao",
-        "Concluir oficinas de gestão",
-        "Complete business workshops",
-        ev.NoEvidence,
-        g.plans_for_all,
-        (_step(State.GESTAO, State.LEGALIZACAO),),
-    ),
-    EventSpec(
-        "concluir_legalizacao",
-        "Concluir legalização",
-        "Complete legalisation",
-        ev.NoEvidence,
-        g.legalised,
-        (_step(State.LEGALIZACAO, State.ACOMPANHAMENTO),),
-    ),
-    EventSpec(
-        "concluir_acompanhamento",
-        "Concluir acompanhamento",
-        "Complete follow-up",
-        ev.NoEvidence,
-        g.followed_up,
-        (_step(State.ACOMPANHAMENTO, State.AVALIACAO),),
-    ),
-    EventSpec(
-        "concluir_avaliacao",
-        "Concluir avaliação",
-        "Complete evaluation",
-        ev.Evaluation,
-        g.evaluated,
-        (_step(State.AVALIACAO, State.CONCLUIDA),),
-    ),
-    EventSpec(
-        "prorrogar",
-        "Prorrogar prazo",
-        "Extend the deadline",
-        ev.Justification,
-        g.extension_available,
-        ((tuple(_ACTIVE), None),),
-    ),
-    EventSpec(
-        "suspender",
-        "Suspender",
-        "Suspend",
-        ev.Suspension,
-        g.suspension_reasoned,
-        ((tuple(_ACTIVE), State.SUSPENSA.value),),
-    ),
-    EventSpec(
-        "retomar",
-        "Retomar",
-        "Resume",
-        ev.NoEvidence,
-        g.nothing,
-        returns_to=tuple(_ACTIVE),
-        sources_for_return=(State.SUSPENSA.value,),
-    ),
-    EventSpec(
-        "cancelar",
-        "Cancelar",
-        "Cancel",
-        ev.Cancellation,
-        g.cancellation_reasoned,
-        ((tuple(_OPEN), State.CANCELADA.value),),
-    ),
-    EventSpec(
-        "solicitar_reabertura",
-        "Solicitar reabertura",
-        "Request reopening",
-        ev.Justification,
-        g.reopening_requested,
-        ((tuple(_CLOSED), None),),
-    ),
-    EventSpec(
-        "aprovar_reabertura",
-        "Aprovar reabertura",
-        "Approve reopening",
-        ev.NoEvidence,
-        g.second_person,
-        returns_to=tuple(_REOPEN_TARGETS),
-        sources_for_return=tuple(_CLOSED),
-    ),
-    EventSpec(
-        "recusar_reabertura",
-        "Recusar reabertura",
-        "Refuse reopening",
-        ev.Justification,
-        g.second_person,
-        ((tuple(_CLOSED), None),),
-    ),
-    EventSpec(
-        "atribuir",
-        "Atribuir coordenador",
-        "Assign a coordinator",
-        ev.Assignment,
-        g.nothing,
-        ((tuple(_OPEN), None),),
-    ),
-    EventSpec(
-        "anotar",
-        "Anotar",
-        "Add a note",
-        ev.Note,
-        g.nothing,
-        ((tuple(s.value for s in ALL), None),),
-    ),
-)
-
+#: The lifecycle's events (declared in :mod:`states.events`), by name.
 EVENTS_BY_NAME: dict[str, EventSpec] = {e.name: e for e in EVENTS}
 
 
@@ -272,10 +72,10 @@ def _returns_to(state: str) -> Callable[[Any], bool]:
     return check
 
 
-def machine_transitions() -> list[dict[str, Any]]:
-    """The transitions of :data:`EVENTS` in the form ``transitions.Machine`` takes."""
+def machine_transitions(events: tuple[EventSpec, ...] = EVENTS) -> list[dict[str, Any]]:
+    """The transitions of ``events`` in the form ``transitions.Machine`` takes."""
     table: list[dict[str, Any]] = []
-    for spec in EVENTS:
+    for spec in events:
         for sources, dest in spec.moves:
             table.append(
                 {
@@ -305,43 +105,106 @@ class Outcome:
     from_state: str
     to_state: str
     evidence: ev.Evidence
+    #: the event's declaration (None in an outcome made by hand: the default table's is used)
+    spec: EventSpec | None = None
 
 
 class Lifecycle:
-    """The lifecycle definition plus its configuration, with ONE shared machine."""
+    """The lifecycle definition plus its configuration, with ONE shared machine.
 
-    def __init__(self, config: LifecycleConfig) -> None:
+    ``events`` is the table of declarations (default: :data:`states.events.EVENTS`); it is
+    validated here, so a lifecycle that lacks a part never starts
+    (:class:`states.events.DeclarationError`).
+    """
+
+    def __init__(self, config: LifecycleConfig, events: tuple[EventSpec, ...] = EVENTS) -> None:
+        states = [s.value for s in ALL]
+        validate(events, states)
         self.config = config
         self.version = config.version
+        self.events = events
+        self.by_name: dict[str, EventSpec] = {e.name: e for e in events}
         self._machine = Machine(
             model=None,
-            states=[s.value for s in ALL],
-            transitions=machine_transitions(),
+            states=states,
+            transitions=machine_transitions(events),
             initial=State.REGISTRADA.value,
             auto_transitions=False,
             send_event=True,
         )
         self._lock = threading.Lock()
-        #: the machine's one model, loaded with a case inside fire() (guarded by _lock)
+        #: the machine's one model, loaded with a case inside judge() (guarded by _lock)
         self._subject = _Subject()
         self._machine.add_model(self._subject)
         self._triggers: dict[str, list[str]] = {
-            s.value: [e.name for e in EVENTS if s.value in e.sources] for s in ALL
+            state: [e.name for e in events if state in e.sources] for state in states
         }
+        for spec in events:  # a summary naming a threshold that does not exist
+            try:
+                self.summary(spec)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise DeclarationError(f"event {spec.name}: summary: {exc!r}") from None
 
     def allowed_events(self, state: str) -> list[str]:
         """The events the state accepts (guards not yet checked), in definition order."""
         return list(self._triggers[state])
 
+    def summary(self, spec: EventSpec) -> str:
+        """What the event's guard checks, with this lifecycle's thresholds filled in."""
+        thresholds = self.config.thresholds
+        values = {
+            **thresholds.model_dump(),
+            "eligible_classes": ", ".join(thresholds.eligible_classes),
+        }
+        return spec.summary.format(**values)
+
+    def markdown_table(self) -> str:
+        """The README's lifecycle table, made from the declarations and the deadlines."""
+        lines = [
+            "| state | label | leaves with (event: evidence the guard checks) | deadline |",
+            "|---|---|---|---|",
+        ]
+        for state in ALL:
+            leaving = [
+                f"`{e.name}`: {self.summary(e)}"
+                for e in self.events
+                if e.summary and state.value in e.sources and e.moving
+            ]
+            if state in CLOSED:
+                leaving.insert(0, "terminal (reopening only)")
+            lines.append(
+                f"| `{state.value}` | {LABELS_PT[state]} | {'; or '.join(leaving) or '—'} "
+                f"| {self._deadline_text(state.value)} |"
+            )
+        return "\n".join(lines) + "\n"
+
+    def _deadline_text(self, state: str) -> str:
+        rule = self.config.deadlines.get(state)
+        if rule is None:
+            return {
+                State.SUSPENSA.value: "expected resume date",
+                State.INDEFERIDA.value: f"the appeal window ({self.config.thresholds.appeal_days} days)",
+            }.get(state, "—")
+        unit = "months" if rule.months else ("working days" if rule.kind == WORKING else "days")
+        text = f"{rule.months or rule.days} {unit}"
+        if rule.max_extensions:
+            times = {1: "once", 2: "twice"}.get(rule.max_extensions, f"{rule.max_extensions} times")
+            text += f", extendable {times} by {rule.extension_days}"
+        return text
+
+    def command(self, name: str) -> EventSpec | None:
+        """The event whose command under ``produzir case`` is ``name``."""
+        return next((e for e in self.events if e.command == name), None)
+
     def spec(self, event: str) -> EventSpec:
         try:
-            return EVENTS_BY_NAME[event]
+            return self.by_name[event]
         except KeyError:
             raise InvalidInput(
                 N_(
                     "unknown event %(event)s; events are: %(value)s",
                     event=repr(event),
-                    value=", ".join(EVENTS_BY_NAME),
+                    value=", ".join(self.by_name),
                 ),
                 field="event",
             ) from None
@@ -381,6 +244,21 @@ class Lifecycle:
                 field="evidence",
             )
         self.check_accepted(facts.case_id, facts.state, event)
+        return self.judge(spec, facts, evidence, actor=actor, today=today, records=records)
+
+    def judge(
+        self,
+        spec: EventSpec,
+        facts: g.CaseFacts,
+        evidence: ev.Evidence,
+        *,
+        actor: str,
+        today: date,
+        records: g.Records | None = None,
+    ) -> Outcome:
+        """The guard's and the machine's verdict on an event the state accepts, with evidence
+        already validated (:meth:`fire` checks both first): the destination, or
+        :class:`GuardFailed`."""
         ctx = g.GuardContext(
             facts=facts,
             evidence=evidence,
@@ -395,10 +273,10 @@ class Lifecycle:
             subject.ctx, subject.refusal = ctx, None
             self._machine.set_state(facts.state, model=subject)
             try:
-                moved = getattr(subject, "trigger")(event)  # noqa: B009 - set by transitions
-            except MachineError:  # pragma: no cover - _triggers already said it is accepted
+                moved = getattr(subject, "trigger")(spec.name)  # noqa: B009 - set by transitions
+            except MachineError:
                 raise TransitionNotAllowed(
-                    facts.case_id, event, facts.state, self.allowed_events(facts.state)
+                    facts.case_id, spec.name, facts.state, self.allowed_events(facts.state)
                 ) from None
             finally:
                 to_state, refusal = subject.state, subject.refusal
@@ -408,24 +286,52 @@ class Lifecycle:
                 "the case has no recorded state to return to from %(state)s",
                 state=Term("state", facts.state),
             )
-            raise GuardFailed(facts.case_id, event, reason)
-        return Outcome(event, facts.state, to_state, evidence)
+            raise GuardFailed(facts.case_id, spec.name, reason)
+        return Outcome(spec.name, facts.state, to_state, evidence, spec)
 
-    def mermaid(self) -> str:
-        """The lifecycle as a Mermaid state diagram, from the same table the engine runs."""
-        from transitions.extensions import GraphMachine
+    def mermaid(self, language: str = "en") -> str:
+        """The lifecycle as a Mermaid flowchart (:func:`states.diagram.mermaid`); its own
+        sentences in English, the states and events in ``language``."""
+        from states import diagram
 
-        graph = GraphMachine(
-            model=None,
-            states=[s.value for s in ALL],
-            transitions=machine_transitions(),
-            initial=State.REGISTRADA.value,
-            auto_transitions=False,
-            graph_engine="mermaid",
-            title=f"PRODUZIR lifecycle {self.version}",
-            show_conditions=False,
+        return diagram.mermaid(self.events, language, version=self.version)
+
+
+def declared_events(reference: str, where: Path | None = None) -> tuple[EventSpec, ...]:
+    """The event declarations ``module:attribute`` names (a lifecycle file's ``events``)."""
+    module_name, _, attribute = reference.partition(":")
+    what = N_("lifecycle file %(path)s: events", path=where) if where else N_("events")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise InvalidInput(
+            N_(
+                "%(what)s: %(value)s cannot be imported (%(exc)s)",
+                what=what,
+                value=reference,
+                exc=exc,
+            )
+        ) from None
+    if not isinstance(found, tuple) or not all(isinstance(e, EventSpec) for e in found):
+        raise InvalidInput(
+            N_(
+                "%(what)s: %(value)s is not a tuple of event declarations (EventSpec)",
+                what=what,
+                value=reference,
+            )
         )
-        holder = _Subject()
-        graph.add_model(holder)
-        source: str = getattr(holder, "get_graph")().draw(None)  # noqa: B009
-        return source
+    return found
+
+
+@lru_cache(maxsize=8)
+def load_lifecycle(path: Path | None = None) -> Lifecycle:
+    """The lifecycle a file describes (default ``states/lifecycle.toml``), with the event
+    declarations it names, validated; built once per file."""
+    config = load_config(path)
+    events = declared_events(config.events, path)
+    try:
+        return Lifecycle(config, events)
+    except ValueError as exc:  # DeclarationError: a declaration lacks a part
+        raise InvalidInput(
+            N_("lifecycle %(version)s: %(exc)s", version=config.version, exc=exc)
+        ) from None

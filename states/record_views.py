@@ -3,6 +3,8 @@
 :func:`records_for` loads only what the event's guard needs (nothing for most events), inside
 the write transaction, so the guard judges the records as they are when the event commits.
 The same summary is stored with the audit event: an auditor sees the numbers the guard saw.
+What each event reads (``reads``) and checks (``checks``) is declared with the event
+(:mod:`states.events`); :func:`check_evidence` runs the checks of evidence against the records.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from states.evidence import Evidence, FieldTraining
+from states.directory import check_assignee
+from states.errors import InvalidInput
+from states.evidence import Assignment, Evidence, FieldTraining, HubDecision
 from states.guards import EccSummary, EnterpriseSummary, FollowUpSummary, Records
+from states.models import Municipality
 from states.records import (
     Attendance,
     CaseParticipant,
@@ -28,42 +33,52 @@ from states.records import (
     TrainingEvent,
     Visit,
 )
-
-#: events whose guards read records, and what they read
-_NEEDS: dict[str, frozenset[str]] = {
-    "concluir_mobilizacao": frozenset({"participants"}),
-    "concluir_capacitacao": frozenset({"ecc"}),
-    "concluir_gestao": frozenset({"enterprises"}),
-    "concluir_legalizacao": frozenset({"enterprises"}),
-    "concluir_acompanhamento": frozenset({"follow_up"}),
-    "concluir_avaliacao": frozenset({"enterprises"}),
-}
+from states.text import N_
 
 
-def needs_records(event: str) -> bool:
-    return event in _NEEDS
-
-
-def records_for(session: Session, case_id: int, event: str, evidence: Evidence) -> Records:
-    """The records ``event``'s guard reads for the case."""
-    needs = _NEEDS.get(event, frozenset())
+def records_for(
+    session: Session, case_id: int, reads: frozenset[str], evidence: Evidence
+) -> Records:
+    """The records a guard that ``reads`` those kinds (:data:`states.events.RECORD_KINDS`)
+    reads for the case; nothing is read for an event whose guard reads none."""
     records = Records()
-    if "participants" in needs:
+    if "participants" in reads:
         records = dataclasses.replace(records, participants=participant_count(session, case_id))
-    if "ecc" in needs:
+    if "ecc" in reads:
         assert isinstance(evidence, FieldTraining)
         records = dataclasses.replace(records, ecc=ecc_summary(session, evidence.ecc_id, case_id))
-    if "enterprises" in needs:
+    if "enterprises" in reads:
         records = dataclasses.replace(records, enterprises=enterprise_summaries(session, case_id))
-    if "follow_up" in needs:
+    if "follow_up" in reads:
         records = dataclasses.replace(records, follow_up=follow_up_summary(session, case_id))
     return records
 
 
-def snapshot(records: Records, event: str) -> dict[str, Any]:
-    """The part of ``records`` the event's guard read, as JSON-ready data for the audit event."""
+def snapshot(records: Records, reads: frozenset[str]) -> dict[str, Any]:
+    """The part of ``records`` the guard read, as JSON-ready data for the audit event."""
     data = dataclasses.asdict(records)
-    return {key: data[key] for key in sorted(_NEEDS.get(event, ()))}
+    return {key: data[key] for key in sorted(reads)}
+
+
+def check_evidence(
+    session: Session, checks: tuple[str, ...], event: str, evidence: Evidence, uf: str
+) -> None:
+    """Run the event's checks of its evidence against the records
+    (:data:`states.events.CHECKS`); InvalidInput naming what is wrong."""
+    if "hub_municipality" in checks:
+        assert isinstance(evidence, HubDecision)
+        if session.get(Municipality, evidence.hub_municipality_code) is None:
+            raise InvalidInput(
+                N_(
+                    "evidence for %(event)s: hub_municipality_code %(hub_municipality_code)s is not in IBGE's list of municipalities",
+                    event=event,
+                    hub_municipality_code=evidence.hub_municipality_code,
+                ),
+                field="evidence",
+            )
+    if "assignee" in checks:
+        assert isinstance(evidence, Assignment)
+        check_assignee(session, evidence.coordinator, uf, field="evidence.coordinator")
 
 
 def participant_count(session: Session, case_id: int) -> int:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from states.deadlines import local_date
-from states.effects import Clockwork
 from states.errors import Conflict, NotFound
+from states.events import Clockwork
 from states.guards import CaseFacts
 from states.models import Case, Municipality
 
@@ -29,11 +29,10 @@ _LOAD_LOCKED = _LOAD.with_for_update(of=Case)
 _CASES: Table = Case.__table__  # type: ignore[assignment]
 
 
-def load_for_update(
-    session: Session, case_id: int, *, postgresql: bool
-) -> tuple[Case, Municipality]:
-    """The case and its municipality, locked for this transaction (PostgreSQL row lock)."""
-    query = _LOAD_LOCKED if postgresql else _LOAD
+def load_for_update(session: Session, case_id: int) -> tuple[Case, Municipality]:
+    """The case and its municipality, locked for this transaction (PostgreSQL row lock; the
+    dialect is the session's)."""
+    query = _LOAD_LOCKED if session.get_bind().dialect.name == "postgresql" else _LOAD
     row = session.execute(query, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("case", case_id)

@@ -1,9 +1,11 @@
 """Operations that move a case: advance with evidence, assign, suspend, reopen, annotate.
 
 Every operation is :func:`advance` underneath, so every change takes the same write path, in
-one transaction: load the case (locked) -> check the version the caller expects -> ask the
-lifecycle whether the state accepts the event -> validate the evidence -> check the guard ->
-update the case (version +1) -> append the hash-chained audit event -> commit. Deadlines are
+one transaction: load the case once (locked) -> check the version the caller expects ->
+decide once (:func:`_decide`: does the state accept the event, is the evidence valid, does the
+guard find it enough) -> apply the decision in one place (:func:`_apply`: update the case,
+version +1; open obligations; queue the messages; append the audit entry) -> commit. What
+each event needs and changes comes from its declaration (:mod:`states.events`). Deadlines are
 computed on the working-day calendar of the case's municipality, read in the same transaction.
 Nothing is sent or printed inside. Errors come in that order, so a caller hears first about what matters most.
 """
@@ -19,19 +21,21 @@ from sqlalchemy.orm import Session
 
 from notifications import outbox
 from states import audit, bounds, record_views, store
+from states import evidence as ev
 from states.bounds import NOTE_MAX
 from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
 from states.errors import InvalidInput, NotAllowed, NotFound
-from states.evidence import Assignment, Evidence, HubDecision
+from states.events import EventSpec
+from states.evidence import Evidence
 from states.guards import Records
 from states.lifecycle import Outcome
 from states.models import Case, Municipality
 from states.progress import BulkApplied
 from states.text import N_
 from tasks import obligations
-from tasks.demands import check_actor, check_assignee
+from tasks.demands import check_actor
 from tasks.runtime import Runtime
 
 
@@ -68,11 +72,11 @@ def advance(
     as it is and the recorded change is returned (``replayed``): a rerun applies nothing twice.
     """
     check_actor(actor)
-    rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
+    spec = rt.lifecycle.spec(event)  # an unknown event is refused before anything is read
     note = check_note(note)
     now = rt.clock.now()
     with rt.db.write() as session:
-        case, municipality = store.load_for_update(session, case_id, postgresql=rt.db.is_postgresql)
+        case, municipality = store.load_for_update(session, case_id)
         if request_key is not None:
             applied = session.get(BulkApplied, (request_key, case.id))
             if applied is not None:
@@ -87,64 +91,17 @@ def advance(
                     replayed=True,
                 )
         store.check_version(case, expect_version)
-        parsed, records, outcome, today = _decide(
-            session, rt, case, municipality, event, evidence, actor=actor, now=now
-        )
-        changes = changes_for(
-            store.clockwork_of(case),
-            outcome,
-            today=today,
-            actor=actor,
-            config=rt.lifecycle.config,
-            calendar=calendar_for(session, case.municipality_code, municipality.uf),
-        )
-        previous_coordinator = case.coordinator
-        version = store.update_case(session, case, changes, actor=actor, now=now)
-        if outcome.to_state != outcome.from_state:
-            obligations.after_transition(session, rt, case, outcome.to_state, today)
-        # the messages the change causes leave from the outbox after the commit
-        outbox.for_transition(
+        decision = _decide(session, rt, spec, case, municipality, evidence, actor=actor, now=now)
+        return _apply(
             session,
+            rt,
+            decision,
             case,
-            case_version=version,
-            event=event,
-            from_state=outcome.from_state,
-            to_state=outcome.to_state,
+            municipality,
             actor=actor,
+            note=note,
             now=now,
-            note=note,
-            previous_coordinator=previous_coordinator,
-        )
-        row = audit.append(
-            session,
-            case_id=case.id,
-            case_version=version,
-            lifecycle_version=case.lifecycle_version,
-            event=event,
-            from_state=outcome.from_state,
-            to_state=outcome.to_state,
-            actor=actor,
-            note=note,
-            evidence=_evidence_record(parsed, records, event),
-            changes=to_json(changes),
-            occurred_at=now,
-            postgresql=rt.db.is_postgresql,
-        )
-        if request_key is not None:
-            session.add(
-                BulkApplied(
-                    request_key=request_key,
-                    case_id=case.id,
-                    event=event,
-                    from_state=outcome.from_state,
-                    to_state=outcome.to_state,
-                    version=version,
-                    seq=row.seq,
-                    applied_at=now,
-                )
-            )
-        return Transition(
-            case.id, event, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
+            request_key=request_key,
         )
 
 
@@ -162,48 +119,130 @@ def check_note(note: str | None) -> str | None:
     return note
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """What the lifecycle decided for one event on one case, before anything is written."""
+
+    spec: EventSpec
+    outcome: Outcome
+    records: Records
+    today: date
+
+
 def _decide(
     session: Session,
     rt: Runtime,
+    spec: EventSpec,
     case: Case,
     municipality: Municipality,
-    event: str,
     evidence: Mapping[str, Any] | Evidence | None,
     *,
     actor: str,
     now: datetime,
-) -> tuple[Evidence, Records, Outcome, date]:
-    """Ask the lifecycle: is ``event`` accepted now, is its evidence valid and enough?"""
-    rt.lifecycle.check_accepted(case.id, case.state, event)
+) -> _Decision:
+    """Decide once: does the state accept the event, is its evidence valid (against the
+    records too), and does its guard find it enough? Raises the first refusal."""
+    rt.lifecycle.check_accepted(case.id, case.state, spec.name)
     parsed = (
         evidence
         if isinstance(evidence, Evidence)
-        else rt.lifecycle.parse_evidence(event, dict(evidence or {}))
+        else ev.parse(spec.evidence, spec.name, dict(evidence or {}))
     )
-    if isinstance(parsed, HubDecision) and not store.get_municipality(
-        session, parsed.hub_municipality_code
-    ):
+    if not isinstance(parsed, spec.evidence):
         raise InvalidInput(
             N_(
-                "evidence for %(event)s: hub_municipality_code %(hub_municipality_code)s is not in IBGE's list of municipalities",
-                event=event,
-                hub_municipality_code=parsed.hub_municipality_code,
+                "evidence for %(event)s must be %(name__)s",
+                event=spec.name,
+                name__=spec.evidence.__name__,
             ),
             field="evidence",
         )
-    if isinstance(parsed, Assignment):
-        check_assignee(session, parsed.coordinator, municipality.uf, field="evidence.coordinator")
+    record_views.check_evidence(session, spec.checks, spec.name, parsed, municipality.uf)
     today = local_date(now, municipality.timezone)
-    records = record_views.records_for(session, case.id, event, parsed)
-    outcome = rt.lifecycle.fire(
-        store.facts_of(case, municipality),
-        event,
-        parsed,
-        actor=actor,
-        today=today,
-        records=records,
+    records = record_views.records_for(session, case.id, spec.reads, parsed)
+    outcome = rt.lifecycle.judge(
+        spec, store.facts_of(case, municipality), parsed, actor=actor, today=today, records=records
     )
-    return parsed, records, outcome, today
+    return _Decision(spec, outcome, records, today)
+
+
+def _apply(
+    session: Session,
+    rt: Runtime,
+    decision: _Decision,
+    case: Case,
+    municipality: Municipality,
+    *,
+    actor: str,
+    note: str | None,
+    now: datetime,
+    request_key: str | None,
+) -> Transition:
+    """Apply a decision in one place: update the case (version +1), open the obligations of
+    the state it enters, queue the messages the event declares, append the audit entry (and,
+    for a bulk request, record that it was applied)."""
+    spec, outcome, today = decision.spec, decision.outcome, decision.today
+    changes = changes_for(
+        store.clockwork_of(case),
+        outcome,
+        today=today,
+        actor=actor,
+        config=rt.lifecycle.config,
+        calendar=calendar_for(session, case.municipality_code, municipality.uf),
+    )
+    previous_coordinator = case.coordinator
+    version = store.update_case(session, case, changes, actor=actor, now=now)
+    if outcome.to_state != outcome.from_state:
+        obligations.after_transition(session, rt, case, outcome.to_state, today)
+    # the messages the change causes leave from the outbox after the commit
+    outbox.for_transition(
+        session,
+        case,
+        case_version=version,
+        event=spec.name,
+        messages=spec.messages,
+        from_state=outcome.from_state,
+        to_state=outcome.to_state,
+        actor=actor,
+        now=now,
+        note=note,
+        previous_coordinator=previous_coordinator,
+        municipality=municipality,
+        domain=rt.notifications.message_id_domain,
+    )
+    stored = outcome.evidence.model_dump(mode="json")
+    if spec.reads:  # the records its guard read, as it read them
+        stored["records_checked"] = record_views.snapshot(decision.records, spec.reads)
+    row = audit.append(
+        session,
+        case_id=case.id,
+        case_version=version,
+        lifecycle_version=case.lifecycle_version,
+        event=spec.name,
+        from_state=outcome.from_state,
+        to_state=outcome.to_state,
+        actor=actor,
+        note=note,
+        evidence=stored,
+        changes=to_json(changes),
+        occurred_at=now,
+    )
+    if request_key is not None:
+        session.add(
+            BulkApplied(
+                request_key=request_key,
+                case_id=case.id,
+                event=spec.name,
+                from_state=outcome.from_state,
+                to_state=outcome.to_state,
+                version=version,
+                seq=row.seq,
+                applied_at=now,
+            )
+        )
+    return Transition(
+        case.id, spec.name, outcome.from_state, outcome.to_state, version, row.seq, case.due_on
+    )
 
 
 def refusal(
@@ -216,6 +255,7 @@ def refusal(
 ) -> str | None:
     """Would ``event`` be refused now? The reason, or None — read only, nothing locked or
     written (the deadline sweep asks before it opens a write transaction)."""
+    spec = rt.lifecycle.spec(event)
     with rt.db.read() as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -224,19 +264,11 @@ def refusal(
         assert municipality is not None
         try:
             _decide(
-                session, rt, case, municipality, event, evidence, actor=actor, now=rt.clock.now()
+                session, rt, spec, case, municipality, evidence, actor=actor, now=rt.clock.now()
             )
         except NotAllowed as exc:
             return getattr(exc, "reason", str(exc))
     return None
-
-
-def _evidence_record(evidence: Evidence, records: Records, event: str) -> dict[str, Any]:
-    """The evidence as stored with the audit event, with the records its guard read."""
-    stored = evidence.model_dump(mode="json")
-    if record_views.needs_records(event):
-        stored["records_checked"] = record_views.snapshot(records, event)
-    return stored
 
 
 def assign(

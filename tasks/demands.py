@@ -7,18 +7,17 @@ from datetime import date
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
-from sqlalchemy.orm import Session
 
 from states import audit, store
 from states.bounds import Bounded
 from states.calendar import calendar_for
 from states.deadlines import due_date, local_date
-from states.directory import User
+from states.directory import check_assignee
 from states.errors import InvalidInput
 from states.evidence import check_username, describe, normalise_cnpj
 from states.models import Case
 from states.states import State
-from states.text import N_, Term
+from states.text import N_
 from tasks.runtime import Runtime
 
 
@@ -136,7 +135,6 @@ def register_demand(rt: Runtime, demand: DemandInput, *, actor: str) -> Register
             evidence=demand.model_dump(mode="json"),
             changes={**demand.model_dump(mode="json", exclude={"coordinator"}), **_iso(tracked)},
             occurred_at=now,
-            postgresql=rt.db.is_postgresql,
         )
         return Registered(case.id, case.state, case.due_on, 1, event.seq)
 
@@ -151,38 +149,3 @@ def check_actor(actor: str) -> str:
         return check_username(actor)
     except ValueError as exc:
         raise InvalidInput(N_("actor: %(exc)s", exc=exc), field="actor") from None
-
-
-def check_assignee(session: Session, username: str, uf: str, *, field: str) -> User:
-    """The user a case is assigned to: an active coordinator whose territory covers ``uf``;
-    InvalidInput (422 / exit 2) naming what is wrong otherwise (nothing is written, and no
-    message tells anyone about the case)."""
-    user = session.get(User, username)
-    if user is None:
-        raise InvalidInput(N_("coordinator %(name)s: no such user", name=username), field=field)
-    if not user.active:
-        raise InvalidInput(
-            N_("coordinator %(name)s: the user is disabled", name=username), field=field
-        )
-    if user.role != "coordinator":
-        raise InvalidInput(
-            N_(
-                "coordinator %(name)s: their role is %(role)s, not coordinator",
-                name=username,
-                role=Term("role", user.role),
-            ),
-            field=field,
-        )
-    territory = {t.upper() for t in user.territories}
-    if uf.upper() not in territory:
-        raise InvalidInput(
-            N_(
-                "coordinator %(name)s: their territory (%(territory)s) does not cover %(uf)s, "
-                "the case's UF",
-                name=username,
-                territory=", ".join(sorted(territory)) or "—",
-                uf=uf.upper(),
-            ),
-            field=field,
-        )
-    return user

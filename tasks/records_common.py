@@ -64,7 +64,6 @@ def audit_record(
         evidence=evidence,
         changes={},
         occurred_at=rt.clock.now(),
-        postgresql=rt.db.is_postgresql,
         record_type=record_type,
         record_id=record_id,
     )

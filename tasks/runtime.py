@@ -1,22 +1,25 @@
-"""What every operation needs: the database, the lifecycle definition and a clock.
+"""What every operation needs: the database, the lifecycle definition, a clock and the
+settings, each loaded once.
 
 :meth:`Runtime.open` is how the edges get one (the command line, the web console, the flows):
 from the ``PRODUZIR_*`` settings (:func:`states.settings.load`: a bad setting is refused naming
 its variable) and, with ``check_migrated=True``, only over a database migrated to the code's
-head revision (:func:`check_migrated`), so nothing runs against tables it does not know.
+head revision (:meth:`Runtime.check_migrated`), so nothing runs against tables it does not
+know.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import migrations
+from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
-from states.config import cached_config
 from states.db import Database
 from states.errors import ProduzirError
-from states.lifecycle import Lifecycle
+from states.lifecycle import Lifecycle, load_lifecycle
 from states.settings import StatesSettings, load
 from states.text import N_
 
@@ -45,7 +48,7 @@ class Runtime:
         settings = settings if settings is not None else load(StatesSettings)
         rt = cls(
             db=Database.from_settings(settings),
-            lifecycle=Lifecycle(cached_config(settings.lifecycle_file)),
+            lifecycle=load_lifecycle(settings.lifecycle_file),
             clock=clock or SystemClock(),
             settings=settings,
         )
@@ -68,6 +71,12 @@ class Runtime:
                     head=head,
                 )
             )
+
+    @cached_property
+    def notifications(self) -> NotificationSettings:
+        """The notification settings (``PRODUZIR_NOTIFY_*``, ...), read once, when first needed
+        (the write path reads the Message-ID domain of the messages it queues)."""
+        return load_settings()
 
     def today(self) -> date:
         """Today's date in Brasília time, for lists and filters that span municipalities."""

@@ -234,7 +234,6 @@ def _audit(session: Session, rt: Runtime, event: str, actor: str, user: User) ->
         evidence=_public(user),
         changes={},
         occurred_at=rt.clock.now(),
-        postgresql=rt.db.is_postgresql,
         record_type="user",
         record_id=None,
     )

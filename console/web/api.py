@@ -31,7 +31,7 @@ from console.web.policy import POLICY, case_scope
 from states import checkpoints, queries
 from states import indicators as figures
 from states.errors import InvalidInput, NotFound
-from states.lifecycle import EVENTS, EVENTS_BY_NAME
+from states.lifecycle import EVENTS, Lifecycle
 from states.models import AuditEvent
 from states.states import ALL, State
 from tasks import audit_log, cases, obligations
@@ -42,7 +42,8 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_user)])
 #: the largest id a path or body may name (a 32-bit INTEGER column on every backend)
 MAX_ID = 2**31 - 1
 MAX_PAGE = 500
-#: the lifecycle's events, as the schema lists them for ``event``
+#: the default lifecycle's events, as the schema lists them for ``event`` (an app whose
+#: lifecycle declares others lists those: :func:`lifecycle_schema`)
 EVENT_NAMES: list[JsonValue] = [e.name for e in EVENTS]
 
 # --- errors -----------------------------------------------------------------------------------
@@ -432,8 +433,8 @@ def list_cases(
     )
 
 
-def _event_ref(name: str) -> EventRef:
-    spec = EVENTS_BY_NAME[name]
+def _event_ref(lifecycle: Lifecycle, name: str) -> EventRef:
+    spec = lifecycle.spec(name)
     return EventRef(event=name, label_pt=spec.label_pt, label_en=spec.label_en)
 
 
@@ -452,7 +453,9 @@ def case_detail(case_id: CaseId, user: ApiUser, rt: Rt, db: DbRead) -> CaseDetai
     open, and the events its state accepts."""
     today = rt.today()
     record = queries.case_detail(db, case_id, today=today)
-    record["allowed_events"] = [_event_ref(n) for n in rt.lifecycle.allowed_events(record["state"])]
+    record["allowed_events"] = [
+        _event_ref(rt.lifecycle, n) for n in rt.lifecycle.allowed_events(record["state"])
+    ]
     record["may_advance"] = POLICY["api.cases.advance"].allows(user.role)
     record["open_obligations"] = obligations.list_obligations(db, today=today, case_id=case_id)
     return CaseDetail.model_validate(record)
@@ -949,3 +952,27 @@ def timeliness(
         cycle_times=[CycleTimeOut.model_validate(t.as_dict()) for t in times.values()],
         deadlines=[DeadlineResultOut.model_validate(r.as_dict()) for r in results],
     )
+
+
+def lifecycle_schema(schema: dict[str, Any], lifecycle: Lifecycle) -> dict[str, Any]:
+    """The OpenAPI ``schema`` with the events of ``lifecycle``: ``AdvanceIn.event`` lists them,
+    and each event's evidence model is a component ``Evidence_<event>``, named in
+    ``AdvanceIn.evidence``'s description (the schema is derived from the declarations)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    advance = components.get("AdvanceIn", {}).get("properties", {})
+    if "event" in advance:
+        advance["event"]["enum"] = [e.name for e in lifecycle.events]
+    names = []
+    for spec in lifecycle.events:
+        model = spec.evidence.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in model.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        name = f"Evidence_{spec.name}"
+        model["title"] = f"{spec.label_en} ({spec.name})"
+        components[name] = model
+        names.append(f"`{spec.name}`: `{name}`")
+    if "evidence" in advance:
+        advance["evidence"]["description"] = (
+            "The evidence the event takes, by event: " + ", ".join(names) + "."
+        )
+    return schema

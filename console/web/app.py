@@ -17,6 +17,7 @@ The API's OpenAPI schema is at ``/api/v1/openapi.json``; no interactive docs pag
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.datastructures import MutableHeaders
@@ -132,4 +133,19 @@ def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -
     for router in ROUTERS:
         app.include_router(router)
     check_routes(app.routes)
+    _derive_schema(app, rt)
     return app
+
+
+def _derive_schema(app: FastAPI, rt: Runtime) -> None:
+    """The OpenAPI schema, with the events and evidence of ``rt``'s lifecycle."""
+    from console.web.api import lifecycle_schema
+
+    made = app.openapi
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = lifecycle_schema(made(), rt.lifecycle)
+        return app.openapi_schema
+
+    app.openapi = schema  # type: ignore[method-assign]

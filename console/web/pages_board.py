@@ -53,7 +53,6 @@ from console.web.templating import language_of, render
 from states import queries
 from states.directory import User
 from states.errors import InvalidInput
-from states.lifecycle import EVENTS, EVENTS_BY_NAME
 from states.models import Case, Municipality
 from states.queries import CaseFilter
 from states.states import ALL
@@ -173,7 +172,7 @@ def board(
     if may(user, "bulk"):
         present = {s for s, c in counts.items() if c.cases}
         accepted = {e for s in present for e in rt.lifecycle.allowed_events(s)}
-        bulk_events = [spec for spec in EVENTS if spec.name in accepted]
+        bulk_events = [spec for spec in rt.lifecycle.events if spec.name in accepted]
     return render(
         request,
         "web/board.html",
@@ -277,7 +276,7 @@ def _bulk_page(
     errors: Mapping[str, Text | str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    spec = EVENTS_BY_NAME.get(event)
+    spec = rt.lifecycle.by_name.get(event)
     evidence_form: EvidenceForm | None = form_of(spec.evidence) if spec else None
     cases = _selected(db, user, rt, ids)
     for row in cases:
@@ -291,7 +290,7 @@ def _bulk_page(
             "event": event if spec else "",
             "spec": spec,
             "form": evidence_form,
-            "events": EVENTS,
+            "events": rt.lifecycle.events,
             "values": dict(values or {}),
             "errors": dict(errors or {}),
         },
@@ -314,7 +313,7 @@ def bulk(
         chosen = _parse_ids([*(str(i) for i in case_id), ids])
     except InvalidInput as exc:
         chosen, errors["ids"] = [], exc.text
-    if event and event not in EVENTS_BY_NAME:
+    if event and event not in rt.lifecycle.by_name:
         errors["event"] = M_("Unknown event.")
     return _bulk_page(
         request,
@@ -357,7 +356,7 @@ def _bulk_apply(
             )
         for case_id in ids:  # a case outside the territory: 404, before anything is written
             require_case(db, user, case_id)
-        spec = EVENTS_BY_NAME.get(event)
+        spec = rt.lifecycle.by_name.get(event)
         if spec is None or not ids:
             errors = {"event": M_("Unknown event.")} if spec is None else {}
             if not ids:

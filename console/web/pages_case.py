@@ -45,7 +45,6 @@ from notifications.i18n import render as render_text
 from states import queries, record_views, store
 from states.directory import User
 from states.errors import Conflict, GuardFailed, InvalidInput, TransitionNotAllowed
-from states.lifecycle import EVENTS_BY_NAME
 from states.records import CaseParticipant
 from states.text import N_
 from tasks import cases as case_ops
@@ -170,7 +169,7 @@ def case_page(
     if may(user, "case.advance"):
         defaults = _defaults(detail)
         for event in rt.lifecycle.allowed_events(detail["state"]):
-            evidence_form = form_of(EVENTS_BY_NAME[event].evidence)
+            evidence_form = form_of(rt.lifecycle.spec(event).evidence)
             action = Action(event, evidence_form)
             if posted is not None and posted.event == event:
                 action.values, action.errors = dict(posted.values), dict(posted.errors)
@@ -217,7 +216,7 @@ def case_page(
             "actions": actions,
             "can_act": may(user, "case.advance"),
             "can_audit": may(user, "audit.case"),
-            "ok": ok if ok in EVENTS_BY_NAME else None,
+            "ok": ok if ok in rt.lifecycle.by_name else None,
             "conflict": conflict,
             "stray": stray,
             "language": language_of(request),

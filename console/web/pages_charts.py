@@ -1,7 +1,10 @@
 """Pages for everyone: the lifecycle drawn (``/lifecycle``) and the indicators (``/indicators``).
 
-The lifecycle is drawn from :data:`states.lifecycle.EVENTS` (:func:`console.web.svg.lifecycle`)
-with the deadlines of the running configuration beside it. The indicators come from
+The lifecycle is drawn from the app's lifecycle's declarations (:mod:`states.events`): the page carries the Mermaid source
+of :func:`states.diagram.mermaid` in the user's language, which the vendored Mermaid
+(``static/vendor/mermaid``, started by ``static/lifecycle.js``) lays out and draws in the browser;
+the events that do not move a case and the deadlines of the running configuration are tables
+beside it. The indicators come from
 :mod:`states.indicators` (cases by state, people trained and certified, enterprises legalised and
 active, and from the audit trail :func:`~states.indicators.cycle_times` and
 :func:`~states.indicators.deadline_results`), each figure one grouped query, restricted to the
@@ -24,6 +27,7 @@ from console.web.deps import DbRead, Rt, WebUser
 from console.web.pages_common import parse_day, scope_ufs, zone_of
 from console.web.pages_queries import FIGURES
 from console.web.templating import environment, language_of, render, translate
+from states import diagram
 from states import indicators as figures
 from states.directory import User
 from states.errors import InvalidInput
@@ -35,7 +39,6 @@ from states.indicators import (
     deadline_results,
     default_since,
 )
-from states.lifecycle import EVENTS
 from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
 from states.text import M_, N_, Text
 from tasks.users import UFS
@@ -105,19 +108,36 @@ def _deadline_texts(rt: Any, language: str) -> list[DeadlineText]:
     return found
 
 
+@dataclass(frozen=True)
+class StayingText:
+    """An event that leaves the case in its state, and where it may happen, in words."""
+
+    name: str
+    label: str
+    where: str
+
+
 @router.get("/lifecycle", name="lifecycle")
 def lifecycle_page(request: Request, rt: Rt, user: WebUser) -> Response:
     language = language_of(request)
+    describe = _describe(language)
+    source = diagram.mermaid(
+        rt.lifecycle.events,
+        language,
+        translate=lambda msgid: translate(msgid, language),
+        version=rt.lifecycle.version,
+    )
     return render(
         request,
         "web/lifecycle.html",
         {
-            "picture": svg.lifecycle(language),
-            "staying": svg.staying_events(language, _describe(language)),
+            "source": source,
+            "staying": [
+                StayingText(e.event, e.label, describe(e.states))
+                for e in diagram.staying(rt.lifecycle.events, language)
+            ],
             "deadlines": _deadline_texts(rt, language),
             "version": rt.lifecycle.version,
-            "moving": [spec.name for spec in svg.events_that_move()],
-            "all_events": [spec.name for spec in EVENTS],
         },
     )
 

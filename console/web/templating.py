@@ -174,8 +174,14 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
         except ValueError:
             return str(value)
 
-    def event(value: Any) -> str:
-        spec = EVENTS_BY_NAME.get(str(value))
+    @pass_context
+    def event(context: Context, value: Any) -> str:
+        """The event's label: from the declarations of the app's lifecycle (the default
+        table's when rendered outside a request)."""
+        app = getattr(context.get("request"), "app", None)
+        runtime = getattr(getattr(app, "state", None), "runtime", None)
+        table = runtime.lifecycle.by_name if runtime is not None else EVENTS_BY_NAME
+        spec = table.get(str(value))
         if spec is None:
             other = term_text("history_event", str(value))
             return str(value) if other is None else render_text(other, language)

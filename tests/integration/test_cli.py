@@ -377,9 +377,14 @@ def test_unmigrated_database_is_named(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_lifecycle_diagram_and_show(cli: CliRunner) -> None:
-    diagram = run(cli, "lifecycle", "diagram")
-    assert "stateDiagram-v2" in diagram
-    assert "capacitacao --> gestao: concluir_capacitacao" in diagram
+    diagram = run(cli, "lifecycle", "diagram", "--lang", "pt-BR")
+    assert "flowchart TB" in diagram
+    assert 'capacitacao concluir_capacitacao@-->|"Concluir capacitação (ECC)"| gestao' in diagram
+    assert 'capacitacao("Capacitação em campo (ECC)")' in diagram
+    assert "Qualquer estado em andamento" in diagram
+    english = run(cli, "lifecycle", "diagram", "--lang", "en")
+    assert 'capacitacao("Field training (ECC)")' in english
+    assert "Any state in progress" in english
     shown = json.loads(run(cli, "lifecycle", "show", "--json"))
     assert shown["deadlines"]["em_analise"] == {
         "days": 30,

@@ -273,6 +273,7 @@ def test_for_transition_tells_the_right_person_in_the_callers_transaction(
                 case,
                 case_version=case.version,
                 event=event,
+                messages=rt.lifecycle.spec(event).messages,
                 from_state=from_state,
                 to_state=to_state,
                 actor=actor,

@@ -448,11 +448,11 @@ def test_the_policy_file_is_validated_with_the_field_named(tmp_path: Path) -> No
     wrong_state = TIMED.replace('state = "acompanhamento"', 'state = "gestao"')
     with pytest.raises(InvalidInput, match="not accepted in state gestao"):
         load_policy(policy_file(tmp_path, wrong_state))
-    needs_evidence = TIMED.replace('state = "acompanhamento"', 'state = "capacitacao"').replace(
+    not_for_the_sweep = TIMED.replace('state = "acompanhamento"', 'state = "capacitacao"').replace(
         "concluir_acompanhamento", "concluir_capacitacao"
     )
-    with pytest.raises(InvalidInput, match=r"concluir_capacitacao needs evidence \(ecc_id\)"):
-        load_policy(policy_file(tmp_path, needs_evidence))
+    with pytest.raises(InvalidInput, match="concluir_capacitacao is not declared as one the sweep"):
+        load_policy(policy_file(tmp_path, not_for_the_sweep))
     with pytest.raises(InvalidInput, match="before_due_working_days"):
         load_policy(policy_file(tmp_path, "[reminders]\nbefore_due_working_days = -1\n"))
     out_of_order = TIMED.split("[[time")[0] + TIMED.split("[[time")[0].replace("2", "1")

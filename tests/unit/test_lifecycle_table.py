@@ -8,6 +8,7 @@ pair is fired with evidence and records (``states.guards.Records``) that satisfy
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -299,3 +300,19 @@ def test_programme_steps_are_refused_without_their_records(
     parsed = lifecycle.parse_evidence(event, evidence(event))
     with pytest.raises(GuardFailed):
         lifecycle.fire(facts(state, event), event, parsed, actor=ACTOR, today=TODAY)
+
+
+def test_the_readme_shows_the_lifecycle_table_made_from_the_declarations(
+    lifecycle: Lifecycle,
+) -> None:
+    """The README's table is `produzir lifecycle table`'s output (rerun it after changing an
+    event's declaration or the lifecycle file)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| state | label | leaves with")
+    end = readme.index("<!-- end of the lifecycle table -->")
+    assert readme[start:end] == lifecycle.markdown_table()
+    assert (
+        "| `capacitacao` | Capacitação em campo (ECC) | `concluir_capacitacao`: an ECC record"
+        in (readme)
+    )
+    assert "≥ 75% of the case's certifying participants attended ≥ 75% of the days" in readme

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from console.web import pages_queries
 from console.web.pages_common import uf_clause
-from states import audit, indicators, queries
+from console.web.templating import translate
+from states import audit, diagram, indicators, queries
 from states.directory import User
 from states.lifecycle import EVENTS
 from states.models import AuditEvent, Case
@@ -656,32 +657,38 @@ def test_audit_case_history_filters_and_shows_the_case_at_a_date(client_for, web
 # --- for everyone -------------------------------------------------------------------------------
 
 
-def test_the_lifecycle_picture_has_every_state_and_every_move(client_for) -> None:
+def test_the_lifecycle_page_carries_the_diagram_source_and_its_drawing_script(
+    client_for, web_rt
+) -> None:
     page = client_for("ana.coord").get("/lifecycle")
     assert page.status_code == 200
-    picture = element(page.text, "svg", 'class="lifecycle"')
-    for state in ALL:
-        assert f'data-state="{state.value}"' in picture
-        first_word = LABELS_PT[state].split()[0]
-        assert f">{first_word}" in picture
-    drawn = set(re.findall(r'class="edge" data-event="(\w+)"', picture))
-    moving = {
-        spec.name
-        for spec in EVENTS
-        if spec.returns_to or any(dest is not None for _, dest in spec.moves)
-    }
-    assert drawn == moving
-    staying = element(page.text, "table", "staying")
-    assert (
-        set(re.findall(r'data-event="(\w+)"', staying)) == {spec.name for spec in EVENTS} - moving
+    source = unescape(element(page.text, "pre", "lifecycle-source"))
+    assert source.removeprefix('<pre class="lifecycle-source">').removesuffix("</pre>") == (
+        diagram.mermaid(
+            EVENTS,
+            "pt-BR",
+            translate=lambda msgid: translate(msgid, "pt-BR"),
+            version=web_rt.lifecycle.version,
+        )
     )
-    assert "<script" not in picture
+    for state in ALL:
+        assert f'("{LABELS_PT[state]}")' in source
+    assert "Qualquer estado em andamento" in source
+    scripts = re.findall(r'<script src="([^"?]+)', page.text)
+    assert scripts[-2:] == ["/static/vendor/mermaid/mermaid.min.js", "/static/lifecycle.js"]
+    staying = element(page.text, "table", "staying")
+    assert set(re.findall(r'data-event="(\w+)"', staying)) == {
+        s.event for s in diagram.staying(EVENTS)
+    }
+    assert "estados em andamento" in element(staying, "tr", 'data-event="prorrogar"')
 
 
 def test_the_lifecycle_in_english_for_who_prefers_it(client_for) -> None:
     page = client_for("adm.admin").get("/lifecycle").text
     assert "A case&#39;s lifecycle" in page or "A case's lifecycle" in page
-    assert ">Under review<" in element(page, "svg", 'class="lifecycle"')
+    source = unescape(element(page, "pre", "lifecycle-source"))
+    assert '("Under review")' in source
+    assert "Any state in progress" in source
 
 
 def test_the_indicators_have_charts_with_their_numbers(client_for, web_rt, clock) -> None:
