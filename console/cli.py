@@ -33,7 +33,6 @@ from console.common import (
     CaseId,
     ExpectVersion,
     Json,
-    _app,
     lang,
     out,
     parse_instant,
@@ -41,6 +40,7 @@ from console.common import (
     read_json_file,
     runtime,
 )
+from console.common import command_group as _app
 from console.output import as_csv, as_json, echo, fields, table
 from notifications.i18n import normalise, render, tr
 from states import diagram, queries
@@ -357,7 +357,15 @@ def lifecycle_diagram(
     /lifecycle page), its states and events by their labels."""
     chosen = normalise(language) if language else lang()
     lc = runtime(migrated=False).lifecycle
-    echo(diagram.mermaid(lc.events, chosen, translate=lambda m: tr(chosen, m), version=lc.version))
+    echo(
+        diagram.mermaid(
+            lc.events,
+            chosen,
+            translate=lambda m: tr(chosen, m),
+            version=lc.version,
+            states=lc.states,
+        )
+    )
 
 
 @lifecycle_app.command("show")

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, _app, runtime
+from console.common import By, Json, command_group, runtime
 from console.common import out as say
 from console.output import as_json, echo
 from states import audit_proof
@@ -29,7 +29,9 @@ from states.signing import key_id_of, parse_public, public_text, read_checkpoint
 from states.text import N_, Np_, Text, join
 from tasks import audit_log
 
-app = _app("The audit log: verify it, sign checkpoints, prove a case's history, keys.", "audit")
+app = command_group(
+    "The audit log: verify it, sign checkpoints, prove a case's history, keys.", "audit"
+)
 
 
 def _progress() -> tuple[Any, Any]:

@@ -11,11 +11,11 @@ from typing import Annotated
 
 import typer
 
-from console.common import By, Json, _app, parse_date, runtime
+from console.common import By, Json, command_group, parse_date, runtime
 from console.output import as_json, echo, table
 from tasks import calendar_ops
 
-app = _app("Working-day calendar: national, state and municipal holidays.", "calendar")
+app = command_group("Working-day calendar: national, state and municipal holidays.", "calendar")
 
 Municipality = Annotated[
     int, typer.Option("--municipality", help="IBGE code of the municipality (7 digits).")

@@ -22,11 +22,12 @@ from typing import Annotated, Any
 import typer
 from pydantic.fields import FieldInfo
 
-from console.common import By, CaseId, ExpectVersion, _Group, parse_date, runtime
+from console.common import By, CaseId, ExpectVersion, parse_date, runtime
+from console.common import CommandGroup as _Group
 from console.output import echo
 from states.events import EventSpec
 from states.lifecycle import Lifecycle, load_lifecycle
-from states.settings import StatesSettings
+from states.settings import StatesSettings, load
 from tasks import cases as ops
 
 #: evidence field kinds a command-line option takes as text (others: ``case advance --evidence``)
@@ -35,7 +36,7 @@ _SIMPLE = (str, int, float, bool, date)
 
 def settings_lifecycle() -> Lifecycle:
     """The lifecycle of the settings (its declarations), without opening the database."""
-    return load_lifecycle(StatesSettings().lifecycle_file)
+    return load_lifecycle(load(StatesSettings).lifecycle_file)
 
 
 def done(result: ops.Transition) -> None:

@@ -26,7 +26,7 @@ import migrations
 from console.common import out
 from notifications.settings import load_settings
 from states.errors import InvalidInput
-from states.settings import StatesSettings
+from states.settings import StatesSettings, load
 from states.text import N_, Text
 
 app = typer.Typer(help="Deploying on workers: check this machine's settings.")
@@ -87,7 +87,7 @@ def check_smtp() -> list[Text]:
         notify = load_settings()
     except InvalidInput as exc:
         return [N_("notification settings invalid: %(error)s", error=exc.text)]
-    if notify.channel != "smtp" or not notify.smtp_host:
+    if notify.notify_channel != "smtp" or not notify.smtp_host:
         return []
     port = notify.resolved_smtp_port()
     try:
@@ -126,9 +126,9 @@ def check_prefect() -> list[Text]:
 def check() -> None:
     """Say what is wrong with this machine's settings, one line each (exit 1 if anything)."""
     try:
-        settings = StatesSettings()
-    except ValueError as exc:
-        out(N_(_DB_UNREACHABLE, url="-", error=_error(exc)))
+        settings = load(StatesSettings)
+    except InvalidInput as exc:
+        out(N_(_DB_UNREACHABLE, url="-", error=exc.text))
         raise typer.Exit(1) from None
     problems = [
         *check_database(settings),

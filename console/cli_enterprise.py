@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, _app, parse_date, runtime
+from console.common import By, Json, command_group, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from states.evidence import LegalForm
@@ -22,14 +22,14 @@ from states.text import N_
 from tasks import enterprises as ent
 from tasks import followup, obligations
 
-enterprise_app = _app(
+enterprise_app = command_group(
     "Enterprises: members, legal form, business plan, legalisation steps.", "enterprise"
 )
-visit_app = _app("Follow-up visits.", "visit")
-protocol_app = _app(
+visit_app = command_group("Follow-up visits.", "visit")
+protocol_app = command_group(
     "The CLAI and the Protocol of Integrated Actions with its commitments.", "protocol"
 )
-obligation_app = _app(
+obligation_app = command_group(
     "Dated obligations: registry filings, corrections, visits, commitments.", "obligation"
 )
 

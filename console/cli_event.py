@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, _app, out, parse_date, runtime
+from console.common import By, Json, command_group, out, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from states.text import N_, Np_, Text
 from tasks import trainings
 
-app = _app("Training events: ECC, Oficina de Gestão, ECM.", "event")
+app = command_group("Training events: ECC, Oficina de Gestão, ECM.", "event")
 
 EventId = Annotated[int, typer.Argument(help="The event number.")]
 

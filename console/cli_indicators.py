@@ -2,8 +2,11 @@
 
 Demands by state, people pre-registered / trained / certified, enterprises formed / legalised /
 active at their last visit, members and monthly income, from :mod:`states.indicators` (the same
-query layer the web console and the reports use). Registered in console/cli.py as the
-``indicators`` command.
+query layer the web console and the reports use). With ``--timeliness``, the figures of the
+audit trail instead: the median days per stage and the deadlines met, missed and overdue now,
+for the programme, per UF or per coordinator (:func:`states.indicators.cycle_times`,
+:func:`states.indicators.deadline_results`), over the stays ended since ``--since`` (default:
+the last twelve months). Registered in console/cli.py as the ``indicators`` command.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import Json, runtime
+from console.common import Json, lang, out, parse_date, runtime
 from console.output import as_json, echo, table
+from notifications.i18n import tr
 from states import indicators as figures
 from states.states import ALL
+from states.text import N_
+from tasks.runtime import Runtime
 
 _COLUMNS = [
     ("cases", "cases"),
@@ -52,11 +58,31 @@ def indicators(
     uf: Annotated[
         str | None, typer.Option("--uf", help="Only the cases of this UF (e.g. CE).")
     ] = None,
+    timeliness: Annotated[
+        bool,
+        typer.Option(
+            "--timeliness",
+            help="Instead: the median days per stage and the deadlines met, missed and overdue "
+            "now (--by programme, uf or coordinator).",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="With --timeliness: the stays ended since this day (YYYY-MM-DD; default: "
+            "a year ago).",
+        ),
+    ] = None,
     as_json_: Json = False,
 ) -> None:
     """The programme's indicators: demands by state, people trained and certified, enterprises
-    formed / legalised / active at their last visit, members, monthly income."""
+    formed / legalised / active at their last visit, members, monthly income; with
+    --timeliness, the time per stage and the deadlines met and missed."""
     rt = runtime()
+    if timeliness:
+        _timeliness(rt, by, uf, since, as_json_)
+        return
     with rt.db.read() as session:
         rows = figures.indicators(
             session, by, min_attendance=rt.lifecycle.config.thresholds.min_attendance, uf=uf
@@ -79,3 +105,61 @@ def indicators(
             "demands by state: "
             + (", ".join(f"{state} {n}" for state, n in totals.items() if n) or "none")
         )
+
+
+def _timeliness(rt: Runtime, by: str, uf: str | None, since: str | None, as_json_: bool) -> None:
+    today = rt.today()
+    start = parse_date(since, "since") if since else figures.default_since(today)
+    start_at = figures.period_start(start)
+    with rt.db.read() as session:
+        results = figures.deadline_results(session, by, today=today, uf=uf, since=start_at)
+        times = figures.cycle_times(session, uf=uf, since=start_at)
+    if as_json_:
+        echo(
+            as_json(
+                {
+                    "by": by,
+                    "uf": uf.upper() if uf else None,
+                    "since": start.isoformat(),
+                    "cycle_times": [t.as_dict() for t in times.values()],
+                    "deadlines": [r.as_dict() for r in results],
+                }
+            )
+        )
+        return
+    language = lang()
+    out(N_("time per stage: the median days of the stays ended since %(since)s", since=start))
+    echo(
+        table(
+            [
+                {"state": t.state, "days": f"{t.median_days:.1f}", "stays": t.stays}
+                for t in times.values()
+            ],
+            [
+                ("state", tr(language, "state")),
+                ("days", tr(language, "median days")),
+                ("stays", tr(language, "stays")),
+            ],
+        )
+    )
+    out(
+        N_(
+            "deadlines: met or missed by the stays ended since %(since)s, overdue now",
+            since=start,
+        )
+    )
+    heading = {"programme": "", "uf": "UF", "coordinator": tr(language, "coordinator")}[by]
+    nobody = "PRODUZIR" if by == "programme" else tr(language, "no coordinator")
+    rows = [{**r.as_dict(), "key": r.key or nobody} for r in results]
+    echo(
+        table(
+            rows,
+            [
+                ("key", heading),
+                ("met", tr(language, "met")),
+                ("missed", tr(language, "missed")),
+                ("overdue_now", tr(language, "overdue now")),
+                ("total", tr(language, "total")),
+            ],
+        )
+    )

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from console.common import By, Json, _app, parse_instant, runtime
+from console.common import By, Json, command_group, parse_instant, runtime
 from console.common import out as say
 from console.output import as_json, echo, table
 from notifications import dispatch as dispatching
@@ -26,7 +26,7 @@ from states.deadlines import local_date
 from states.text import N_, Np_, Text
 from tasks.sweep import sweep_deadlines
 
-app = _app(
+app = command_group(
     "Notifications: the outbox, its dispatch, the daily digests, template previews.", "notify"
 )
 

@@ -18,14 +18,14 @@ from typing import Annotated, Any
 import typer
 
 from console import csv_cells
-from console.common import By, Json, _app, lang, out, runtime
+from console.common import By, Json, command_group, lang, out, runtime
 from console.output import as_json, echo, fields, table
 from notifications.i18n import tr
 from states.errors import InvalidInput
 from states.text import M_, N_
 from tasks import people
 
-app = _app(
+app = command_group(
     "Participants: register, read (logged), report, import and export (pseudonymised).", "person"
 )
 

@@ -43,7 +43,7 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import migrations
@@ -52,7 +52,7 @@ from console.output import echo
 from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
-from states.settings import StatesSettings
+from states.settings import PREFIX, StatesSettings, load
 from states.text import N_, Np_, Text
 from tasks.runtime import Runtime
 
@@ -65,15 +65,15 @@ START_TIMEOUT = 120.0
 class RunSettings(BaseSettings):
     """Where the local Prefect server listens."""
 
-    model_config = SettingsConfigDict(env_prefix="PRODUZIR_PREFECT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
-    host: str = Field(
+    prefect_host: str = Field(
         default="127.0.0.1",
         min_length=1,
         description="Address the local Prefect server (API and UI) listens on "
         "(PRODUZIR_PREFECT_HOST).",
     )
-    port: int = Field(
+    prefect_port: int = Field(
         default=4200,
         ge=1,
         le=65535,
@@ -82,21 +82,8 @@ class RunSettings(BaseSettings):
 
 
 def load_run_settings() -> RunSettings:
-    """The settings, or InvalidInput naming the variable."""
-    try:
-        return RunSettings()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        variable = f"PRODUZIR_PREFECT_{str(error['loc'][0]).upper()}"
-        raise InvalidInput(
-            N_(
-                "%(variable)s: %(value)s: %(value2)s",
-                variable=variable,
-                value=repr(error.get("input")),
-                value2=error["msg"],
-            ),
-            field=variable,
-        ) from None
+    """The settings, or InvalidInput naming the variable (:func:`states.settings.load`)."""
+    return load(RunSettings)
 
 
 # ------------------------------------------------------------------------------ processes
@@ -336,12 +323,12 @@ def run(
     the mailbox."""
     notify = load_settings()  # invalid settings: exit 2, naming the variable
     where = load_run_settings()
-    if port_in_use(where.host, where.port):
+    if port_in_use(where.prefect_host, where.prefect_port):
         raise InvalidInput(
             N_(
                 "PRODUZIR_PREFECT_PORT: port %(port)s on %(host)s is in use (another Prefect server?); choose a free one",
-                port=where.port,
-                host=where.host,
+                port=where.prefect_port,
+                host=where.prefect_host,
             ),
             field="PRODUZIR_PREFECT_PORT",
         )
@@ -355,14 +342,16 @@ def run(
             ),
             field="PRODUZIR_WEB_PORT",
         )
-    data_dir = StatesSettings().data_dir.resolve()
+    data_dir = load(StatesSettings).data_dir.resolve()
     home = data_dir / "prefect"
     home.mkdir(parents=True, exist_ok=True)
     _prepare(demo, cases)
 
-    url = f"http://{_url_host(where.host)}:{where.port}"
+    url = f"http://{_url_host(where.prefect_host)}:{where.prefect_port}"
     env = _environment(home, data_dir, f"{url}/api")
-    mailbox = notify.resolved_mailbox_dir().resolve() if notify.channel == "mailbox" else None
+    mailbox = (
+        notify.resolved_mailbox_dir().resolve() if notify.notify_channel == "mailbox" else None
+    )
     supervisor = Supervisor()
     code = 0
     with _Stop() as stop:
@@ -376,9 +365,9 @@ def run(
                     "server",
                     "start",
                     "--host",
-                    where.host,
+                    where.prefect_host,
                     "--port",
-                    str(where.port),
+                    str(where.prefect_port),
                 ],
                 env=env,
                 log=home / "server.log",
@@ -398,7 +387,9 @@ def run(
                 log=home / "web.log",
             )
             console_url = f"http://{_url_host(web.web_host)}:{web.web_port}"
-            _banner(url, console_url, mailbox, notify.channel, server.log, flows.log, console.log)
+            _banner(
+                url, console_url, mailbox, notify.notify_channel, server.log, flows.log, console.log
+            )
             while stop.signal is None and not stdout_closed():
                 dead = supervisor.dead()
                 if dead is not None:

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, _app, runtime
+from console.common import By, Json, command_group, runtime
 from console.output import as_json, echo, table
 from tasks import users
 
-app = _app("Staff users: coordinators, supervisors, managers, auditors, administrators.", "user")
+app = command_group(
+    "Staff users: coordinators, supervisors, managers, auditors, administrators.", "user"
+)
 
 Username = Annotated[str, typer.Argument(help="The user name (lower-case letters, digits, .-_).")]
 

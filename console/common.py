@@ -30,7 +30,6 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
-import migrations
 from console.policy import check_command
 from notifications.i18n import language_for_cli, render
 from states.db import is_busy
@@ -53,7 +52,7 @@ def _os_user() -> str | None:
         return None
 
 
-class _Group(TyperGroup):
+class CommandGroup(TyperGroup):
     """Maps Produzir's errors to one line and an exit code, wherever they are raised; checks
     ``--by`` against the policy before a command runs; sets the origin ``cli``."""
 
@@ -109,7 +108,7 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        rt = _new_runtime(migrated=True)
+        rt = Runtime.open(check_migrated=True)
         with rt.db.read() as session:
             check_command(session, command, kwargs, lifecycle=rt.lifecycle)
         token = _CHECKED_RUNTIME.set(rt)  # the command uses the same runtime
@@ -132,10 +131,11 @@ def out(text: Text | str, *, err: bool = False) -> None:
     typer.echo(render(text, language_for_cli()), err=err)
 
 
-def _app(help_text: str, name: str | None = None) -> typer.Typer:
+def command_group(help_text: str, name: str | None = None) -> typer.Typer:
+    """A group of commands (``produzir <name> ...``) that checks each against the policy."""
     return typer.Typer(
         name=name,
-        cls=_Group,
+        cls=CommandGroup,
         help=help_text,
         no_args_is_help=True,
         add_completion=False,
@@ -158,25 +158,7 @@ def runtime(*, migrated: bool = True) -> Runtime:
     checked = _CHECKED_RUNTIME.get()
     if checked is not None:
         return checked
-    return _new_runtime(migrated=migrated)
-
-
-def _new_runtime(*, migrated: bool) -> Runtime:
-    try:
-        rt = Runtime.from_settings()
-    except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
-        raise InvalidInput(N_("settings: %(detail)s", detail=str(exc).splitlines()[0])) from None
-    if migrated:
-        current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
-        if current != head:
-            raise ProduzirError(
-                N_(
-                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
-                    value=current or "none",
-                    head=head,
-                )
-            )
-    return rt
+    return Runtime.open(check_migrated=migrated)
 
 
 def parse_date(value: str, what: str) -> date:

@@ -126,6 +126,7 @@ POLICY: dict[str, Access] = {
     "api.audit.checkpoints.latest": read(*AUDIT),
     "api.cases.proof": read(*AUDIT),
     "api.indicators": read(*EVERYONE),
+    "api.indicators.timeliness": read(*EVERYONE),
 }
 
 #: Roles whose territory limits the cases they see.

@@ -29,11 +29,9 @@ from prefect.tasks import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-import migrations
 from notifications.channels import Channel
-from states.errors import DeliveryFailed, InvalidInput, ProduzirError
+from states.errors import DeliveryFailed, ProduzirError
 from states.origin import use_origin
-from states.text import N_
 from tasks.runtime import Runtime
 
 #: Attempts after the first one, for transient errors only, and the waits before each.
@@ -83,20 +81,8 @@ def _opened_runtime() -> Iterator[Runtime]:
     if _injected:
         yield _injected[-1][0]
         return
+    rt = Runtime.open(check_migrated=True)
     try:
-        rt = Runtime.from_settings()
-    except ValueError as exc:  # pydantic-settings' ValidationError
-        raise InvalidInput(f"settings: {exc}".splitlines()[0]) from None
-    try:
-        current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
-        if current != head:
-            raise ProduzirError(
-                N_(
-                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
-                    value=current or "none",
-                    head=head,
-                )
-            )
         yield rt
     finally:
         rt.db.dispose()

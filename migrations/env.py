@@ -13,9 +13,9 @@ config = context.config
 connection = config.attributes.get("connection")
 
 if connection is None:  # `alembic` on the command line: use PRODUZIR_* settings
-    from states.settings import StatesSettings
+    from states.settings import StatesSettings, load
 
-    engine = create_engine(StatesSettings().resolved_database_url())
+    engine = create_engine(load(StatesSettings).resolved_database_url())
     with engine.begin() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata)
         with context.begin_transaction():

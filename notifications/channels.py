@@ -310,6 +310,6 @@ class SmtpChannel:
 
 def channel_from_settings(settings: NotificationSettings) -> Channel:
     """The channel the settings choose: the local mailbox (default) or SMTP."""
-    if settings.channel == "smtp":
+    if settings.notify_channel == "smtp":
         return SmtpChannel(settings)
     return MailboxChannel(settings.resolved_mailbox_dir())

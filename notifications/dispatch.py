@@ -108,9 +108,9 @@ def dispatch(
     while limit is None or report.claimed < limit:
         at = now or rt.clock.now()
         size = (
-            settings.batch_size
+            settings.notify_batch_size
             if limit is None
-            else min(settings.batch_size, limit - report.claimed)
+            else min(settings.notify_batch_size, limit - report.claimed)
         )
         rows = claim(rt, at=at, size=size, lease=policy.dispatch.lease_seconds, bucket=bucket)
         if not rows:
@@ -183,7 +183,7 @@ def _deliver_batch(
                 continue
             try:
                 rendered = render(row.template, row.language, row.context, session=session)
-                built = build_message(row, rendered, settings.sender, date=now or rt.clock.now())
+                built = build_message(row, rendered, settings.mail_from, date=now or rt.clock.now())
                 prepared.append((row, built, None))
             except Exception as exc:  # a template that cannot render never will: permanent
                 prepared.append((row, None, f"cannot render {row.template}: {_describe(exc)}"))
@@ -276,13 +276,14 @@ def _retry_later(
     now: datetime | None,
 ) -> None:
     attempts = row.attempts + 1
-    if attempts >= settings.max_attempts:
+    if attempts >= settings.notify_max_attempts:
         _mark(rt, row.id, status=FAILED, attempts=attempts, last_error=error)
         report.failed += 1
         report.failure(row, error, final=True)
         return
     delay = min(
-        settings.retry_base_seconds * 2 ** (attempts - 1), policy.dispatch.max_retry_delay_seconds
+        settings.notify_retry_base_seconds * 2 ** (attempts - 1),
+        policy.dispatch.max_retry_delay_seconds,
     )
     at = now or rt.clock.now()
     _mark(

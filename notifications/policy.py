@@ -24,8 +24,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from states.calendar import WorkCalendar
 from states.config import read_toml
-from states.errors import InvalidInput
 from states.lifecycle import EVENTS_BY_NAME
+from states.settings import PREFIX, load
 from states.states import State
 
 DEFAULT_FILE = Path(__file__).with_name("policy.toml")
@@ -51,9 +51,9 @@ _STATES = frozenset(s.value for s in State)
 class PolicySettings(BaseSettings):
     """Where the policy file is (``PRODUZIR_NOTIFY_POLICY_FILE``)."""
 
-    model_config = SettingsConfigDict(env_prefix="PRODUZIR_NOTIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
-    policy_file: Path | None = Field(
+    notify_policy_file: Path | None = Field(
         default=None,
         description="TOML file with the reminder policy; default notifications/policy.toml.",
     )
@@ -217,8 +217,4 @@ def cached_policy(path: Path | None = None) -> Policy:
 
 def current_policy() -> Policy:
     """The policy the settings name (``PRODUZIR_NOTIFY_POLICY_FILE``), or the shipped one."""
-    try:
-        path = PolicySettings().policy_file
-    except ValueError as exc:  # pydantic-settings' ValidationError is a ValueError
-        raise InvalidInput(f"settings: {exc}".splitlines()[0]) from None
-    return cached_policy(path)
+    return cached_policy(load(PolicySettings).notify_policy_file)

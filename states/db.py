@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from states.errors import Busy
-from states.settings import StatesSettings
+from states.settings import StatesSettings, load
 
 _WRITE = "produzir_write"
 
@@ -51,7 +51,7 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: StatesSettings | None = None) -> Database:
-        settings = settings or StatesSettings()
+        settings = settings if settings is not None else load(StatesSettings)
         return cls(
             settings.resolved_database_url(), busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )

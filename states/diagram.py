@@ -21,11 +21,11 @@ The drawing's own sentences are English msgids marked with ``M_``; ``translate``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
+from states.states import STATES, State, StateSpec
 from states.text import M_, fill
 
 
@@ -46,24 +46,30 @@ class Event(Protocol):
     def sources_for_return(self) -> Sequence[str]: ...
 
 
-_ACTIVE = frozenset(s.value for s in ACTIVE)
-_OPEN = _ACTIVE | {State.SUSPENSA.value, State.INDEFERIDA.value}
-_CLOSED = frozenset(s.value for s in CLOSED)
-_EVERY = frozenset(s.value for s in ALL)
-_REOPENED = _ACTIVE | {State.INDEFERIDA.value}
+def _groups(states: Sequence[StateSpec]) -> tuple[dict[frozenset[str], str], ...]:
+    """The names (English msgids) of the groups of ``states`` an event may start from, and of
+    those it may take a case back to."""
+    active = frozenset(s.code for s in states if s.kind == "active")
+    closed = frozenset(s.code for s in states if s.kind == "closed")
+    every = frozenset(s.code for s in states)
+    rejected = frozenset({State.INDEFERIDA.value}) & every
+    open_ = every - closed
+    return (
+        {
+            active: M_("Any state in progress"),
+            open_: M_("Any open state (in progress, suspended or rejected)"),
+            closed: M_("Any closed state (concluded, cancelled or archived)"),
+            every: M_("Any state"),
+        },
+        {
+            active: M_("Back to the state it left (in progress)"),
+            active | rejected: M_("Back to the state it left (in progress or rejected)"),
+        },
+    )
 
-#: The names of the groups of states an event may start from, as English msgids.
-SOURCE_NAMES: dict[frozenset[str], str] = {
-    _ACTIVE: M_("Any state in progress"),
-    _OPEN: M_("Any open state (in progress, suspended or rejected)"),
-    _CLOSED: M_("Any closed state (concluded, cancelled or archived)"),
-    _EVERY: M_("Any state"),
-}
-#: The names of the groups of states an event may take a case back to, as English msgids.
-RETURN_NAMES: dict[frozenset[str], str] = {
-    _ACTIVE: M_("Back to the state it left (in progress)"),
-    _REOPENED: M_("Back to the state it left (in progress or rejected)"),
-}
+
+#: The group names of the shipped states (where an event may start / take a case back to).
+SOURCE_NAMES, RETURN_NAMES = _groups(STATES)
 
 #: the looks of the nodes (class names a reader never sees: not words of either language)
 _CLASSES = (
@@ -85,14 +91,14 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', "#quot;") + '"'
 
 
-def _state_class(state: str) -> str:
-    if state == State.CONCLUIDA.value:
+def _state_class(state: StateSpec) -> str:
+    if state.role == State.CONCLUIDA.value:
         return "done"
-    if state == State.SUSPENSA.value:
+    if state.role == State.SUSPENSA.value:
         return "paused"
-    if state == State.INDEFERIDA.value:
+    if state.role == State.INDEFERIDA.value:
         return "rej"
-    if state in _CLOSED:
+    if state.kind == "closed":
         return "closed"
     return "main"
 
@@ -119,8 +125,12 @@ class Staying:
 
 
 class _Drawing:
-    def __init__(self, labels: Mapping[State, str], translate: Callable[[str], str]) -> None:
-        self.labels = labels
+    def __init__(
+        self, states: Sequence[StateSpec], language: str, translate: Callable[[str], str]
+    ) -> None:
+        self.states = states
+        self.labels = {s.code: s.label(language) for s in states}
+        self.sources, self.returns = _groups(states)
         self.translate = translate
         #: (states, "from" or "back") -> the group node that stands for them
         self.groups: dict[tuple[frozenset[str], str], str] = {}
@@ -134,14 +144,10 @@ class _Drawing:
         return self.groups.setdefault((found, role), f"{role}_{len(self.groups) + 1}")
 
     def group_name(self, states: frozenset[str], role: str) -> str:
-        msgid = (SOURCE_NAMES if role == "from" else RETURN_NAMES).get(states)
+        msgid = (self.sources if role == "from" else self.returns).get(states)
         if msgid is not None:
             return self.translate(msgid)
-        return ", ".join(self.labels[s] for s in ALL if s.value in states)
-
-
-def _labels(language: str) -> Mapping[State, str]:
-    return LABELS_EN if language == "en" else LABELS_PT
+        return ", ".join(self.labels[s.code] for s in self.states if s.code in states)
 
 
 def _plan(
@@ -173,12 +179,12 @@ def _plan(
 
 def staying(events: Sequence[Event] | None = None, language: str = "pt-BR") -> list[Staying]:
     """The events that leave the case where it is (the legend beside the drawing)."""
-    return _plan(_events(events), language, _Drawing(_labels(language), _identity))[1]
+    return _plan(_events(events), language, _Drawing(STATES, language, _identity))[1]
 
 
 def _events(events: Sequence[Event] | None) -> Sequence[Event]:
     if events is None:
-        from states.lifecycle import EVENTS
+        from states.events import EVENTS
 
         return EVENTS
     return events
@@ -190,15 +196,16 @@ def mermaid(
     *,
     translate: Callable[[str], str] = _identity,
     version: str | None = None,
+    states: Sequence[StateSpec] = STATES,
 ) -> str:
     """The lifecycle as Mermaid flowchart source, its labels in ``language`` ("pt-BR"/"en").
 
-    ``events`` defaults to :data:`states.lifecycle.EVENTS`; ``translate`` renders the drawing's
+    ``events`` defaults to :data:`states.events.EVENTS`; ``translate`` renders the drawing's
     own sentences (its title, the group names) from their English msgids (gettext in
-    ``language``); the title names the lifecycle's ``version`` when given.
+    ``language``); the title names the lifecycle's ``version`` when given; ``states`` are the
+    version's (default: the shipped ones), in order, the main path first.
     """
-    labels = _labels(language)
-    drawing = _Drawing(labels, translate)
+    drawing = _Drawing(states, language, translate)
     arrows, _ = _plan(_events(events), language, drawing)
     lines: list[str] = []
     if version is None:
@@ -211,19 +218,19 @@ def mermaid(
     lines.append("flowchart TB")
     lines += [f"  {c}" for c in _CLASSES]
 
-    def node(state: State) -> str:
-        return f"  {state.value}({_quoted(labels[state])}):::{_state_class(state.value)}"
+    def node(state: StateSpec) -> str:
+        return f"  {state.code}({_quoted(drawing.labels[state.code])}):::{_state_class(state)}"
 
     groups = set(drawing.groups.values())
-    main = {s.value for s in MAIN_PATH}
+    main = {s.code for s in states if s.kind == "active" or s.role == State.CONCLUIDA.value}
     # the states reached only from a group node are drawn with the group nodes, not in line
     side = {a.target for a in arrows if a.source in groups and a.target not in main}
-    lines += [node(s) for s in ALL if s.value not in side]
-    for (states, role), ident in drawing.groups.items():
-        lines.append(f"  {ident}([{_quoted(drawing.group_name(states, role))}]):::group")
-    lines += [node(s) for s in ALL if s.value in side]
+    lines += [node(s) for s in states if s.code not in side]
+    for (members, role), ident in drawing.groups.items():
+        lines.append(f"  {ident}([{_quoted(drawing.group_name(members, role))}]):::group")
+    lines += [node(s) for s in states if s.code in side]
     # each arrow named by its event (Mermaid's edge id: ``data-id`` in the drawing)
-    taken = {s.value for s in ALL} | groups
+    taken = {s.code for s in states} | groups
     for a in arrows:
         ident = a.event if a.event not in taken else f"{a.event}_{len(taken)}"
         taken.add(ident)

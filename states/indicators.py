@@ -20,19 +20,39 @@ that UF (so the rows of the cases may add up to more than their UF's row). A per
 to a case through the case's pre-registration: an ECC serving two communities trains each
 community's own people.
 
-Every figure is one grouped query over the whole scope (no query per case), portable between
-SQLite and PostgreSQL.
+Two more figures come from the audit trail (:func:`cycle_times`, :func:`deadline_results`):
+
+- **Cycle time per stage**: a *stay* in a state starts with the audit event that moved the case
+  into it and ends with the next event that moved the case elsewhere (``LEAD`` over the case's
+  state changes); the figure is the median length of the stays that ended in the period, in
+  days (a suspension ends a stay; resuming starts a new one).
+- **Deadlines met and missed**: a stay in a state with a deadline that ended by moving on (to
+  the next state, or to ``indeferida``; not by a suspension or a cancellation) is *met* when
+  the day it ended (the ``entered_on`` the leaving event recorded, the municipality's local
+  date) is on or before the deadline in force (the ``due_on`` of the latest event before it
+  that set one: entering the state, an extension, resuming), else *missed*; cases in such a
+  state now and past their deadline are *overdue now* (the overdue rule of the case lists,
+  :data:`states.queries.OVERDUE_STATES`). Grouped by the case's UF, by its coordinator (the
+  one it has now) or for the whole programme.
+
+The period starts at :func:`default_since` unless the caller gives one. Every figure is one
+grouped query over the whole scope (no query per case), portable between SQLite and
+PostgreSQL; a territory (``ufs``, a user's UFs) restricts it in the ``WHERE`` clause.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
+    Float,
     Integer,
     Select,
     Subquery,
@@ -40,13 +60,16 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from states.errors import InvalidInput
 from states.guards import share_of
-from states.models import Case, Municipality
+from states.models import AuditEvent, Case, Municipality
+from states.queries import CaseFilter, filtered
 from states.records import (
     Attendance,
     CaseParticipant,
@@ -57,7 +80,7 @@ from states.records import (
     TrainingEvent,
     Visit,
 )
-from states.states import ALL
+from states.states import ACTIVE, ALL, State
 from states.text import N_
 
 Level = Literal["programme", "uf", "hub", "case"]
@@ -452,3 +475,263 @@ def _enterprises(
         )
         for row in session.execute(_grouped(query, keys))
     }
+
+
+# --------------------------------------------------------------------------- from the audit trail
+
+DeadlineGroup = Literal["programme", "uf", "coordinator"]
+#: how the deadline figures may be grouped
+DEADLINE_GROUPS: tuple[DeadlineGroup, ...] = get_args(DeadlineGroup)
+#: the zone of the programme's calendar days (a period given as a date starts there)
+PROGRAMME_ZONE = "America/Sao_Paulo"
+_DEADLINE_STATES = tuple(s.value for s in ACTIVE)
+
+
+def default_since(today: date) -> date:
+    """The first day of the period the audit-trail figures cover by default: the last twelve
+    months up to ``today``."""
+    return today - timedelta(days=365)
+
+
+def period_start(day: date, zone: str = PROGRAMME_ZONE) -> datetime:
+    """The instant (UTC) a period starting on ``day`` starts: midnight in ``zone``."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class CycleTime:
+    """How long cases stayed in one state: the median of the stays that ended in the period."""
+
+    state: str
+    median_days: float
+    stays: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "median_days": self.median_days, "stays": self.stays}
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    """The deadlines of one group: met and missed (stays ended in the period), overdue now."""
+
+    key: str | None  # the UF or the coordinator (None: the whole programme, or no coordinator)
+    met: int
+    missed: int
+    overdue_now: int
+
+    @property
+    def total(self) -> int:
+        return self.met + self.missed + self.overdue_now
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "met": self.met,
+            "missed": self.missed,
+            "overdue_now": self.overdue_now,
+            "total": self.total,
+        }
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+    if _dialect(session) == "postgresql":
+        return cast(cast(func.extract("epoch", end - start), Float) / 86400.0, Float)
+    return cast(func.julianday(end) - func.julianday(start), Float)
+
+
+def _json_text(session: Session, column: Any, *path: str) -> ColumnElement[str]:
+    """``column`` (JSON text) -> the text at ``path`` (keys, outermost first)."""
+    if _dialect(session) == "postgresql":
+        return func.json_extract_path_text(cast(column, JSON), *path)
+    return func.json_extract(column, "$." + ".".join(path))
+
+
+def _json_has(session: Session, column: Any, *path: str) -> ColumnElement[bool]:
+    """Whether ``column`` (JSON text) has the key at ``path``, even with a null value."""
+    if _dialect(session) == "postgresql":
+        parent = func.json_extract_path(cast(column, JSON), *path[:-1])
+        return func.jsonb_exists(cast(parent, JSONB), path[-1])
+    return func.json_type(column, "$." + ".".join(path)).is_not(None)
+
+
+def _moves_into_a_state() -> ColumnElement[bool]:
+    e = AuditEvent
+    return and_(
+        e.case_id.is_not(None),
+        e.record_type.is_(None),
+        e.to_state.is_not(None),
+        or_(e.from_state.is_(None), e.from_state != e.to_state),
+    )
+
+
+def _checked_uf(uf: str | None) -> str | None:
+    if uf is not None and (len(uf) != 2 or not uf.isalpha()):
+        raise InvalidInput(N_("%(uf)s is not a UF (two letters, e.g. CE)", uf=repr(uf)), field="uf")
+    return uf.upper() if uf else None
+
+
+def _in_territory(query: Any, ufs: Collection[str] | None, uf: str | None) -> Any:
+    """The audit events of ``query`` narrowed to the cases of ``ufs`` (None: every UF) and of
+    ``uf``."""
+    if ufs is None and not uf:
+        return query
+    query = query.join(Case, Case.id == AuditEvent.case_id).join(
+        Municipality, Case.municipality_code == Municipality.ibge_code
+    )
+    if uf:
+        query = query.where(Municipality.uf == uf)
+    if ufs is not None:
+        query = query.where(Municipality.uf.in_(sorted(u.upper() for u in ufs)))
+    return query
+
+
+def cycle_times(
+    session: Session,
+    *,
+    ufs: Collection[str] | None = None,
+    uf: str | None = None,
+    since: datetime | None = None,
+) -> dict[str, CycleTime]:
+    """The median days of the stays in each state that ended since ``since`` (None: ever), by
+    state, over the cases of the territory ``ufs`` (None: all) and of ``uf`` (see the module
+    doc). States without an ended stay are left out."""
+    uf = _checked_uf(uf)
+    e = AuditEvent
+    moves = _in_territory(
+        select(
+            e.to_state.label("state"),
+            e.occurred_at.label("entered_at"),
+            func.lead(e.occurred_at).over(partition_by=e.case_id, order_by=e.seq).label("left_at"),
+        ).where(_moves_into_a_state()),
+        ufs,
+        uf,
+    ).subquery("moves")
+    ended = moves.c.left_at.is_not(None)
+    if since is not None:
+        ended = and_(ended, moves.c.left_at >= since)
+    stays = (
+        select(
+            moves.c.state,
+            _days_between(session, moves.c.entered_at, moves.c.left_at).label("days"),
+        )
+        .where(ended)
+        .subquery("stays")
+    )
+    ranked = select(
+        stays.c.state,
+        stays.c.days,
+        func.row_number().over(partition_by=stays.c.state, order_by=stays.c.days).label("rn"),
+        func.count().over(partition_by=stays.c.state).label("n"),
+    ).subquery("ranked")
+    # the middle row (odd n) or the two middle rows (even n): 2·rn in [n, n + 2]
+    middle = and_(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
+    query = (
+        select(ranked.c.state, func.avg(ranked.c.days), func.max(ranked.c.n))
+        .where(middle)
+        .group_by(ranked.c.state)
+    )
+    found = {
+        state: CycleTime(state, float(median), int(n))
+        for state, median, n in session.execute(query)
+    }
+    return {s.value: found[s.value] for s in ALL if s.value in found}
+
+
+def deadline_results(
+    session: Session,
+    by: str,
+    *,
+    today: date,
+    ufs: Collection[str] | None = None,
+    uf: str | None = None,
+    since: datetime | None = None,
+) -> list[DeadlineResult]:
+    """Deadlines met and missed (stays ended since ``since``; None: ever) and overdue now
+    (on ``today``), by ``uf``, ``coordinator`` or for the whole ``programme`` (one row, key
+    None), over the cases of the territory ``ufs`` (None: all) and of ``uf`` (see the module
+    doc). Sorted by key, the cases without a coordinator last."""
+    if by not in DEADLINE_GROUPS:
+        raise InvalidInput(
+            N_(
+                "unknown grouping %(by)s; use one of: %(value)s",
+                by=repr(by),
+                value=", ".join(DEADLINE_GROUPS),
+            ),
+            field="by",
+        )
+    uf = _checked_uf(uf)
+    if by == "programme":
+        parts = deadline_results(session, "uf", today=today, ufs=ufs, uf=uf, since=since)
+        return [
+            DeadlineResult(
+                None,
+                sum(r.met for r in parts),
+                sum(r.missed for r in parts),
+                sum(r.overdue_now for r in parts),
+            )
+        ]
+    e = AuditEvent
+    sets_due = _json_has(session, e.entry, "changes", "due_on")
+    history = _in_territory(
+        select(
+            e.seq,
+            e.case_id,
+            e.from_state,
+            e.to_state,
+            e.entry,
+            e.occurred_at,
+            func.max(case((sets_due, e.seq), else_=None))
+            .over(partition_by=e.case_id, order_by=e.seq, rows=(None, -1))
+            .label("due_seq"),
+        ).where(e.case_id.is_not(None), e.record_type.is_(None)),
+        ufs,
+        uf,
+    ).subquery("history")
+    setter = aliased(AuditEvent, name="setter")
+    due = _json_text(session, setter.entry, "changes", "due_on")
+    left_on = _json_text(session, history.c.entry, "changes", "entered_on")
+    group_column: Any = Municipality.uf if by == "uf" else Case.coordinator
+    left = (
+        select(
+            group_column.label("key"),
+            func.sum(case((left_on <= due, 1), else_=0)).label("met"),
+            func.sum(case((left_on > due, 1), else_=0)).label("missed"),
+        )
+        .select_from(history)
+        .join(setter, setter.seq == history.c.due_seq)
+        .join(Case, Case.id == history.c.case_id)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+        .where(
+            history.c.from_state.in_(_DEADLINE_STATES),
+            history.c.to_state.is_not(None),
+            history.c.to_state != history.c.from_state,
+            history.c.to_state.not_in((State.SUSPENSA.value, State.CANCELADA.value)),
+            due.is_not(None),
+            left_on.is_not(None),
+        )
+        .group_by(group_column)
+    )
+    if since is not None:
+        left = left.where(history.c.occurred_at >= since)
+    results: dict[str | None, list[int]] = {}
+    for key, met, missed in session.execute(left):
+        results[key] = [int(met or 0), int(missed or 0), 0]
+    territory = frozenset(u.upper() for u in ufs) if ufs is not None else None
+    overdue = filtered(
+        select(group_column, func.count())
+        .select_from(Case)
+        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
+        .where(Case.state.in_(_DEADLINE_STATES)),
+        CaseFilter(overdue=True, uf=uf, ufs=territory),
+        today,
+    ).group_by(group_column)
+    for key, n in session.execute(overdue):
+        results.setdefault(key, [0, 0, 0])[2] = int(n)
+    return sorted(
+        (DeadlineResult(key, *values) for key, values in results.items()),
+        key=lambda r: (r.key is None, r.key or ""),
+    )

@@ -322,7 +322,7 @@ class Lifecycle:
         sentences in English, the states and events in ``language``."""
         from states import diagram
 
-        return diagram.mermaid(self.events, language, version=self.version)
+        return diagram.mermaid(self.events, language, version=self.version, states=self.states)
 
 
 def declared_events(reference: str, where: Path | None = None) -> tuple[EventSpec, ...]:

@@ -6,11 +6,11 @@ console and exports alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from states.audit import iso_utc
@@ -20,7 +20,8 @@ from states.models import AuditEvent, Case, Municipality
 from states.states import ACTIVE, ALL, State
 from states.text import N_
 
-_OVERDUE_STATES = [*(s.value for s in ACTIVE), State.SUSPENSA.value]
+#: the states whose cases are overdue once past their deadline (in progress, or suspended)
+OVERDUE_STATES: tuple[str, ...] = (*(s.value for s in ACTIVE), State.SUSPENSA.value)
 DEMAND_FIELDS = (
     "municipality_code",
     "community",
@@ -102,7 +103,9 @@ def _is_code(value: str) -> bool | None:
 _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
 
 
-def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
+def filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
+    """``query`` (over cases joined to their municipality where the filter reads it) narrowed
+    to the cases matching ``f`` on ``today`` (the rows of ``produzir case list``)."""
     if f.state:
         query = query.where(Case.state == f.state)
     if f.ufs is not None:
@@ -127,7 +130,7 @@ def _filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
             )
         )
     if f.overdue:
-        query = query.where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
+        query = query.where(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
     return query
 
 
@@ -140,7 +143,7 @@ def list_cases(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Cases matching the filter, most overdue first, then by id."""
-    query = _filtered(
+    query = filtered(
         select(Case, Municipality).join(
             Municipality, Case.municipality_code == Municipality.ibge_code
         ),
@@ -148,11 +151,11 @@ def list_cases(
         today,
     )
     query = query.order_by(Case.due_on.is_(None), Case.due_on, Case.id).limit(limit).offset(offset)
-    return [_row(case, m, today) for case, m in session.execute(query)]
+    return [case_row(case, m, today) for case, m in session.execute(query)]
 
 
 def count_cases(session: Session, f: CaseFilter, *, today: date) -> int:
-    query = _filtered(
+    query = filtered(
         select(func.count())
         .select_from(Case)
         .join(Municipality, Case.municipality_code == Municipality.ibge_code),
@@ -162,8 +165,9 @@ def count_cases(session: Session, f: CaseFilter, *, today: date) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def _row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
-    overdue = case.state in _OVERDUE_STATES and case.due_on is not None and case.due_on < today
+def case_row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
+    """One case of a list as plain data (with whether it is overdue on ``today``)."""
+    overdue = case.state in OVERDUE_STATES and case.due_on is not None and case.due_on < today
     return {
         "id": case.id,
         "state": case.state,
@@ -180,25 +184,76 @@ def _row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class StateCount:
+    """The cases of one state matching a filter, and how many of them are overdue."""
+
+    state: str
+    cases: int
+    overdue: int
+
+
+def _needs_municipality(f: CaseFilter) -> bool:
+    """Whether the filter reads the case's municipality (its UF, its name)."""
+    by_name = bool(f.municipality) and not (f.municipality or "").isdigit()
+    return bool(f.uf) or f.ufs is not None or by_name or bool(f.search)
+
+
+def _of_activity(query: _Q, activity: str | None) -> _Q:
+    if activity:
+        query = query.where(Case.activity.ilike(contains(activity), escape=LIKE_ESCAPE))
+    return query
+
+
+def _grouped_by_state(f: CaseFilter, *, today: date, activity: str | None) -> Any:
+    query = select(Case.state, func.count()).select_from(Case)
+    if _needs_municipality(f):
+        query = query.join(Municipality, Case.municipality_code == Municipality.ibge_code)
+    return _of_activity(filtered(query, f, today), activity).group_by(Case.state)
+
+
+def count_by_state(
+    session: Session, f: CaseFilter, *, today: date, activity: str | None = None
+) -> dict[str, StateCount]:
+    """Cases per state (and how many overdue on ``today``) matching the filter, its state
+    left aside, and ``activity`` (part of the case's activity); states without a case are
+    left out.
+
+    Without a filter on the municipality: two grouped queries on ``cases`` alone, the overdue
+    one read from the (state, due_on) index. With one (a territory, a UF, a name): one pass over
+    the cases of those municipalities, counting both.
+    """
+    f = replace(f, state=None)
+    if not _needs_municipality(f):
+        every = dict(session.execute(_grouped_by_state(f, today=today, activity=activity)).all())
+        late = dict(
+            session.execute(
+                _grouped_by_state(replace(f, overdue=True), today=today, activity=activity)
+            ).all()
+        )
+        return {
+            state: StateCount(state, int(n), int(late.get(state, 0))) for state, n in every.items()
+        }
+    overdue = and_(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
+    query = select(Case.state, func.count(), func.sum(case((overdue, 1), else_=0)))
+    query = query.select_from(Case).join(
+        Municipality, Case.municipality_code == Municipality.ibge_code
+    )
+    query = _of_activity(filtered(query, f, today), activity).group_by(Case.state)
+    return {
+        state: StateCount(state, int(n), int(late or 0))
+        for state, n, late in session.execute(query)
+    }
+
+
 def summary(session: Session, *, today: date) -> list[dict[str, Any]]:
     """Cases per state (every state listed, in lifecycle order), with how many are overdue."""
-    counts: dict[str, int] = {
-        state: n
-        for state, n in session.execute(select(Case.state, func.count()).group_by(Case.state))
-    }
-    overdue: dict[str, int] = {
-        state: n
-        for state, n in session.execute(
-            select(Case.state, func.count())
-            .where(Case.state.in_(_OVERDUE_STATES), Case.due_on < today)
-            .group_by(Case.state)
-        )
-    }
+    counts = count_by_state(session, CaseFilter(), today=today)
     return [
         {
             "state": s.value,
-            "cases": int(counts.get(s.value, 0)),
-            "overdue": int(overdue.get(s.value, 0)),
+            "cases": counts[s.value].cases if s.value in counts else 0,
+            "overdue": counts[s.value].overdue if s.value in counts else 0,
         }
         for s in ALL
     ]
@@ -214,7 +269,7 @@ def case_detail(session: Session, case_id: int, *, today: date) -> dict[str, Any
     if row is None:
         raise NotFound("case", case_id)
     case, m = row
-    detail = _row(case, m, today)
+    detail = case_row(case, m, today)
     detail.update(
         {
             column: _jsonable(getattr(case, column))

@@ -60,6 +60,7 @@ from states.records import (
     Person,
     TrainingEvent,
 )
+from states.settings import BadSetting, load
 from states.states import CLOSED
 from states.text import N_
 from tasks.demands import check_actor
@@ -540,13 +541,12 @@ def _pseudonym_key(key: str | None) -> str:
     if key is not None:
         try:
             return check_pseudonym_key(key)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="key") from None
+        except BadSetting as exc:
+            raise InvalidInput(exc.text, field="key") from None
     try:
-        settings = TasksSettings()
-    except ValidationError as exc:  # only the message: the input would show the key
-        reason = str(exc.errors(include_url=False, include_input=False)[0]["msg"])
-        raise InvalidInput(reason.removeprefix("Value error, "), field="key") from None
+        settings = load(TasksSettings)  # a bad key is named, never shown
+    except InvalidInput as exc:
+        raise InvalidInput(exc.text, field="key") from None
     if settings.pseudonym_key is None:
         raise InvalidInput(
             N_(

@@ -1,5 +1,12 @@
 """What every operation needs: the database, the lifecycle definition, a clock and the
-settings, each loaded once."""
+settings, each loaded once.
+
+:meth:`Runtime.open` is how the edges get one (the command line, the web console, the flows):
+from the ``PRODUZIR_*`` settings (:func:`states.settings.load`: a bad setting is refused naming
+its variable) and, with ``check_migrated=True``, only over a database migrated to the code's
+head revision (:meth:`Runtime.check_migrated`), so nothing runs against tables it does not
+know.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
+import migrations
 from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.db import Database
 from states.errors import ProduzirError
 from states.lifecycle import Lifecycle, load_lifecycle
-from states.settings import StatesSettings
+from states.settings import StatesSettings, load
 from states.text import N_
 
 
@@ -24,22 +32,49 @@ class Runtime:
     #: the lifecycle new cases run under
     lifecycle: Lifecycle
     clock: Clock = field(default_factory=SystemClock)
-    settings: StatesSettings = field(default_factory=StatesSettings)
+    settings: StatesSettings = field(default_factory=lambda: load(StatesSettings))
     #: other lifecycle versions loaded, for the cases still under them (and migrations)
     others: tuple[Lifecycle, ...] = ()
 
     @classmethod
-    def from_settings(
-        cls, settings: StatesSettings | None = None, clock: Clock | None = None
+    def open(
+        cls,
+        settings: StatesSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        check_migrated: bool = False,
     ) -> Runtime:
-        settings = settings or StatesSettings()
-        return cls(
+        """The runtime of ``settings`` (default: the ``PRODUZIR_*`` settings; InvalidInput
+        naming the variable when one is wrong). With ``check_migrated``, a database that is
+        not at the code's migration head is refused (ProduzirError saying to run ``produzir
+        db upgrade``) and its connections closed."""
+        settings = settings if settings is not None else load(StatesSettings)
+        rt = cls(
             db=Database.from_settings(settings),
             lifecycle=load_lifecycle(settings.lifecycle_file),
             clock=clock or SystemClock(),
             settings=settings,
             others=tuple(load_lifecycle(path) for path in settings.other_lifecycle_files()),
         )
+        if check_migrated:
+            try:
+                rt.check_migrated()
+            except BaseException:
+                rt.db.dispose()
+                raise
+        return rt
+
+    def check_migrated(self) -> None:
+        """Refuse (ProduzirError) a database that is not at the code's migration head."""
+        current, head = migrations.current_revision(self.db.engine), migrations.head_revision()
+        if current != head:
+            raise ProduzirError(
+                N_(
+                    "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
+                    value=current or "none",
+                    head=head,
+                )
+            )
 
     @cached_property
     def lifecycles(self) -> dict[str, Lifecycle]:

@@ -15,16 +15,25 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from states.settings import PREFIX, BadSetting
+from states.text import N_
+
 PSEUDONYM_KEY_VARIABLE = "PRODUZIR_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
 
 
 def check_pseudonym_key(value: str) -> str:
-    """The key, if long enough; ValueError naming the variable otherwise."""
+    """The key, if long enough; :class:`~states.settings.BadSetting` (a ValueError) naming the
+    variable otherwise (never the key)."""
     if len(value) < MIN_KEY_LENGTH:
-        raise ValueError(
-            f"{PSEUDONYM_KEY_VARIABLE} is too short: {len(value)} characters, "
-            f"at least {MIN_KEY_LENGTH} needed"
+        raise BadSetting(
+            N_(
+                "%(variable)s is too short: %(n)s characters, at least %(min)s needed",
+                variable=PSEUDONYM_KEY_VARIABLE,
+                n=len(value),
+                min=MIN_KEY_LENGTH,
+            ),
+            variable=PSEUDONYM_KEY_VARIABLE,
         )
     return value
 
@@ -32,7 +41,7 @@ def check_pseudonym_key(value: str) -> str:
 class TasksSettings(BaseSettings):
     """Secrets and options of the operations layer."""
 
-    model_config = SettingsConfigDict(env_prefix="PRODUZIR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     pseudonym_key: SecretStr | None = Field(
         default=None,

@@ -1,5 +1,6 @@
 """The JSON API under ``/api/v1``: cases, the events a case accepts now, advancing a case,
-its history, the audit chain's verification, and the programme's indicators.
+its history, the audit chain's verification, and the programme's indicators (the counts, and
+from the audit trail the time per stage and the deadlines met and missed).
 
 Every route runs the same operations as the command line (:mod:`tasks.cases`,
 :mod:`states.queries`, :mod:`states.indicators`, :mod:`states.audit`); nothing here decides a
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from console.web.deps import ApiUser, DbRead, Rt, api_user
 from console.web.errors import ApiError, pydantic_text
+from console.web.pages_queries import FIGURES
 from console.web.policy import POLICY, case_scope
 from states import checkpoints, queries
 from states import indicators as figures
@@ -881,6 +883,105 @@ def indicators(
         uf=uf.upper() if uf else None,
         territory=sorted(territory) if territory is not None else None,
         rows=[IndicatorRowOut.model_validate(row.as_dict()) for row in rows],
+    )
+
+
+class CycleTimeOut(BaseModel):
+    """How long cases stayed in one state."""
+
+    state: StateCode
+    median_days: float = Field(description="The median length of the stays ended, in days.")
+    stays: int = Field(description="The stays in the state that ended in the period.")
+
+
+class DeadlineResultOut(BaseModel):
+    """The deadlines of one group of cases."""
+
+    key: str | None = Field(
+        description="The UF (by=uf) or the coordinator's user name (by=coordinator; None: the "
+        "cases without one); None for the programme."
+    )
+    met: int = Field(description="Stays that moved on by their deadline, in the period.")
+    missed: int = Field(description="Stays that moved on after their deadline, in the period.")
+    overdue_now: int = Field(description="Cases past their deadline today.")
+    total: int
+
+
+class Timeliness(BaseModel):
+    """The figures of the audit trail over the cases you may see."""
+
+    by: figures.DeadlineGroup
+    uf: str | None = Field(description="The UF asked, if any.")
+    since: date = Field(description="The first day of the period (Brasília time).")
+    territory: list[str] | None = Field(
+        description="The UFs the figures are restricted to (your territory); None: all."
+    )
+    cycle_times: list[CycleTimeOut] = Field(
+        description="Per state, in the lifecycle's order (states without an ended stay left out)."
+    )
+    deadlines: list[DeadlineResultOut]
+
+
+@router.get(
+    "/indicators/timeliness",
+    name="api.indicators.timeliness",
+    operation_id="getTimeliness",
+    response_description="The time per stage and the deadlines met and missed.",
+    tags=["indicators"],
+    summary="The median days per stage and the deadlines met, missed and overdue now",
+    response_model=Timeliness,
+    responses=error_responses(401, 403, 422),
+)
+def timeliness(
+    user: ApiUser,
+    rt: Rt,
+    db: DbRead,
+    by: Annotated[
+        figures.DeadlineGroup,
+        Query(description="Group the deadlines for the programme (one row), by uf or coordinator."),
+    ] = "programme",
+    uf: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z]{2}$", description="Only the cases of this UF.", examples=["CE"]),
+    ] = None,
+    since: Annotated[
+        date | None,
+        Query(
+            description="The stays ended since this day (default: a year ago).",
+            examples=["2026-01-01"],
+        ),
+    ] = None,
+) -> Timeliness:
+    """From the audit trail: the median days of the stays in each state that ended since
+    `since`, and the deadlines those stays met or missed, with the cases overdue today
+    (the rules: `states/indicators.py`). A coordinator or supervisor sees the figures of
+    their territory's cases only."""
+    territory = case_scope(user)
+    today = rt.today()
+    start = since or figures.default_since(today)
+    start_at = figures.period_start(start)
+    scope = tuple(sorted(territory)) if territory is not None else None
+    wanted = uf.upper() if uf else None
+    # the indicators page's figures (the same keys), kept while the audit chain does not move
+    times = FIGURES.get(
+        db,
+        ("cycle", scope, wanted, start_at),
+        lambda: figures.cycle_times(db, ufs=territory, uf=wanted, since=start_at),
+    )
+    results = FIGURES.get(
+        db,
+        ("deadlines", by, scope, wanted, start_at, today),
+        lambda: figures.deadline_results(
+            db, by, today=today, ufs=territory, uf=wanted, since=start_at
+        ),
+    )
+    return Timeliness(
+        by=by,
+        uf=wanted,
+        since=start,
+        territory=sorted(territory) if territory is not None else None,
+        cycle_times=[CycleTimeOut.model_validate(t.as_dict()) for t in times.values()],
+        deadlines=[DeadlineResultOut.model_validate(r.as_dict()) for r in results],
     )
 
 

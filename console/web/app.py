@@ -3,11 +3,11 @@
 It holds the injected :class:`~tasks.runtime.Runtime` (``app.state.runtime``; tests give one
 with a fixed clock) and :class:`~console.web.settings.WebSettings` (``app.state.settings``),
 installs the two dependencies every route runs first (:func:`~console.web.deps.authorize`,
-:func:`~console.web.deps.csrf_protect`), the error mapping (:mod:`console.web.errors`), security
+:func:`~console.web.deps.csrf_protect`), the error mapping (:mod:`console.web.answers`), security
 headers, the origin of every request (:class:`Origin`: ``api`` under ``/api/``, else ``web``,
 which the audit log records), ``/static`` (files shipped in ``console/web/static``: nothing comes from the
-internet), and the routers of :data:`ROUTER_MODULES` (each module exposes ``router``, an
-``APIRouter``; the API's routes carry their ``/api/v1`` prefix themselves). Then it checks every
+internet), and the routers of :data:`ROUTERS` (the account pages, the console's pages and the
+JSON API, imported here; the API's routes carry their ``/api/v1`` prefix themselves). Then it checks every
 route against the policy table and refuses to start if one is missing from it.
 
 The API's OpenAPI schema is at ``/api/v1/openapi.json``; no interactive docs page is served
@@ -16,8 +16,6 @@ The API's OpenAPI schema is at ``/api/v1/openapi.json``; no interactive docs pag
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -26,22 +24,18 @@ from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import migrations
-from console.web import errors
+from console.web import account, answers, api, pages
 from console.web.deps import authorize, csrf_protect
 from console.web.errors import API_PREFIX
 from console.web.policy import check_routes
 from console.web.settings import WebSettings, load_web_settings
 from console.web.templating import STATIC_DIR
 from console.web.throttle import LoginThrottle
-from states.errors import ProduzirError
 from states.origin import reset_origin, set_origin
-from states.text import N_
 from tasks.runtime import Runtime
 
-#: Modules whose ``router`` the app includes, in this order (missing ones are skipped until
-#: they exist).
-ROUTER_MODULES = ("console.web.account", "console.web.pages", "console.web.api")
+#: The routers the app includes, in this order.
+ROUTERS: tuple[APIRouter, ...] = (account.router, pages.router, api.router)
 OPENAPI_URL = "/api/v1/openapi.json"
 
 CONTENT_SECURITY_POLICY = (
@@ -100,32 +94,6 @@ class Origin:
             reset_origin(token)
 
 
-def default_runtime() -> Runtime:
-    """The runtime from PRODUZIR_* settings; refuses a database that is not migrated."""
-    rt = Runtime.from_settings()
-    current, head = migrations.current_revision(rt.db.engine), migrations.head_revision()
-    if current != head:
-        raise ProduzirError(
-            N_(
-                "the database is at revision %(value)s, the code needs %(head)s: run `produzir db upgrade`",
-                value=current or "none",
-                head=head,
-            )
-        )
-    return rt
-
-
-def routers() -> list[APIRouter]:
-    found = []
-    for name in ROUTER_MODULES:
-        if importlib.util.find_spec(name) is None:
-            continue
-        router = importlib.import_module(name).router
-        assert isinstance(router, APIRouter), f"{name}.router is not an APIRouter"
-        found.append(router)
-    return found
-
-
 def _version() -> str:
     try:
         return version("produzir")
@@ -134,9 +102,10 @@ def _version() -> str:
 
 
 def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -> FastAPI:
-    """The console for ``rt`` (default: from the PRODUZIR_* settings) and ``settings``."""
+    """The console for ``rt`` (default: from the PRODUZIR_* settings, over a database migrated
+    to the code's head) and ``settings``."""
     settings = settings if settings is not None else load_web_settings()
-    rt = rt if rt is not None else default_runtime()
+    rt = rt if rt is not None else Runtime.open(check_migrated=True)
     app = FastAPI(
         title="Produzir",
         version=_version(),
@@ -157,11 +126,11 @@ def create_app(rt: Runtime | None = None, settings: WebSettings | None = None) -
         per_user=settings.login_rate_per_user,
         now=rt.clock.now,
     )
-    errors.install(app)
+    answers.install(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Origin)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in routers():
+    for router in ROUTERS:
         app.include_router(router)
     check_routes(app.routes)
     _derive_schema(app, rt)

@@ -1,4 +1,4 @@
-"""The console's pages, one router: the app includes it (``console.web.app.ROUTER_MODULES``).
+"""The console's pages, one router: the app includes it (``console.web.app.ROUTERS``).
 
 ======================================  =====================  ==================================
 page                                    route name             module

@@ -44,7 +44,6 @@ from console.web.pages_forms import (
 )
 from console.web.pages_queries import (
     FIGURES,
-    board_counts,
     board_rows,
     coordinators,
     due_rows,
@@ -149,7 +148,7 @@ def board(
         counts = FIGURES.get(
             db,
             ("board", every_state, today, wanted),
-            lambda: board_counts(db, every_state, today=today, scope=None, activity=wanted),
+            lambda: queries.count_by_state(db, every_state, today=today, activity=wanted),
         )
         if state:
             found = counts.get(state)
@@ -255,7 +254,7 @@ def _selected(db: Any, user: User, rt: Runtime, ids: list[int]) -> list[dict[str
         return []
     today = rt.today()
     found = {
-        c.id: queries._row(c, m, today)
+        c.id: queries.case_row(c, m, today)
         for c, m in db.execute(
             select(Case, Municipality)
             .join(Municipality, Case.municipality_code == Municipality.ibge_code)

@@ -6,9 +6,9 @@ of :func:`states.diagram.mermaid` in the user's language, which the vendored Mer
 the events that do not move a case and the deadlines of the running configuration are tables
 beside it. The indicators come from
 :mod:`states.indicators` (cases by state, people trained and certified, enterprises legalised and
-active) and from the audit trail (:func:`~console.web.pages_queries.cycle_times`,
-:func:`~console.web.pages_queries.deadline_results`), each figure one grouped query, restricted
-to the user's territory; every chart is SVG drawn on the server with its numbers beside the bars.
+active, and from the audit trail :func:`~states.indicators.cycle_times` and
+:func:`~states.indicators.deadline_results`), each figure one grouped query, restricted to the
+user's territory; every chart is SVG drawn on the server with its numbers beside the bars.
 """
 
 from __future__ import annotations
@@ -24,21 +24,21 @@ from sqlalchemy import select
 
 from console.web import svg
 from console.web.deps import DbRead, Rt, WebUser
-from console.web.pages_common import parse_day, scope_ufs, uf_clause, zone_of
-from console.web.pages_queries import (
-    FIGURES,
-    CycleTime,
-    DeadlineResult,
-    cycle_times,
-    deadline_results,
-    default_since,
-)
+from console.web.pages_common import parse_day, scope_ufs, zone_of
+from console.web.pages_queries import FIGURES
 from console.web.templating import environment, language_of, render, translate
 from states import diagram
 from states import indicators as figures
 from states.directory import User
 from states.errors import InvalidInput
-from states.indicators import IndicatorRow
+from states.indicators import (
+    CycleTime,
+    DeadlineResult,
+    IndicatorRow,
+    cycle_times,
+    deadline_results,
+    default_since,
+)
 from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
 from states.text import M_, N_, Text
 from tasks.users import UFS
@@ -126,6 +126,7 @@ def lifecycle_page(request: Request, rt: Rt, user: WebUser) -> Response:
         language,
         translate=lambda msgid: translate(msgid, language),
         version=rt.lifecycle.version,
+        states=rt.lifecycle.states,
     )
     return render(
         request,
@@ -278,12 +279,11 @@ def indicators_page(
         title=t(M_("Other states")),
         color=svg.MUTED,
     )
-    area = uf_clause(user)
     scope_key = tuple(scope) if scope is not None else None
     times: dict[str, CycleTime] = FIGURES.get(
         db,
         ("cycle", scope_key, wanted, start_at),
-        lambda: cycle_times(db, scope=area, uf=wanted, since=start_at),
+        lambda: cycle_times(db, ufs=scope, uf=wanted, since=start_at),
     )
     time_bars = [
         svg.Bar(
@@ -302,13 +302,13 @@ def indicators_page(
     by_uf = FIGURES.get(
         db,
         ("deadlines", "uf", scope_key, wanted, start_at, today),
-        lambda: deadline_results(db, "uf", today=today, scope=area, uf=wanted, since=start_at),
+        lambda: deadline_results(db, "uf", today=today, ufs=scope, uf=wanted, since=start_at),
     )
     by_coordinator = FIGURES.get(
         db,
         ("deadlines", "coordinator", scope_key, wanted, start_at, today),
         lambda: deadline_results(
-            db, "coordinator", today=today, scope=area, uf=wanted, since=start_at
+            db, "coordinator", today=today, ufs=scope, uf=wanted, since=start_at
         ),
     )
     by_coordinator = sorted(by_coordinator, key=lambda r: -r.total)[:MAX_COORDINATORS]

@@ -1,23 +1,12 @@
-"""The SQL the pages run beyond :mod:`states.queries`: each list limited to a page, each figure
-one grouped query, every case list restricted to the user's territory in the ``WHERE`` clause.
+"""The SQL the pages run beyond :mod:`states.queries`: each list limited to a page, every case
+list restricted to the user's territory in the ``WHERE`` clause.
 
-The case filters and the overdue rule are those of :mod:`states.queries` (``_filtered``, the
-same function ``produzir case list`` runs); the territory is added as ``municipalities.uf IN
-(...)`` (:func:`console.web.pages_common.uf_clause`).
-
-Two figures of the indicators page are computed here from the audit trail:
-
-- **Cycle time per stage**: a *stay* in a state starts with the audit event that moved the case
-  into it and ends with the next event that moved the case elsewhere (``LEAD`` over the case's
-  state changes); the figure is the median length of the stays that ended in the period, in
-  days (a suspension ends a stay; resuming starts a new one).
-- **Deadlines met and missed**: a stay in a state with a deadline that ended by moving on (to
-  the next state, or to ``indeferida``; not by a suspension or a cancellation) is *met* when
-  the day it ended (the ``entered_on`` the leaving event recorded, the municipality's local
-  date) is on or before the deadline in force (the ``due_on`` of the latest event before it
-  that set one: entering the state, an extension, resuming), else *missed*; cases in such a
-  state now and past their deadline are *overdue now* (the overdue rule of the case lists).
-  Grouped by the case's UF and by its coordinator (the one it has now).
+The case filters and the overdue rule are those of :mod:`states.queries` (:func:`filtered
+<states.queries.filtered>`, the same function ``produzir case list`` runs); the territory is
+added as ``municipalities.uf IN (...)`` (:func:`console.web.pages_common.uf_clause`). The
+figures of the programme (the board's cases per state and overdue, the indicators, the time per
+stage, the deadlines met and missed) come from :func:`states.queries.count_by_state` and
+:mod:`states.indicators`; :class:`HeadCache` keeps the pages' copies of them between requests.
 """
 
 from __future__ import annotations
@@ -25,39 +14,33 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
-    Float,
     Select,
     String,
-    and_,
-    case,
     cast,
     func,
     literal_column,
     null,
-    or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from states import queries
 from states.directory import User
 from states.models import AuditEvent, AuditLogState, Case, Municipality
 from states.queries import LIKE_ESCAPE, CaseFilter, contains, event_dict
 from states.records import DataAccess, Obligation
-from states.states import ACTIVE, ALL, CLOSED, State
+from states.states import ALL, CLOSED
 
 T = TypeVar("T")
-OVERDUE_STATES: tuple[str, ...] = tuple(queries._OVERDUE_STATES)
+OVERDUE_STATES = queries.OVERDUE_STATES
 _CLOSED = tuple(s.value for s in CLOSED)
-_DEADLINE_STATES = tuple(s.value for s in ACTIVE)
 
 
 def _scoped(query: Any, scope: ColumnElement[bool] | None) -> Any:
@@ -72,7 +55,7 @@ def _cases_of(
     scope: ColumnElement[bool] | None,
     activity: str | None,
 ) -> Any:
-    query = queries._filtered(query, f, today)
+    query = queries.filtered(query, f, today)
     if activity:
         query = query.where(Case.activity.ilike(contains(activity), escape=LIKE_ESCAPE))
     return _scoped(query, scope)
@@ -110,7 +93,7 @@ def board_rows(
     )
     if order != "due":
         rows = session.execute(base.order_by(Case.id.desc()).limit(limit).offset(offset))
-        return [queries._row(c, m, today) for c, m in rows]
+        return [queries.case_row(c, m, today) for c, m in rows]
     # by deadline: each state's cases in the order of the (state, due_on) index, merged
     offset = min(offset, MAX_DUE_OFFSET)
     wanted = offset + limit
@@ -124,70 +107,7 @@ def board_rows(
         ):
             found.extend((c, m) for c, m in session.execute(part.limit(wanted)))
     found.sort(key=lambda pair: (pair[0].due_on is None, pair[0].due_on or today, pair[0].id))
-    return [queries._row(c, m, today) for c, m in found[offset:wanted]]
-
-
-@dataclass(frozen=True)
-class StateCount:
-    state: str
-    cases: int
-    overdue: int
-
-
-def _needs_municipality(f: CaseFilter) -> bool:
-    """Whether the filter reads the case's municipality (its UF, its name)."""
-    by_name = bool(f.municipality) and not (f.municipality or "").isdigit()
-    return bool(f.uf) or f.ufs is not None or by_name or bool(f.search)
-
-
-def _grouped_by_state(f: CaseFilter, *, today: date, activity: str | None) -> Any:
-    query = select(Case.state, func.count()).select_from(Case)
-    if _needs_municipality(f):
-        query = query.join(Municipality, Case.municipality_code == Municipality.ibge_code)
-    return _cases_of(query, f, today=today, scope=None, activity=activity).group_by(Case.state)
-
-
-def board_counts(
-    session: Session,
-    f: CaseFilter,
-    *,
-    today: date,
-    scope: ColumnElement[bool] | None,
-    activity: str | None = None,
-) -> dict[str, StateCount]:
-    """Cases per state (and how many overdue) matching the filter (its state left aside).
-
-    Without a filter on the municipality: two grouped queries on ``cases`` alone, the overdue
-    one read from the (state, due_on) index. With one (a territory, a UF, a name): one pass over
-    the cases of those municipalities, counting both.
-    """
-    if scope is not None:
-        raise ValueError("give the territory as the filter's ufs")
-    f = replace(f, state=None)
-    if not _needs_municipality(f):
-        every = dict(session.execute(_grouped_by_state(f, today=today, activity=activity)).all())
-        late = dict(
-            session.execute(
-                _grouped_by_state(replace(f, overdue=True), today=today, activity=activity)
-            ).all()
-        )
-        return {
-            state: StateCount(state, int(n), int(late.get(state, 0))) for state, n in every.items()
-        }
-    overdue = and_(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
-    query = _cases_of(
-        select(Case.state, func.count(), func.sum(case((overdue, 1), else_=0)))
-        .select_from(Case)
-        .join(Municipality, Case.municipality_code == Municipality.ibge_code),
-        f,
-        today=today,
-        scope=None,
-        activity=activity,
-    ).group_by(Case.state)
-    return {
-        state: StateCount(state, int(n), int(late or 0))
-        for state, n, late in session.execute(query)
-    }
+    return [queries.case_row(c, m, today) for c, m in found[offset:wanted]]
 
 
 def coordinators(session: Session, ufs: Sequence[str] | None) -> list[tuple[str, str]]:
@@ -416,200 +336,6 @@ def access_log(
     return [dict(r) for r in rows], total
 
 
-# --- indicators from the audit trail ----------------------------------------------------------
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _days_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
-    if _dialect(session) == "postgresql":
-        return cast(cast(func.extract("epoch", end - start), Float) / 86400.0, Float)
-    return cast(func.julianday(end) - func.julianday(start), Float)
-
-
-def _json_text(session: Session, column: Any, *path: str) -> ColumnElement[str]:
-    """``column`` (JSON text) -> the text at ``path`` (keys, outermost first)."""
-    if _dialect(session) == "postgresql":
-        return func.json_extract_path_text(cast(column, JSON), *path)
-    return func.json_extract(column, "$." + ".".join(path))
-
-
-def _json_has(session: Session, column: Any, *path: str) -> ColumnElement[bool]:
-    """Whether ``column`` (JSON text) has the key at ``path``, even with a null value."""
-    if _dialect(session) == "postgresql":
-        parent = func.json_extract_path(cast(column, JSON), *path[:-1])
-        return func.jsonb_exists(cast(parent, JSONB), path[-1])
-    return func.json_type(column, "$." + ".".join(path)).is_not(None)
-
-
-def _moves_into_a_state() -> ColumnElement[bool]:
-    e = AuditEvent
-    return and_(
-        e.case_id.is_not(None),
-        e.record_type.is_(None),
-        e.to_state.is_not(None),
-        or_(e.from_state.is_(None), e.from_state != e.to_state),
-    )
-
-
-def _in_scope_cases(query: Any, scope: ColumnElement[bool] | None, uf: str | None) -> Any:
-    if scope is None and not uf:
-        return query
-    query = query.join(Case, Case.id == AuditEvent.case_id).join(
-        Municipality, Case.municipality_code == Municipality.ibge_code
-    )
-    if uf:
-        query = query.where(Municipality.uf == uf.upper())
-    return _scoped(query, scope)
-
-
-@dataclass(frozen=True)
-class CycleTime:
-    state: str
-    median_days: float
-    stays: int
-
-
-def cycle_times(
-    session: Session,
-    *,
-    scope: ColumnElement[bool] | None,
-    uf: str | None = None,
-    since: datetime | None = None,
-) -> dict[str, CycleTime]:
-    """The median days of the stays in each state that ended since ``since`` (see the module
-    doc), by state."""
-    e = AuditEvent
-    moves = _in_scope_cases(
-        select(
-            e.to_state.label("state"),
-            e.occurred_at.label("entered_at"),
-            func.lead(e.occurred_at).over(partition_by=e.case_id, order_by=e.seq).label("left_at"),
-        ).where(_moves_into_a_state()),
-        scope,
-        uf,
-    ).subquery("moves")
-    ended = moves.c.left_at.is_not(None)
-    if since is not None:
-        ended = and_(ended, moves.c.left_at >= since)
-    stays = (
-        select(
-            moves.c.state,
-            _days_between(session, moves.c.entered_at, moves.c.left_at).label("days"),
-        )
-        .where(ended)
-        .subquery("stays")
-    )
-    ranked = select(
-        stays.c.state,
-        stays.c.days,
-        func.row_number().over(partition_by=stays.c.state, order_by=stays.c.days).label("rn"),
-        func.count().over(partition_by=stays.c.state).label("n"),
-    ).subquery("ranked")
-    # the middle row (odd n) or the two middle rows (even n): 2·rn in [n, n + 2]
-    middle = and_(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
-    query = (
-        select(ranked.c.state, func.avg(ranked.c.days), func.max(ranked.c.n))
-        .where(middle)
-        .group_by(ranked.c.state)
-    )
-    return {
-        state: CycleTime(state, float(median), int(n))
-        for state, median, n in session.execute(query)
-    }
-
-
-@dataclass(frozen=True)
-class DeadlineResult:
-    key: str | None  # the UF or the coordinator
-    met: int
-    missed: int
-    overdue_now: int
-
-    @property
-    def total(self) -> int:
-        return self.met + self.missed + self.overdue_now
-
-
-def deadline_results(
-    session: Session,
-    by: str,
-    *,
-    today: date,
-    scope: ColumnElement[bool] | None,
-    uf: str | None = None,
-    since: datetime | None = None,
-) -> list[DeadlineResult]:
-    """Deadlines met and missed (stays ended since ``since``) and overdue now, by ``uf`` or
-    ``coordinator`` (see the module doc)."""
-    if by not in ("uf", "coordinator"):
-        raise ValueError(f"group deadlines by uf or coordinator, not {by!r}")
-    e = AuditEvent
-    sets_due = _json_has(session, e.entry, "changes", "due_on")
-    history = _in_scope_cases(
-        select(
-            e.seq,
-            e.case_id,
-            e.from_state,
-            e.to_state,
-            e.entry,
-            e.occurred_at,
-            func.max(case((sets_due, e.seq), else_=None))
-            .over(partition_by=e.case_id, order_by=e.seq, rows=(None, -1))
-            .label("due_seq"),
-        ).where(e.case_id.is_not(None), e.record_type.is_(None)),
-        scope,
-        uf,
-    ).subquery("history")
-    setter = aliased(AuditEvent, name="setter")
-    due = _json_text(session, setter.entry, "changes", "due_on")
-    left_on = _json_text(session, history.c.entry, "changes", "entered_on")
-    group_column: Any = Municipality.uf if by == "uf" else Case.coordinator
-    left = (
-        select(
-            group_column.label("key"),
-            func.sum(case((left_on <= due, 1), else_=0)).label("met"),
-            func.sum(case((left_on > due, 1), else_=0)).label("missed"),
-        )
-        .select_from(history)
-        .join(setter, setter.seq == history.c.due_seq)
-        .join(Case, Case.id == history.c.case_id)
-        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
-        .where(
-            history.c.from_state.in_(_DEADLINE_STATES),
-            history.c.to_state.is_not(None),
-            history.c.to_state != history.c.from_state,
-            history.c.to_state.not_in((State.SUSPENSA.value, State.CANCELADA.value)),
-            due.is_not(None),
-            left_on.is_not(None),
-        )
-        .group_by(group_column)
-    )
-    if since is not None:
-        left = left.where(history.c.occurred_at >= since)
-    results: dict[str | None, list[int]] = {}
-    for key, met, missed in session.execute(left):
-        results[key] = [int(met or 0), int(missed or 0), 0]
-    overdue = _cases_of(
-        select(group_column, func.count())
-        .select_from(Case)
-        .join(Municipality, Case.municipality_code == Municipality.ibge_code)
-        .where(Case.state.in_(_DEADLINE_STATES)),
-        CaseFilter(overdue=True, uf=uf),
-        today=today,
-        scope=scope,
-        activity=None,
-    ).group_by(group_column)
-    for key, n in session.execute(overdue):
-        results.setdefault(key, [0, 0, 0])[2] = int(n)
-    return sorted(
-        (DeadlineResult(key, *values) for key, values in results.items()),
-        key=lambda r: (r.key is None, r.key or ""),
-    )
-
-
 class HeadCache:
     """Results that hold while the audit chain does not move.
 
@@ -653,8 +379,3 @@ class HeadCache:
 
 #: the figures the board and the indicators page share between requests
 FIGURES = HeadCache()
-
-
-def default_since(today: date) -> date:
-    """The period the audit-trail figures cover by default: the last twelve months."""
-    return today - timedelta(days=365)

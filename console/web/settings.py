@@ -1,4 +1,5 @@
-"""Settings of the web console, read from the environment (prefix ``PRODUZIR_``).
+"""Settings of the web console, read from the environment (prefix ``PRODUZIR_``; a field is its
+variable without it, loaded by :func:`states.settings.load`).
 
 =================================== ==========================================================
 ``PRODUZIR_ENV``                    ``development`` (default), ``test`` or ``production``
@@ -24,12 +25,14 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from states.errors import InvalidInput
+from states.settings import PREFIX, BadSetting, load
+from states.text import N_
 
 MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_VARIABLE = "PRODUZIR_SECRET_KEY"  # noqa: S105 - the variable's name
 #: Only for development: anyone can read it here.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
 
@@ -37,7 +40,7 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production" 
 class WebSettings(BaseSettings):
     """How the web console is served and how its logins behave."""
 
-    model_config = SettingsConfigDict(env_prefix="PRODUZIR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     env: Literal["development", "test", "production"] = Field(
         default="development",
@@ -97,14 +100,24 @@ class WebSettings(BaseSettings):
         if self.env == "development":
             return self
         if key is None or key == DEVELOPMENT_SECRET_KEY:
-            raise ValueError(
-                f"PRODUZIR_SECRET_KEY: required when PRODUZIR_ENV is {self.env} "
-                f"(at least {MIN_SECRET_KEY_LENGTH} random characters)"
+            raise BadSetting(
+                N_(
+                    "%(variable)s: required when PRODUZIR_ENV is %(env)s (at least %(min)s random characters)",
+                    variable=SECRET_KEY_VARIABLE,
+                    env=self.env,
+                    min=MIN_SECRET_KEY_LENGTH,
+                ),
+                variable=SECRET_KEY_VARIABLE,
             )
         if len(key) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(
-                f"PRODUZIR_SECRET_KEY: too short ({len(key)} characters, at least "
-                f"{MIN_SECRET_KEY_LENGTH} needed)"
+            raise BadSetting(
+                N_(
+                    "%(variable)s: too short (%(n)s characters, at least %(min)s needed)",
+                    variable=SECRET_KEY_VARIABLE,
+                    n=len(key),
+                    min=MIN_SECRET_KEY_LENGTH,
+                ),
+                variable=SECRET_KEY_VARIABLE,
             )
         return self
 
@@ -121,14 +134,6 @@ class WebSettings(BaseSettings):
 
 
 def load_web_settings() -> WebSettings:
-    """The settings from the environment; InvalidInput naming the variable when one is wrong."""
-    try:
-        return WebSettings()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = error.get("loc") or ()
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        if loc:
-            variable = f"PRODUZIR_{str(loc[0]).upper()}"
-            message = f"{variable}: {message} (got {error.get('input')!r})"
-        raise InvalidInput(message) from None
+    """The settings from the environment; InvalidInput naming the variable when one is wrong
+    (:func:`states.settings.load`)."""
+    return load(WebSettings)

@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from console import cli_run
-from console.common import _app
+from console.common import command_group
 from flows.schedules import PLANS
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # ``run`` as console/cli.py registers it, in a group of its own (the error mapping included).
-app = _app("produzir run, alone.")
+app = command_group("produzir run, alone.")
 app.command("run")(cli_run.run)
 
 

@@ -60,7 +60,7 @@ db = Database(url)
 env = Env(db)
 channel = MailboxChannel(mailbox)
 policy = load_policy().model_copy(update={"dispatch": Dispatch(lease_seconds=lease)})
-settings = load_settings(batch_size=batch)
+settings = load_settings(notify_batch_size=batch)
 print("ready", flush=True)
 while True:
     if dispatch(env, channel=channel, settings=settings, policy=policy).claimed:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from console import cli_notify
-from console.common import _app
+from console.common import command_group
 from notifications.dispatch import claim, dispatch, retry
 from notifications.models import OutboxMessage
 from notifications.outbox import enqueue, for_transition, message_id_for
@@ -37,7 +37,7 @@ from tests.builders import cli_users, evidence_for, new_case
 from tests.integration.helpers import case_row, verify
 from tests.integration.test_sweep import morning, rows, set_due, staff
 
-SETTINGS = load_settings(max_attempts=4, retry_base_seconds=60, batch_size=25)
+SETTINGS = load_settings(notify_max_attempts=4, notify_retry_base_seconds=60, notify_batch_size=25)
 
 
 class Recording:
@@ -156,7 +156,7 @@ def test_temporary_failures_are_retried_later_with_growing_delays_then_failed(
     overdue_case(rt, clock)
     busy = Failing("451 4.3.0 mailbox busy, try again later", transient=True)
     delays = []
-    for attempt in range(1, SETTINGS.max_attempts + 1):
+    for attempt in range(1, SETTINGS.notify_max_attempts + 1):
         before = clock.now()
         report = dispatch(rt, channel=busy, settings=SETTINGS)
         assert report.claimed == 2  # the reminder to ana and the escalation to sofia
@@ -164,7 +164,7 @@ def test_temporary_failures_are_retried_later_with_growing_delays_then_failed(
         found = rows(rt)
         assert {m.attempts for m in found} == {attempt}
         assert all("451" in (m.last_error or "") for m in found)
-        if attempt < SETTINGS.max_attempts:
+        if attempt < SETTINGS.notify_max_attempts:
             assert {m.status for m in found} == {"pending"}
             [wait] = {m.next_attempt_at - before for m in found}
             delays.append(wait.total_seconds())
@@ -173,7 +173,7 @@ def test_temporary_failures_are_retried_later_with_growing_delays_then_failed(
             assert {m.status for m in found} == {"failed"}
             assert report.failed == 2
     assert delays == [60, 120, 240]
-    assert busy.calls == 2 * SETTINGS.max_attempts
+    assert busy.calls == 2 * SETTINGS.notify_max_attempts
 
 
 def test_a_permanent_failure_fails_at_once_is_listed_and_can_be_retried(
@@ -350,7 +350,7 @@ def test_two_dispatchers_at_once_send_each_message_once(any_rt: Runtime, clock: 
                 now=clock.now(),
             )
     channel = Recording()
-    settings = load_settings(batch_size=7)
+    settings = load_settings(notify_batch_size=7)
     barrier = threading.Barrier(2)
     reports: list[Any] = [None, None]
 
@@ -386,7 +386,7 @@ def cli_runner(rt: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 #: The root app as console/cli.py registers the commands (`sweep`, the `notify` group).
-root = _app("test root")
+root = command_group("test root")
 root.add_typer(cli_notify.app, name="notify")
 root.command("sweep")(cli_notify.sweep)
 

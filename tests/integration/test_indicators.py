@@ -31,8 +31,8 @@ import typer
 from sqlalchemy import event
 from typer.testing import CliRunner
 
-from console.cli import _app
 from console.cli_indicators import indicators as indicators_command
+from console.common import command_group
 from states import indicators, queries
 from states.clock import FixedClock
 from states.errors import InvalidInput
@@ -407,7 +407,7 @@ def cli(
 ) -> tuple[CliRunner, typer.Typer]:
     """`produzir indicators` on the portfolio (registered here as console/cli.py will)."""
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", portfolio[0].db.url)
-    app = _app("test")
+    app = command_group("test")
     app.command("indicators")(indicators_command)
     app.command("noop", hidden=True)(lambda: None)  # keeps `indicators` a sub-command
     return CliRunner(), app
@@ -458,6 +458,89 @@ def test_cli_bad_options_exit_2(
 ) -> None:
     err = run(cli, *args, code=2)
     assert err.startswith("error: ")
+    assert says in err
+
+
+def _timeliness_now(rt: Runtime, by: str, since: date) -> dict[str, Any]:
+    """What `indicators --timeliness` should print: states.indicators on today's date (the
+    command runs with the system clock)."""
+    today = Runtime(rt.db, rt.lifecycle).today()
+    start = indicators.period_start(since)
+    with rt.db.read() as session:
+        times = indicators.cycle_times(session, since=start)
+        results = indicators.deadline_results(session, by, today=today, since=start)
+    return {
+        "by": by,
+        "uf": None,
+        "since": since.isoformat(),
+        "cycle_times": [t.as_dict() for t in times.values()],
+        "deadlines": [r.as_dict() for r in results],
+    }
+
+
+def test_cli_timeliness_json_is_the_audit_trail_figures(
+    portfolio: tuple[Runtime, Portfolio], cli: tuple[CliRunner, typer.Typer]
+) -> None:
+    rt = portfolio[0]
+    out = json.loads(run(cli, "--timeliness", "--by", "uf", "--since", "2026-01-01", "--json"))
+    assert out == _timeliness_now(rt, "uf", date(2026, 1, 1))
+    stays = {t["state"]: t["stays"] for t in out["cycle_times"]}
+    assert stays["registrada"] == 4  # every case but the one still registered left it
+    in_order = [s.value for s in ALL]
+    listed = [t["state"] for t in out["cycle_times"]]
+    assert listed == sorted(listed, key=in_order.index)  # in the lifecycle's order
+    assert [d["key"] for d in out["deadlines"]] == ["CE", "PE"]
+    for d in out["deadlines"]:
+        assert d["total"] == d["met"] + d["missed"] + d["overdue_now"]
+
+    [whole] = json.loads(run(cli, "--timeliness", "--since", "2026-01-01", "--json"))["deadlines"]
+    assert whole["key"] is None
+    assert whole["met"] == sum(d["met"] for d in out["deadlines"])
+    assert whole["missed"] == sum(d["missed"] for d in out["deadlines"])
+
+    later = json.loads(run(cli, "--timeliness", "--since", "2099-01-01", "--json"))
+    assert later["cycle_times"] == []  # no stay ended since then
+    assert later["deadlines"][0]["met"] == later["deadlines"][0]["missed"] == 0
+
+
+def test_cli_timeliness_tables(
+    portfolio: tuple[Runtime, Portfolio], cli: tuple[CliRunner, typer.Typer]
+) -> None:
+    expected = _timeliness_now(portfolio[0], "coordinator", date(2026, 1, 1))
+    out = run(cli, "--timeliness", "--by", "coordinator", "--since", "2026-01-01")
+    lines = out.strip().splitlines()
+    assert lines[0] == "time per stage: the median days of the stays ended since Jan 1, 2026"
+    assert lines[1].split() == ["state", "median", "days", "stays"]
+    registrada = next(t for t in expected["cycle_times"] if t["state"] == "registrada")
+    assert lines[3].split() == ["registrada", f"{registrada['median_days']:.1f}", "4"]
+    at = lines.index("deadlines: met or missed by the stays ended since Jan 1, 2026, overdue now")
+    assert lines[at + 1].split() == ["coordinator", "met", "missed", "overdue", "now", "total"]
+    rows = [line.split() for line in lines[at + 3 :]]
+    assert rows == [
+        [
+            d["key"] or "no",
+            *(["coordinator"] if d["key"] is None else []),
+            str(d["met"]),
+            str(d["missed"]),
+            str(d["overdue_now"]),
+            str(d["total"]),
+        ]
+        for d in expected["deadlines"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--by", "hub"], "unknown grouping 'hub'; use one of: programme, uf, coordinator"),
+        (["--since", "ontem"], "since: 'ontem' is not a date"),
+        (["--uf", "Ceará"], "not a UF"),
+    ],
+)
+def test_cli_timeliness_bad_options_exit_2(
+    cli: tuple[CliRunner, typer.Typer], args: list[str], says: str
+) -> None:
+    err = run(cli, "--timeliness", *args, code=2)
     assert says in err
 
 

@@ -117,7 +117,7 @@ def world(
     new_version = version_file(tmp_path)
     monkeypatch.setenv("PRODUZIR_DATABASE_URL", f"sqlite:///{target}")
     monkeypatch.setenv("PRODUZIR_LIFECYCLE_FILES", str(new_version))
-    rt = Runtime.from_settings()
+    rt = Runtime.open()
     yield rt, new_version
     rt.db.dispose()
 
@@ -150,6 +150,10 @@ def test_the_version_renames_inserts_and_changes_a_deadline(world: tuple[Runtime
     assert new.role("capacitacao_campo") == "capacitacao"
     assert new.config.deadlines["gestao"].days == 40
     assert "| `plano_negocios` | Plano de negócios aprovado |" in new.markdown_table()
+    drawn = new.mermaid("pt-BR")  # the diagram is the version's
+    assert 'plano_negocios("Plano de negócios aprovado"):::main' in drawn
+    assert 'capacitacao_campo("Capacitação no campo (ECC)"):::main' in drawn
+    assert re.search(r"gestao concluir_gestao@-->\|[^|]+\| plano_negocios", drawn)
     assert load_lifecycle(path) is new
 
 

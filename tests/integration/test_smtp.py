@@ -71,7 +71,7 @@ def pt_br_message(message_id: str = MESSAGE_ID) -> EmailMessage:
 
 def smtp_settings(port: int, **changes: Any) -> NotificationSettings:
     values: dict[str, Any] = {
-        "channel": "smtp",
+        "notify_channel": "smtp",
         "smtp_host": "127.0.0.1",
         "smtp_port": port,
         "smtp_security": "none",
@@ -379,7 +379,7 @@ def test_messages_are_built_as_promised() -> None:
 
 def test_settings_choose_the_channel(tmp_path: Path) -> None:
     mailbox = channel_from_settings(load_settings(data_dir=tmp_path))
-    smtp = channel_from_settings(load_settings(channel="smtp", smtp_host="mail.example.org"))
+    smtp = channel_from_settings(load_settings(notify_channel="smtp", smtp_host="mail.example.org"))
 
     assert isinstance(mailbox, MailboxChannel)
     assert mailbox.folder == tmp_path / "mailbox"
@@ -393,7 +393,7 @@ def test_settings_choose_the_channel(tmp_path: Path) -> None:
         ({"PRODUZIR_SMTP_PORT": "abc"}, "PRODUZIR_SMTP_PORT: 'abc' is not a number"),
         (
             {"PRODUZIR_NOTIFY_CHANNEL": "fax"},
-            "PRODUZIR_NOTIFY_CHANNEL: unknown channel 'fax' (mailbox, smtp)",
+            "PRODUZIR_NOTIFY_CHANNEL: 'fax' is not one of mailbox, smtp",
         ),
         (
             {"PRODUZIR_NOTIFY_CHANNEL": "smtp"},
@@ -401,7 +401,7 @@ def test_settings_choose_the_channel(tmp_path: Path) -> None:
         ),
         (
             {"PRODUZIR_SMTP_SECURITY": "tls"},
-            "PRODUZIR_SMTP_SECURITY: unknown security 'tls' (none, starttls, ssl)",
+            "PRODUZIR_SMTP_SECURITY: 'tls' is not one of none, starttls, ssl",
         ),
         ({"PRODUZIR_SMTP_TIMEOUT": "0"}, "PRODUZIR_SMTP_TIMEOUT: '0' must be more than 0"),
         ({"PRODUZIR_NOTIFY_MAX_ATTEMPTS": "0"}, "PRODUZIR_NOTIFY_MAX_ATTEMPTS: '0' must be at"),
@@ -436,7 +436,7 @@ def test_settings_come_from_the_environment(
 
     assert settings.resolved_smtp_port() == 465
     assert settings.resolved_mailbox_dir() == tmp_path / "caixa"
-    assert settings.batch_size == 250
+    assert settings.notify_batch_size == 250
     assert settings.smtp_password is not None
     assert settings.smtp_password.get_secret_value() == "segredo"
     assert "segredo" not in repr(settings)

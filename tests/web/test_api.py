@@ -657,6 +657,71 @@ def test_bad_indicator_parameters_are_422(as_user, params, field) -> None:
     assert error_of(answer)["field"] == field
 
 
+def _timeliness(rt: Runtime, by: str, **scope: Any) -> dict[str, Any]:
+    today = rt.today()
+    start = figures.period_start(figures.default_since(today))
+    with rt.db.read() as session:
+        times = figures.cycle_times(session, since=start, **scope)
+        results = figures.deadline_results(session, by, today=today, since=start, **scope)
+    return {
+        "cycle_times": [t.as_dict() for t in times.values()],
+        "deadlines": [r.as_dict() for r in results],
+    }
+
+
+def test_timeliness_is_the_audit_trail_of_the_callers_territory(
+    as_user, web_rt, clock, more_cases
+) -> None:
+    clock.advance(timedelta(days=1))
+    advance(web_rt, CE_CASE, "iniciar_analise", {}, actor="ana.coord")  # in time
+    clock.advance(timedelta(days=19))  # past registrada's 5 working days
+    advance(web_rt, PA_CASE, "iniciar_analise", {}, actor="bia.coord")  # late
+    since = figures.default_since(web_rt.today())
+
+    manager = as_user("gil.manager").get("/api/v1/indicators/timeliness", by="uf")
+    assert manager.status_code == 200, manager.text
+    body = manager.json()
+    assert (body["by"], body["uf"], body["territory"]) == ("uf", None, None)
+    assert body["since"] == since.isoformat()
+    assert {k: body[k] for k in ("cycle_times", "deadlines")} == _timeliness(web_rt, "uf")
+    [registrada] = [t for t in body["cycle_times"] if t["state"] == "registrada"]
+    assert registrada["stays"] == 2
+    assert registrada["median_days"] == pytest.approx(10.5)  # (1 + 20 days) / 2
+    deadlines = {d["key"]: (d["met"], d["missed"], d["overdue_now"]) for d in body["deadlines"]}
+    # CE: its case moved on in time, the two new ones are past their deadline now
+    assert deadlines == {"CE": (1, 0, 2), "PA": (0, 1, 0), "PE": (0, 0, 1)}
+
+    ana = as_user("ana.coord").get("/api/v1/indicators/timeliness", by="uf").json()
+    assert ana["territory"] == ["CE", "PE"]
+    assert [d["key"] for d in ana["deadlines"]] == ["CE", "PE"]
+    assert [t["stays"] for t in ana["cycle_times"] if t["state"] == "registrada"] == [1]
+    [whole] = as_user("bia.coord").get("/api/v1/indicators/timeliness").json()["deadlines"]
+    assert (whole["key"], whole["met"], whole["missed"], whole["total"]) == (None, 0, 1, 1)
+    by_coordinator = as_user("gil.manager").get("/api/v1/indicators/timeliness", by="coordinator")
+    assert by_coordinator.json()["deadlines"] == _timeliness(web_rt, "coordinator")["deadlines"]
+
+    # another territory's UF: nothing of theirs; a period with no stay ended: no times
+    elsewhere = as_user("ana.coord").get("/api/v1/indicators/timeliness", uf="pa").json()
+    assert (elsewhere["uf"], elsewhere["cycle_times"]) == ("PA", [])
+    assert elsewhere["deadlines"] == [
+        {"key": None, "met": 0, "missed": 0, "overdue_now": 0, "total": 0}
+    ]
+    later = as_user("gil.manager").get(
+        "/api/v1/indicators/timeliness", since=(web_rt.today() + timedelta(days=1)).isoformat()
+    )
+    assert later.json()["cycle_times"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"by": "hub"}, "by"), ({"uf": "Ceará"}, "uf"), ({"since": "ontem"}, "since")],
+)
+def test_bad_timeliness_parameters_are_422(as_user, params, field) -> None:
+    answer = as_user("gil.manager").get("/api/v1/indicators/timeliness", **params)
+    assert answer.status_code == 422
+    assert error_of(answer)["field"] == field
+
+
 # --- the schema -------------------------------------------------------------------------------
 
 
@@ -675,6 +740,7 @@ def test_the_schema_documents_every_route_and_its_errors(client) -> None:
         ("GET", "/api/v1/cases/{case_id}/history"): {"401", "404"},
         ("GET", "/api/v1/audit/verify"): {"401", "403", "422"},
         ("GET", "/api/v1/indicators"): {"401", "422"},
+        ("GET", "/api/v1/indicators/timeliness"): {"401", "422"},
     }
     for key, codes in expected.items():
         op = operations[key]

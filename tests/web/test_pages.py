@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from console.web import pages_queries
 from console.web.pages_common import uf_clause
 from console.web.templating import translate
-from states import audit, diagram, queries
+from states import audit, diagram, indicators, queries
 from states.directory import User
 from states.lifecycle import EVENTS
 from states.models import AuditEvent, Case
@@ -722,7 +722,7 @@ def test_the_indicators_have_charts_with_their_numbers(client_for, web_rt, clock
     assert 'data-key="PA"' in element(manager, "section", 'id="deadlines"')
 
 
-# --- the SQL behind the audit-trail figures, on SQLite and PostgreSQL ---------------------------
+# --- the audit-trail figures (states.indicators), on SQLite and PostgreSQL ---------------------------
 
 
 def _user(role: str, territories: list[str]) -> User:
@@ -745,25 +745,27 @@ def test_cycle_times_and_deadlines_from_the_audit_trail(any_rt, clock) -> None:
     today = today_of(clock)
 
     with rt.db.read() as session:
-        everywhere = pages_queries.cycle_times(session, scope=None)
+        everywhere = indicators.cycle_times(session)
         assert everywhere["registrada"].stays == 3
         assert everywhere["registrada"].median_days == pytest.approx(3.0)
-        ce = pages_queries.cycle_times(session, scope=uf_clause(_user("coordinator", ["CE"])))
+        ce = indicators.cycle_times(session, ufs={"CE"})
         assert ce["registrada"].stays == 2
         assert ce["registrada"].median_days == pytest.approx(10.5)  # (1 + 20) / 2
-        results = pages_queries.deadline_results(session, "uf", today=today, scope=None)
+        results = indicators.deadline_results(session, "uf", today=today)
         assert [(r.key, r.met, r.missed, r.overdue_now) for r in results] == [
             ("CE", 1, 1, 0),
             ("PA", 1, 0, 0),
         ]
-        later = pages_queries.deadline_results(
-            session,
-            "uf",
-            today=today,
-            scope=None,
-            since=rt.clock.now() - timedelta(hours=1),
+        later = indicators.deadline_results(
+            session, "uf", today=today, since=rt.clock.now() - timedelta(hours=1)
         )
         assert [(r.key, r.met, r.missed) for r in later] == [("CE", 0, 1)]
+        [whole] = indicators.deadline_results(session, "programme", today=today)
+        assert (whole.key, whole.met, whole.missed, whole.total) == (None, 2, 1, 3)
+        pa = indicators.deadline_results(session, "uf", today=today, ufs={"PA"})
+        assert [(r.key, r.met) for r in pa] == [("PA", 1)]
+        assert indicators.deadline_results(session, "uf", today=today, ufs=set()) == []
+        assert indicators.cycle_times(session, ufs=set()) == {}
 
 
 def test_due_rows_merge_deadlines_and_obligations_on_every_backend(any_rt, clock) -> None:
