@@ -364,6 +364,17 @@ def _declared(reference: str, kind: type[_D], part: Text, where: Path | None) ->
     return found
 
 
+#: Earlier versions of the shipped lifecycle, kept so the cases that still run under them do
+#: (each case runs under the version it records): when the shipped file's version changes, the
+#: file of the version it replaces goes here (with the declarations it named).
+SHIPPED_VERSIONS = Path(__file__).with_name("lifecycles")
+
+
+def shipped_lifecycle_files() -> list[Path]:
+    """The files of :data:`SHIPPED_VERSIONS`, loaded besides the current lifecycle."""
+    return sorted(SHIPPED_VERSIONS.glob("*.toml"))
+
+
 @lru_cache(maxsize=8)
 def load_lifecycle(path: Path | None = None) -> Lifecycle:
     """The lifecycle a file describes (default ``states/lifecycle.toml``), with the event

@@ -19,7 +19,7 @@ from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.db import Database
 from states.errors import ProduzirError
-from states.lifecycle import Lifecycle, load_lifecycle
+from states.lifecycle import Lifecycle, load_lifecycle, shipped_lifecycle_files
 from states.settings import StatesSettings, load
 from states.text import N_
 
@@ -54,7 +54,10 @@ class Runtime:
             lifecycle=load_lifecycle(settings.lifecycle_file),
             clock=clock or SystemClock(),
             settings=settings,
-            others=tuple(load_lifecycle(path) for path in settings.other_lifecycle_files()),
+            others=tuple(
+                load_lifecycle(path)
+                for path in (*shipped_lifecycle_files(), *settings.other_lifecycle_files())
+            ),
         )
         if check_migrated:
             try:
