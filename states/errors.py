@@ -192,5 +192,13 @@ class Busy(ProduzirError):
         )
 
 
+class VersionNotLoaded(ProduzirError):
+    """A case runs under a lifecycle version this installation has not loaded: a setting to fix
+    (``PRODUZIR_LIFECYCLE_FILES``), not the case; nothing was written (exit 1, HTTP 503)."""
+
+    http_status = 503
+    code = "lifecycle_version_not_loaded"
+
+
 def _who(case_id: int | None) -> Text:
     return N_("case %(case_id)s", case_id=case_id) if case_id is not None else N_("the case")

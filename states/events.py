@@ -459,6 +459,8 @@ EVENTS: tuple[EventSpec, ...] = (
         returns_to=_ACTIVE,
         sources_for_return=(State.SUSPENSA.value,),
         effect=_resumed,
+        # a policy may resume a suspension by itself on its expected resume date
+        sweep=True,
         command="resume",
     ),
     EventSpec(

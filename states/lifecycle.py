@@ -32,7 +32,7 @@ from states import guards as g
 from states.config import WORKING, LifecycleConfig, load_config
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
 from states.events import EVENTS, DeclarationError, EventSpec, validate
-from states.states import STATES, State, StateSpec
+from states.states import STATES, State, StateSpec, declare
 from states.text import N_, Term, Text
 
 __all__ = ["EVENTS", "EVENTS_BY_NAME", "EventSpec", "Lifecycle", "Outcome", "load_lifecycle"]
@@ -140,6 +140,7 @@ class Lifecycle:
         self.version = config.version
         self.events = events
         self.states = states
+        declare(states)
         self.by_name: dict[str, EventSpec] = {e.name: e for e in events}
         self._states = {s.code: s for s in states}
         self._machine = Machine(
@@ -164,8 +165,9 @@ class Lifecycle:
                 raise DeclarationError(f"event {spec.name}: summary: {exc!r}") from None
 
     def allowed_events(self, state: str) -> list[str]:
-        """The events the state accepts (guards not yet checked), in definition order."""
-        return list(self._triggers[state])
+        """The events the state accepts (guards not yet checked), in definition order; none for
+        a state this version does not have (a case under another version)."""
+        return list(self._triggers.get(state, ()))
 
     def state(self, code: str) -> StateSpec | None:
         """The state ``code`` of this version (None when it has no such state)."""
@@ -239,7 +241,7 @@ class Lifecycle:
 
     def check_accepted(self, case_id: int | None, state: str, event: str) -> None:
         """Raise :class:`TransitionNotAllowed` unless ``state`` accepts ``event``."""
-        if event not in self._triggers[state]:
+        if event not in self._triggers.get(state, ()):
             raise TransitionNotAllowed(case_id, event, state, self.allowed_events(state))
 
     def parse_evidence(self, event: str, raw: Any) -> ev.Evidence:

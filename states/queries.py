@@ -17,7 +17,7 @@ from states.audit import iso_utc
 from states.effects import from_json
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
-from states.states import ACTIVE, ALL, State
+from states.states import ACTIVE, ALL, State, known_codes
 from states.text import N_
 
 #: the states whose cases are overdue once past their deadline (in progress, or suspended)
@@ -56,12 +56,12 @@ class CaseFilter:
     ufs: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        if self.state is not None and self.state not in {s.value for s in ALL}:
+        if self.state is not None and self.state not in known_codes():
             raise InvalidInput(
                 N_(
                     "unknown state %(state)s; states are: %(value)s",
                     state=repr(self.state),
-                    value=", ".join(s.value for s in ALL),
+                    value=", ".join(known_codes()),
                 ),
                 field="state",
             )

@@ -123,3 +123,17 @@ def _kind(state: State) -> str:
 STATES: tuple[StateSpec, ...] = tuple(
     StateSpec(s.value, LABELS_PT[s], LABELS_EN[s], _kind(s), s.value) for s in ALL
 )
+
+#: state codes that loaded lifecycle versions add to the shipped ones (renamed or inserted)
+_DECLARED: set[str] = set()
+
+
+def declare(states: tuple[StateSpec, ...]) -> None:
+    """Make the codes of a lifecycle version's states known (filters accept them)."""
+    _DECLARED.update(s.code for s in states)
+
+
+def known_codes() -> list[str]:
+    """Every state code known: the shipped ones, in order, then those versions added."""
+    shipped = [s.value for s in ALL]
+    return shipped + sorted(_DECLARED - set(shipped))

@@ -40,6 +40,9 @@ class Insert:
     after: str
     #: the event that leaves the new state (its ``moves`` are filled in)
     event: EventSpec
+    #: the step out of ``after`` that now enters the new state (needed when ``after`` has
+    #: several: em_analise is left by aprovar_elegibilidade and by indeferir)
+    through: str | None = None
 
 
 def derive(
@@ -53,6 +56,10 @@ def derive(
     (code, label_pt, label_en); ``insert`` adds states after others. The result is validated
     when a :class:`~states.lifecycle.Lifecycle` is built from it."""
     names = {old: new for old, (new, _, _) in (rename or {}).items()}
+    kinds = {s.code: s.kind for s in states}
+    for old in names:  # the side and closed states and the first one are the rules' anchors
+        if kinds.get(old) != "active" or old == states[0].code:
+            raise ValueError(f"rename {old}: only an active state after the first may be renamed")
     new_states = [
         dataclasses.replace(
             s, code=names[s.code], label_pt=labels[1], label_en=labels[2], renamed_from=s.code
@@ -68,7 +75,8 @@ def derive(
         new_states.insert(
             place + 1, StateSpec(item.code, item.label_pt, item.label_en, "active", item.code)
         )
-        new_events = _inserted(new_events, after, item)
+        closed = frozenset(s.code for s in new_states if s.kind == "closed")
+        new_events = _inserted(new_events, after, item, closed)
     return tuple(new_states), tuple(new_events)
 
 
@@ -87,14 +95,30 @@ def _renamed(spec: EventSpec, names: Mapping[str, str]) -> EventSpec:
     )
 
 
-def _inserted(events: list[EventSpec], after: str, item: Insert) -> list[EventSpec]:
+def _inserted(
+    events: list[EventSpec], after: str, item: Insert, closed: frozenset[str]
+) -> list[EventSpec]:
     """``events`` with ``item.code`` between ``after`` and the state after it."""
+    steps = [
+        spec.name
+        for spec in events
+        if spec.summary and any(s == (after,) and d not in (None, after) for s, d in spec.moves)
+    ]
+    if item.through is not None:
+        if item.through not in steps:
+            raise ValueError(f"insert {item.code}: {item.through} is not a step out of {after}")
+        steps = [item.through]
+    if len(steps) != 1:
+        raise ValueError(
+            f"insert {item.code}: {after} is left by {', '.join(steps) or 'no step'}; "
+            "name the one the new state follows (through=...)"
+        )
     out: list[EventSpec] = []
     following: str | None = None
     for spec in events:
         moves: list[tuple[tuple[str, ...], str | None]] = []
         for sources, dest in spec.moves:
-            if sources == (after,) and dest not in (None, after) and spec.summary:
+            if spec.name == steps[0] and sources == (after,) and dest is not None:
                 following = dest  # the main step out of `after` now enters the new state
                 moves.append((sources, item.code))
             elif after in sources and len(sources) > 1:  # a side road of every such state
@@ -115,7 +139,11 @@ def _inserted(events: list[EventSpec], after: str, item: Insert) -> list[EventSp
                 sources_for_return=sources_for_return,
             )
         )
-    if following is None:
-        raise ValueError(f"insert {item.code}: no main step leaves {after}")
+    assert following is not None
+    if following in closed:
+        raise ValueError(
+            f"insert {item.code}: {steps[0]} enters the closed state {following}, whose effect "
+            "the new step would not have; insert before another step"
+        )
     out.append(dataclasses.replace(item.event, moves=(((item.code,), following),)))
     return out

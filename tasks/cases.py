@@ -26,7 +26,7 @@ from states.bounds import NOTE_MAX
 from states.calendar import calendar_for
 from states.deadlines import local_date
 from states.effects import changes_for, to_json
-from states.errors import InvalidInput, NotAllowed, NotFound
+from states.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 from states.events import EventSpec
 from states.evidence import Evidence
 from states.guards import Records
@@ -78,7 +78,6 @@ def advance(
     now = rt.clock.now()
     with rt.db.write() as session:
         case, municipality = store.load_for_update(session, case_id)
-        lifecycle = rt.lifecycle_for(case.lifecycle_version)  # each case runs under its own
         if request_key is not None:
             applied = session.get(BulkApplied, (request_key, case.id))
             if applied is not None:
@@ -93,6 +92,7 @@ def advance(
                     replayed=True,
                 )
         store.check_version(case, expect_version)
+        lifecycle = rt.lifecycle_for(case.lifecycle_version)  # each case runs under its own
         spec = lifecycle.spec(event)
         decision = _decide(
             session, lifecycle, spec, case, municipality, evidence, actor=actor, now=now
@@ -271,6 +271,9 @@ def refusal(
         municipality = store.get_municipality(session, case.municipality_code)
         assert municipality is not None
         lifecycle = rt.lifecycle_for(case.lifecycle_version)
+        if event not in lifecycle.by_name:  # the case's version has no such event
+            allowed = lifecycle.allowed_events(case.state)
+            return str(TransitionNotAllowed(case.id, event, case.state, allowed))
         try:
             spec = lifecycle.spec(event)
             _decide(

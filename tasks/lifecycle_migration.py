@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,8 @@ from tasks.runtime import Runtime
 
 #: the audit event of a case moved to another lifecycle version
 MIGRATE_EVENT = "migrar_versao"
+#: the changes of a move that the guards read (CaseFacts fields)
+_FACTS = ("state", "previous_state", "due_on", "entered_on", "extensions_used")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Planned:
     problem: Text | None = None
     #: after :func:`migrate`: the audit entry's number
     seq: int | None = None
+    #: the columns the move changes (the dry run shows what the real run writes)
+    changes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,20 +136,13 @@ def migrate(rt: Runtime, to_version: str, mapping: Mapping[str, str], *, actor: 
         with rt.db.write() as session:
             case, municipality = store.load_for_update(session, item.case_id)
             now = rt.clock.now()
+            if case.lifecycle_version == to_version:  # moved meanwhile (another run)
+                continue
             again = _plan_one(session, rt, target, case, municipality, mapping)
             if again.to_state is None:  # changed since the plan was made
                 result.cases.append(again)
                 continue
-            changes = {
-                "state": again.to_state,
-                "previous_state": again.previous_state,
-                "due_on": again.due_on,
-                "lifecycle_version": to_version,
-            }
-            if case.paused_due_on is not None and again.previous_state is not None:
-                changes["paused_due_on"] = _deadline(
-                    session, target, case, municipality, again.previous_state
-                )
+            changes = {**again.changes, "lifecycle_version": to_version}
             from_version, from_state = case.lifecycle_version, case.state
             used = {k: v for k, v in _mapping(target, case, mapping).items() if k != v}
             version = store.update_case(session, case, changes, actor=actor, now=now)
@@ -172,6 +170,7 @@ def migrate(rt: Runtime, to_version: str, mapping: Mapping[str, str], *, actor: 
                     again.previous_state,
                     again.would_refuse,
                     seq=row.seq,
+                    changes=changes,
                 )
             )
     return result
@@ -199,45 +198,83 @@ def _plan_one(
     mapped = _mapping(target, case, explicit)
     new_state = mapped[case.state]
     previous = mapped.get(case.previous_state) if case.previous_state else None
+    source = rt.lifecycles.get(case.lifecycle_version)
+
+    def cannot(problem: Text) -> Planned:
+        return Planned(case.id, case.lifecycle_version, case.state, None, problem=problem)
+
     for old, new in ((case.state, new_state), (case.previous_state, previous)):
-        if old is not None and (new is None or target.state(new) is None):
-            return Planned(
-                case.id,
-                case.lifecycle_version,
-                case.state,
-                None,
-                problem=N_(
+        if old is None:
+            continue
+        landing = target.state(new) if new is not None else None
+        if landing is None:
+            return cannot(
+                N_(
                     "state %(state)s has no counterpart in lifecycle %(version)s; give "
                     "--map %(state)s=STATE",
                     state=old,
                     version=target.version,
-                ),
+                )
             )
-    spec = target.state(new_state)
-    assert spec is not None
-    due = case.due_on
-    if spec.kind == "active":
-        due = _deadline(session, target, case, municipality, new_state)
+        known = source.state(old) if source is not None else None
+        if known is not None and known.kind != landing.kind:  # active to active, side to side
+            return cannot(
+                N_(
+                    "state %(state)s (%(kind)s) cannot become %(new)s (%(new_kind)s) in "
+                    "lifecycle %(version)s",
+                    state=old,
+                    kind=known.kind,
+                    new=landing.code,
+                    new_kind=landing.kind,
+                    version=target.version,
+                )
+            )
+    landing = target.state(new_state)
+    assert landing is not None
+    today = local_date(rt.clock.now(), municipality.timezone)
+    # a state playing another role is a new stay: its clock starts today, with no extension
+    fresh = source is not None and source.role(case.state) != landing.role
+    entered = today if fresh else case.entered_on
+    extensions = 0 if fresh else case.extensions_used
+    changes: dict[str, Any] = {"state": new_state, "previous_state": previous}
+    if fresh:
+        changes.update(entered_on=entered, extensions_used=extensions)
+    changes["due_on"] = (
+        _deadline(session, target, case, municipality, new_state, entered, extensions)
+        if landing.kind == "active"
+        else case.due_on
+    )
+    if case.paused_due_on is not None and previous is not None:  # a suspension's paused clock
+        changes["paused_due_on"] = _deadline(
+            session, target, case, municipality, previous, case.entered_on, case.extensions_used
+        )
     return Planned(
         case.id,
         case.lifecycle_version,
         case.state,
         new_state,
-        due,
+        changes["due_on"],
         previous,
-        _would_refuse(session, rt, target, case, municipality, new_state),
+        _would_refuse(session, rt, target, case, municipality, changes),
+        changes=changes,
     )
 
 
 def _deadline(
-    session: Session, target: Lifecycle, case: Case, municipality: Municipality, state: str
+    session: Session,
+    target: Lifecycle,
+    case: Case,
+    municipality: Municipality,
+    state: str,
+    entered_on: date,
+    extensions_used: int,
 ) -> date:
     """The deadline of ``state`` under the target's rule, from the day the case entered it,
     with the extensions it already used."""
     rule = target.config.deadlines[state]
     calendar = calendar_for(session, case.municipality_code, municipality.uf)
-    due = due_date(rule, case.entered_on, calendar)
-    for _ in range(min(case.extensions_used, rule.max_extensions)):
+    due = due_date(rule, entered_on, calendar)
+    for _ in range(min(extensions_used, rule.max_extensions)):
         due = extended(rule, due, calendar)
     return due
 
@@ -248,10 +285,15 @@ def _would_refuse(
     target: Lifecycle,
     case: Case,
     municipality: Municipality,
-    state: str,
+    changes: Mapping[str, Any],
 ) -> tuple[tuple[str, Text], ...]:
-    """The evidence-free steps out of ``state`` whose guards refuse today, with the reason."""
-    facts = dataclasses.replace(store.facts_of(case, municipality), state=state)
+    """The evidence-free steps out of the state the case lands in whose guards refuse today,
+    judged on the case as it will be (its ``changes`` applied), with the reason."""
+    facts = dataclasses.replace(
+        store.facts_of(case, municipality),
+        **{k: v for k, v in changes.items() if k in _FACTS},
+    )
+    state = str(changes["state"])
     today = local_date(rt.clock.now(), municipality.timezone)
     found: list[tuple[str, Text]] = []
     for name in target.allowed_events(state):

@@ -149,7 +149,8 @@ def after_transition(session: Session, rt: Runtime, case: Case, to_state: str, t
     suspension, a reopening) does not open a second visit obligation: the open one is moved to
     the date the rule now gives (the period moved with the pause).
     """
-    if to_state != State.ACOMPANHAMENTO.value:
+    # the follow-up role under the case's own lifecycle version (renamed or not)
+    if rt.lifecycle_for(case.lifecycle_version).role(to_state) != State.ACOMPANHAMENTO.value:
         return
     start, end = follow_up_period(rt, case)
     due = _next_due(rt, _latest_visit(session, case.id, start, end) or start, end)
@@ -179,7 +180,7 @@ def next_visit(
     before the latest visit already recorded (a late entry) changes nothing, since the latest
     visit already set the next due date.
     """
-    if case.state != State.ACOMPANHAMENTO.value:
+    if rt.lifecycle_for(case.lifecycle_version).role(case.state) != State.ACOMPANHAMENTO.value:
         return None
     start, end = follow_up_period(rt, case)
     if visited_on < start:

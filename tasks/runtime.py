@@ -18,7 +18,8 @@ import migrations
 from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.db import Database
-from states.errors import ProduzirError
+from states.errors import ProduzirError, VersionNotLoaded
+from states.events import EventSpec
 from states.lifecycle import Lifecycle, load_lifecycle, shipped_lifecycle_files
 from states.settings import StatesSettings, load
 from states.text import N_
@@ -87,10 +88,10 @@ class Runtime:
         return found
 
     def lifecycle_for(self, version: str) -> Lifecycle:
-        """The lifecycle of ``version``; ProduzirError (the settings lack it) otherwise."""
+        """The lifecycle of ``version``; VersionNotLoaded (the settings lack it) otherwise."""
         found = self.lifecycles.get(version)
         if found is None:
-            raise ProduzirError(
+            raise VersionNotLoaded(
                 N_(
                     "lifecycle version %(version)s is not loaded (loaded: %(value)s); name its "
                     "file in PRODUZIR_LIFECYCLE_FILES",
@@ -100,9 +101,22 @@ class Runtime:
             )
         return found
 
+    @cached_property
+    def all_events(self) -> dict[str, EventSpec]:
+        """Every event of the loaded versions by name (the current version's declaration first)."""
+        found: dict[str, EventSpec] = {}
+        for lc in (self.lifecycle, *self.others):
+            for spec in lc.events:
+                found.setdefault(spec.name, spec)
+        return found
+
+    def event_spec(self, event: str) -> EventSpec | None:
+        """The declaration of ``event`` in a loaded version (None when none has it)."""
+        return self.all_events.get(event)
+
     def event_known(self, event: str) -> None:
         """InvalidInput unless some loaded lifecycle has ``event`` (checked before any read)."""
-        if not any(event in lc.by_name for lc in self.lifecycles.values()):
+        if event not in self.all_events:
             self.lifecycle.spec(event)  # raises, naming the current version's events
 
     def state_label(self, code: str, language: str) -> str:

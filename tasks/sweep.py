@@ -52,7 +52,6 @@ from states.errors import Conflict, GuardFailed, ProduzirError, TransitionNotAll
 from states.models import Case, Municipality
 from states.origin import use_origin
 from states.records import Obligation
-from states.states import State
 from tasks import shards
 from tasks.cases import advance, refusal
 from tasks.runtime import Runtime
@@ -265,7 +264,9 @@ def sweep_deadlines(
     if shard is not None and shard.finished:
         return report
 
-    case_states = sorted(({s.value for s in State} - policy.quiet_states) | set(timed))
+    # the states of every loaded lifecycle version (a case runs under its own)
+    every = {st.code for lc in rt.lifecycles.values() for st in lc.states}
+    case_states = sorted((every - policy.quiet_states) | set(timed))
     last = shard.case_cursor if shard is not None else 0
     last_obligation = shard.obligation_cursor if shard is not None else 0
     if span is not None:

@@ -383,8 +383,12 @@ def _advance_served(rt: Runtime, case_id: int, event_id: int, kind: str, actor: 
     with rt.db.read() as session:
         case = get_case(session, case_id)
         state, version = case.state, case.lifecycle_version
-    # the state in the ECC's role under the case's own lifecycle version (renamed or not)
-    if rt.lifecycle_for(version).role(state) != State.CAPACITACAO.value:
+    try:
+        # the state in the ECC's role under the case's own lifecycle version (renamed or not)
+        role = rt.lifecycle_for(version).role(state)
+    except ProduzirError as exc:  # a version not loaded: this case only
+        return CaseOutcome(case_id, "refused", str(exc))
+    if role != State.CAPACITACAO.value:
         return CaseOutcome(case_id, "skipped", f"case is in {state}, not capacitacao")
     try:
         moved = cases.advance(

@@ -985,16 +985,17 @@ def timeliness(
     )
 
 
-def lifecycle_schema(schema: dict[str, Any], lifecycle: Lifecycle) -> dict[str, Any]:
-    """The OpenAPI ``schema`` with the events of ``lifecycle``: ``AdvanceIn.event`` lists them,
+def lifecycle_schema(schema: dict[str, Any], rt: Runtime) -> dict[str, Any]:
+    """The OpenAPI ``schema`` with the events of ``rt``'s loaded lifecycle versions (a case runs
+    under its own): ``AdvanceIn.event`` lists them,
     and each event's evidence model is a component ``Evidence_<event>``, named in
     ``AdvanceIn.evidence``'s description (the schema is derived from the declarations)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     advance = components.get("AdvanceIn", {}).get("properties", {})
     if "event" in advance:
-        advance["event"]["enum"] = [e.name for e in lifecycle.events]
+        advance["event"]["enum"] = list(rt.all_events)
     names = []
-    for spec in lifecycle.events:
+    for spec in rt.all_events.values():
         model = spec.evidence.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in model.pop("$defs", {}).items():
             components.setdefault(name, definition)

@@ -145,7 +145,7 @@ def _derive_schema(app: FastAPI, rt: Runtime) -> None:
 
     def schema() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = lifecycle_schema(made(), rt.lifecycle)
+            app.openapi_schema = lifecycle_schema(made(), rt)
         return app.openapi_schema
 
     app.openapi = schema  # type: ignore[method-assign]

@@ -92,14 +92,12 @@ def _chips(request: Request, counts: Mapping[str, Any], current: str | None) -> 
 
     total = sum(c.cases for c in counts.values())
     chips = [Chip(None, total, href(None), current is None)]
+    # the shipped states, then those of other lifecycle versions that have cases
+    codes = [s.value for s in ALL]
+    codes += sorted(code for code in counts if code not in codes)
     chips += [
-        Chip(
-            s.value,
-            counts[s.value].cases if s.value in counts else 0,
-            href(s.value),
-            current == s.value,
-        )
-        for s in ALL
+        Chip(code, counts[code].cases if code in counts else 0, href(code), current == code)
+        for code in codes
     ]
     return chips
 
@@ -171,8 +169,11 @@ def board(
     bulk_events = []
     if may(user, "bulk"):
         present = {s for s, c in counts.items() if c.cases}
-        accepted = {e for s in present for e in rt.lifecycle.allowed_events(s)}
-        bulk_events = [spec for spec in rt.lifecycle.events if spec.name in accepted]
+        # each case's state under its own version: the events any loaded version accepts there
+        accepted = {
+            e for s in present for lc in rt.lifecycles.values() for e in lc.allowed_events(s)
+        }
+        bulk_events = [spec for spec in rt.all_events.values() if spec.name in accepted]
     return render(
         request,
         "web/board.html",
@@ -276,11 +277,13 @@ def _bulk_page(
     errors: Mapping[str, Text | str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    spec = rt.lifecycle.by_name.get(event)
+    spec = rt.event_spec(event)
     evidence_form: EvidenceForm | None = form_of(spec.evidence) if spec else None
     cases = _selected(db, user, rt, ids)
     for row in cases:
-        row["accepts"] = bool(spec) and event in rt.lifecycle.allowed_events(row["state"])
+        row["accepts"] = bool(spec) and any(
+            event in lc.allowed_events(row["state"]) for lc in rt.lifecycles.values()
+        )
     return render(
         request,
         "web/bulk.html",
@@ -290,7 +293,7 @@ def _bulk_page(
             "event": event if spec else "",
             "spec": spec,
             "form": evidence_form,
-            "events": rt.lifecycle.events,
+            "events": tuple(rt.all_events.values()),
             "values": dict(values or {}),
             "errors": dict(errors or {}),
         },
@@ -313,7 +316,7 @@ def bulk(
         chosen = _parse_ids([*(str(i) for i in case_id), ids])
     except InvalidInput as exc:
         chosen, errors["ids"] = [], exc.text
-    if event and event not in rt.lifecycle.by_name:
+    if event and rt.event_spec(event) is None:
         errors["event"] = M_("Unknown event.")
     return _bulk_page(
         request,
@@ -356,7 +359,7 @@ def _bulk_apply(
             )
         for case_id in ids:  # a case outside the territory: 404, before anything is written
             require_case(db, user, case_id)
-        spec = rt.lifecycle.by_name.get(event)
+        spec = rt.event_spec(event)
         if spec is None or not ids:
             errors = {"event": M_("Unknown event.")} if spec is None else {}
             if not ids:

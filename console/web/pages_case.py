@@ -218,7 +218,7 @@ def case_page(
             "actions": actions,
             "can_act": may(user, "case.advance"),
             "can_audit": may(user, "audit.case"),
-            "ok": ok if ok in rt.lifecycle.by_name else None,
+            "ok": ok if ok and rt.event_spec(ok) is not None else None,
             "conflict": conflict,
             "stray": stray,
             "language": language_of(request),

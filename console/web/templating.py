@@ -185,8 +185,8 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
         table's when rendered outside a request)."""
         app = getattr(context.get("request"), "app", None)
         runtime = getattr(getattr(app, "state", None), "runtime", None)
-        table = runtime.lifecycle.by_name if runtime is not None else EVENTS_BY_NAME
-        spec = table.get(str(value))
+        name = str(value)
+        spec = runtime.event_spec(name) if runtime is not None else EVENTS_BY_NAME.get(name)
         if spec is None:
             other = term_text("history_event", str(value))
             return str(value) if other is None else render_text(other, language)

@@ -333,3 +333,90 @@ UNRENAMED = tuple(
     s if s.renamed_from is None else type(s)(s.code, s.label_pt, s.label_en, s.kind, s.role)
     for s in STATES_2027
 )
+
+
+def test_a_second_run_moves_nothing_and_suspended_cases_resume_under_the_new_version(
+    world: tuple[Runtime, Path],
+) -> None:
+    rt, _ = world
+    planned = json.loads(
+        cli("lifecycle", "migrate", "--to", "2027.1", "--dry-run", "--by", "adm.versions", "--json")
+    )
+    suspended = [c for c in planned["cases"] if c["from_state"] == "suspensa"]
+    assert suspended  # the demo has suspended cases: they remember where they were
+    for item in suspended:  # judged as they will be: retomar knows where to return
+        assert "retomar" not in [w["event"] for w in item["would_refuse"]], item
+        assert item["previous_state"] is not None
+    cli("lifecycle", "migrate", "--to", "2027.1", "--by", "adm.versions")
+    with rt.db.read() as session:
+        entries = session.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "migrar_versao")
+        ).scalar_one()
+    again = json.loads(
+        cli("lifecycle", "migrate", "--to", "2027.1", "--by", "adm.versions", "--json")
+    )
+    assert again["cases"] == []  # every case is under 2027.1 already
+    with rt.db.read() as session:
+        assert (
+            session.execute(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.event == "migrar_versao")
+            ).scalar_one()
+            == entries
+        )
+    first = suspended[0]
+    resumed = ops.advance(rt, first["case"], "retomar", {}, actor="adm.versions")
+    assert resumed.to_state == first["previous_state"]
+
+
+def test_a_state_maps_only_to_a_state_of_its_kind(world: tuple[Runtime, Path]) -> None:
+    out = json.loads(
+        cli(
+            "lifecycle",
+            "migrate",
+            "--to",
+            "2027.1",
+            "--map",
+            "capacitacao=suspensa",
+            "--dry-run",
+            "--by",
+            "adm.versions",
+            "--json",
+        )
+    )
+    wrong = [c for c in out["cases"] if c["from_state"] == "capacitacao"]
+    assert wrong
+    assert all(c["to_state"] is None for c in wrong)
+    assert all(
+        "capacitacao (active) cannot become suspensa (side)" in c["cannot_move"] for c in wrong
+    )
+
+
+def test_the_board_and_the_case_page_show_cases_under_either_version(
+    world: tuple[Runtime, Path],
+) -> None:
+    from console.web.app import create_app
+    from console.web.settings import WebSettings
+    from tasks.users import set_password
+    from tests.web.conftest import SECRET, TestClient, login  # (TestClient, its warning quiet)
+
+    rt, _ = world
+    cli("lifecycle", "migrate", "--to", "2027.1", "--by", "adm.versions")
+    set_password(rt, "adm.versions", "uma-senha-longa-2027", actor="system")
+    settings = WebSettings(env="test", secret_key=SECRET, cookie_secure="auto")
+    with rt.db.read() as session:
+        renamed = (
+            session.execute(select(Case.id).where(Case.state == "capacitacao_campo"))
+            .scalars()
+            .first()
+        )
+    with TestClient(create_app(rt, settings), follow_redirects=False) as client:
+        assert login(client, "adm.versions", "uma-senha-longa-2027").status_code == 303
+        board = client.get("/")
+        assert board.status_code == 200
+        assert "Capacitação no campo (ECC)" in board.text  # 2027.1's label, 2026.2 current
+        page = client.get(f"/cases/{renamed}")
+        assert page.status_code == 200
+        assert 'data-lifecycle-version="2027.1"' in page.text
+        assert "Capacitação no campo (ECC)" in page.text
