@@ -58,7 +58,7 @@ from states.directory import LANGUAGES, User
 from states.errors import InvalidInput
 from states.lifecycle import EVENTS_BY_NAME
 from states.records import Obligation
-from states.states import LABELS_EN, LABELS_PT, State
+from states.states import LABELS_EN, LABELS_PT, State, declared
 from states.text import N_
 
 log = logging.getLogger(__name__)
@@ -650,8 +650,9 @@ def _overrides(session: Session, name: str, language: str) -> dict[str, str]:
 def _label(code: Any, language: str) -> str:
     try:
         state = State(code)
-    except ValueError:
-        return str(code)
+    except ValueError:  # a state only another lifecycle version has: its own label
+        found = declared(str(code))
+        return found.label(language) if found is not None else str(code)
     return (LABELS_PT if language == "pt-BR" else LABELS_EN)[state]
 
 

@@ -124,16 +124,23 @@ STATES: tuple[StateSpec, ...] = tuple(
     StateSpec(s.value, LABELS_PT[s], LABELS_EN[s], _kind(s), s.value) for s in ALL
 )
 
-#: state codes that loaded lifecycle versions add to the shipped ones (renamed or inserted)
-_DECLARED: set[str] = set()
+#: the states of the lifecycle versions built in this process, by code (renamed or inserted
+#: ones too: filters accept them, pages label them)
+_DECLARED: dict[str, StateSpec] = {}
 
 
 def declare(states: tuple[StateSpec, ...]) -> None:
-    """Make the codes of a lifecycle version's states known (filters accept them)."""
-    _DECLARED.update(s.code for s in states)
+    """Make a lifecycle version's states known (the first declaration of a code is kept)."""
+    for spec in states:
+        _DECLARED.setdefault(spec.code, spec)
+
+
+def declared(code: str) -> StateSpec | None:
+    """The state ``code`` as a loaded lifecycle version declares it."""
+    return _DECLARED.get(code)
 
 
 def known_codes() -> list[str]:
     """Every state code known: the shipped ones, in order, then those versions added."""
     shipped = [s.value for s in ALL]
-    return shipped + sorted(_DECLARED - set(shipped))
+    return shipped + sorted(set(_DECLARED) - set(shipped))

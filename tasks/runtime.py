@@ -119,14 +119,6 @@ class Runtime:
         if event not in self.all_events:
             self.lifecycle.spec(event)  # raises, naming the current version's events
 
-    def state_label(self, code: str, language: str) -> str:
-        """The label of a state of any loaded version (the code itself when none has it)."""
-        for lc in (self.lifecycle, *self.others):
-            found = lc.state(code)
-            if found is not None:
-                return found.label(language)
-        return code
-
     @cached_property
     def notifications(self) -> NotificationSettings:
         """The notification settings (``PRODUZIR_NOTIFY_*``, ...), read once, when first needed

@@ -57,7 +57,7 @@ from notifications.i18n import jinja_install, ntr, tr
 from notifications.i18n import render as render_text
 from states.directory import LANGUAGES, User
 from states.lifecycle import EVENTS_BY_NAME
-from states.states import LABELS_EN, LABELS_PT, State
+from states.states import LABELS_EN, LABELS_PT, State, declared
 from states.text import M_, fill
 
 HERE = Path(__file__).parent
@@ -168,16 +168,14 @@ def _filters(language: str) -> dict[str, Callable[..., str]]:
             "n": format_decimal(count, locale=locale)
         }
 
-    @pass_context
-    def state(context: Context, value: Any) -> str:
+    def state(value: Any) -> str:
         """The state's label; a state only another lifecycle version has (renamed, inserted)
         by that version's declaration."""
         try:
             return labels[State(str(value))]
         except ValueError:
-            app = getattr(context.get("request"), "app", None)
-            runtime = getattr(getattr(app, "state", None), "runtime", None)
-            return runtime.state_label(str(value), language) if runtime else str(value)
+            found = declared(str(value))
+            return found.label(language) if found is not None else str(value)
 
     @pass_context
     def event(context: Context, value: Any) -> str:
