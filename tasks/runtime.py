@@ -18,7 +18,7 @@ import migrations
 from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.db import Database
-from states.errors import ProduzirError, VersionNotLoaded
+from states.errors import InvalidInput, ProduzirError, VersionNotLoaded
 from states.events import EventSpec
 from states.lifecycle import Lifecycle, load_lifecycle, shipped_lifecycle_files
 from states.settings import StatesSettings, load
@@ -83,8 +83,21 @@ class Runtime:
     @cached_property
     def lifecycles(self) -> dict[str, Lifecycle]:
         """Every loaded lifecycle by version (the current one wins a repeated version)."""
-        found = {lc.version: lc for lc in self.others}
-        found[self.lifecycle.version] = self.lifecycle
+        found: dict[str, Lifecycle] = {}
+        for lc in (self.lifecycle, *self.others):
+            same = found.setdefault(lc.version, lc)
+            if same is not lc and (same.config, same.events, same.states) != (
+                lc.config,
+                lc.events,
+                lc.states,
+            ):
+                raise InvalidInput(
+                    N_(
+                        "two lifecycle files say version %(version)s but differ: give each "
+                        "change its own version",
+                        version=lc.version,
+                    )
+                )
         return found
 
     def lifecycle_for(self, version: str) -> Lifecycle:
