@@ -26,11 +26,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from states.errors import Busy, InvalidInput, ProduzirError
@@ -146,6 +148,21 @@ class LazyGroup(CommandGroup):
                 return TyperCommand(cmd_name, help=entry.help)
             self.add_command(load(cmd_name, entry), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As Typer's, the close names it suggests for a typo taken from every command (Typer
+        looks only at those already imported)."""
+        suggest, self.suggest_commands = self.suggest_commands, False
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if suggest and matches:
+                names = ", ".join(f"{m!r}" for m in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {names}?"
+            raise
+        finally:
+            self.suggest_commands = suggest
 
     @contextmanager
     def _names_only(self) -> Iterator[None]:

@@ -137,3 +137,10 @@ def test_show_completion_prints_the_script() -> None:
 def test_the_head_revision_is_alembics() -> None:
     """The revision files read without Alembic name the head Alembic names."""
     assert migrations.head_revision() == migrations._alembic_head()
+
+
+def test_a_typo_is_answered_with_the_close_names() -> None:
+    """The names suggested come from every command, imported or not."""
+    result = CliRunner().invoke(app, ["casee"])
+    assert result.exit_code == 2
+    assert "No such command 'casee'. Did you mean 'case', 'sweep'?" in result.output
