@@ -1,4 +1,5 @@
-"""The side steps of ``produzir case``, one command per declared event, made from its declaration.
+"""``produzir case``: list, summary, show, events, advance, history, and the side steps of the
+lifecycle, one command per declared event, made from its declaration.
 
 An event that declares a ``command`` (:attr:`states.events.EventSpec.command`) gets
 ``produzir case <command> CASE_ID ... --by USER``: one option per field of its evidence model
@@ -8,27 +9,47 @@ checked as dates, ``--expect-version``, and ``--note`` where the evidence asks f
 Every other event is fired with ``produzir case advance CASE_ID EVENT --evidence JSON``.
 
 The commands come from the lifecycle the settings name (``PRODUZIR_LIFECYCLE_FILE``), so an
-event added to a lifecycle's declarations appears here without touching this file.
+event added to a lifecycle's declarations appears here without touching this file. The read
+commands (``list``, ``show``) import no more than they read with: the write path
+(:mod:`tasks.cases`) is imported by the commands that change a case.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import typing
 from datetime import date
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic.fields import FieldInfo
 
-from console.common import By, CaseId, ExpectVersion, parse_date, runtime
+from console.common import (
+    By,
+    CaseId,
+    ExpectVersion,
+    Json,
+    parse_date,
+    parse_instant,
+    parse_json_object,
+    read_json_file,
+    runtime,
+)
 from console.common import CommandGroup as _Group
-from console.output import echo
-from states.events import EventSpec
-from states.lifecycle import Lifecycle, load_lifecycle
-from states.settings import StatesSettings, load
-from tasks import cases as ops
+from console.output import as_csv, as_json, echo, fields, table
+from states import queries
+from states.errors import InvalidInput
+from states.states import LABELS_PT, State
+from states.text import N_
+
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
+
+    from states.events import EventSpec
+    from states.lifecycle import Lifecycle
+    from tasks import cases as ops
 
 #: evidence field kinds a command-line option takes as text (others: ``case advance --evidence``)
 _SIMPLE = (str, int, float, bool, date)
@@ -36,6 +57,9 @@ _SIMPLE = (str, int, float, bool, date)
 
 def settings_lifecycle() -> Lifecycle:
     """The lifecycle of the settings (its declarations), without opening the database."""
+    from states.lifecycle import load_lifecycle
+    from states.settings import StatesSettings, load
+
     return load_lifecycle(load(StatesSettings).lifecycle_file)
 
 
@@ -133,6 +157,8 @@ def event_command(spec: EventSpec) -> Any:
     )
 
     def command(**given: Any) -> None:
+        from tasks import cases as ops
+
         rt = runtime()
         evidence: dict[str, Any] = {}
         for name in fields:
@@ -180,3 +206,214 @@ class CaseGroup(_Group):
             return super().get_command(ctx, cmd_name)
         spec = settings_lifecycle().command(cmd_name)
         return self.checked(cmd_name, event_command(spec)) if spec is not None else None
+
+
+app = typer.Typer(
+    name="case",
+    cls=CaseGroup,
+    help="Cases: list, show, advance, and one command per side step of the lifecycle.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("list")
+def case_list(
+    state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
+    municipality: Annotated[str | None, typer.Option(help="IBGE code or part of the name.")] = None,
+    uf: Annotated[str | None, typer.Option(help="Only this UF (e.g. CE).")] = None,
+    coordinator: Annotated[str | None, typer.Option(help="Only this coordinator's.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past due.")] = False,
+    search: Annotated[
+        str | None, typer.Option(help="Community or municipality name contains.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json_: Json = False,
+) -> None:
+    """List cases, most overdue first."""
+    f = queries.CaseFilter(
+        state=state,
+        municipality=municipality,
+        uf=uf,
+        coordinator=coordinator,
+        overdue=overdue,
+        search=search,
+    )
+    rt = runtime()
+    today = rt.today()
+    with rt.db.read() as session:
+        rows = queries.list_cases(session, f, today=today, limit=limit, offset=offset)
+        total = queries.count_cases(session, f, today=today)
+    if as_json_:
+        echo(as_json({"total": total, "limit": limit, "offset": offset, "cases": rows}))
+        return
+    echo(
+        table(
+            rows,
+            [
+                ("id", "case"),
+                ("state", "state"),
+                ("municipality", "municipality"),
+                ("uf", "UF"),
+                ("community", "community"),
+                ("coordinator", "coordinator"),
+                ("due_on", "due"),
+                ("days_late", "late"),
+            ],
+        )
+    )
+    echo(f"{len(rows)} of {total} cases")
+
+
+@app.command("summary")
+def case_summary(as_json_: Json = False) -> None:
+    """Cases per state, with how many are overdue."""
+    rt = runtime()
+    with rt.db.read() as session:
+        rows = queries.summary(session, today=rt.today())
+    if as_json_:
+        echo(as_json(rows))
+        return
+    for row in rows:
+        row["label"] = LABELS_PT[State(row["state"])]
+    echo(
+        table(rows, [("state", "state"), ("label", ""), ("cases", "cases"), ("overdue", "overdue")])
+    )
+    echo(f"{sum(r['cases'] for r in rows)} cases in all")
+
+
+@app.command("show")
+def case_show(
+    case_id: CaseId,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Show the case as it was then: a date or an ISO datetime."),
+    ] = None,
+    as_json_: Json = False,
+) -> None:
+    """One case now, or as it was at a past moment (rebuilt from its events)."""
+    rt = runtime()
+    with rt.db.read() as session:
+        if at is not None:
+            record = queries.case_at(session, case_id, parse_instant(at, "--at"))
+        else:
+            record = queries.case_detail(session, case_id, today=rt.today())
+            lifecycle = rt.lifecycle_for(record["lifecycle_version"])  # the case's own version
+            record["allowed_events"] = lifecycle.allowed_events(record["state"])
+    echo(as_json(record) if as_json_ else fields(record))
+
+
+@app.command("events")
+def case_events(case_id: CaseId, as_json_: Json = False) -> None:
+    """The events the case's current state accepts, and the evidence each needs."""
+    rt = runtime()
+    with rt.db.read() as session:
+        record = queries.case_detail(session, case_id, today=rt.today())
+    lifecycle = rt.lifecycle_for(record["lifecycle_version"])  # the case's own version
+    specs = [lifecycle.spec(name) for name in lifecycle.allowed_events(record["state"])]
+    rows = [
+        {
+            "event": spec.name,
+            "label": spec.label_pt,
+            "evidence": ", ".join(spec.evidence.model_fields) or "-",
+        }
+        for spec in specs
+    ]
+    if as_json_:
+        echo(
+            as_json(
+                {
+                    "case": case_id,
+                    "state": record["state"],
+                    "version": record["version"],
+                    "events": rows,
+                }
+            )
+        )
+    else:
+        echo(table(rows, [("event", "event"), ("label", ""), ("evidence", "evidence fields")]))
+
+
+@app.command("advance")
+def case_advance(
+    case_id: CaseId,
+    event: Annotated[str, typer.Argument(help="The event (see `produzir lifecycle show`).")],
+    by: By,
+    evidence_file: Annotated[
+        Path | None, typer.Option("--evidence-file", help="The evidence as a JSON object.")
+    ] = None,
+    evidence: Annotated[
+        str | None, typer.Option("--evidence", help="The evidence as inline JSON.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """Fire an event on the case with the evidence its guard needs."""
+    if evidence_file is not None and evidence is not None:
+        raise InvalidInput(N_("give --evidence-file or --evidence, not both"), field="evidence")
+    raw: dict[str, Any] = {}
+    if evidence_file is not None:
+        raw = read_json_file(evidence_file, "evidence file")
+    elif evidence is not None:
+        raw = parse_json_object(evidence, "--evidence")
+    from tasks import cases as ops
+
+    rt = runtime()
+    done(ops.advance(rt, case_id, event, raw, actor=by, note=note, expect_version=expect_version))
+
+
+HISTORY_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "note",
+    "evidence",
+    "changes",
+    "case_version",
+    "lifecycle_version",
+    "channel",
+    "leaf_index",
+)
+
+
+@app.command("history")
+def case_history(
+    case_id: CaseId,
+    as_json_: Json = False,
+    as_csv_: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """The case's complete history: who did what, when, why, with which evidence."""
+    if as_json_ and as_csv_:
+        raise InvalidInput(N_("give --json or --csv, not both"))
+    rt = runtime()
+    with rt.db.read() as session:
+        events = queries.history(session, case_id)
+    if as_json_:
+        echo(as_json(events))
+    elif as_csv_:
+        sys.stdout.write(as_csv(events, HISTORY_COLUMNS))
+    else:
+        for e in events:
+            e["move"] = (
+                f"{e['from_state'] or '-'} -> {e['to_state']}"
+                if e["from_state"] != e["to_state"]
+                else e["to_state"]
+            )
+        echo(
+            table(
+                events,
+                [
+                    ("seq", "seq"),
+                    ("occurred_at", "when (UTC)"),
+                    ("event", "event"),
+                    ("move", "state"),
+                    ("actor", "by"),
+                    ("note", "note"),
+                ],
+            )
+        )

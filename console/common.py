@@ -18,25 +18,29 @@ from __future__ import annotations
 
 import functools
 import getpass
+import importlib
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from typer.core import TyperGroup
+from typer._click.exceptions import UsageError
+from typer.core import TyperCommand, TyperGroup
 
-from console.policy import check_command
-from notifications.i18n import language_for_cli, render
-from states.db import is_busy
 from states.errors import Busy, InvalidInput, ProduzirError
 from states.origin import use_origin
 from states.text import N_, Text
-from tasks.runtime import Runtime
+
+if TYPE_CHECKING:
+    from tasks.runtime import Runtime
 
 BRASILIA = ZoneInfo("America/Sao_Paulo")
 
@@ -66,18 +70,19 @@ class CommandGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ProduzirError as exc:
-            language = language_for_cli()
-            line = render(N_("error: %(message)s", message=exc.text), language)
-            typer.echo(line, err=True)
+            out(N_("error: %(message)s", message=exc.text), err=True)
             raise typer.Exit(exc.exit_code) from None
-        except (OperationalError, ProgrammingError) as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
+            from states.db import is_busy
+
             if is_busy(exc):
-                line = render(N_("error: %(message)s", message=Busy().text), language_for_cli())
-                typer.echo(line, err=True)
+                out(N_("error: %(message)s", message=Busy().text), err=True)
                 raise typer.Exit(Busy.exit_code) from None
-            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            line = render(N_("error: database: %(detail)s", detail=first), language_for_cli())
-            typer.echo(line, err=True)
+            orig = getattr(exc, "orig", None)
+            first = str(orig).strip().splitlines()[0] if orig else str(exc)
+            out(N_("error: database: %(detail)s", detail=first), err=True)
             raise typer.Exit(1) from None
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
@@ -98,6 +103,84 @@ class CommandGroup(TyperGroup):
         return found
 
 
+@dataclass(frozen=True)
+class Lazy:
+    """A command of a :class:`LazyGroup`, imported only when it runs or its own help is asked:
+    ``attribute`` of ``module`` (a ``typer.Typer``, for a group of commands, or the function
+    of one command), and ``help``, the line the group's ``--help`` shows for it (the same as
+    the command's own help: a test checks it)."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+def load(name: str, entry: Lazy) -> Any:
+    """The click command (or group) ``entry`` names, called ``name``."""
+    found = getattr(importlib.import_module(entry.module), entry.attribute)
+    if isinstance(found, typer.Typer):
+        command: Any = typer.main.get_group(found)
+    else:
+        holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        holder.command(name)(found)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return command
+
+
+class LazyGroup(CommandGroup):
+    """A group whose commands are named in :attr:`lazy` and imported only when one is run (or
+    its own help asked): the group's ``--help`` and shell completion list them by name with
+    their help line, without importing them. Each is checked against the policy as every
+    command of a :class:`CommandGroup` is."""
+
+    #: the commands, in the order ``--help`` lists them
+    lazy: Mapping[str, Lazy] = {}
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.lazy, *(n for n in super().list_commands(ctx) if n not in self.lazy)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = self.lazy.get(cmd_name)
+        if entry is not None and cmd_name not in self.commands:
+            if self._listing:  # a stand-in, for the list: the name and the help line
+                return TyperCommand(cmd_name, help=entry.help)
+            self.add_command(load(cmd_name, entry), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As Typer's, the close names it suggests for a typo taken from every command (Typer
+        looks only at those already imported)."""
+        suggest, self.suggest_commands = self.suggest_commands, False
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if suggest and matches:
+                names = ", ".join(f"{m!r}" for m in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {names}?"
+            raise
+        finally:
+            self.suggest_commands = suggest
+
+    @contextmanager
+    def _names_only(self) -> Iterator[None]:
+        self._listing = True
+        try:
+            yield
+        finally:
+            self._listing = False
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with self._names_only():
+            super().format_help(ctx, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        with self._names_only():
+            return super().shell_complete(ctx, incomplete)
+
+
 def _is_actor(param: Any) -> bool:
     """The ``--by USER`` option (:data:`By`), not another option named ``--by``."""
     return param.name == "by" and getattr(param, "envvar", None) == "PRODUZIR_USER"
@@ -108,6 +191,9 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from console.policy import check_command
+        from tasks.runtime import Runtime
+
         rt = Runtime.open(check_migrated=True)
         with rt.db.read() as session:
             check_command(session, command, kwargs, lifecycle=rt.lifecycle)
@@ -121,13 +207,26 @@ def _checked(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _is_database_error(exc: Exception) -> bool:
+    """Whether ``exc`` is SQLAlchemy's OperationalError or ProgrammingError (looked up only
+    once SQLAlchemy is loaded: a command that never opened the database raised neither)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(
+        exc, (errors.OperationalError, errors.ProgrammingError)
+    )
+
+
 def lang() -> str:
     """The command line's language."""
+    from notifications.i18n import language_for_cli
+
     return language_for_cli()
 
 
 def out(text: Text | str, *, err: bool = False) -> None:
     """Print a sentence in the command line's language."""
+    from notifications.i18n import language_for_cli, render
+
     typer.echo(render(text, language_for_cli()), err=err)
 
 
@@ -158,6 +257,8 @@ def runtime(*, migrated: bool = True) -> Runtime:
     checked = _CHECKED_RUNTIME.get()
     if checked is not None:
         return checked
+    from tasks.runtime import Runtime
+
     return Runtime.open(check_migrated=migrated)
 
 

@@ -80,7 +80,11 @@ class Bounded(BaseModel):
     :data:`TEXT_MAX` characters (a field may set less), no NUL, numbers in range."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, str_max_length=TEXT_MAX
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        str_max_length=TEXT_MAX,
+        defer_build=True,
     )
 
     @model_validator(mode="before")

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +23,10 @@ _MAX_SCAN = 366  # no run of non-working days is longer than this
 
 @lru_cache(maxsize=512)
 def state_holidays(uf: str, year: int) -> dict[date, str]:
-    """National and state holidays of ``uf`` in ``year``, names in pt-BR."""
+    """National and state holidays of ``uf`` in ``year``, names in pt-BR. (``holidays`` is
+    imported by the first call: a command that counts no working day does not load it.)"""
+    import holidays
+
     return dict(holidays.country_holidays("BR", subdiv=uf, years=year, language="pt_BR").items())
 
 

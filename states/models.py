@@ -138,11 +138,13 @@ class Case(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
+        # partial on PostgreSQL too (``postgresql_where``, migration 0007); not declared here:
+        # the keyword would import SQLAlchemy's PostgreSQL dialect with the models, in every
+        # command on SQLite (Alembic does not compare an index's WHERE clause)
         Index(
             "ix_audit_events_pending",
             "seq",
             sqlite_where=text("leaf_index IS NULL"),
-            postgresql_where=text("leaf_index IS NULL"),
         ),
     )
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import migrations
-from notifications.settings import NotificationSettings, load_settings
 from states.clock import Clock, SystemClock
 from states.db import Database
 from states.errors import InvalidInput, ProduzirError, VersionNotLoaded
@@ -23,6 +23,9 @@ from states.events import EventSpec
 from states.lifecycle import Lifecycle, load_lifecycle, shipped_lifecycle_files
 from states.settings import StatesSettings, load
 from states.text import N_
+
+if TYPE_CHECKING:
+    from notifications.settings import NotificationSettings
 
 
 @dataclass
@@ -136,6 +139,8 @@ class Runtime:
     def notifications(self) -> NotificationSettings:
         """The notification settings (``PRODUZIR_NOTIFY_*``, ...), read once, when first needed
         (the write path reads the Message-ID domain of the messages it queues)."""
+        from notifications.settings import load_settings
+
         return load_settings()
 
     def today(self) -> date:

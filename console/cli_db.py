@@ -1,0 +1,18 @@
+"""``produzir db``: the database's migrations."""
+
+from __future__ import annotations
+
+from console.common import command_group, runtime
+from console.output import echo
+
+app = command_group("The database: migrations.", "db")
+
+
+@app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema (loads the IBGE municipalities)."""
+    import migrations
+
+    rt = runtime(migrated=False)
+    migrations.upgrade(rt.db.engine)
+    echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
