@@ -15,7 +15,7 @@ from typing import Any
 import holidays
 import pytest
 
-from states.calendar import WEEKENDS_ONLY, WorkCalendar
+from states.calendar import WEEKENDS_ONLY, WorkCalendar, configured_closures
 from states.config import DEFAULT_FILE, DeadlineRule, load_config
 from states.deadlines import due_date, extended, resumed
 from states.effects import Clockwork, changes_for
@@ -88,6 +88,27 @@ def test_a_deadline_on_carnival_tuesday_2027_moves_to_the_next_working_day() -> 
 
 def test_a_deadline_on_corpus_christi_2027_moves_to_friday() -> None:
     assert due_date(DeadlineRule(days=30), d(4, 27, 2027), CE) == d(5, 28, 2027)
+
+
+def test_which_pontos_facultativos_close_the_offices_is_a_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "PRODUZIR_OFFICE_CLOSURES", "quarta_feira_de_cinzas, dia_do_servidor_publico"
+    )
+    configured_closures.cache_clear()
+    try:
+        calendar = WorkCalendar("CE")
+        assert calendar.is_working_day(d(2, 9, 2027))  # Carnival no longer closes
+        assert calendar.holiday(d(2, 10, 2027)) == "Quarta-feira de Cinzas"
+        assert calendar.holiday(d(10, 28, 2027)) == "Dia do Servidor Público"
+        monkeypatch.setenv("PRODUZIR_OFFICE_CLOSURES", "none")
+        configured_closures.cache_clear()
+        assert WorkCalendar("CE").is_working_day(d(5, 27, 2027))
+    finally:
+        monkeypatch.delenv("PRODUZIR_OFFICE_CLOSURES")
+        configured_closures.cache_clear()
+    assert configured_closures() == frozenset({"carnaval", "corpus_christi"})
 
 
 def test_an_administrators_decision_closes_or_opens_an_office_on_a_day() -> None:
