@@ -60,6 +60,7 @@ class EventInput(Bounded):
         default=None,
         description="the days of the week it meets (ISO: 1 Monday ... 7 Sunday); "
         "without it or session_days, every day from start_on to end_on",
+        max_length=7,
     )
     skip_days: list[date] = Field(
         default_factory=list,
