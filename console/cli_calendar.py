@@ -16,7 +16,7 @@ import typer
 
 from console.common import By, Json, command_group, out, parse_date, runtime
 from console.output import as_json, echo, table
-from states.text import N_
+from states.text import N_, Np_
 from tasks import calendar_ops
 
 app = command_group("Working-day calendar: national, state and municipal holidays.", "calendar")
@@ -87,6 +87,7 @@ def _closure_json(change: calendar_ops.ClosureChange) -> str:
             "closed": change.closed,
             "name": change.name,
             "seq": change.seq,
+            "cases_due_that_day": change.cases_due_that_day,
         }
     )
 
@@ -116,6 +117,16 @@ def add_closure(
             name=change.name,
         )
     )
+    if change.cases_due_that_day:
+        out(
+            Np_(
+                "note: %(n)s open case is due on %(day)s there; deadlines already set do not move",
+                "note: %(n)s open cases are due on %(day)s there; deadlines already set do not "
+                "move",
+                change.cases_due_that_day,
+                day=change.day,
+            )
+        )
 
 
 @app.command("remove-closure")

@@ -148,6 +148,23 @@ class ClosureChange:
     closed: bool
     name: str
     seq: int
+    #: open cases of the place whose deadline is that day (their deadline does not move)
+    cases_due_that_day: int = 0
+
+
+def _due_in_scope(session: Session, scope: str, day: date) -> int:
+    """Open cases of the UF or municipality whose deadline is ``day``."""
+    kind, _, code = scope.partition(":")
+    if kind == "municipality":
+        return _due_on(session, int(code), day)
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Case)
+            .join(Municipality, Municipality.ibge_code == Case.municipality_code)
+            .where(Municipality.uf == code, Case.due_on == day, Case.state.in_(DEADLINE_STATES))
+        ).scalar_one()
+    )
 
 
 def _scope(session: Session, uf: str | None, municipality: int | None) -> tuple[str, str]:
@@ -214,7 +231,7 @@ def add_closure(
         row.closed, row.name, row.created_by, row.created_at = True, name, actor, rt.clock.now()
         session.flush()
         audit = _closure_audit(session, rt, "office_closed", actor, scope, day, name)
-        return ClosureChange(day, scope, True, name, audit.seq)
+        return ClosureChange(day, scope, True, name, audit.seq, _due_in_scope(session, scope, day))
 
 
 def remove_closure(

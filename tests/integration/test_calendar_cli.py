@@ -274,6 +274,10 @@ def test_adding_a_holiday_says_how_many_open_cases_are_due_that_day(
     assert case_row(rt.db, case_id).due_on == due  # a deadline already set does not move
     other = calendar_ops.add_holiday(rt, QUIXADA, due + timedelta(days=1), "Outro", actor="admin")
     assert other.cases_due_that_day == 0
+    # closing the UF's offices that day says so too, and moves nothing either
+    closed = calendar_ops.add_closure(rt, due, "Ponto facultativo", uf="CE", actor="admin")
+    assert closed.cases_due_that_day == 1
+    assert case_row(rt.db, case_id).due_on == due
 
 
 # --- deadlines on the municipality's calendar, end to end --------------------------------------
