@@ -297,6 +297,22 @@ def test_entering_a_state_skips_the_municipal_holiday(rt: Runtime, clock: FixedC
     assert case_row(rt.db, quixada).due_on == nominal + timedelta(days=1)  # Thursday 04-02
 
 
+def test_a_deadline_on_carnival_tuesday_2027_moves_to_the_next_working_day(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    # em_analise's 30 continuous days from Sunday 2027-01-10 end on Carnival Tuesday
+    # 2027-02-09, a ponto facultativo the offices close on: the deadline is Wednesday 02-10
+    clock.advance(timedelta(days=(date(2027, 1, 10) - today_of(clock)).days))
+    assert today_of(clock) + timedelta(days=30) == date(2027, 2, 9)
+    fortaleza, quixada = new_case(rt, municipality_code=FORTALEZA), new_case(rt)
+    # Quixadá's office opens that day
+    calendar_ops.remove_closure(rt, date(2027, 2, 9), municipality=QUIXADA, actor="admin")
+    for case_id in (fortaleza, quixada):
+        cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
+    assert case_row(rt.db, fortaleza).due_on == date(2027, 2, 10)
+    assert case_row(rt.db, quixada).due_on == date(2027, 2, 9)
+
+
 def test_reassignment_keeps_the_deadline_and_a_new_state_resets_it(
     rt: Runtime, clock: FixedClock
 ) -> None:
