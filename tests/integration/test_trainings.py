@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from console import cli_event
 from console.cli_event import app
+from states import indicators
 from states.clock import FixedClock
 from states.errors import GuardFailed, InvalidInput, NotAllowed
 from states.models import AuditEvent
@@ -363,6 +364,14 @@ def test_a_monday_to_friday_45_day_ecc_certifies_its_participants(
     assert list(summary["attendance_by_day"]) == [d.isoformat() for d in sessions]
     [move] = audit_rows(rt, case_id=case_id, event="concluir_capacitacao")
     assert move.evidence["records_checked"]["ecc"]["session_days"] == 33
+    # the indicators count the certified as the guard does
+    with rt.db.read() as session:
+        [row] = [
+            r
+            for r in indicators.by_case(session, min_attendance=thresholds(rt).min_attendance)
+            if r.group.get("case_id") == case_id
+        ]
+    assert row.people_certified == 30
     assert_chain_intact_and_free_of_personal_data(rt)
 
 
