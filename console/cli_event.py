@@ -40,9 +40,31 @@ def event_create(
     case: Annotated[
         list[int] | None, typer.Option("--case", help="A case it serves (repeat for each).")
     ] = None,
+    weekdays: Annotated[
+        str | None,
+        typer.Option(
+            "--weekdays",
+            help="The days of the week it meets: mon-fri, seg-sex, mon,wed,fri or 1-5 "
+            "(1 Monday ... 7 Sunday). Without it or --session-day: every day.",
+        ),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", help="A day of the pattern it does not meet (repeat for each)."),
+    ] = None,
+    session_day: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--session-day", help="A day it meets, instead of --weekdays (repeat for each)."
+        ),
+    ] = None,
     as_json_: Json = False,
 ) -> None:
-    """Plan a training event; prints its number."""
+    """Plan a training event; prints its number.
+
+    Its session days (the days it meets; attendance is recorded only on them, and an ECC's
+    attendance share is of them) are a weekly pattern with exceptions (--weekdays, --skip) or a
+    list (--session-day)."""
     event_id = trainings.create_event(
         runtime(),
         {
@@ -55,6 +77,11 @@ def event_create(
             "instructors": instructor,
             "capacity": capacity,
             "case_ids": case or [],
+            "weekdays": parse_weekdays(weekdays) if weekdays is not None else None,
+            "skip_days": [parse_date(d, "--skip") for d in skip or []],
+            "session_days": (
+                [parse_date(d, "--session-day") for d in session_day] if session_day else None
+            ),
         },
         actor=by,
     )
@@ -63,6 +90,39 @@ def event_create(
         return
     serves = f", serves case {', '.join(map(str, case))}" if case else ""
     echo(f"event {event_id} planned: {kind} {start} to {end}{serves}")
+
+
+_WEEKDAY_NAMES = {
+    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), 1)},
+    **{name: i for i, name in enumerate(("seg", "ter", "qua", "qui", "sex", "sab", "dom"), 1)},
+    "sáb": 6,
+}
+
+
+def _weekday(text: str) -> int:
+    name = text.strip().lower()[:3]
+    if name.isdigit() and 1 <= int(name) <= 7:
+        return int(name)
+    if name in _WEEKDAY_NAMES:
+        return _WEEKDAY_NAMES[name]
+    raise InvalidInput(
+        N_(
+            "--weekdays: %(value)s is not a day of the week (mon ... sun, seg ... dom, 1 ... 7)",
+            value=repr(text),
+        ),
+        field="weekdays",
+    )
+
+
+def parse_weekdays(text: str) -> list[int]:
+    """``mon-fri``, ``seg-sex``, ``mon,wed,fri`` or ``1-5`` as ISO weekday numbers."""
+    days: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        low = _weekday(first)
+        high = _weekday(last) if last else low
+        days.extend(range(low, high + 1) if low <= high else [*range(low, 8), *range(1, high + 1)])
+    return sorted(set(days))
 
 
 @app.command("link")

@@ -226,6 +226,8 @@ COMMANDS: dict[str, Command] = {
     "lifecycle.migrate": _cmd(admin()),
     "calendar.add-holiday": _cmd(admin()),
     "calendar.remove-holiday": _cmd(admin()),
+    "calendar.add-closure": _cmd(admin()),
+    "calendar.remove-closure": _cmd(admin()),
     "notify.retry": _cmd(write("supervisor", "manager", "admin")),
     # the audit log (console/cli_audit.py): read as the auditor's pages are; signing and keys
     # are the administrator's (check-proof and public-key use no database and take no --by)

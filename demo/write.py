@@ -82,6 +82,8 @@ _ACTIVE = frozenset(s.value for s in MAIN_PATH[:-1])
 _COOPERATIVES = ("cooperativa", "cooperativa_trabalho")
 #: The day alphanumeric CNPJs start being issued.
 _ALPHANUMERIC_FROM = date(2026, 7, 1)
+#: the days of the week the demo's ECCs meet (ISO: Monday to Friday)
+ECC_WEEKDAYS = (1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,8 @@ class Writer:
         self.evenings: dict[date, int] = {}
         self.cnpjs: set[str] = set()
         self.plans = 0
+        #: whether a case still in gestão recorded all its business plans
+        self.ready_in_gestao = False
         self.serial = 1000
         #: coordinator -> the UFs of the cases they are assigned at some point
         self.assigned: dict[str, set[str]] = {}
@@ -240,7 +244,7 @@ class Writer:
         if case.state == State.SUSPENSA.value and case.previous is not None:
             self.close(rng, case, case.previous, FINAL_DAY, completed=False)
         elif case.state in _ACTIVE:
-            self.close(rng, case, case.state, FINAL_DAY, completed=False)
+            self.close(rng, case, case.state, FINAL_DAY, completed=False, current=True)
 
     def before(self, rng: Random, case: _Case, event: str, day: date, later: list[Move]) -> None:
         """Close the stay the event ends: its records are planned on the stay's days."""
@@ -271,14 +275,25 @@ class Writer:
         elif event == "retomar":
             case.pauses[-1][1] = day
 
-    def close(self, rng: Random, case: _Case, state: str, end: date, *, completed: bool) -> None:
+    def close(
+        self,
+        rng: Random,
+        case: _Case,
+        state: str,
+        end: date,
+        *,
+        completed: bool,
+        current: bool = False,
+    ) -> None:
+        """Plan the records of a stay in ``state`` ending on ``end`` (``completed``: the case
+        leaves it then; ``current``: the case is still in it at the demo's last day)."""
         days = self.free_days(case, end)
         if completed and state in _WITH_RECORDS and not days:
             raise AssertionError(f"case {case.index}: no working day in {state} for its records")
         if state == State.MOBILIZACAO.value:
             self.mobilise(rng, case, days, completed)
         elif state == State.GESTAO.value:
-            self.workshops(rng, case, days, completed)
+            self.workshops(rng, case, days, completed, current=current)
         elif state == State.LEGALIZACAO.value:
             self.legalise(rng, case, days, completed)
         elif state == State.ACOMPANHAMENTO.value:
@@ -532,8 +547,13 @@ class Writer:
         listening = rng.randint(0, 2)
         certified = list(range(n - listening - rng.randint(0, 6)))  # some never came
         listeners = list(range(n - listening, n))
-        span = (end - begin).days + 1
-        every = [begin + timedelta(days=k) for k in range(span)]
+        # the ECC meets Monday to Friday: attendance and its 75 % are of those session days
+        every = [
+            begin + timedelta(days=k)
+            for k in range((end - begin).days + 1)
+            if (begin + timedelta(days=k)).isoweekday() in ECC_WEEKDAYS
+        ]
+        span = len(every)
         needed = math.ceil(t.min_attendance * span)
         share = math.ceil(t.min_certified_share * len(certified))
         good = share - rng.randint(1, 4) if expect == "refused" else len(certified)
@@ -652,6 +672,7 @@ class Writer:
             "municipality_code": lead.muni.code,
             "instructors": [f"{n} ({orgs[i % 2]})" for i, n in enumerate(instructors)],
             "capacity": 5 * math.ceil((seats + rng.randint(0, 10)) / 5),
+            "weekdays": list(ECC_WEEKDAYS),
         }
         name = f"ecc-{key}"
         plan = [(t.case, t.certified, t.listeners) for t in group]
@@ -710,16 +731,21 @@ class Writer:
 
     # -- gestão: members joining, legal forms, business plans, workshops
 
-    def workshops(self, rng: Random, case: _Case, days: list[date], completed: bool) -> None:
+    def workshops(
+        self, rng: Random, case: _Case, days: list[date], completed: bool, *, current: bool = False
+    ) -> None:
         if not days:
             return
+        # the first case still in gestão records every plan: one is ready to leave it
+        every_plan = completed or (current and not self.ready_in_gestao)
+        self.ready_in_gestao = self.ready_in_gestao or (current and bool(case.groups))
         for g in case.groups:
             if g.later and g.joined_on is None:
                 self.join(case, g, days[min(len(days) - 1, rng.randint(0, 2))])
         self.oficina(rng, case, days, completed)
         tail = days[len(days) // 3 :]
         for g in case.groups:
-            if not completed and rng.random() < 0.5:
+            if not every_plan and rng.random() < 0.5:
                 continue
             day = max(rng.choice(tail), g.joined_on or days[0])
             if rng.random() < 0.5:

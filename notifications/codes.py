@@ -27,6 +27,7 @@ OBLIGATION_TEXTS: dict[str, Text] = {
 #: The names of the kinds of record a "not found" error names.
 RECORD_TEXTS: dict[str, Text] = {
     "case": N_("case"),
+    "closure": N_("office closure"),
     "commitment": N_("commitment"),
     "enterprise": N_("enterprise"),
     "event": N_("training event"),

@@ -4,6 +4,8 @@
   point), programme management, auditors, administrators — with the e-mail, language and time
   zone their messages use, and how they want them (a daily digest or immediate messages, and
   the non-escalation categories they opted out of).
+- ``office_closures``: the days an administrator closes (or opens) the offices of a UF or
+  municipality, beside the pontos facultativos the configuration closes.
 - ``municipal_holidays``: holidays the ``holidays`` package does not know (municipal ones),
   kept by an administrator; with national and state holidays they make the working-day calendar.
 - ``web_sessions``: the web console's server-side sessions. The row's key is the SHA-256 of the
@@ -60,6 +62,24 @@ class MunicipalHoliday(Base):
         ForeignKey("municipalities.ibge_code"), primary_key=True
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class OfficeClosure(Base):
+    """An administrator's decision on the programme's offices for one day and place.
+
+    ``scope`` is ``uf:CE`` or ``municipality:2311306``. ``closed`` true: the office does not
+    open that day (a ponto facultativo it adopts, a closure decreed locally); false: it opens on
+    a ponto facultativo the configuration would close. A municipality's row wins over its UF's.
+    """
+
+    __tablename__ = "office_closures"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    closed: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]

@@ -381,7 +381,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Complete field training (ECC)",
         ev.FieldTraining,
         g.trained,
-        "an ECC record held for the case, ≤ {max_ecc_days} days long, ≥ {min_certified_share:.0%} of the case's certifying participants attended ≥ {min_attendance:.0%} of the days, ≥ 1 enterprise formed at it",
+        "an ECC record held for the case, ≤ {max_ecc_days} days long, ≥ {min_certified_share:.0%} of the case's certifying participants attended ≥ {min_attendance:.0%} of its session days, ≥ 1 enterprise formed at it",
         (_step(State.CAPACITACAO, State.GESTAO),),
         reads=frozenset({"ecc"}),
     ),

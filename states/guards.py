@@ -65,6 +65,8 @@ class EccSummary:
     end_on: date
     held_on: date | None
     serves_case: bool
+    #: the days the event met (its session days); the attendance share is of these
+    session_days: int
     #: days attended by each person enrolled for certification (no names)
     certification_attendance: tuple[int, ...]
     #: enterprises of the case formed at this event
@@ -72,6 +74,7 @@ class EccSummary:
 
     @property
     def days(self) -> int:
+        """The calendar span, first to last day (the ECC's length, capped by max_ecc_days)."""
         return (self.end_on - self.start_on).days + 1
 
 
@@ -340,7 +343,8 @@ def trained(ctx: GuardContext) -> Text | None:
     enrolled = len(ecc.certification_attendance)
     if enrolled == 0:
         return N_("%(name)s has no participant enrolled for certification", name=name)
-    needed_days = share_of(t.min_attendance, ecc.days)
+    # the share is of the days the ECC met, not of its calendar span
+    needed_days = share_of(t.min_attendance, ecc.session_days)
     attended = sum(1 for d in ecc.certification_attendance if d >= needed_days)
     needed = share_of(t.min_certified_share, enrolled)
     if attended < needed:

@@ -7,7 +7,7 @@ Each row counts, over the cases in its group:
 - ``people_preregistered``: people pre-registered in the cases;
 - ``people_trained``: of those, the people enrolled in a *held* ECC that serves their case;
 - ``people_certified``: of those, the people enrolled for certification who attended at least
-  ``ceil(min_attendance × the ECC's days)`` days of it (the ECC guard's rule);
+  ``ceil(min_attendance × the ECC's session days)`` days of it (the ECC guard's rule);
 - ``enterprises_formed`` / ``enterprises_legalised`` (with a CNPJ) / ``enterprises_active`` and
   ``enterprises_inactive`` (what the enterprise's last visit found: the latest visit that recorded
   whether it is active; an enterprise never so visited is neither);
@@ -79,6 +79,7 @@ from states.records import (
     EventCase,
     TrainingEvent,
     Visit,
+    session_days,
 )
 from states.states import ACTIVE, ALL, State
 from states.text import N_
@@ -373,13 +374,14 @@ def _people_certified(
     min_attendance: float,
 ) -> dict[_Key, int]:
     # Days needed per held ECC, computed as the guard computes them (ECCs are few: one row each).
+    # of the days each ECC met (its session days), not of its calendar span
     needed = {
-        event_id: needed_days(min_attendance, (end_on - start_on).days + 1)
-        for event_id, start_on, end_on in session.execute(
-            select(TrainingEvent.id, TrainingEvent.start_on, TrainingEvent.end_on).where(
+        event.id: needed_days(min_attendance, len(session_days(event)))
+        for event in session.execute(
+            select(TrainingEvent).where(
                 TrainingEvent.kind == "ecc", TrainingEvent.held_on.is_not(None)
             )
-        )
+        ).scalars()
     }
     if not needed:
         return {}

@@ -32,6 +32,7 @@ from states.records import (
     Protocol,
     TrainingEvent,
     Visit,
+    session_days,
 )
 from states.text import N_
 
@@ -132,6 +133,7 @@ def ecc_summary(session: Session, event_id: int, case_id: int) -> EccSummary | N
         end_on=event.end_on,
         held_on=event.held_on,
         serves_case=serves,
+        session_days=len(session_days(event)),
         certification_attendance=tuple(
             sorted((int(days_per_person.get(p, 0)) for p in certification), reverse=True)
         ),

@@ -3,8 +3,8 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
 
 - ``people``: participants (name, CPF, contact, community); nothing the programme does not need.
 - ``case_participants``: who is pre-registered in which case (a person may be in several).
-- ``training_events`` (ECC, Oficina de Gestão, ECM) with ``event_cases`` (the cases an event
-  serves), ``enrolments`` and daily ``attendance``.
+- ``training_events`` (ECC, Oficina de Gestão, ECM) with their session days (the days they
+  meet), ``event_cases`` (the cases an event serves), ``enrolments`` and daily ``attendance``.
 - ``enterprises`` formed by participants (``enterprise_members``), their ``legal_steps`` in
   legal order.
 - ``visits``, ``clai`` (Comitê Local de Ação Integrada), ``protocols`` and ``commitments``
@@ -73,9 +73,21 @@ class TrainingEvent(Base):
     municipality_code: Mapped[int] = mapped_column(ForeignKey("municipalities.ibge_code"))
     instructors: Mapped[list[str]] = mapped_column(JSON)
     capacity: Mapped[int] = mapped_column(Integer)
+    #: the days it meets (ISO dates, in order); None: every day from start_on to end_on
+    session_days: Mapped[list[str] | None] = mapped_column(JSON)
     held_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+def session_days(event: TrainingEvent) -> list[date]:
+    """The days ``event`` meets: its recorded session days, or (for an event recorded without
+    them) every day of its span."""
+    if event.session_days is not None:
+        return [date.fromisoformat(d) for d in event.session_days]
+    return [
+        date.fromordinal(n) for n in range(event.start_on.toordinal(), event.end_on.toordinal() + 1)
+    ]
 
 
 class EventCase(Base):

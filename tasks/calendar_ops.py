@@ -1,4 +1,12 @@
-"""The working-day calendar an administrator keeps: municipal holidays, and the year's listing.
+"""The working-day calendar an administrator keeps: municipal holidays, office closures, and the
+year's listing.
+
+Office closures (``office_closures``): on a day, for a UF or one municipality, an administrator
+closes the programme's offices (a ponto facultativo the configuration does not close, a local
+closure) or, on a ponto facultativo the configuration closes, records that they open; removing a
+closure does one or the other, so the day is back to what it was. Days without office hours
+move deadlines (Lei 9.784/1999 art. 66 §1); like holidays, a change counts for deadlines
+computed after it.
 
 National and state holidays come from the ``holidays`` package; municipal ones (which it does not
 know) are rows of ``municipal_holidays``, added and removed here, each change audited (record
@@ -22,8 +30,14 @@ from sqlalchemy.orm import Session
 
 from states import store
 from states.bounds import Bounded
-from states.calendar import WorkCalendar, state_holidays
-from states.directory import MunicipalHoliday
+from states.calendar import (
+    WorkCalendar,
+    configured_closures,
+    facultative_days,
+    office_decisions,
+    state_holidays,
+)
+from states.directory import MunicipalHoliday, OfficeClosure
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
 from states.states import DEADLINE_STATES
@@ -123,14 +137,180 @@ def remove_holiday(rt: Runtime, municipality_code: int, day: date, *, actor: str
         )
 
 
+@dataclass(frozen=True)
+class ClosureChange:
+    """What closing or reopening an office on a day did."""
+
+    day: date
+    #: ``uf:CE`` or ``municipality:2311306``
+    scope: str
+    #: whether the offices are now closed that day
+    closed: bool
+    name: str
+    seq: int
+    #: open cases of the place whose deadline is that day (their deadline does not move)
+    cases_due_that_day: int = 0
+
+
+def _due_in_scope(session: Session, scope: str, day: date) -> int:
+    """Open cases of the UF or municipality whose deadline is ``day``."""
+    kind, _, code = scope.partition(":")
+    if kind == "municipality":
+        return _due_on(session, int(code), day)
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Case)
+            .join(Municipality, Municipality.ibge_code == Case.municipality_code)
+            .where(Municipality.uf == code, Case.due_on == day, Case.state.in_(DEADLINE_STATES))
+        ).scalar_one()
+    )
+
+
+def _scope(session: Session, uf: str | None, municipality: int | None) -> tuple[str, str]:
+    """(scope, the UF) of a closure: one UF or one municipality, not both."""
+    if (uf is None) == (municipality is None):
+        raise InvalidInput(
+            N_("a closure is for one UF or one municipality: give exactly one of them"),
+            field="uf",
+        )
+    if municipality is not None:
+        return f"municipality:{municipality}", _municipality(session, municipality).uf
+    assert uf is not None
+    code = uf.strip().upper()
+    if code not in UFS:
+        raise InvalidInput(
+            N_("uf: unknown UF %(uf)s; UFs are two letters, e.g. CE", uf=repr(uf)), field="uf"
+        )
+    return f"uf:{code}", code
+
+
+def _facultative_closes(session: Session, scope: str, uf: str, day: date) -> str | None:
+    """The name of the ponto facultativo that closes the offices of ``scope`` on ``day`` by
+    configuration (before any decision for that very scope), if one does."""
+    found = facultative_days(day.year).get(day)
+    if found is None or found[0] not in configured_closures():
+        return None
+    if scope.startswith("municipality:"):  # the UF's decision stands under the municipality's
+        for decided, closed, _ in office_decisions(session, None, uf):
+            if decided == day and not closed:
+                return None
+    return found[1]
+
+
+def add_closure(
+    rt: Runtime,
+    day: date,
+    name: str,
+    *,
+    uf: str | None = None,
+    municipality: int | None = None,
+    actor: str,
+) -> ClosureChange:
+    """Close the offices of a UF or municipality on ``day`` (it has no office hours there)."""
+    check_actor(actor)
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput(N_("the closure needs a name of 1 to 200 characters"), field="name")
+    with rt.db.write() as session:
+        scope, _ = _scope(session, uf, municipality)
+        row = session.get(OfficeClosure, (day, scope))
+        if row is not None and row.closed:
+            raise InvalidInput(
+                N_(
+                    "the offices of %(place)s are already closed on %(day)s (%(name)s)",
+                    place=scope.partition(":")[2],
+                    day=day,
+                    name=row.name,
+                ),
+                field="day",
+            )
+        if row is None:
+            row = OfficeClosure(day=day, scope=scope)
+            session.add(row)
+        row.closed, row.name, row.created_by, row.created_at = True, name, actor, rt.clock.now()
+        session.flush()
+        audit = _closure_audit(session, rt, "office_closed", actor, scope, day, name)
+        return ClosureChange(day, scope, True, name, audit.seq, _due_in_scope(session, scope, day))
+
+
+def remove_closure(
+    rt: Runtime,
+    day: date,
+    *,
+    uf: str | None = None,
+    municipality: int | None = None,
+    actor: str,
+) -> ClosureChange:
+    """Remove the closure of a UF's or municipality's offices on ``day``: an administrator's
+    closure is removed; on a ponto facultativo the configuration closes, the offices are
+    recorded as open that day. Refused when the offices are not closed that day."""
+    check_actor(actor)
+    with rt.db.write() as session:
+        scope, state = _scope(session, uf, municipality)
+        row = session.get(OfficeClosure, (day, scope))
+        facultative = _facultative_closes(session, scope, state, day)
+        if row is not None and row.closed:
+            name = row.name
+            if facultative is None:
+                session.delete(row)
+            else:  # the ponto facultativo would close it again: record the office open
+                row.closed, row.name = False, facultative
+                row.created_by, row.created_at = actor, rt.clock.now()
+        elif row is None and facultative is not None:
+            name = facultative
+            session.add(
+                OfficeClosure(
+                    day=day,
+                    scope=scope,
+                    closed=False,
+                    name=facultative,
+                    created_by=actor,
+                    created_at=rt.clock.now(),
+                )
+            )
+        else:
+            raise NotFound("closure", f"{scope} {day}")
+        session.flush()
+        audit = _closure_audit(session, rt, "office_reopened", actor, scope, day, name)
+        return ClosureChange(day, scope, False, name, audit.seq)
+
+
+def _closure_audit(
+    session: Session, rt: Runtime, event: str, actor: str, scope: str, day: date, name: str
+) -> AuditEvent:
+    kind, _, code = scope.partition(":")
+    # a UF by its IBGE code: the first two digits of its municipalities' codes
+    record_id = int(code) if kind == "municipality" else _uf_code(session, code)
+    return audit_record(
+        session,
+        rt,
+        event=event,
+        actor=actor,
+        record_type="closure",
+        record_id=record_id,
+        case=None,
+        evidence={"scope": scope, "day": day.isoformat(), "name": name},
+    )
+
+
+def _uf_code(session: Session, uf: str) -> int:
+    any_code = session.execute(
+        select(Municipality.ibge_code).where(Municipality.uf == uf).limit(1)
+    ).scalar_one_or_none()
+    return any_code // 100_000 if any_code is not None else 0
+
+
 def calendar_listing(
     rt: Runtime, uf: str, year: int, municipality: int | None = None
 ) -> dict[str, Any]:
     """The year's calendar of a UF (and of one of its municipalities): holidays, working days.
 
     ``holidays`` lists each national, state and (with ``municipality``) municipal holiday with
-    its name and scope, by date; ``months`` the working days of each month (Monday to Friday,
-    less every holiday listed).
+    its name and scope, by date, and the days the offices close (scope ``closure``: the
+    pontos facultativos configured to close them, an administrator's closures, less the days
+    recorded open); ``months`` the working days of each month (Monday to Friday, less every
+    day listed).
     """
     uf = uf.strip().upper()
     if uf not in UFS:
@@ -176,17 +356,29 @@ def calendar_listing(
                     .order_by(MunicipalHoliday.day)
                 ).all()
             ]
-    national = holidays.country_holidays("BR", years=year, language="pt_BR")
-    scopes = ("national", "state", "municipal")
-    listed: list[tuple[date, str, str]] = sorted(
-        [
-            (day, "national" if day in national else "state", name)
-            for day, name in state_holidays(uf, year).items()
+    with rt.db.read() as session:
+        decisions = [
+            d
+            for d in office_decisions(session, municipality, uf)
+            if d[0].year == year  # the UF's, and the municipality's over them
         ]
-        + [(day, "municipal", name) for day, name in municipal],
+    calendar = WorkCalendar(uf, municipal, decisions=decisions)
+    national = holidays.country_holidays("BR", years=year, language="pt_BR")
+    scopes = ("national", "state", "municipal", "closure")
+    named = state_holidays(uf, year)
+    closures = [
+        (day, "closure", name)
+        for day in sorted({*facultative_days(year), *(d for d, _, _ in decisions)})
+        if day not in named
+        and day not in dict(municipal)
+        and (name := calendar.closure(day)) is not None
+    ]
+    listed: list[tuple[date, str, str]] = sorted(
+        [(day, "national" if day in national else "state", name) for day, name in named.items()]
+        + [(day, "municipal", name) for day, name in municipal]
+        + closures,
         key=lambda h: (h[0], scopes.index(h[1])),
     )
-    calendar = WorkCalendar(uf, municipal)
     months = [
         {
             "month": f"{year}-{month:02d}",

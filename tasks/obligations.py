@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from notifications.codes import obligation_text
 from states.audit import iso_utc
+from states.calendar import calendar_for
 from states.deadlines import add_months
 from states.errors import InvalidInput, NotFound
 from states.models import Case
@@ -47,13 +48,19 @@ def open_obligation(
     params: dict[str, Any],
     record_type: str | None = None,
     record_id: int | None = None,
+    working_days: bool = False,
 ) -> Obligation:
     """Open an obligation of ``kind`` with the parameters its sentence takes
-    (:data:`notifications.codes.OBLIGATION_TEXTS`); ``description`` keeps the English."""
+    (:data:`notifications.codes.OBLIGATION_TEXTS`); ``description`` keeps the English.
+
+    ``due_on`` is the day its rule gives, counted in continuous days: a day without office
+    hours in the case's municipality moves it to the next working day (Lei 9.784/1999 art. 66
+    §1), as state deadlines do. A rule counted in ``working_days`` already ends on one.
+    """
     row = Obligation(
         case_id=case_id,
         kind=kind,
-        due_on=due_on,
+        due_on=due_on if working_days else ends_on_working_day(session, case_id, due_on),
         params=params,
         description=obligation_text(kind, params, kind).english()[:300],
         record_type=record_type,
@@ -63,6 +70,15 @@ def open_obligation(
     session.add(row)
     session.flush()
     return row
+
+
+def ends_on_working_day(session: Session, case_id: int, day: date) -> date:
+    """``day``, or the next working day of the case's municipality when it has no office hours
+    (Lei 9.784/1999 art. 66 §1: a Saturday 2027-01-02 becomes Monday 2027-01-04)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    return calendar_for(session, case.municipality_code).roll_forward(day)
 
 
 def open_of(
@@ -158,7 +174,7 @@ def after_transition(session: Session, rt: Runtime, case: Case, to_state: str, t
     if due is None:
         return
     if current:
-        current[0].due_on = due
+        current[0].due_on = ends_on_working_day(session, case.id, due)
         session.flush()
         return
     open_obligation(

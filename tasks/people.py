@@ -59,6 +59,7 @@ from states.records import (
     EventCase,
     Person,
     TrainingEvent,
+    session_days,
 )
 from states.settings import BadSetting, load
 from states.states import CLOSED
@@ -434,7 +435,8 @@ def data_subject_report(
                 "held_on": _jsonable(event.held_on),
                 "certification": enrolment.certification,
                 "days_attended": attended.get((event.id, pid), 0),
-                "event_days": (event.end_on - event.start_on).days + 1,
+                # the days it met (its session days): what attendance is counted against
+                "event_days": len(session_days(event)),
             }
             for enrolment, event in session.execute(
                 select(Enrolment, TrainingEvent)
@@ -607,7 +609,7 @@ def export_participants(
         ):
             members[pid].append(enterprise_id)
         needed = {
-            event.id: share_of(min_attendance, (event.end_on - event.start_on).days + 1)
+            event.id: share_of(min_attendance, len(session_days(event)))
             for event in session.execute(
                 select(TrainingEvent).where(
                     TrainingEvent.kind == "ecc", TrainingEvent.held_on.is_not(None)

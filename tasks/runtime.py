@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import migrations
+from states.calendar import configured_closures
 from states.clock import Clock, SystemClock
 from states.db import Database
 from states.errors import InvalidInput, ProduzirError, VersionNotLoaded
@@ -53,6 +54,7 @@ class Runtime:
         not at the code's migration head is refused (ProduzirError saying to run ``produzir
         db upgrade``) and its connections closed."""
         settings = settings if settings is not None else load(StatesSettings)
+        configured_closures()  # PRODUZIR_OFFICE_CLOSURES: a wrong one stops at start
         rt = cls(
             db=Database.from_settings(settings),
             lifecycle=load_lifecycle(settings.lifecycle_file),

@@ -47,7 +47,7 @@ from states.audit import iso_utc
 from states.calendar import WorkCalendar
 from states.clock import FixedClock
 from states.deadlines import local_date
-from states.directory import MunicipalHoliday, User
+from states.directory import MunicipalHoliday, OfficeClosure, User
 from states.errors import Conflict, GuardFailed, ProduzirError, TransitionNotAllowed
 from states.models import Case, Municipality
 from states.origin import use_origin
@@ -200,8 +200,9 @@ class _Directory:
 class _Calendars:
     """Working-day calendars and the steps of each deadline, computed once per sweep.
 
-    A municipality with no holiday of its own shares its UF's calendar, so the steps of a due
-    date are computed once per UF (or per municipality that has its own holidays) and date.
+    A municipality with no holiday or office closure of its own shares its UF's calendar, so
+    the steps of a due date are computed once per UF (or per municipality that has its own
+    holidays or closures) and date. The UF's closures apply under the municipality's.
     """
 
     def __init__(self, session: Session, policy: Policy) -> None:
@@ -211,16 +212,33 @@ class _Calendars:
             select(MunicipalHoliday.municipality_code, MunicipalHoliday.day, MunicipalHoliday.name)
         ):
             self.holidays[code].append((day, name))
+        self.decisions: dict[str, list[tuple[date, bool, str]]] = defaultdict(list)
+        for day, scope, closed, name in session.execute(
+            select(OfficeClosure.day, OfficeClosure.scope, OfficeClosure.closed, OfficeClosure.name)
+        ):
+            self.decisions[scope].append((day, closed, name))
         self._calendars: dict[int | str, WorkCalendar] = {}
         self._steps: dict[tuple[int | str, date], tuple[Step, ...]] = {}
 
+    def _decisions_of(self, code: int | None, uf: str) -> list[tuple[date, bool, str]]:
+        merged = {day: (closed, name) for day, closed, name in self.decisions.get(f"uf:{uf}", [])}
+        if code is not None:
+            for day, closed, name in self.decisions.get(f"municipality:{code}", []):
+                merged[day] = (closed, name)
+        return [(day, closed, name) for day, (closed, name) in merged.items()]
+
     def steps(self, code: int, uf: str, due_on: date) -> tuple[Step, ...]:
-        place: int | str = code if code in self.holidays else uf
+        own = code in self.holidays or f"municipality:{code}" in self.decisions
+        place: int | str = code if own else uf
         found = self._steps.get((place, due_on))
         if found is None:
             calendar = self._calendars.get(place)
             if calendar is None:
-                calendar = self._calendars[place] = WorkCalendar(uf, self.holidays.get(code, ()))
+                calendar = self._calendars[place] = WorkCalendar(
+                    uf,
+                    self.holidays.get(code, ()),
+                    decisions=self._decisions_of(code if own else None, uf),
+                )
             found = self._steps[(place, due_on)] = self.policy.steps(calendar, due_on)
         return found
 

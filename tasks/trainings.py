@@ -23,7 +23,14 @@ from states.deadlines import local_date
 from states.errors import GuardFailed, InvalidInput, NotAllowed, NotFound, ProduzirError
 from states.guards import share_of
 from states.models import Case, Municipality
-from states.records import Attendance, Enrolment, EventCase, Person, TrainingEvent
+from states.records import (
+    Attendance,
+    Enrolment,
+    EventCase,
+    Person,
+    TrainingEvent,
+    session_days,
+)
 from states.states import CLOSED, State
 from states.text import N_
 from tasks import cases
@@ -33,6 +40,8 @@ from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
 
 EventKind = Literal["ecc", "oficina", "ecm"]
+#: ISO weekday numbers: 1 Monday ... 7 Sunday
+Weekday = Annotated[int, Field(ge=1, le=7)]
 
 
 class EventInput(Bounded):
@@ -47,12 +56,52 @@ class EventInput(Bounded):
     instructors: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1)
     capacity: int = Field(ge=1, le=10_000)
     case_ids: list[int] = Field(default_factory=list, description="the cases it serves")
+    weekdays: list[Weekday] | None = Field(
+        default=None,
+        description="the days of the week it meets (ISO: 1 Monday ... 7 Sunday); "
+        "without it or session_days, every day from start_on to end_on",
+        max_length=7,
+    )
+    skip_days: list[date] = Field(
+        default_factory=list,
+        description="exceptions to the weekly pattern: days it does not meet",
+        max_length=366,
+    )
+    session_days: list[date] | None = Field(
+        default=None,
+        description="the days it meets, listed (instead of a weekly pattern)",
+        max_length=366,
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Self:
         if self.end_on < self.start_on:
             raise ValueError(f"end_on {self.end_on} is before start_on {self.start_on}")
+        if self.session_days is not None and (self.weekdays is not None or self.skip_days):
+            raise ValueError("give the session days either as a list or as weekdays and skip days")
+        for day in [*self.skip_days, *(self.session_days or [])]:
+            if not self.start_on <= day <= self.end_on:
+                raise ValueError(f"session day {day} is outside {self.start_on} to {self.end_on}")
+        if not self.sessions():
+            raise ValueError("the event has no session day")
         return self
+
+    def sessions(self) -> list[date]:
+        """The days the event meets."""
+        if self.session_days is not None:
+            return sorted(set(self.session_days))
+        span = [
+            self.start_on + timedelta(days=i) for i in range((self.end_on - self.start_on).days + 1)
+        ]
+        weekdays = set(self.weekdays or range(1, 8))
+        skip = set(self.skip_days)
+        return [d for d in span if d.isoweekday() in weekdays and d not in skip]
+
+    def recorded_sessions(self) -> list[str] | None:
+        """What the record keeps: the session days, or None when it meets every day."""
+        if self.session_days is None and self.weekdays is None and not self.skip_days:
+            return None
+        return [d.isoformat() for d in self.sessions()]
 
 
 def get_event(session: Session, event_id: int) -> TrainingEvent:
@@ -105,7 +154,8 @@ def create_event(rt: Runtime, raw: EventInput | dict[str, object], *, actor: str
                 field="municipality_code",
             )
         event = TrainingEvent(
-            **data.model_dump(exclude={"case_ids"}),
+            **data.model_dump(exclude={"case_ids", "weekdays", "skip_days", "session_days"}),
+            session_days=data.recorded_sessions(),
             created_at=rt.clock.now(),
             created_by=actor,
         )
@@ -238,7 +288,18 @@ def attend_in(
         ).scalars()
     )
     added: list[date] = []
+    sessions = set(session_days(event))
     for day in sorted(set(days)):
+        if event.start_on <= day <= event.end_on and day not in sessions:
+            raise InvalidInput(
+                N_(
+                    "%(day)s is not a session day of event %(id)s: attendance is only recorded "
+                    "on the days it meets",
+                    day=day,
+                    id=event.id,
+                ),
+                field="day",
+            )
         if not event.start_on <= day <= event.end_on:
             raise InvalidInput(
                 N_(
@@ -283,9 +344,8 @@ def record_attendance(
 
 
 def event_days(event: TrainingEvent) -> list[date]:
-    return [
-        event.start_on + timedelta(days=i) for i in range((event.end_on - event.start_on).days + 1)
-    ]
+    """The days the event meets (its session days)."""
+    return session_days(event)
 
 
 @dataclass(frozen=True)
@@ -571,6 +631,7 @@ def import_attendance(rt: Runtime, event_id: int, csv_text: str, *, actor: str) 
                 select(Enrolment.person_id).where(Enrolment.event_id == event_id)
             ).scalars()
         )
+        sessions = set(session_days(event))
         plan: dict[int, set[date]] = {}
         first_seen: dict[tuple[str, date | None], int] = {}
         for row in rows:
@@ -592,6 +653,8 @@ def import_attendance(rt: Runtime, event_id: int, csv_text: str, *, actor: str) 
                         f"{day} is outside event {event_id}'s dates "
                         f"({event.start_on} to {event.end_on})"
                     )
+                elif day not in sessions:
+                    row.problems.append(f"{day} is not a session day of event {event_id}")
                 elif day > today:
                     row.problems.append(f"{day} is in the future (today is {today})")
                 else:
@@ -659,6 +722,7 @@ def _event_dict(event: TrainingEvent, municipality: Municipality | None) -> dict
         "start_on": event.start_on.isoformat(),
         "end_on": event.end_on.isoformat(),
         "days": (event.end_on - event.start_on).days + 1,
+        "session_days": len(session_days(event)),
         "venue": event.venue,
         "municipality_code": event.municipality_code,
         "municipality": f"{municipality.name} ({municipality.uf})" if municipality else None,
@@ -674,7 +738,8 @@ def event_summary(
     """One event as JSON-ready data: what it is, the cases it serves, enrolments, attendance.
 
     People appear by their record id only (no names, no CPF). A person is *certified* when
-    enrolled for certification and present on at least ``ceil(min_attendance * days)`` days.
+    enrolled for certification and present on at least ``ceil(min_attendance * session_days)``
+    of the days the event meets.
     Given a Runtime, the thresholds are its lifecycle's; given a Session, pass ``thresholds``.
     """
     if isinstance(source, Runtime):
@@ -717,7 +782,7 @@ def event_summary(
             .group_by(Attendance.day)
         ).all()
     )
-    needed = share_of(thresholds.min_attendance, record["days"])
+    needed = share_of(thresholds.min_attendance, record["session_days"])
     people = {
         person_id: {
             "days_attended": int(days_of.get(person_id, 0)),

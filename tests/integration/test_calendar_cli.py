@@ -274,6 +274,10 @@ def test_adding_a_holiday_says_how_many_open_cases_are_due_that_day(
     assert case_row(rt.db, case_id).due_on == due  # a deadline already set does not move
     other = calendar_ops.add_holiday(rt, QUIXADA, due + timedelta(days=1), "Outro", actor="admin")
     assert other.cases_due_that_day == 0
+    # closing the UF's offices that day says so too, and moves nothing either
+    closed = calendar_ops.add_closure(rt, due, "Ponto facultativo", uf="CE", actor="admin")
+    assert closed.cases_due_that_day == 1
+    assert case_row(rt.db, case_id).due_on == due
 
 
 # --- deadlines on the municipality's calendar, end to end --------------------------------------
@@ -291,6 +295,22 @@ def test_entering_a_state_skips_the_municipal_holiday(rt: Runtime, clock: FixedC
 
     assert case_row(rt.db, fortaleza).due_on == nominal
     assert case_row(rt.db, quixada).due_on == nominal + timedelta(days=1)  # Thursday 04-02
+
+
+def test_a_deadline_on_carnival_tuesday_2027_moves_to_the_next_working_day(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    # em_analise's 30 continuous days from Sunday 2027-01-10 end on Carnival Tuesday
+    # 2027-02-09, a ponto facultativo the offices close on: the deadline is Wednesday 02-10
+    clock.advance(timedelta(days=(date(2027, 1, 10) - today_of(clock)).days))
+    assert today_of(clock) + timedelta(days=30) == date(2027, 2, 9)
+    fortaleza, quixada = new_case(rt, municipality_code=FORTALEZA), new_case(rt)
+    # Quixadá's office opens that day
+    calendar_ops.remove_closure(rt, date(2027, 2, 9), municipality=QUIXADA, actor="admin")
+    for case_id in (fortaleza, quixada):
+        cases.advance(rt, case_id, "iniciar_analise", {}, actor="ana")
+    assert case_row(rt.db, fortaleza).due_on == date(2027, 2, 10)
+    assert case_row(rt.db, quixada).due_on == date(2027, 2, 9)
 
 
 def test_reassignment_keeps_the_deadline_and_a_new_state_resets_it(
@@ -340,3 +360,82 @@ def test_a_demand_registered_in_a_municipality_with_a_holiday_skips_it(
     quixada, fortaleza = new_case(rt), new_case(rt, municipality_code=FORTALEZA)
     assert case_row(rt.db, fortaleza).due_on == date(2026, 3, 9)
     assert case_row(rt.db, quixada).due_on == date(2026, 3, 10)
+
+
+# ------------------------------------------------------------------ office closures (2027)
+
+
+def closure(cli: CliRunner, command: str, *args: str, code: int = 0) -> str:
+    return run(cli, command, *args, "--by", "admin", code=code)
+
+
+def works(rt: Runtime, municipality: int, day: date) -> bool:
+    with rt.db.read() as session:
+        return calendar_for(session, municipality).is_working_day(day)
+
+
+def test_pontos_facultativos_close_the_offices_and_an_administrator_adjusts_them(
+    cli: CliRunner, rt: Runtime
+) -> None:
+    carnival_tuesday, ash_wednesday = date(2027, 2, 9), date(2027, 2, 10)
+    servants_day = date(2027, 10, 28)  # a Thursday: a ponto facultativo not closing by default
+    listing = json.loads(run(cli, "show", "--uf", "CE", "--year", "2027", "--json"))
+    closures = {h["date"]: h["name"] for h in listing["holidays"] if h["scope"] == "closure"}
+    assert closures == {
+        "2027-02-08": "Carnaval",
+        "2027-02-09": "Carnaval",
+        "2027-05-27": "Corpus Christi",
+    }
+    assert not works(rt, QUIXADA, carnival_tuesday)
+    assert works(rt, QUIXADA, ash_wednesday)
+
+    # Ceará closes its offices on the Public Servant's Day; Pernambuco does not
+    out = closure(cli, "add-closure", "--uf", "CE", "--date", str(servants_day), "--name", "Dia do Servidor Público")  # fmt: skip
+    assert out.startswith("the offices of CE close on")
+    assert "Dia do Servidor Público" in out
+    assert not works(rt, QUIXADA, servants_day)
+    assert not works(rt, FORTALEZA, servants_day)
+    assert works(rt, RECIFE, servants_day)
+    closure(cli, "add-closure", "--uf", "CE", "--date", str(servants_day), "--name", "x", code=2)
+
+    # Quixadá's office opens on Carnival Tuesday; Fortaleza's stays closed
+    closure(cli, "remove-closure", "--municipality", str(QUIXADA), "--date", str(carnival_tuesday))
+    assert works(rt, QUIXADA, carnival_tuesday)
+    assert not works(rt, FORTALEZA, carnival_tuesday)
+    shown = json.loads(
+        run(cli, "show", "--uf", "CE", "--year", "2027", "--municipality", str(QUIXADA), "--json")
+    )
+    assert "2027-02-09" not in {h["date"] for h in shown["holidays"]}
+    # and closes again when the administrator says so
+    closure(cli, "add-closure", "--municipality", str(QUIXADA), "--date", str(carnival_tuesday), "--name", "Carnaval")  # fmt: skip
+    assert not works(rt, QUIXADA, carnival_tuesday)
+
+    # removing the UF's own closure gives the day back; nothing to remove on a working day
+    closure(cli, "remove-closure", "--uf", "CE", "--date", str(servants_day))
+    assert works(rt, QUIXADA, servants_day)
+    closure(cli, "remove-closure", "--uf", "CE", "--date", str(ash_wednesday), code=3)
+    closure(cli, "remove-closure", "--uf", "CE", "--municipality", str(QUIXADA), "--date", str(ash_wednesday), code=2)  # fmt: skip
+
+    with rt.db.read() as session:
+        events = [
+            (e.event, e.record_type, e.record_id, e.evidence["scope"])
+            for e in session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.record_type == "closure")
+                .order_by(AuditEvent.seq)
+            ).scalars()
+        ]
+    assert events == [
+        ("office_closed", "closure", 23, "uf:CE"),
+        ("office_reopened", "closure", QUIXADA, f"municipality:{QUIXADA}"),
+        ("office_closed", "closure", QUIXADA, f"municipality:{QUIXADA}"),
+        ("office_reopened", "closure", 23, "uf:CE"),
+    ]
+    assert verify(rt.db).ok
+
+
+def test_a_case_deadline_on_carnival_tuesday_2027_moves_to_ash_wednesday(rt: Runtime) -> None:
+    with rt.db.read() as session:
+        calendar = calendar_for(session, QUIXADA)
+    assert calendar.roll_forward(date(2027, 2, 9)) == date(2027, 2, 10)
+    assert calendar.roll_forward(date(2027, 2, 6)) == date(2027, 2, 10)  # Saturday to Wednesday

@@ -201,6 +201,13 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         "calendar.remove-holiday": [
             "calendar", "remove-holiday", "--municipality", "2311306", "--date", "2026-08-22",
         ],
+        "calendar.add-closure": [
+            "calendar", "add-closure", "--uf", "CE", "--date", "2026-10-28",
+            "--name", "Dia do Servidor Público",
+        ],
+        "calendar.remove-closure": [
+            "calendar", "remove-closure", "--municipality", "2311306", "--date", "2026-02-17",
+        ],
         "notify.retry": ["notify", "retry", "1"],
         "audit.verify": ["audit", "verify"],
         "audit.prove": ["audit", "prove", c, "--out", str(tmp / "proof.json")],

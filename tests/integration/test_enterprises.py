@@ -380,6 +380,22 @@ def test_the_registry_filing_is_due_30_days_after_the_founding_act(
     assert filing["reference"] == "Junta Comercial"
 
 
+def test_a_registry_filing_due_on_a_saturday_is_due_the_following_monday(
+    rt: Runtime, formed: Any
+) -> None:
+    # Lei 9.784/1999 art. 66 §1: a deadline ending on a day without office hours moves to the
+    # next working day; every dated obligation ends on a working day of the case's municipality
+    coop = legal_enterprise(rt, formed, "cooperativa", 20)
+    rt.clock.advance(timedelta(days=(date(2027, 1, 11) - today(rt)).days))  # type: ignore[attr-defined]
+    founded = date(2026, 12, 3)  # a Thursday
+    assert (founded + timedelta(days=30)).isoformat() == "2027-01-02"  # a Saturday
+    step(rt, coop, "founding_act", founded)
+    step(rt, coop, "lawyer_endorsement", founded)
+    [due] = obligations_of(rt, coop, date(2027, 1, 4))
+    assert (due["kind"], due["due_on"], due["days_late"]) == ("registry_filing", "2027-01-04", 0)
+    assert obligations_of(rt, coop, date(2027, 1, 5))[0]["days_late"] == 1
+
+
 def test_a_late_filing_counts_but_shows_its_days_late(rt: Runtime, formed: Any) -> None:
     founded = formed[2] + timedelta(days=5)
     assoc = legal_enterprise(rt, formed, "associacao", 3)

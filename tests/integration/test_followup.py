@@ -30,7 +30,7 @@ from tasks.followup import (
     record_visit,
     sign_protocol,
 )
-from tasks.obligations import list_obligations
+from tasks.obligations import ends_on_working_day, list_obligations
 from tasks.runtime import Runtime
 from tests.builders import (
     COORDINATOR,
@@ -77,6 +77,13 @@ def visits_due(rt: Runtime, case_id: int, on: date | None = None) -> list[dict[s
         return list_obligations(
             session, today=on or today(rt), case_id=case_id, open_only=False, kind="follow_up_visit"
         )
+
+
+def working(rt: Runtime, case_id: int, day: date) -> date:
+    """``day``, or the next working day of the case's municipality (Lei 9.784/1999 art. 66 §1):
+    a dated obligation ends on a working day."""
+    with rt.db.read() as session:
+        return ends_on_working_day(session, case_id, day)
 
 
 def open_visits_due(rt: Runtime, case_id: int) -> list[str]:
@@ -130,7 +137,9 @@ def test_a_visit_before_the_enterprise_or_the_case_existed_or_in_the_future_is_r
 
 def test_a_visit_is_due_every_90_days_within_the_period(rt: Runtime) -> None:
     case_id, entered, end = in_follow_up(rt)
-    assert open_visits_due(rt, case_id) == [(entered + timedelta(days=90)).isoformat()]
+    assert open_visits_due(rt, case_id) == [
+        working(rt, case_id, entered + timedelta(days=90)).isoformat()
+    ]
 
     move_to(rt, entered + timedelta(days=150))
     first = visit(rt, case_id, entered + timedelta(days=40))
@@ -140,20 +149,29 @@ def test_a_visit_is_due_every_90_days_within_the_period(rt: Runtime) -> None:
         f"visit:{first}",
         0,
     )
-    assert following["due_on"] == (entered + timedelta(days=130)).isoformat()
+    assert following["due_on"] == working(rt, case_id, entered + timedelta(days=130)).isoformat()
     # an earlier visit entered late changes nothing: the latest visit set the next date
     visit(rt, case_id, entered + timedelta(days=20))
-    assert open_visits_due(rt, case_id) == [(entered + timedelta(days=130)).isoformat()]
+    assert open_visits_due(rt, case_id) == [
+        working(rt, case_id, entered + timedelta(days=130)).isoformat()
+    ]
 
     # exactly on the due date is on time
     visit(rt, case_id, entered + timedelta(days=130))
     assert visits_due(rt, case_id)[1]["days_late"] == 0
-    assert open_visits_due(rt, case_id) == [(entered + timedelta(days=220)).isoformat()]
+    assert open_visits_due(rt, case_id) == [
+        working(rt, case_id, entered + timedelta(days=220)).isoformat()
+    ]
 
     move_to(rt, entered + timedelta(days=300))
-    visit(rt, case_id, entered + timedelta(days=230))  # 10 days late
-    assert [o["days_late"] for o in visits_due(rt, case_id)] == [0, 0, 10, 0]
-    assert open_visits_due(rt, case_id) == [(entered + timedelta(days=320)).isoformat()]
+    visit(rt, case_id, entered + timedelta(days=230))  # 10 days after the nominal day
+    late = (
+        entered + timedelta(days=230) - working(rt, case_id, entered + timedelta(days=220))
+    ).days
+    assert [o["days_late"] for o in visits_due(rt, case_id)] == [0, 0, late, 0]
+    assert open_visits_due(rt, case_id) == [
+        working(rt, case_id, entered + timedelta(days=320)).isoformat()
+    ]
     # a visit whose 90 days reach past the period's end leaves nothing due
     last = end - timedelta(days=90)
     visit(rt, case_id, last)
@@ -167,7 +185,9 @@ def test_a_suspension_in_follow_up_keeps_one_visit_due_moved_by_the_pause(rt: Ru
     advance(rt, case_id, "suspender", evidence_for("suspender", today(rt)), actor=COORDINATOR)
     move_to(rt, entered + timedelta(days=25))
     advance(rt, case_id, "retomar", {}, actor=COORDINATOR)
-    assert open_visits_due(rt, case_id) == [(entered + timedelta(days=110)).isoformat()]
+    assert open_visits_due(rt, case_id) == [
+        working(rt, case_id, entered + timedelta(days=110)).isoformat()
+    ]
 
 
 def test_nothing_is_due_in_a_cancelled_case(rt: Runtime) -> None:
@@ -248,6 +268,26 @@ def test_commitments_are_obligations_until_done(rt: Runtime) -> None:
 
 
 # ------------------------------------------------------------------ leaving acompanhamento
+
+
+def test_a_commitment_due_on_carnival_tuesday_2027_is_due_on_ash_wednesday(rt: Runtime) -> None:
+    # the two Carnaval days are pontos facultativos the offices close on (the default):
+    # a commitment due on Tuesday 2027-02-09 is due on the next working day
+    case_id, entered, _ = in_follow_up(rt)
+    sign_protocol(rt, case_id, signed_on=entered, signatories=["Prefeitura"], actor=COORDINATOR)
+    add_commitment(
+        rt,
+        case_id,
+        partner="SEBRAE",
+        action="Oficina de comercialização",
+        due_on=date(2027, 2, 9),
+        actor=COORDINATOR,
+    )
+    with rt.db.read() as session:
+        [row] = list_obligations(
+            session, today=today(rt), case_id=case_id, kind="protocol_commitment"
+        )
+    assert row["due_on"] == "2027-02-10"
 
 
 def every_90_days(rt: Runtime, case_id: int, entered: date, *, gap: int = 90) -> None:

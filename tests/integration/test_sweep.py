@@ -27,10 +27,11 @@ from states.clock import FixedClock
 from states.directory import MunicipalHoliday
 from states.errors import InvalidInput
 from states.models import AuditEvent, Case, Municipality
+from tasks import calendar_ops
 from tasks.cases import advance
 from tasks.obligations import open_obligation
 from tasks.runtime import Runtime
-from tasks.sweep import sweep_deadlines
+from tasks.sweep import _Calendars, sweep_deadlines
 from tasks.users import add_user, disable_user
 from tests.builders import cli_users, drive, evidence_for, follow_up_all, new_case
 from tests.integration.helpers import case_row, verify
@@ -615,3 +616,24 @@ def test_user_names_follow_the_rules_and_are_unique(cli: CliRunner) -> None:
     run(cli, "add", "xavier", *common)
     assert "already exists" in run(cli, "add", "xavier", *common, code=2)
     assert "user nobody does not exist" in run(cli, "disable", "nobody", "--by", "admin", code=3)
+
+
+def test_the_sweep_counts_working_days_without_the_office_closures(rt: Runtime) -> None:
+    # the reminder 3 working days before a deadline on Friday 2027-02-12 skips Carnival
+    # (Monday 8 and Tuesday 9, closed by default): Thursday 11, Wednesday 10 ... Friday 5
+    quixada, fortaleza, due = 2311306, 2304400, date(2027, 2, 12)
+    policy = load_policy()
+
+    def before(code: int) -> date:
+        with rt.db.read() as session:
+            return _Calendars(session, policy).steps(code, "CE", due)[0].on
+
+    assert before(quixada) == date(2027, 2, 5)
+    # Quixadá's office opens on Carnival Tuesday: its reminder comes a day later
+    calendar_ops.remove_closure(rt, date(2027, 2, 9), municipality=quixada, actor="adm")
+    assert before(quixada) == date(2027, 2, 9)
+    assert before(fortaleza) == date(2027, 2, 5)
+    # Ceará closes on Ash Wednesday too: Quixadá keeps its own decision, Fortaleza moves back
+    calendar_ops.add_closure(rt, date(2027, 2, 10), "Cinzas", uf="CE", actor="adm")
+    assert before(quixada) == date(2027, 2, 5)  # 11, (10 closed), 9, (8 closed), 5
+    assert before(fortaleza) == date(2027, 2, 4)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from console import cli_event
 from console.cli_event import app
+from states import indicators
 from states.clock import FixedClock
 from states.errors import GuardFailed, InvalidInput, NotAllowed
 from states.models import AuditEvent
@@ -322,6 +323,91 @@ def test_ecc_length_at_and_over_the_maximum(
         assert outcome.result == "refused"
         assert f"ECC {event_id} lasted 61 days; at most 60 are accepted" in outcome.detail
         assert case_row(rt.db, case_id).state == "capacitacao"
+
+
+# --- session days: the 75 % is of the days the ECC meets, not of its calendar span ---------------
+
+MARCH_1_2027, APRIL_14_2027 = date(2027, 3, 1), date(2027, 4, 14)  # a Monday, a Wednesday
+
+
+def weekdays_of(start: date, end: date) -> list[date]:
+    return [d for d in days_from(start, (end - start).days + 1) if d.isoweekday() <= 5]
+
+
+def test_a_monday_to_friday_45_day_ecc_certifies_its_participants(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    case_id = case_in_capacitacao(rt, clock)
+    clock.advance(timedelta(days=(APRIL_14_2027 - today_of(clock)).days))
+    assert (APRIL_14_2027 - MARCH_1_2027).days + 1 == 45
+    sessions = weekdays_of(MARCH_1_2027, APRIL_14_2027)
+    assert len(sessions) == 33  # 75 % of them is 25 days; 75 % of the 45-day span would be 34
+    event_id = plan(rt, MARCH_1_2027, APRIL_14_2027, weekdays=[1, 2, 3, 4, 5], case_ids=[case_id])
+    people = participants_of(rt, case_id)
+    enrol(rt, event_id, people, actor=COORDINATOR)
+    before = counts(rt)
+    with pytest.raises(InvalidInput, match="2027-03-06 is not a session day of event"):
+        record_attendance(rt, event_id, people[0], [date(2027, 3, 6)], actor=COORDINATOR)
+    assert counts(rt) == before
+    for person_id in people[:30]:
+        record_attendance(rt, event_id, person_id, sessions[:25], actor=COORDINATOR)
+    for person_id in people[30:]:
+        record_attendance(rt, event_id, person_id, sessions[:24], actor=COORDINATOR)
+    form_groups(rt, clock, case_id, event_id)
+
+    report = complete_event(rt, event_id, actor=COORDINATOR)
+
+    assert [(o.case_id, o.result) for o in report.outcomes] == [(case_id, "moved")]
+    summary = event_summary(rt, event_id)
+    assert (summary["days"], summary["session_days"]) == (45, 33)
+    assert (summary["days_needed_for_certificate"], summary["certified"]) == (25, 30)
+    assert list(summary["attendance_by_day"]) == [d.isoformat() for d in sessions]
+    [move] = audit_rows(rt, case_id=case_id, event="concluir_capacitacao")
+    assert move.evidence["records_checked"]["ecc"]["session_days"] == 33
+    # the indicators count the certified as the guard does
+    with rt.db.read() as session:
+        [row] = [
+            r
+            for r in indicators.by_case(session, min_attendance=thresholds(rt).min_attendance)
+            if r.group.get("case_id") == case_id
+        ]
+    assert row.people_certified == 30
+    assert_chain_intact_and_free_of_personal_data(rt)
+
+
+def test_session_days_as_a_pattern_with_exceptions_or_as_a_list(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    clock.advance(timedelta(days=(APRIL_14_2027 - today_of(clock)).days))
+    good_friday = date(2027, 3, 26)
+    patterned = plan(
+        rt, MARCH_1_2027, APRIL_14_2027, weekdays=[1, 2, 3, 4, 5], skip_days=[good_friday]
+    )
+    assert event_summary(rt, patterned)["session_days"] == 32
+    listed = [date(2027, 3, 6), date(2027, 3, 13), date(2027, 3, 20)]  # three Saturdays
+    explicit = plan(rt, MARCH_1_2027, APRIL_14_2027, session_days=listed)
+    summary = event_summary(rt, explicit)
+    assert (summary["session_days"], summary["days_needed_for_certificate"]) == (3, 3)
+    # an event recorded with neither meets every day of its span, as before
+    assert event_summary(rt, plan(rt, MARCH_1_2027, APRIL_14_2027))["session_days"] == 45
+    saturdays = [d for d in days_from(MARCH_1_2027, 45) if d.isoweekday() == 6]
+    before = counts(rt)
+    for bad, match in (
+        ({"session_days": [date(2027, 4, 15)]}, "outside"),
+        ({"session_days": listed, "weekdays": [6]}, "either as a list"),
+        ({"weekdays": [6], "skip_days": saturdays}, "no session day"),
+        ({"weekdays": [8]}, "weekdays"),
+    ):
+        with pytest.raises(InvalidInput, match=match):
+            plan(rt, MARCH_1_2027, APRIL_14_2027, **bad)
+    assert counts(rt) == before
+    # a sheet with a day the event does not meet is refused whole
+    [(person_id, cpf)] = register_people(rt, 1)
+    enrol(rt, patterned, [person_id], actor=COORDINATOR)
+    sheet = f"cpf,day\n{cpf},2027-03-25\n{cpf},{good_friday.isoformat()}\n"
+    with pytest.raises(InvalidInput, match="line 3: 2027-03-26 is not a session day"):
+        import_attendance(rt, patterned, sheet, actor=COORDINATOR)
+    assert attendance_of(rt, patterned) == {}
 
 
 def conclude(rt: Runtime, case_id: int, event_id: int) -> str:
@@ -830,3 +916,30 @@ def test_command_line_refusals_exit_with_their_codes_and_write_nothing(
     assert "it cannot be held yet" in err
     assert run(cli, "show", "999", code=3).startswith("error: training event 999 does not exist")
     assert counts(rt) == after_setup
+
+
+def test_command_line_plans_an_ecc_held_monday_to_friday(cli: CliRunner, rt: Runtime) -> None:
+    by = ("--by", "ana")
+    out = run(
+        cli, "create", *by, "--kind", "ecc", "--title", "ECC Sertão Central",
+        "--start", "2027-03-01", "--end", "2027-04-14",
+        "--venue", "Escola Municipal", "--municipality", str(QUIXADA),
+        "--instructor", "Maria Souza", "--capacity", "80",
+        "--weekdays", "seg-sex", "--skip", "2027-03-26",
+    )  # fmt: skip
+    match = re.match(r"event (\d+) planned", out)
+    assert match, out
+    shown = json.loads(run(cli, "show", match.group(1), "--json"))
+    assert (shown["days"], shown["session_days"]) == (45, 32)
+    assert "2027-03-06" not in shown["attendance_by_day"]
+    assert "2027-03-26" not in shown["attendance_by_day"]
+    assert cli_event.parse_weekdays("mon,wed,fri") == [1, 3, 5]
+    assert cli_event.parse_weekdays("6-1") == [1, 6, 7]
+    refused = run(
+        cli, "create", *by, "--kind", "ecc", "--title", "ECC",
+        "--start", "2027-03-01", "--end", "2027-04-14",
+        "--venue", "Escola", "--municipality", str(QUIXADA),
+        "--instructor", "Maria Souza", "--capacity", "80", "--weekdays", "lun-vie",
+        code=2,
+    )  # fmt: skip
+    assert "--weekdays: 'lun' is not a day of the week" in refused

@@ -15,7 +15,7 @@ from typing import Any
 import holidays
 import pytest
 
-from states.calendar import WEEKENDS_ONLY, WorkCalendar
+from states.calendar import WEEKENDS_ONLY, WorkCalendar, configured_closures
 from states.config import DEFAULT_FILE, DeadlineRule, load_config
 from states.deadlines import due_date, extended, resumed
 from states.effects import Clockwork, changes_for
@@ -61,14 +61,65 @@ def test_national_holidays_count_everywhere_with_pt_br_names(calendar: WorkCalen
     assert not calendar.is_working_day(d(4, 21))
 
 
-def test_carnival_is_a_working_day_it_is_only_an_optional_point_in_the_package() -> None:
-    # Carnival is a "ponto facultativo", not a public holiday: deadlines run through it.
-    optional = holidays.country_holidays("BR", years=2026, categories=("optional",))
-    assert d(2, 17) in optional  # the package knows it, in the optional category only
+def test_carnival_and_corpus_christi_close_the_offices_by_default() -> None:
+    # pontos facultativos of the federal executive: the package lists them in its "optional"
+    # category; days without office hours (Lei 9.784/1999 art. 66 §1) include those the
+    # office closes on: by default the two Carnaval days and Corpus Christi
+    optional = holidays.country_holidays("BR", years=2027, categories=("optional",))
+    assert d(2, 9, 2027) in optional
     for calendar in (CE, PE):
-        assert calendar.holiday(d(2, 17)) is None
-        assert calendar.is_working_day(d(2, 16))
-        assert calendar.is_working_day(d(2, 17))
+        assert calendar.holiday(d(2, 8, 2027)) == "Carnaval"  # Monday
+        assert calendar.holiday(d(2, 9, 2027)) == "Carnaval"  # Tuesday
+        assert calendar.holiday(d(5, 27, 2027)) == "Corpus Christi"  # Thursday
+        # not closing by default: Ash Wednesday, Public Servant's Day, 24 and 31 December
+        for open_day in (d(2, 10, 2027), d(10, 28, 2027), d(12, 24, 2027), d(12, 31, 2027)):
+            assert calendar.is_working_day(open_day), open_day
+
+
+def test_a_deadline_on_carnival_tuesday_2027_moves_to_the_next_working_day() -> None:
+    entered = d(1, 10, 2027)
+    assert entered + timedelta(days=30) == d(2, 9, 2027)  # Carnival Tuesday
+    assert due_date(DeadlineRule(days=30), entered, CE) == d(2, 10, 2027)  # Ash Wednesday
+    with_ash = WorkCalendar("CE", closures=frozenset({"carnaval", "quarta_feira_de_cinzas"}))
+    assert due_date(DeadlineRule(days=30), entered, with_ash) == d(2, 11, 2027)
+    none = WorkCalendar("CE", closures=frozenset())
+    assert due_date(DeadlineRule(days=30), entered, none) == d(2, 9, 2027)
+
+
+def test_a_deadline_on_corpus_christi_2027_moves_to_friday() -> None:
+    assert due_date(DeadlineRule(days=30), d(4, 27, 2027), CE) == d(5, 28, 2027)
+
+
+def test_which_pontos_facultativos_close_the_offices_is_a_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "PRODUZIR_OFFICE_CLOSURES", "quarta_feira_de_cinzas, dia_do_servidor_publico"
+    )
+    configured_closures.cache_clear()
+    try:
+        calendar = WorkCalendar("CE")
+        assert calendar.is_working_day(d(2, 9, 2027))  # Carnival no longer closes
+        assert calendar.holiday(d(2, 10, 2027)) == "Quarta-feira de Cinzas"
+        assert calendar.holiday(d(10, 28, 2027)) == "Dia do Servidor Público"
+        monkeypatch.setenv("PRODUZIR_OFFICE_CLOSURES", "none")
+        configured_closures.cache_clear()
+        assert WorkCalendar("CE").is_working_day(d(5, 27, 2027))
+    finally:
+        monkeypatch.delenv("PRODUZIR_OFFICE_CLOSURES")
+        configured_closures.cache_clear()
+    assert configured_closures() == frozenset({"carnaval", "corpus_christi"})
+
+
+def test_an_administrators_decision_closes_or_opens_an_office_on_a_day() -> None:
+    opened = WorkCalendar("CE", decisions=[(d(2, 9, 2027), False, "expediente normal")])
+    assert opened.is_working_day(d(2, 9, 2027))
+    assert not opened.is_working_day(d(2, 8, 2027))  # the other Carnival day still closes
+    closed = WorkCalendar("CE", decisions=[(d(10, 28, 2027), True, "Dia do Servidor Público")])
+    assert closed.holiday(d(10, 28, 2027)) == "Dia do Servidor Público"
+    # a decision never opens a holiday: Tiradentes stays
+    holiday = WorkCalendar("CE", decisions=[(d(4, 21, 2027), False, "aberto")])
+    assert not holiday.is_working_day(d(4, 21, 2027))
 
 
 def test_a_municipal_holiday_counts_only_in_its_municipality() -> None:

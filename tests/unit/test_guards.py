@@ -134,6 +134,7 @@ def ecc(days: int = 44, attendance: list[int] | None = None, **overrides: Any) -
         end_on=TODAY,
         held_on=TODAY,
         serves_case=True,
+        session_days=days,
         certification_attendance=tuple(attendance if attendance is not None else [days] * 40),
         groups=1,
     )
@@ -661,3 +662,11 @@ def test_second_extension_on_em_analise_is_refused(lifecycle: Lifecycle) -> None
     assert lifecycle.config.deadlines["em_analise"].max_extensions == 1
     reason = refusal(lifecycle, "em_analise", "prorrogar", base("prorrogar"), extensions_used=1)
     assert reason == "the deadline of state em_analise was already extended once, the maximum"
+
+
+def test_attendance_is_a_share_of_the_session_days_not_of_the_span(lifecycle: Lifecycle) -> None:
+    # a 45-day ECC held Monday to Friday meets on 33 days: 75 % of them is 25, not 34 of 45
+    records = ecc(45, [25] * 40, session_days=33)
+    assert train(lifecycle, records).to_state == "gestao"
+    reason = train_refused(lifecycle, ecc(45, [24] * 40, session_days=33))
+    assert reason.startswith("ECC 12: 0 of 40 certified participants attended ≥ 75%")

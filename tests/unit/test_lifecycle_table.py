@@ -138,6 +138,7 @@ def records(event: str) -> Records:
                     end_on=TODAY,
                     held_on=TODAY,
                     serves_case=True,
+                    session_days=44,
                     certification_attendance=(33,) * 40,
                     groups=len(ENTERPRISES),
                 )
@@ -315,4 +316,6 @@ def test_the_readme_shows_the_lifecycle_table_made_from_the_declarations(
         "| `capacitacao` | Capacitação em campo (ECC) | `concluir_capacitacao`: an ECC record"
         in (readme)
     )
-    assert "≥ 75% of the case's certifying participants attended ≥ 75% of the days" in readme
+    assert (
+        "≥ 75% of the case's certifying participants attended ≥ 75% of its session days" in readme
+    )

@@ -14,12 +14,14 @@ from console.web.settings import WebSettings
 from notifications.i18n import render
 from notifications.policy import PolicySettings
 from notifications.settings import NotificationSettings
+from states.calendar import CalendarSettings
 from states.errors import InvalidInput
 from states.settings import StatesSettings, load, variable
 from tasks.settings import TasksSettings
 
 CLASSES: list[type[BaseSettings]] = [
     StatesSettings,
+    CalendarSettings,
     TasksSettings,
     NotificationSettings,
     PolicySettings,
@@ -58,6 +60,12 @@ def refusal(cls: type[BaseSettings], monkeypatch: pytest.MonkeyPatch, **env: str
             "PRODUZIR_DATABASE_URL",
             "mysql://db",
             "'mysql://db' is not a sqlite:// or postgresql:// URL",
+        ),
+        (
+            CalendarSettings,
+            "PRODUZIR_OFFICE_CLOSURES",
+            "carnaval,natal",
+            "'natal' is not a ponto facultativo; they are: carnaval,",
         ),
         (WebSettings, "PRODUZIR_ENV", "staging", "'staging' is not one of development, test,"),
         (WebSettings, "PRODUZIR_SESSION_HOURS", "0", "'0' must be more than 0"),
