@@ -77,6 +77,7 @@ from states.lifecycle import Lifecycle  # noqa: E402
 from tasks import obligations  # noqa: E402
 from tasks.demands import DemandInput, register_demand  # noqa: E402
 from tasks.runtime import Runtime  # noqa: E402
+from tasks.territory import import_typology  # noqa: E402
 from tasks.users import add_user  # noqa: E402
 from tests.builders import evidence_for  # noqa: E402  (kept in step with the evidence models)
 
@@ -186,6 +187,17 @@ def build_template(folder: Path, lifecycle: Lifecycle, cases: int) -> tuple[Path
             }
         )
         registered.append((register_demand(rt, demand, actor=ACTOR).case_id, place))
+    # eligibility reads the PNDR typology in force: a benchmark table classifying every place
+    rows = "".join(f"{place.microregion},estagnada\n" for place in places)
+    import_typology(
+        rt,
+        "microregion_code,pndr_class\n" + rows,
+        name="PNDR (benchmark)",
+        version="bench",
+        source="bench/transitions.py",
+        illustrative=True,
+        actor="system",
+    )
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
@@ -223,11 +235,7 @@ def run_engine(
             version = index + 1
             evidences = {
                 place: step.evidence
-                or evidence_for(
-                    step.event,
-                    local_date(clock.now(), place.timezone),
-                    microregion=place.microregion,
-                )
+                or evidence_for(step.event, local_date(clock.now(), place.timezone))
                 for place in {p for _, p in batch}
             }
             started = time.perf_counter()

@@ -18,6 +18,14 @@ from states.effects import from_json
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
 from states.states import ACTIVE, ALL, State
+from states.territory import (
+    area_label,
+    areas_of,
+    class_of,
+    configured_modules,
+    typology_in_force,
+    typology_label,
+)
 from states.text import N_
 
 #: the states whose cases are overdue once past their deadline (in progress, or suspended)
@@ -295,7 +303,23 @@ def case_detail(session: Session, case_id: int, *, today: date) -> dict[str, Any
     detail["microregion"] = m.microregion
     detail["microregion_code"] = m.microregion_code
     detail["timezone"] = m.timezone
+    detail.update(territory_of(session, m))
     return detail
+
+
+def territory_of(session: Session, m: Municipality) -> dict[str, Any]:
+    """Where a municipality lies: its regional module, the PNDR class of its microregion in
+    the typology in force (the typology's name and version, "(ilustrativo)" when illustrative)
+    and the priority areas it is in."""
+    module = configured_modules().of(m.ibge_code, m.uf)
+    typology = typology_in_force(session)
+    return {
+        "module": module.code if module else None,
+        "module_label": module.label if module else None,
+        "pndr_class": class_of(session, typology.id, m.microregion_code) if typology else None,
+        "pndr_typology": typology_label(typology) if typology else None,
+        "priority_areas": [area_label(a) for a in areas_of(session, m.ibge_code)],
+    }
 
 
 def history(session: Session, case_id: int) -> list[dict[str, Any]]:

@@ -255,6 +255,18 @@ class CaseDetail(CaseSummary):
     microregion: str
     microregion_code: int
     timezone: str = Field(description="The municipality's time zone (IANA).")
+    module: str | None = Field(description="The regional module (PRODUZIR_MODULES_FILE).")
+    module_label: str | None
+    pndr_class: str | None = Field(
+        description="The class of the microregion in the PNDR typology in force (None: "
+        "no typology, or the microregion has no class in it)."
+    )
+    pndr_typology: str | None = Field(
+        description='The typology in force: name and version, "(ilustrativo)" when illustrative.'
+    )
+    priority_areas: list[str] = Field(
+        description='The priority areas the municipality is in ("(ilustrativo)" when so).'
+    )
     allowed_events: list[EventRef] = Field(
         description="The events the current state accepts (each guard judges its evidence "
         "when it is fired; see `/cases/{case_id}/events` for the evidence each takes)."
