@@ -149,7 +149,7 @@ def _import_territory(rt: Runtime) -> None:
     territory.import_typology(
         rt,
         ILLUSTRATIVE_TYPOLOGY_CSV,
-        name="PNDR (ilustrativo)",
+        name="PNDR",
         version="demo-2024",
         source=ILLUSTRATIVE_SOURCE,
         illustrative=True,

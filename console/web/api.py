@@ -434,6 +434,16 @@ def list_cases(
         str | None,
         Query(max_length=100, description="Part of the community's or municipality's name."),
     ] = None,
+    module: Annotated[
+        str | None,
+        Query(
+            max_length=40, description="Only cases of this regional module.", examples=["nordeste"]
+        ),
+    ] = None,
+    priority_area: Annotated[
+        str | None,
+        Query(max_length=120, description="Only cases in this priority area (by name)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Cases to skip.")] = 0,
 ) -> CaseList:
@@ -447,6 +457,8 @@ def list_cases(
         overdue=overdue,
         search=search,
         ufs=case_scope(user),
+        module=module,
+        priority_area=priority_area,
     )
     today = rt.today()
     rows = queries.list_cases(db, f, today=today, limit=limit, offset=offset)
