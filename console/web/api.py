@@ -768,6 +768,8 @@ class IndicatorRowOut(BaseModel):
     hub_municipality_code: int | None = Field(
         default=None, description="by=hub, by=case: the hub (None: no hub yet)."
     )
+    module: str | None = Field(default=None, description="by=module: the regional module.")
+    module_label: str | None = Field(default=None, description="by=module: its label.")
     hub: str | None = Field(default=None, description="by=hub: the hub's name.")
     hub_uf: str | None = Field(default=None, description="by=hub: the hub's UF.")
     case_id: int | None = Field(default=None, description="by=case: the case.")
@@ -866,6 +868,11 @@ def scoped_indicators(
                 r.group["hub_municipality_code"] or 0,
             ),
         )
+    if by == "module":  # a module spans UFs: the UFs' rows of one module summed
+        modules: dict[Any, list[figures.IndicatorRow]] = {}
+        for row in rows:
+            modules.setdefault(row.group["module"], []).append(row)
+        return [_merged("module", same[0].group, same) for same in modules.values()]
     return rows  # by UF: one row per UF, in the territory's (alphabetical) order
 
 
@@ -884,7 +891,8 @@ def indicators(
     rt: Rt,
     db: DbRead,
     by: Annotated[
-        figures.Level, Query(description="Group by programme (one row), uf, hub or case.")
+        figures.Level,
+        Query(description="Group by programme (one row), uf, module (regional), hub or case."),
     ] = "programme",
     uf: Annotated[
         str | None,

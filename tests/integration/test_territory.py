@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from console.cli import app
+from states import indicators as figures
 from states import queries
 from states.clock import FixedClock
 from states.errors import GuardFailed, InvalidInput
@@ -408,3 +409,16 @@ def test_cases_are_filtered_by_module_and_priority_area(rt: Runtime, clock: Fixe
     assert ids(priority_area="Faixa de Fronteira") == []
     with pytest.raises(InvalidInput, match="unknown module 'sul'"):
         queries.CaseFilter(module="sul")
+
+
+def test_indicators_by_module(rt: Runtime, cli: CliRunner) -> None:
+    new_case(rt)
+    new_case(rt, municipality_code=RECIFE)
+    new_case(rt, municipality_code=1501402)  # Belém (PA)
+    with rt.db.read() as session:
+        rows = figures.indicators(session, "module", min_attendance=0.75)
+    assert [(r.group["module"], r.cases) for r in rows] == [("amazonia", 1), ("nordeste", 2)]
+    shown = cli.invoke(app, ["indicators", "--by", "module"])
+    assert shown.exit_code == 0, shown.output
+    assert "Nordeste" in shown.stdout
+    assert "Amazônia" in shown.stdout
