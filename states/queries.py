@@ -349,6 +349,13 @@ def case_detail(session: Session, case_id: int, *, today: date) -> dict[str, Any
     detail["microregion_code"] = m.microregion_code
     detail["timezone"] = m.timezone
     detail.update(territory_of(session, m))
+    hub = (
+        session.get(Municipality, case.hub_municipality_code)
+        if case.hub_municipality_code
+        else None
+    )
+    hub_module = configured_modules().of(hub.ibge_code, hub.uf) if hub else None
+    detail["hub_module"] = hub_module.code if hub_module else None
     return detail
 
 

@@ -22,6 +22,7 @@ A table marked ``illustrative`` (the demo's) is labelled "ilustrativo" wherever 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -149,6 +150,11 @@ class Modules:
     def ufs_of(self, code: str) -> frozenset[str]:
         module = self.get(code)
         return module.ufs if module is not None else frozenset()
+
+    def of_ufs(self, ufs: Iterable[str]) -> list[str]:
+        """The modules covering any of these UFs (a user's territory), in file order."""
+        wanted = {uf.upper() for uf in ufs}
+        return [m.code for m in self.modules if m.ufs & wanted]
 
 
 def load_modules(path: Path | None = None) -> Modules:

@@ -257,6 +257,7 @@ class CaseDetail(CaseSummary):
     timezone: str = Field(description="The municipality's time zone (IANA).")
     module: str | None = Field(description="The regional module (PRODUZIR_MODULES_FILE).")
     module_label: str | None
+    hub_module: str | None = Field(description="The regional module of the hub (polo).")
     pndr_class: str | None = Field(
         description="The class of the microregion in the PNDR typology in force (None: "
         "no typology, or the microregion has no class in it)."

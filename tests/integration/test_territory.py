@@ -11,6 +11,7 @@ the typology in force (Decreto 11.962/2024: the classification is the ministry's
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ from tasks import territory
 from tasks.cases import advance
 from tasks.people import ImportRejected
 from tasks.runtime import Runtime
-from tests.builders import QUIXADA, cli_users, evidence_for, new_case, today_of
+from tasks.users import add_user
+from tests.builders import QUIXADA, cli_users, drive, evidence_for, new_case, today_of
 from tests.integration.helpers import verify
 
 QUIXADA_MICRO = 23019  # Sertão de Quixeramobim (CE)
@@ -422,3 +424,26 @@ def test_indicators_by_module(rt: Runtime, cli: CliRunner) -> None:
     assert shown.exit_code == 0, shown.output
     assert "Nordeste" in shown.stdout
     assert "Amazônia" in shown.stdout
+
+
+def test_hubs_and_users_know_their_module(rt: Runtime, clock: FixedClock, cli: CliRunner) -> None:
+    case_id = new_case(rt)
+    drive(rt, clock, case_id, "mobilizacao")  # the hub is formalised in Quixadá (CE)
+    with rt.db.read() as session:
+        detail = queries.case_detail(session, case_id, today=rt.today())
+    assert (detail["hub_municipality_code"], detail["hub_module"]) == (QUIXADA, "nordeste")
+    add_user(
+        rt,
+        {
+            "username": "rita.coord",
+            "name": "Rita",
+            "email": "rita@example.org",
+            "role": "coordinator",
+            "territories": ["PA", "CE"],
+        },
+        actor="admin",
+    )
+    listed = cli.invoke(app, ["user", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rita = next(u for u in json.loads(listed.stdout) if u["username"] == "rita.coord")
+    assert rita["modules"] == ["amazonia", "nordeste"]
