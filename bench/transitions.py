@@ -14,8 +14,9 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
   tree's new nodes and state (SELECT, INSERT, UPDATE); COMMIT. No guard, no validation, no
   ORM: the floor under the engine.
 
-Each case is driven through a script of 14 transitions that read no programme records: the
-start of the main path (``iniciar_analise``, ``aprovar_elegibilidade``, ``formalizar_polo``) and
+Each case is driven through a script of 14 transitions that read no programme records but the
+PNDR typology in force (``aprovar_elegibilidade``; the setup imports one classifying every
+place): the start of the main path (``iniciar_analise``, ``aprovar_elegibilidade``, ``formalizar_polo``) and
 its side roads (two assignments, a deadline extension, a rejection and its appeal, a note, a
 suspension and resumption, a cancellation and a reopening asked by the coordinator and approved
 by a second person), all cases step by step under a fixed clock, with the evidence of
