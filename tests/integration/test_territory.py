@@ -86,8 +86,9 @@ def approve(rt: Runtime, clock: FixedClock, case_id: int) -> dict[str, object]:
 
 
 def test_a_good_typology_is_stored_with_its_source_audited_once_and_in_force(
-    rt: Runtime,
+    any_rt: Runtime,
 ) -> None:
+    rt = any_rt
     before = territory_rows(rt)
     result = territory.import_typology(
         rt,
@@ -135,8 +136,9 @@ def test_a_good_typology_is_stored_with_its_source_audited_once_and_in_force(
 
 
 def test_bad_lines_are_refused_naming_line_and_field_and_nothing_is_written(
-    rt: Runtime,
+    any_rt: Runtime,
 ) -> None:
+    rt = any_rt
     before = territory_rows(rt)
     bad = (
         typology_csv(
@@ -197,8 +199,9 @@ def test_a_file_over_its_bounds_is_refused(rt: Runtime, monkeypatch: pytest.Monk
 
 
 def test_eligibility_under_two_typology_versions_records_the_version_used(
-    rt: Runtime, clock: FixedClock
+    any_rt: Runtime, clock: FixedClock
 ) -> None:
+    rt = any_rt
     first, second = in_review(rt, clock), in_review(rt, clock)
     territory.import_typology(
         rt, typology_csv((QUIXADA_MICRO, "estagnada")), name="PNDR", version="2024",
