@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,7 +38,7 @@ from states.records import (
     TypologyClass,
 )
 from states.territory import typology_in_force
-from states.text import N_
+from states.text import N_, Np_, Text, join
 from tasks.demands import check_actor
 from tasks.people import ImportRejected, csv_records, decode_csv
 from tasks.records_common import audit_record, parse_input
@@ -96,6 +97,31 @@ class AreaImport:
     seq: int
 
 
+#: the files' names, as the rejection shows them
+_FILES: dict[str, Text] = {
+    "typology file": N_("typology file"),
+    "priority area file": N_("priority area file"),
+}
+
+
+class TerritoryImportRejected(ImportRejected):
+    """A territory file with bad rows, nothing written; each reason a sentence to translate.
+    ``problems`` are (line, the reason in English) pairs, as :class:`ImportRejected`'s."""
+
+    def __init__(self, what: str, problems: Sequence[tuple[int, Text]]) -> None:
+        ordered = sorted(problems, key=lambda p: p[0])
+        lines = [N_("line %(line)s: %(reason)s", line=line, reason=r) for line, r in ordered]
+        text = Np_(
+            "%(what)s: %(n)s bad row, nothing was imported:\n%(lines)s",
+            "%(what)s: %(n)s bad rows, nothing was imported:\n%(lines)s",
+            len(ordered),
+            what=_FILES.get(what, what),
+            lines=join(lines, "\n"),
+        )
+        InvalidInput.__init__(self, text, field="file")
+        self.problems = [(line, str(reason)) for line, reason in ordered]
+
+
 def _rows(
     data: bytes | str, what: str, aliases: dict[str, str], required: tuple[str, ...]
 ) -> tuple[list[tuple[int, dict[str, str]]], str]:
@@ -113,9 +139,18 @@ def _rows(
         columns.append(key)
     missing = [c for c in required if c not in columns]
     if missing:
-        raise ImportRejected(
+        raise TerritoryImportRejected(
             what,
-            [(header[0], f"missing column {', '.join(missing)} (expected {','.join(required)})")],
+            [
+                (
+                    header[0],
+                    N_(
+                        "missing column %(column)s (expected %(expected)s)",
+                        column=", ".join(missing),
+                        expected=",".join(required),
+                    ),
+                )
+            ],
         )
     rows: list[tuple[int, dict[str, str]]] = []
     for line, cells in records:
@@ -163,25 +198,39 @@ def import_typology(
     )
     what = "typology file"
     rows, digest = _rows(data, what, _TYPOLOGY_COLUMNS, ("microregion_code", "pndr_class"))
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Text]] = []
     parsed: list[tuple[int, int, str]] = []
     seen: dict[int, int] = {}
     for line, values in rows:
-        reasons: list[str] = []
+        reasons: list[Text] = []
         raw_code = values.get("microregion_code", "")
         code = _code(raw_code, 5)
         if code is None:
-            reasons.append(f"microregion_code: {raw_code!r} is not a 5-digit IBGE microregion code")
+            reasons.append(
+                N_(
+                    "microregion_code: %(value)s is not a 5-digit IBGE microregion code",
+                    value=repr(raw_code),
+                )
+            )
         elif code in seen:
-            reasons.append(f"microregion_code: {code} already on line {seen[code]}")
+            reasons.append(
+                N_(
+                    "microregion_code: %(code)s already on line %(line)s",
+                    code=str(code),
+                    line=seen[code],
+                )
+            )
         pndr_class = values.get("pndr_class", "").lower()
         if not CLASS_CODE.match(pndr_class):
             reasons.append(
-                f"pndr_class: {values.get('pndr_class', '')!r} is not a class code "
-                "(lower-case letters, digits and '_', e.g. baixa_renda)"
+                N_(
+                    "pndr_class: %(value)s is not a class code (lower-case letters, digits "
+                    "and '_', e.g. baixa_renda)",
+                    value=repr(values.get("pndr_class", "")),
+                )
             )
         if reasons:
-            problems.append((line, "; ".join(reasons)))
+            problems.append((line, join(reasons, "; ")))
             continue
         assert code is not None
         seen[code] = line
@@ -190,9 +239,17 @@ def import_typology(
         known = set(session.execute(select(Municipality.microregion_code).distinct()).scalars())
         for line, code, _ in parsed:
             if code not in known:
-                problems.append((line, f"microregion_code: {code} is not an IBGE microregion"))
+                problems.append(
+                    (
+                        line,
+                        N_(
+                            "microregion_code: %(code)s is not an IBGE microregion",
+                            code=str(code),
+                        ),
+                    )
+                )
         if problems:
-            raise ImportRejected(what, sorted(problems))
+            raise TerritoryImportRejected(what, problems)
         existing = session.execute(
             select(Typology.id).where(Typology.name == meta.name, Typology.version == meta.version)
         ).first()
@@ -291,7 +348,7 @@ def import_areas(
     )
     what = "priority area file"
     rows, digest = _rows(data, what, _AREA_COLUMNS, ("municipality_code",))
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Text]] = []
     parsed: list[tuple[int, int]] = []
     seen: dict[int, int] = {}
     for line, values in rows:
@@ -299,10 +356,25 @@ def import_areas(
         code = _code(raw_code, 7)
         if code is None:
             problems.append(
-                (line, f"municipality_code: {raw_code!r} is not a 7-digit IBGE municipality code")
+                (
+                    line,
+                    N_(
+                        "municipality_code: %(value)s is not a 7-digit IBGE municipality code",
+                        value=repr(raw_code),
+                    ),
+                )
             )
         elif code in seen:
-            problems.append((line, f"municipality_code: {code} already on line {seen[code]}"))
+            problems.append(
+                (
+                    line,
+                    N_(
+                        "municipality_code: %(code)s already on line %(line)s",
+                        code=str(code),
+                        line=seen[code],
+                    ),
+                )
+            )
         else:
             seen[code] = line
             parsed.append((line, code))
@@ -312,10 +384,16 @@ def import_areas(
         for line, code in parsed:
             if code not in known:
                 problems.append(
-                    (line, f"municipality_code: {code} is not in IBGE's list of municipalities")
+                    (
+                        line,
+                        N_(
+                            "municipality_code: %(code)s is not in IBGE's list of municipalities",
+                            code=str(code),
+                        ),
+                    )
                 )
         if problems:
-            raise ImportRejected(what, sorted(problems))
+            raise TerritoryImportRejected(what, problems)
         clash = session.execute(
             select(PriorityArea.id).where(
                 PriorityArea.name == meta.name, PriorityArea.as_of == meta.as_of

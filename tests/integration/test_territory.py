@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from console.cli import app
+from notifications.i18n import render
 from states import indicators as figures
 from states import queries
 from states.clock import FixedClock
@@ -450,3 +451,15 @@ def test_hubs_and_users_know_their_module(rt: Runtime, clock: FixedClock, cli: C
     assert listed.exit_code == 0, listed.output
     rita = next(u for u in json.loads(listed.stdout) if u["username"] == "rita.coord")
     assert rita["modules"] == ["amazonia", "nordeste"]
+
+
+def test_a_refused_file_reads_in_portuguese(rt: Runtime) -> None:
+    with pytest.raises(ImportRejected) as refused:
+        territory.import_typology(
+            rt, "microregion_code,pndr_class\n2301,estagnada\n", name="PNDR", version="x",
+            source=SOURCE, actor="admin",
+        )  # fmt: skip
+    assert render(refused.value.text, "pt-BR") == (
+        "arquivo de tipologia: 1 linha com erro, nada foi importado:\n"
+        "linha 2: microregion_code: '2301' não é um código de microrregião do IBGE (5 dígitos)"
+    )
