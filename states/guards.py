@@ -209,13 +209,13 @@ def eligible(ctx: GuardContext) -> Text | None:
         return N_(
             "no PNDR typology has been imported, so microregion %(code)s has no class; an "
             "administrator imports the one in force (produzir territory import-typology)",
-            code=ctx.facts.microregion_code,
+            code=str(ctx.facts.microregion_code),
         )
     if typology.pndr_class is None:
         return N_(
             "microregion %(code)s has no class in the PNDR typology in force (%(name)s "
             "%(version)s); eligibility cannot be decided until the typology classifies it",
-            code=typology.microregion_code,
+            code=str(typology.microregion_code),
             name=typology.name,
             version=typology.version,
         )
@@ -224,7 +224,7 @@ def eligible(ctx: GuardContext) -> Text | None:
             "microregion %(code)s is of PNDR class %(pndr_class)s in the typology in force "
             "(%(name)s %(version)s), which is not eligible (eligible: %(eligible)s); record a "
             "rejection instead",
-            code=typology.microregion_code,
+            code=str(typology.microregion_code),
             pndr_class=Term("pndr_class", typology.pndr_class),
             name=typology.name,
             version=typology.version,
