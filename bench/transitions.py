@@ -14,8 +14,9 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
   tree's new nodes and state (SELECT, INSERT, UPDATE); COMMIT. No guard, no validation, no
   ORM: the floor under the engine.
 
-Each case is driven through a script of 14 transitions that read no programme records: the
-start of the main path (``iniciar_analise``, ``aprovar_elegibilidade``, ``formalizar_polo``) and
+Each case is driven through a script of 14 transitions that read no programme records but the
+PNDR typology in force (``aprovar_elegibilidade``; the setup imports one classifying every
+place): the start of the main path (``iniciar_analise``, ``aprovar_elegibilidade``, ``formalizar_polo``) and
 its side roads (two assignments, a deadline extension, a rejection and its appeal, a note, a
 suspension and resumption, a cancellation and a reopening asked by the coordinator and approved
 by a second person), all cases step by step under a fixed clock, with the evidence of
@@ -77,6 +78,7 @@ from states.lifecycle import Lifecycle  # noqa: E402
 from tasks import obligations  # noqa: E402
 from tasks.demands import DemandInput, register_demand  # noqa: E402
 from tasks.runtime import Runtime  # noqa: E402
+from tasks.territory import import_typology  # noqa: E402
 from tasks.users import add_user  # noqa: E402
 from tests.builders import evidence_for  # noqa: E402  (kept in step with the evidence models)
 
@@ -186,6 +188,17 @@ def build_template(folder: Path, lifecycle: Lifecycle, cases: int) -> tuple[Path
             }
         )
         registered.append((register_demand(rt, demand, actor=ACTOR).case_id, place))
+    # eligibility reads the PNDR typology in force: a benchmark table classifying every place
+    rows = "".join(f"{place.microregion},estagnada\n" for place in places)
+    import_typology(
+        rt,
+        "microregion_code,pndr_class\n" + rows,
+        name="PNDR (benchmark)",
+        version="bench",
+        source="bench/transitions.py",
+        illustrative=True,
+        actor="system",
+    )
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
@@ -223,11 +236,7 @@ def run_engine(
             version = index + 1
             evidences = {
                 place: step.evidence
-                or evidence_for(
-                    step.event,
-                    local_date(clock.now(), place.timezone),
-                    microregion=place.microregion,
-                )
+                or evidence_for(step.event, local_date(clock.now(), place.timezone))
                 for place in {p for _, p in batch}
             }
             started = time.perf_counter()

@@ -95,6 +95,11 @@ COMMANDS: dict[str, Lazy] = {
         "app",
         "Working-day calendar: national, state and municipal holidays.",
     ),
+    "territory": Lazy(
+        "console.cli_territory",
+        "app",
+        "Territory: PNDR typologies, priority areas and regional modules.",
+    ),
     "notify": Lazy(
         "console.cli_notify",
         "app",

@@ -43,6 +43,8 @@ def _label(row: dict[str, Any], uf: str | None) -> str:
             return f"PRODUZIR ({uf.upper()})" if uf else "PRODUZIR"
         case "uf":
             return str(row["uf"])
+        case "module":
+            return str(row["module_label"] or "(no module)")
         case "hub":
             if row["hub_municipality_code"] is None:
                 return "(no hub yet)"
@@ -53,7 +55,7 @@ def _label(row: dict[str, Any], uf: str | None) -> str:
 
 def indicators(
     by: Annotated[
-        str, typer.Option("--by", help="Group by: programme, uf, hub or case.")
+        str, typer.Option("--by", help="Group by: programme, uf, module, hub or case.")
     ] = "programme",
     uf: Annotated[
         str | None, typer.Option("--uf", help="Only the cases of this UF (e.g. CE).")
@@ -93,7 +95,7 @@ def indicators(
         return
     for row in data:
         row["label"] = _label(row, uf)
-    heading = {"programme": "", "uf": "UF", "hub": "hub", "case": "case"}[by]
+    heading = {"programme": "", "uf": "UF", "module": "module", "hub": "hub", "case": "case"}[by]
     if by == "case":  # one case a row: its state instead of a count of cases
         columns = [("label", heading), ("state", "state"), *_COLUMNS[1:]]
     else:

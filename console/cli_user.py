@@ -94,6 +94,7 @@ def user_list(
                 ("name", "name"),
                 ("role", "role"),
                 ("territories", "UFs"),
+                ("modules", "modules"),
                 ("language", "lang"),
                 ("timezone", "time zone"),
                 ("delivery", "delivery"),

@@ -12,7 +12,7 @@ this module; it imports no web or command-line framework.
   an auditor reads everything and writes nothing (403; on the command line exit 4).
 - ``own``: the user's own account (log out, their API tokens, who am I): every role, auditors
   too; a GET or a POST.
-- administrator commands (users, the calendar) are writes for ``admin`` alone.
+- administrator commands (users, the calendar, the territory's imports) are writes for ``admin`` alone.
 
 Territories: a coordinator or supervisor sees only cases in the UFs of their territory
 (:func:`case_scope`; none means nothing); managers, auditors and administrators see every case.
@@ -228,6 +228,8 @@ COMMANDS: dict[str, Command] = {
     "calendar.remove-holiday": _cmd(admin()),
     "calendar.add-closure": _cmd(admin()),
     "calendar.remove-closure": _cmd(admin()),
+    "territory.import-typology": _cmd(admin()),
+    "territory.import-areas": _cmd(admin()),
     "notify.retry": _cmd(write("supervisor", "manager", "admin")),
     # the audit log (console/cli_audit.py): read as the auditor's pages are; signing and keys
     # are the administrator's (check-proof and public-key use no database and take no --by)

@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from demo.plan import DEMO_START, FINAL_AT, FINAL_DAY, Muni, draw_portfolio
+from demo.plan import DEMO_START, FINAL_AT, FINAL_DAY, START_DAY, Muni, draw_portfolio
 from demo.play import Player
 from demo.staff import DEMO_PASSWORD, add_demo_staff, add_demo_users
-from demo.tables import PLACES, UFS
+from demo.tables import ILLUSTRATIVE_AREAS, ILLUSTRATIVE_TYPOLOGY_CSV, PLACES, UFS
 from demo.write import write_portfolio
 from notifications.models import OutboxMessage
 from states.clock import FixedClock
@@ -33,7 +33,7 @@ from states.models import AuditEvent, Case, Municipality
 from states.records import Enterprise, Person, TrainingEvent, Visit
 from states.states import ALL, State
 from tasks import cases as ops
-from tasks import obligations
+from tasks import obligations, territory
 from tasks.runtime import Runtime
 
 
@@ -118,6 +118,7 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
         uf = planned.muni.uf
         territories.setdefault(UFS[uf].coordinator, set()).add(uf)
     add_demo_staff(rt, territories=territories)
+    _import_territory(rt)
     steps = sorted(writer.out, key=lambda s: (s.at, s.case, s.order))
     player = Player(rt, seed)
     for step in steps:
@@ -131,6 +132,39 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
     with rt.db.write() as session:  # the portfolio's past events notify no one
         session.execute(delete(OutboxMessage))
     return _report(rt, len(player.case_ids), seed)
+
+
+#: the demo's administrator (demo/data/users.toml), who imports its territory tables
+ADMIN = "adm.admin"
+#: the source the demo's territory tables name: they are illustrative, not the ministry's
+ILLUSTRATIVE_SOURCE = (
+    "ilustrativo: tabela da demonstração (demo/data), não é a tipologia publicada pelo "
+    "Ministério da Integração e do Desenvolvimento Regional"
+)
+
+
+def _import_territory(rt: Runtime) -> None:
+    """Import the demo's illustrative PNDR typology and priority areas, as an administrator
+    would (audited, flagged illustrative: labelled "ilustrativo" wherever shown)."""
+    territory.import_typology(
+        rt,
+        ILLUSTRATIVE_TYPOLOGY_CSV,
+        name="PNDR",
+        version="demo-2024",
+        source=ILLUSTRATIVE_SOURCE,
+        illustrative=True,
+        actor=ADMIN,
+    )
+    for name, codes in ILLUSTRATIVE_AREAS.items():
+        territory.import_areas(
+            rt,
+            "municipality_code\n" + "".join(f"{code}\n" for code in codes),
+            name=name,
+            source=ILLUSTRATIVE_SOURCE,
+            as_of=START_DAY,
+            illustrative=True,
+            actor=ADMIN,
+        )
 
 
 def _archive_some(rt: Runtime) -> None:

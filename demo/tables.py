@@ -166,6 +166,20 @@ def _activities() -> dict[str, Activity]:
 
 #: The municipalities, in the order the plan draws them from.
 PLACES: tuple[Place, ...] = _places()
+
+#: The demo's PNDR typology: an ILLUSTRATIVE table (not the ministry's), imported by the demo as
+#: ``illustrative`` so that it is labelled "ilustrativo" wherever it is shown.
+ILLUSTRATIVE_TYPOLOGY_FILE = "pndr_tipologia_ilustrativa.csv"
+ILLUSTRATIVE_TYPOLOGY_CSV: str = _text(ILLUSTRATIVE_TYPOLOGY_FILE)
+ILLUSTRATIVE_TYPOLOGY: dict[int, str] = {
+    int(row["microregion_code"]): row["pndr_class"]
+    for row in csv.DictReader(io.StringIO(ILLUSTRATIVE_TYPOLOGY_CSV))
+}
+#: The demo's priority areas (illustrative too): each area's municipalities among the places.
+ILLUSTRATIVE_AREAS: dict[str, tuple[int, ...]] = {
+    area: tuple(p.code for p in PLACES if p.priority_area == area)
+    for area in sorted({p.priority_area for p in PLACES})
+}
 UFS: dict[str, Uf] = _ufs()
 ACTIVITIES: dict[str, Activity] = _activities()
 

@@ -41,6 +41,7 @@ from demo.tables import (
     FINDINGS_STOPPED,
     FLOOD,
     FORMS,
+    ILLUSTRATIVE_TYPOLOGY,
     IMPOSSIBLE,
     INSTRUCTORS,
     LICENCE_WAIVER,
@@ -325,17 +326,15 @@ class Writer:
             evidence = {"coordinator": case.coordinator}
         elif event == "aprovar_elegibilidade":
             actor = case.supervisor
-            pndr = _pndr_class(case.muni)
+            pndr = ILLUSTRATIVE_TYPOLOGY[case.muni.microregion_code]
             evidence = {
                 "decided_on": day,
                 "decision": (
                     f"Demanda elegível: {case.muni.name} ({uf}) integra a microrregião "
                     f"{case.muni.microregion}, classificada como de {PNDR_LABELS[pndr]} na "
-                    f"tipologia da PNDR; área prioritária: {case.place.priority_area}."
+                    f"tipologia da PNDR em vigor (tabela ilustrativa da demonstração); área "
+                    f"prioritária: {case.place.priority_area} (ilustrativo)."
                 ),
-                "pndr_class": pndr,
-                "microregion_code": case.muni.microregion_code,
-                "priority_area": case.place.priority_area,
             }
         elif event == "indeferir":
             actor = case.supervisor
@@ -1052,13 +1051,6 @@ def _enterprise_name(form: str, activity: str, place: str) -> str:
             return f"Agroindústria {product} {place} ME"
         case _:
             return f"Grupo Solidário {workers} de {place}"
-
-
-def _pndr_class(muni: Muni) -> str:
-    """A stable PNDR class per microregion (the demo has no PNDR table)."""
-    if muni.region == "Nordeste":
-        return ("baixa_renda", "estagnada", "baixa_renda")[muni.microregion_code % 3]
-    return ("baixa_renda", "estagnada", "dinamica")[muni.microregion_code % 3]
 
 
 def write_portfolio(portfolio: Portfolio, config: LifecycleConfig) -> Writer:

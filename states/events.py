@@ -35,7 +35,7 @@ _EVERY = tuple(s.value for s in ALL)
 _REOPEN_TARGETS = (*_ACTIVE, State.INDEFERIDA.value)
 
 #: The records a guard may read (:mod:`states.record_views` loads each kind).
-RECORD_KINDS = frozenset({"participants", "ecc", "enterprises", "follow_up"})
+RECORD_KINDS = frozenset({"participants", "ecc", "enterprises", "follow_up", "typology"})
 #: The checks of evidence against the records (:mod:`states.record_views` runs each).
 CHECKS = frozenset({"hub_municipality", "assignee"})
 #: What an event tells people: ``assignment`` (the new coordinator hears of it) and
@@ -316,8 +316,10 @@ EVENTS: tuple[EventSpec, ...] = (
         "Approve eligibility",
         ev.EligibilityDecision,
         g.eligible,
-        "decision, PNDR class of the demand's microregion (eligible: {eligible_classes})",
+        "decision; the demand's microregion has an eligible class ({eligible_classes}) in the "
+        "PNDR typology in force (records: its name and version are recorded)",
         (_step(State.EM_ANALISE, State.POLO_DEFINIDO),),
+        reads=frozenset({"typology"}),
     ),
     EventSpec(
         "indeferir",

@@ -61,25 +61,13 @@ class Justification(Evidence):
     justification: str = Field(min_length=1)
 
 
-class PndrClass(StrEnum):
-    """PNDR typology of microregions."""
-
-    BAIXA_RENDA = "baixa_renda"
-    ESTAGNADA = "estagnada"
-    DINAMICA = "dinamica"
-    ALTA_RENDA = "alta_renda"
-
-
 class EligibilityDecision(Evidence):
-    """em_analise -> polo_definido: the demand is eligible, with the classification used."""
+    """em_analise -> polo_definido: the demand is eligible. Only what a person decides: the
+    territorial classification is read from the PNDR typology in force (the guard's records,
+    :mod:`states.territory`), never typed."""
 
     decided_on: date
     decision: str = Field(min_length=1, description="the reasoned eligibility decision")
-    pndr_class: PndrClass
-    microregion_code: int = Field(description="IBGE microregion code the classification used")
-    priority_area: str | None = Field(
-        default=None, description="e.g. Semiárido, Faixa de Fronteira, Amazônia Legal"
-    )
 
 
 class Rejection(Evidence):

@@ -30,6 +30,7 @@ from states.evidence import (
     Rejection,
     Suspension,
 )
+from states.territory import TypologyCheck
 from states.text import N_, Np_, Term, Text, join
 
 
@@ -107,6 +108,8 @@ class Records:
     """The programme records a guard may read (loaded only for the events that need them)."""
 
     participants: int = 0
+    #: the PNDR typology in force, read for the demand's microregion (None: none imported)
+    typology: TypologyCheck | None = None
     ecc: EccSummary | None = None
     enterprises: tuple[EnterpriseSummary, ...] = ()
     follow_up: FollowUpSummary = FollowUpSummary()
@@ -200,21 +203,34 @@ def extension_available(ctx: GuardContext) -> Text | None:
 
 
 def eligible(ctx: GuardContext) -> Text | None:
-    """em_analise -> polo_definido: an eligibility decision with the classification used."""
+    """em_analise -> polo_definido: the demand's microregion has an eligible class in the PNDR
+    typology in force (read from the records, never typed), and the decision is reasoned."""
     ev = ctx.evidence
     assert isinstance(ev, EligibilityDecision)
-    if ev.microregion_code != ctx.facts.microregion_code:
+    typology = ctx.records.typology
+    if typology is None:
         return N_(
-            "the decision classifies microregion %(given_code)s, but the demand's "
-            "municipality is in microregion %(actual_code)s",
-            given_code=ev.microregion_code,
-            actual_code=ctx.facts.microregion_code,
+            "no PNDR typology has been imported, so microregion %(code)s has no class; an "
+            "administrator imports the one in force (produzir territory import-typology)",
+            code=str(ctx.facts.microregion_code),
         )
-    if ev.pndr_class.value not in ctx.thresholds.eligible_classes:
+    if typology.pndr_class is None:
         return N_(
-            "PNDR class %(pndr_class)s is not eligible (eligible: %(eligible)s); record a "
+            "microregion %(code)s has no class in the PNDR typology in force (%(name)s "
+            "%(version)s); eligibility cannot be decided until the typology classifies it",
+            code=str(typology.microregion_code),
+            name=typology.name,
+            version=typology.version,
+        )
+    if typology.pndr_class not in ctx.thresholds.eligible_classes:
+        return N_(
+            "microregion %(code)s is of PNDR class %(pndr_class)s in the typology in force "
+            "(%(name)s %(version)s), which is not eligible (eligible: %(eligible)s); record a "
             "rejection instead",
-            pndr_class=Term("pndr_class", ev.pndr_class.value),
+            code=str(typology.microregion_code),
+            pndr_class=Term("pndr_class", typology.pndr_class),
+            name=typology.name,
+            version=typology.version,
             eligible=join([Term("pndr_class", c) for c in ctx.thresholds.eligible_classes]),
         )
     if ev.decided_on < ctx.facts.registered_on:

@@ -60,6 +60,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    null,
     or_,
     select,
 )
@@ -82,9 +83,10 @@ from states.records import (
     session_days,
 )
 from states.states import ACTIVE, ALL, State
+from states.territory import configured_modules
 from states.text import N_
 
-Level = Literal["programme", "uf", "hub", "case"]
+Level = Literal["programme", "uf", "module", "hub", "case"]
 LEVELS: tuple[Level, ...] = get_args(Level)
 
 #: the figures of a row, in the order reports print them
@@ -233,12 +235,29 @@ def _scope(level: Level, uf: str | None) -> Subquery:
     columns: list[ColumnElement[Any]] = [Case.id.label("case_id")]
     if level == "uf":
         columns.append(Municipality.uf.label("uf"))
+    elif level == "module":
+        columns.append(module_of_case().label("module"))
     elif level == "hub":
         columns.append(Case.hub_municipality_code.label("hub_code"))
     query = select(*columns).join(Municipality, Case.municipality_code == Municipality.ibge_code)
     if uf:
         query = query.where(Municipality.uf == uf)
     return query.subquery("scope")
+
+
+def module_of_case() -> ColumnElement[Any]:
+    """The regional module of a case's municipality (:mod:`states.territory`), as SQL: the
+    module naming the municipality, else its UF's; NULL for none."""
+    modules = configured_modules().modules
+    whens: list[tuple[ColumnElement[bool], str]] = [
+        (Case.municipality_code.in_(sorted(m.municipalities)), m.code)
+        for m in modules
+        if m.municipalities
+    ]
+    whens += [(Municipality.uf.in_(sorted(m.ufs)), m.code) for m in modules if m.ufs]
+    if not whens:
+        return null()
+    return case(*whens, else_=null())
 
 
 def _grouped(query: Select[Any], keys: Sequence[ColumnElement[Any]]) -> Select[Any]:
@@ -259,6 +278,19 @@ def _groups(
     if level == "uf":
         query = select(scope.c.uf).distinct().order_by(scope.c.uf)
         return {(uf,): {"uf": uf} for (uf,) in session.execute(query)}
+    if level == "module":
+        modules = configured_modules()
+        codes = {code for (code,) in session.execute(select(scope.c.module).distinct())}
+        order: list[str | None] = [m.code for m in modules.modules if m.code in codes]
+        if None in codes:
+            order.append(None)
+        return {
+            (code,): {
+                "module": code,
+                "module_label": module.label if (module := modules.get(code or "")) else None,
+            }
+            for code in order
+        }
     if level == "hub":
         hub = aliased(Municipality)
         query = (

@@ -17,7 +17,16 @@ from states.audit import iso_utc
 from states.effects import from_json
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
+from states.records import PriorityArea, PriorityAreaMunicipality
 from states.states import ACTIVE, ALL, State, known_codes
+from states.territory import (
+    area_label,
+    areas_of,
+    class_of,
+    configured_modules,
+    typology_in_force,
+    typology_label,
+)
 from states.text import N_
 
 #: the states whose cases are overdue once past their deadline (in progress, or suspended)
@@ -54,6 +63,10 @@ class CaseFilter:
     search: str | None = None  # community or municipality name
     #: only the cases of these UFs (a user's territory); None = no restriction, empty = none
     ufs: frozenset[str] | None = None
+    #: only the cases of this regional module (:func:`states.territory.configured_modules`)
+    module: str | None = None
+    #: only the cases in this priority area (its latest imported list, by name)
+    priority_area: str | None = None
 
     def __post_init__(self) -> None:
         if self.state is not None and self.state not in known_codes():
@@ -68,6 +81,15 @@ class CaseFilter:
         if self.uf is not None and (len(self.uf) != 2 or not self.uf.isalpha()):
             raise InvalidInput(
                 N_("%(uf)s is not a UF (two letters, e.g. CE)", uf=repr(self.uf)), field="uf"
+            )
+        if self.module is not None and configured_modules().get(self.module) is None:
+            raise InvalidInput(
+                N_(
+                    "unknown module %(module)s; modules are: %(value)s",
+                    module=repr(self.module),
+                    value=", ".join(m.code for m in configured_modules().modules),
+                ),
+                field="module",
             )
         if self.municipality is not None and _is_code(self.municipality) is False:
             raise InvalidInput(
@@ -131,6 +153,37 @@ def filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
         )
     if f.overdue:
         query = query.where(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
+    if f.module:
+        modules = configured_modules()
+        module = modules.get(f.module)
+        assert module is not None  # checked when the filter was made
+        elsewhere = sorted(
+            code for m in modules.modules if m.code != module.code for code in m.municipalities
+        )
+        query = query.where(
+            or_(
+                Case.municipality_code.in_(sorted(module.municipalities)),
+                and_(
+                    Municipality.uf.in_(sorted(module.ufs)),
+                    Case.municipality_code.not_in(elsewhere),
+                ),
+            )
+        )
+    if f.priority_area:
+        latest = (
+            select(PriorityArea.id)
+            .where(PriorityArea.name == f.priority_area)
+            .order_by(PriorityArea.as_of.desc(), PriorityArea.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = query.where(
+            Case.municipality_code.in_(
+                select(PriorityAreaMunicipality.municipality_code).where(
+                    PriorityAreaMunicipality.area_id == latest
+                )
+            )
+        )
     return query
 
 
@@ -196,7 +249,7 @@ class StateCount:
 def _needs_municipality(f: CaseFilter) -> bool:
     """Whether the filter reads the case's municipality (its UF, its name)."""
     by_name = bool(f.municipality) and not (f.municipality or "").isdigit()
-    return bool(f.uf) or f.ufs is not None or by_name or bool(f.search)
+    return bool(f.uf) or f.ufs is not None or by_name or bool(f.search) or bool(f.module)
 
 
 def _of_activity(query: _Q, activity: str | None) -> _Q:
@@ -295,7 +348,30 @@ def case_detail(session: Session, case_id: int, *, today: date) -> dict[str, Any
     detail["microregion"] = m.microregion
     detail["microregion_code"] = m.microregion_code
     detail["timezone"] = m.timezone
+    detail.update(territory_of(session, m))
+    hub = (
+        session.get(Municipality, case.hub_municipality_code)
+        if case.hub_municipality_code
+        else None
+    )
+    hub_module = configured_modules().of(hub.ibge_code, hub.uf) if hub else None
+    detail["hub_module"] = hub_module.code if hub_module else None
     return detail
+
+
+def territory_of(session: Session, m: Municipality) -> dict[str, Any]:
+    """Where a municipality lies: its regional module, the PNDR class of its microregion in
+    the typology in force (the typology's name and version, "(ilustrativo)" when illustrative)
+    and the priority areas it is in."""
+    module = configured_modules().of(m.ibge_code, m.uf)
+    typology = typology_in_force(session)
+    return {
+        "module": module.code if module else None,
+        "module_label": module.label if module else None,
+        "pndr_class": class_of(session, typology.id, m.microregion_code) if typology else None,
+        "pndr_typology": typology_label(typology) if typology else None,
+        "priority_areas": [area_label(a) for a in areas_of(session, m.ibge_code)],
+    }
 
 
 def history(session: Session, case_id: int) -> list[dict[str, Any]]:

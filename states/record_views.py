@@ -19,7 +19,7 @@ from states.directory import check_assignee
 from states.errors import InvalidInput
 from states.evidence import Assignment, Evidence, FieldTraining, HubDecision
 from states.guards import EccSummary, EnterpriseSummary, FollowUpSummary, Records
-from states.models import Municipality
+from states.models import Case, Municipality
 from states.records import (
     Attendance,
     CaseParticipant,
@@ -34,6 +34,7 @@ from states.records import (
     Visit,
     session_days,
 )
+from states.territory import TypologyCheck, typology_check
 from states.text import N_
 
 
@@ -52,6 +53,8 @@ def records_for(
         records = dataclasses.replace(records, enterprises=enterprise_summaries(session, case_id))
     if "follow_up" in reads:
         records = dataclasses.replace(records, follow_up=follow_up_summary(session, case_id))
+    if "typology" in reads:
+        records = dataclasses.replace(records, typology=typology_for(session, case_id))
     return records
 
 
@@ -191,3 +194,13 @@ def follow_up_summary(session: Session, case_id: int) -> FollowUpSummary:
         protocol_signed_on=protocol.signed_on if protocol else None,
         visits=tuple(visits),
     )
+
+
+def typology_for(session: Session, case_id: int) -> TypologyCheck | None:
+    """The PNDR typology in force, read for the microregion of the case's municipality."""
+    row = session.execute(
+        select(Municipality.microregion_code, Municipality.ibge_code)
+        .join(Case, Case.municipality_code == Municipality.ibge_code)
+        .where(Case.id == case_id)
+    ).one()
+    return typology_check(session, row.microregion_code, row.ibge_code)

@@ -12,6 +12,9 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
 - ``obligations``: one concept for every dated duty (case, kind, due date, satisfied when and by
   which record).
 - ``data_access``: who read a person's data, when and why (LGPD), without the data itself.
+- the territory (:mod:`states.territory`): ``typologies`` of the PNDR (Decreto 11.962/2024), each
+  a versioned table of ``typology_classes`` (IBGE microregion -> class) with its source, and
+  ``priority_areas``, sets of ``priority_area_municipalities`` with their source and date.
 """
 
 from __future__ import annotations
@@ -235,3 +238,59 @@ class DataAccess(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(20))
+
+
+class Typology(Base):
+    """One imported version of a PNDR typology of microregions (data the ministry publishes)."""
+
+    __tablename__ = "typologies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    version: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(500))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    #: an illustrative table (the demo's), never the ministry's
+    illustrative: Mapped[bool] = mapped_column(Boolean)
+    microregions: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_typologies_name_version"),)
+
+
+class TypologyClass(Base):
+    __tablename__ = "typology_classes"
+
+    typology_id: Mapped[int] = mapped_column(ForeignKey("typologies.id"), primary_key=True)
+    microregion_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    pndr_class: Mapped[str] = mapped_column(String(40))
+
+
+class PriorityArea(Base):
+    """An imported set of municipalities (Semiárido, Faixa de Fronteira, Amazônia Legal...)."""
+
+    __tablename__ = "priority_areas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(500))
+    #: the date of the source (the act or list the set comes from)
+    as_of: Mapped[date] = mapped_column(Date)
+    illustrative: Mapped[bool] = mapped_column(Boolean)
+    municipalities: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("name", "as_of", name="uq_priority_areas_name_as_of"),)
+
+
+class PriorityAreaMunicipality(Base):
+    __tablename__ = "priority_area_municipalities"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("priority_areas.id"), primary_key=True)
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipalities.ibge_code"), primary_key=True, autoincrement=False
+    )
+
+    __table_args__ = (Index("ix_priority_area_municipalities_code", "municipality_code"),)

@@ -165,6 +165,11 @@ class StatesSettings(BaseSettings):
         "(each case runs under the version it records), and the targets of `produzir lifecycle "
         "migrate`.",
     )
+    modules_file: Path | None = Field(
+        default=None,
+        description="TOML file mapping the programme's regional modules to UFs and "
+        "municipalities; default: the one shipped in states/data/modules.toml.",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=10_000, ge=0, description="How long a SQLite writer waits for the lock."
     )

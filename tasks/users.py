@@ -38,6 +38,7 @@ from states.directory import LANGUAGES, ROLES, ApiToken, User, WebSession
 from states.errors import InvalidInput, NotFound
 from states.evidence import check_username
 from states.models import AuditEvent
+from states.territory import configured_modules
 from states.text import N_
 from tasks.demands import check_actor
 from tasks.records_common import parse_input
@@ -243,6 +244,7 @@ def list_users(rt: Runtime, *, include_disabled: bool = True) -> list[dict[str, 
     query = select(User).order_by(User.username)
     if not include_disabled:
         query = query.where(User.active.is_(True))
+    modules = configured_modules()
     with rt.db.read() as session:
         return [
             {
@@ -251,6 +253,8 @@ def list_users(rt: Runtime, *, include_disabled: bool = True) -> list[dict[str, 
                 "email": u.email,
                 "role": u.role,
                 "territories": list(u.territories),
+                #: the regional modules of the user's UFs (states.territory)
+                "modules": modules.of_ufs(u.territories),
                 "language": u.language,
                 "timezone": u.timezone,
                 "delivery": u.delivery,

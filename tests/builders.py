@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from states.clock import FixedClock
 from states.models import Case, Municipality
-from states.records import CaseParticipant, Enterprise
+from states.records import CaseParticipant, Enterprise, Typology, TypologyClass
 from states.states import MAIN_PATH, State
+from states.territory import class_of, typology_in_force
 from tasks.cases import advance
 from tasks.demands import DemandInput, register_demand
 from tasks.enterprises import (
@@ -55,6 +56,48 @@ def demand(**overrides: Any) -> DemandInput:
     return DemandInput.model_validate(values)
 
 
+#: the typology the builders put in place when none classifies a test case's microregion
+TEST_TYPOLOGY = ("PNDR (teste)", "teste")
+
+
+def with_typology(rt: Runtime, case_id: int, pndr_class: str = "estagnada") -> None:
+    """Make sure the typology in force classifies the case's microregion: when it does not,
+    a test typology (:data:`TEST_TYPOLOGY`) is written straight into the tables (test data,
+    not an import: no audit entry), classifying it and every microregion the last one did."""
+    microregion = microregion_of(rt, case_id)
+    with rt.db.write() as session:
+        current = typology_in_force(session)
+        if current is not None and class_of(session, current.id, microregion) is not None:
+            return
+        classes: dict[int, str] = {}
+        if current is not None:
+            classes = dict(
+                session.execute(
+                    select(TypologyClass.microregion_code, TypologyClass.pndr_class).where(
+                        TypologyClass.typology_id == current.id
+                    )
+                ).all()
+            )
+        classes[microregion] = pndr_class
+        name, version = TEST_TYPOLOGY
+        typology = Typology(
+            name=name,
+            version=f"{version}-{(current.id if current else 0) + 1}",
+            source="tests/builders.py",
+            published_on=None,
+            illustrative=True,
+            microregions=len(classes),
+            imported_at=rt.clock.now(),
+            imported_by="system",
+        )
+        session.add(typology)
+        session.flush()
+        session.add_all(
+            TypologyClass(typology_id=typology.id, microregion_code=code, pndr_class=cls)
+            for code, cls in classes.items()
+        )
+
+
 def microregion_of(rt: Runtime, case_id: int) -> int:
     with rt.db.read() as session:
         case = session.get(Case, case_id)
@@ -77,17 +120,15 @@ def cpf_for(n: int) -> str:
     return "".join(map(str, base))
 
 
-def evidence_for(event: str, today: date, *, microregion: int = 23019) -> dict[str, Any]:
-    """Evidence that passes ``event``'s guard on ``today`` (the records are set up apart)."""
+def evidence_for(event: str, today: date) -> dict[str, Any]:
+    """Evidence that passes ``event``'s guard on ``today`` (the records are set up apart; for
+    ``aprovar_elegibilidade``, a typology classifying the microregion: :func:`with_typology`)."""
     reason = "Justificativa detalhada registrada pela coordenação."
     match event:
         case "aprovar_elegibilidade":
             return {
                 "decided_on": today.isoformat(),
                 "decision": "Demanda elegível: microrregião prioritária da PNDR.",
-                "pndr_class": "estagnada",
-                "microregion_code": microregion,
-                "priority_area": "Semiárido",
             }
         case "indeferir":
             return {"decided_on": today.isoformat(), "reasons": reason}
@@ -340,7 +381,6 @@ def drive(
         drive(rt, clock, case_id, side[0], actor=actor)
         advance(rt, case_id, side[1], evidence_for(side[1], today_of(clock)), actor=actor)
         return
-    microregion = microregion_of(rt, case_id)
     with rt.db.read() as session:
         case = session.get(Case, case_id)
         assert case is not None
@@ -356,6 +396,8 @@ def drive(
             hold_ecc(rt, clock, [case_id])  # completing the ECC advances the case
             current, entered_on = path[path.index(current) + 1], today_of(clock)
             continue
+        elif event == "aprovar_elegibilidade":
+            with_typology(rt, case_id)
         elif event == "concluir_gestao":
             plan_all(rt, case_id, today)
         elif event == "concluir_legalizacao":
@@ -364,9 +406,7 @@ def drive(
             clock.advance(timedelta(days=370))
             follow_up_all(rt, case_id, entered_on)
             today = today_of(clock)
-        advance(
-            rt, case_id, event, evidence_for(event, today, microregion=microregion), actor=actor
-        )
+        advance(rt, case_id, event, evidence_for(event, today), actor=actor)
         current, entered_on = path[path.index(current) + 1], today
 
 

@@ -255,6 +255,19 @@ class CaseDetail(CaseSummary):
     microregion: str
     microregion_code: int
     timezone: str = Field(description="The municipality's time zone (IANA).")
+    module: str | None = Field(description="The regional module (PRODUZIR_MODULES_FILE).")
+    module_label: str | None
+    hub_module: str | None = Field(description="The regional module of the hub (polo).")
+    pndr_class: str | None = Field(
+        description="The class of the microregion in the PNDR typology in force (None: "
+        "no typology, or the microregion has no class in it)."
+    )
+    pndr_typology: str | None = Field(
+        description='The typology in force: name and version, "(ilustrativo)" when illustrative.'
+    )
+    priority_areas: list[str] = Field(
+        description='The priority areas the municipality is in ("(ilustrativo)" when so).'
+    )
     allowed_events: list[EventRef] = Field(
         description="The events the current state accepts (each guard judges its evidence "
         "when it is fired; see `/cases/{case_id}/events` for the evidence each takes)."
@@ -422,6 +435,16 @@ def list_cases(
         str | None,
         Query(max_length=100, description="Part of the community's or municipality's name."),
     ] = None,
+    module: Annotated[
+        str | None,
+        Query(
+            max_length=40, description="Only cases of this regional module.", examples=["nordeste"]
+        ),
+    ] = None,
+    priority_area: Annotated[
+        str | None,
+        Query(max_length=120, description="Only cases in this priority area (by name)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Cases to skip.")] = 0,
 ) -> CaseList:
@@ -435,6 +458,8 @@ def list_cases(
         overdue=overdue,
         search=search,
         ufs=case_scope(user),
+        module=module,
+        priority_area=priority_area,
     )
     today = rt.today()
     rows = queries.list_cases(db, f, today=today, limit=limit, offset=offset)
@@ -744,6 +769,8 @@ class IndicatorRowOut(BaseModel):
     hub_municipality_code: int | None = Field(
         default=None, description="by=hub, by=case: the hub (None: no hub yet)."
     )
+    module: str | None = Field(default=None, description="by=module: the regional module.")
+    module_label: str | None = Field(default=None, description="by=module: its label.")
     hub: str | None = Field(default=None, description="by=hub: the hub's name.")
     hub_uf: str | None = Field(default=None, description="by=hub: the hub's UF.")
     case_id: int | None = Field(default=None, description="by=case: the case.")
@@ -842,6 +869,11 @@ def scoped_indicators(
                 r.group["hub_municipality_code"] or 0,
             ),
         )
+    if by == "module":  # a module spans UFs: the UFs' rows of one module summed
+        modules: dict[Any, list[figures.IndicatorRow]] = {}
+        for row in rows:
+            modules.setdefault(row.group["module"], []).append(row)
+        return [_merged("module", same[0].group, same) for same in modules.values()]
     return rows  # by UF: one row per UF, in the territory's (alphabetical) order
 
 
@@ -860,7 +892,8 @@ def indicators(
     rt: Rt,
     db: DbRead,
     by: Annotated[
-        figures.Level, Query(description="Group by programme (one row), uf, hub or case.")
+        figures.Level,
+        Query(description="Group by programme (one row), uf, module (regional), hub or case."),
     ] = "programme",
     uf: Annotated[
         str | None,

@@ -55,7 +55,9 @@ from states.directory import User
 from states.errors import InvalidInput
 from states.models import Case, Municipality
 from states.queries import CaseFilter
+from states.records import PriorityArea
 from states.states import ALL
+from states.territory import configured_modules
 from states.text import M_, N_, Text
 from tasks.runtime import Runtime
 from tasks.users import UFS
@@ -113,6 +115,8 @@ def board(
     municipality: Annotated[str, Query(max_length=120)] = "",
     coordinator: Annotated[str, Query(max_length=64)] = "",
     activity: Annotated[str, Query(max_length=200)] = "",
+    module: Annotated[str, Query(max_length=40)] = "",
+    area: Annotated[str, Query(max_length=120)] = "",
     overdue: bool = False,
     q: Annotated[str, Query(max_length=200)] = "",
     order: Annotated[str, Query(pattern="^(recent|due)$")] = "recent",
@@ -121,7 +125,16 @@ def board(
     today = rt.today()
     offset = clamp_offset(offset)
     values = query_values(
-        request, "state", "uf", "municipality", "coordinator", "activity", "q", "order"
+        request,
+        "state",
+        "uf",
+        "municipality",
+        "coordinator",
+        "activity",
+        "module",
+        "area",
+        "q",
+        "order",
     )
     values["overdue"] = overdue
     errors: dict[str, Text | str] = {}
@@ -137,6 +150,8 @@ def board(
             overdue=overdue,
             search=q.strip() or None,
             ufs=scope,
+            module=module.strip() or None,
+            priority_area=area.strip() or None,
         )
         chosen = replace(every_state, state=state or None)
     except InvalidInput as exc:
@@ -184,6 +199,8 @@ def board(
             "errors": errors,
             "ufs": ufs if ufs is not None else list(UFS),
             "coordinators": coordinators(db, ufs),
+            "modules": [(m.code, m.label) for m in configured_modules().modules],
+            "areas": sorted(set(db.execute(select(PriorityArea.name)).scalars())),
             "pager": pager(request, offset=offset, limit=PAGE_SIZE, shown=len(rows), total=total),
             "bulk_events": bulk_events,
             "today": today,

@@ -93,7 +93,6 @@ class Posted:
 def _defaults(detail: Mapping[str, Any]) -> dict[str, str]:
     """Values a form starts with (the user may change them)."""
     return {
-        "ev.microregion_code": str(detail["microregion_code"]),
         "ev.hub_municipality_code": str(detail["municipality_code"]),
     }
 

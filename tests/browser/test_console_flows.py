@@ -24,11 +24,9 @@ from states.states import State
 from tasks.cases import add_note, advance
 from tasks.runtime import Runtime
 from tests.browser.conftest import PICTURED_NOTE, problems_of, screenshot
-from tests.builders import today_of
+from tests.builders import today_of, with_typology
 from tests.conftest import START
 from tests.web.conftest import CE_CASE, PA_CASE
-
-QUIXADA_MICROREGION = 23019
 
 
 def case_now(rt: Runtime, case_id: int) -> tuple[str, int]:
@@ -96,12 +94,13 @@ def test_a_coordinator_reads_the_guards_reason_then_advances_an_overdue_case(
     expect(page.locator(".case-head [data-state]")).to_have_attribute("data-state", "em_analise")
 
     # the reasoned decision is the evidence the guard wants: a one-word decision is refused
+    # (the PNDR class is read from the typology in force, never typed in the form)
+    with_typology(rt, CE_CASE)
     page.locator('details[data-event="aprovar_elegibilidade"] > summary').click()
     form = page.locator('form[data-event="aprovar_elegibilidade"]')
-    expect(form.get_by_label("Código IBGE da microrregião")).to_have_value(str(QUIXADA_MICROREGION))
+    expect(form.get_by_label("Código IBGE da microrregião")).to_have_count(0)
     form.get_by_label("Data da decisão").fill(today.isoformat())
     form.get_by_label("Decisão fundamentada").fill("Elegível.")
-    form.get_by_label("Tipologia da PNDR").select_option("estagnada")
     before = case_now(rt, CE_CASE)
     with page.expect_response(lambda r: r.url.endswith("/advance")) as refused:
         form.get_by_role("button", name="Aprovar elegibilidade").click()
@@ -116,7 +115,6 @@ def test_a_coordinator_reads_the_guards_reason_then_advances_an_overdue_case(
     )  # in the coordinator's language
     expect(form).to_be_visible()  # its section came back open, with what was typed
     expect(form.get_by_label("Decisão fundamentada")).to_have_value("Elegível.")
-    expect(form.get_by_label("Tipologia da PNDR")).to_have_value("estagnada")
     expect(form.get_by_label("Data da decisão")).to_have_value(today.isoformat())
     assert case_now(rt, CE_CASE) == before  # nothing written
 

@@ -45,7 +45,7 @@ from states.lifecycle import Lifecycle
 from states.models import AuditEvent, Case, Municipality
 from tasks.cases import advance
 from tasks.runtime import Runtime
-from tests.builders import evidence_for, new_case
+from tests.builders import evidence_for, new_case, with_typology
 from tests.flows.conftest import at_fortaleza, outbox, set_due, staff
 
 pytestmark = pytest.mark.usefixtures("prefect")
@@ -169,6 +169,7 @@ def test_bulk_advance_moves_what_it_can_and_says_why_the_others_were_refused(
         advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     today = date(2026, 3, 2)
     missing = 999_999
+    with_typology(rt, quixada[0])  # Quixadá's microregion is classified, Recife's is not
 
     state = bulk_advance(
         case_ids=[*quixada, recife, untouched, missing, quixada[0]],

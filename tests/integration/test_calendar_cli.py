@@ -25,7 +25,7 @@ from states.errors import InvalidInput
 from states.models import AuditEvent
 from tasks import calendar_ops, cases
 from tasks.runtime import Runtime
-from tests.builders import cli_users, evidence_for, microregion_of, new_case, today_of
+from tests.builders import cli_users, evidence_for, new_case, today_of, with_typology
 from tests.integration.helpers import case_row, verify
 
 QUIXADA = 2311306
@@ -326,7 +326,8 @@ def test_reassignment_keeps_the_deadline_and_a_new_state_resets_it(
 
     clock.advance(timedelta(days=1))  # Friday 03-06: 30 days later is Sunday 04-05
     today = today_of(clock)
-    evidence = evidence_for("aprovar_elegibilidade", today, microregion=microregion_of(rt, case_id))
+    with_typology(rt, case_id)
+    evidence = evidence_for("aprovar_elegibilidade", today)
     moved = cases.advance(rt, case_id, "aprovar_elegibilidade", evidence, actor="bia")
     assert moved.to_state == "polo_definido"
     case = case_row(rt.db, case_id)

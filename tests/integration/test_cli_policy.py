@@ -124,6 +124,10 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
     people_csv.write_text(
         f"cpf,name,community,municipality_code\n{cpf_for(9001)},Maria,Boa Vista,2311306\n"
     )
+    typology_csv = tmp / "typology.csv"
+    typology_csv.write_text("microregion_code,pndr_class\n23019,estagnada\n")
+    areas_csv = tmp / "areas.csv"
+    areas_csv.write_text("municipality_code\n2311306\n")
     attendance_csv = tmp / "attendance.csv"
     attendance_csv.write_text(f"cpf,day\n{cpf_for(1)},2026-03-03\n")
     c, e, ev = str(w.case), str(w.enterprise), str(w.event)
@@ -207,6 +211,14 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         ],
         "calendar.remove-closure": [
             "calendar", "remove-closure", "--municipality", "2311306", "--date", "2026-02-17",
+        ],
+        "territory.import-typology": [
+            "territory", "import-typology", str(typology_csv), "--name", "PNDR",
+            "--version", f"t-{tmp.name}", "--source", "Decreto 11.962/2024",
+        ],
+        "territory.import-areas": [
+            "territory", "import-areas", str(areas_csv), "--name", f"Semiárido {tmp.name}",
+            "--source", "Resolução Condel/Sudene", "--date", "2026-01-01",
         ],
         "notify.retry": ["notify", "retry", "1"],
         "audit.verify": ["audit", "verify"],

@@ -53,8 +53,10 @@ from states.records import (
     EventCase,
     LegalStep,
     Person,
+    PriorityArea,
     Protocol,
     TrainingEvent,
+    Typology,
     Visit,
     session_days,
 )
@@ -622,3 +624,55 @@ def test_produzir_demo_says_what_it_loaded_and_skips_a_database_with_cases(
     assert skipped.exit_code == 0, skipped.output
     assert skipped.stdout.splitlines()[0] == "demo skipped: the database already has 12 cases"
     assert skipped.stdout.splitlines()[1:] == lines[1:]
+
+
+def test_the_demo_typology_and_areas_are_illustrative_and_labelled_so(
+    demo: tuple[Runtime, DemoReport], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt, _ = demo
+    with rt.db.read() as session:
+        typologies = [
+            (t.name, t.version, t.illustrative, t.source)
+            for t in session.execute(select(Typology)).scalars()
+        ]
+        areas = [
+            (a.name, a.illustrative, a.source)
+            for a in session.execute(select(PriorityArea)).scalars()
+        ]
+        approvals = [
+            e.evidence
+            for e in session.execute(
+                select(AuditEvent).where(AuditEvent.event == "aprovar_elegibilidade")
+            ).scalars()
+        ]
+        case_id = session.execute(select(Case.id).order_by(Case.id).limit(1)).scalar_one()
+        detail = queries.case_detail(session, case_id, today=rt.today())
+    # one illustrative typology, never presented as the ministry's
+    assert [t[:3] for t in typologies] == [("PNDR", "demo-2024", True)]
+    assert typologies[0][3].startswith("ilustrativo")
+    assert {a[0] for a in areas} >= {"Semiárido", "Faixa de Fronteira", "Amazônia Legal"}
+    assert all(
+        illustrative and source.startswith("ilustrativo") for _, illustrative, source in areas
+    )
+    # every eligibility decision names the (illustrative) typology it read, no typed class
+    assert approvals
+    for evidence in approvals:
+        checked = evidence["records_checked"]["typology"]
+        assert (checked["name"], checked["version"], checked["illustrative"]) == (
+            "PNDR",
+            "demo-2024",
+            True,
+        )
+        assert checked["pndr_class"] in rt.lifecycle.config.thresholds.eligible_classes
+        assert "pndr_class" not in evidence
+        assert "ilustrativ" in evidence["decision"]
+    # shown on the case and by `produzir territory show` with the label
+    assert detail["pndr_typology"] == "PNDR demo-2024 (ilustrativo)"
+    assert detail["priority_areas"]
+    assert all(label.endswith("(ilustrativo)") for label in detail["priority_areas"])
+    assert detail["module"] in {"nordeste", "amazonia", None}
+    monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
+    shown = CliRunner().invoke(app, ["territory", "show"])
+    assert shown.exit_code == 0, shown.output
+    assert "PNDR (ilustrativo)" in shown.stdout
+    assert "Semiárido (ilustrativo)" in shown.stdout

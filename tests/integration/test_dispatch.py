@@ -33,7 +33,7 @@ from tasks.cases import advance
 from tasks.runtime import Runtime
 from tasks.sweep import sweep_deadlines
 from tasks.users import add_user, disable_user
-from tests.builders import cli_users, evidence_for, new_case
+from tests.builders import cli_users, evidence_for, new_case, with_typology
 from tests.integration.helpers import case_row, verify
 from tests.integration.test_sweep import morning, rows, set_due, staff
 
@@ -248,7 +248,8 @@ def test_a_failed_send_never_undoes_the_transition_that_queued_it(
     assert verify(rt.db).ok
     # a change the coordinator made herself tells nobody; an assignment tells the new one
     advance(rt, case_id, "anotar", {"text": "Visita feita."}, actor="bruno")
-    approval = evidence_for("aprovar_elegibilidade", date(2026, 3, 2), microregion=23019)
+    with_typology(rt, case_id)
+    approval = evidence_for("aprovar_elegibilidade", date(2026, 3, 2))
     advance(rt, case_id, "aprovar_elegibilidade", approval, actor="ana")
     advance(rt, case_id, "atribuir", {"coordinator": "bruno"}, actor="sofia")
     assert [(m.category, m.recipient) for m in rows(rt, case_id=case_id)] == [

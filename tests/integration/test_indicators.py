@@ -362,7 +362,11 @@ def test_an_empty_programme_is_one_row_of_zeros(rt: Runtime) -> None:
 @pytest.mark.parametrize(
     ("by", "uf", "says"),
     [
-        ("municipio", None, "unknown grouping 'municipio'; use one of: programme, uf, hub, case"),
+        (
+            "municipio",
+            None,
+            "unknown grouping 'municipio'; use one of: programme, uf, module, hub, case",
+        ),
         ("uf", "Ceará", "'Ceará' is not a UF"),
     ],
 )

@@ -42,6 +42,13 @@ RECORD_TABLES = {
     "data_access",
 }
 TABLES = ENGINE_TABLES | RECORD_TABLES
+#: revision 0012: the territory (PNDR typologies and priority areas), records of their own
+TERRITORY_TABLES = {
+    "typologies",
+    "typology_classes",
+    "priority_areas",
+    "priority_area_municipalities",
+}
 MUNICIPALITIES = 5_570
 
 
@@ -77,6 +84,17 @@ def test_revision_0003_adds_exactly_the_records(empty_db: Database) -> None:
     assert tables(empty_db) == TABLES
 
 
+def test_revision_0012_adds_exactly_the_territory_and_drops_it_again(empty_db: Database) -> None:
+    migrations.upgrade(empty_db.engine, "0011")  # after the ECC session days
+    before = tables(empty_db)
+
+    migrations.upgrade(empty_db.engine, "0012")
+    assert tables(empty_db) == before | TERRITORY_TABLES
+
+    migrations.downgrade(empty_db.engine, "0011")
+    assert tables(empty_db) == before
+
+
 def test_the_records_models_are_the_record_tables() -> None:
     defined = {
         model.__tablename__
@@ -85,7 +103,7 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES
+    assert defined == RECORD_TABLES | TERRITORY_TABLES
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 

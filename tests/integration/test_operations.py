@@ -30,6 +30,7 @@ from tests.builders import (
     evidence_for,
     new_case,
     today_of,
+    with_typology,
 )
 from tests.integration.helpers import case_row, count_cases, count_events, version_of
 
@@ -230,11 +231,12 @@ def test_history_and_the_case_as_it_was_between_two_events(rt: Runtime, clock: F
     started = advance(rt, case_id, "iniciar_analise", {}, actor="ana")
     started_at = clock.now()
     clock.advance(timedelta(days=2))
+    with_typology(rt, case_id)
     advance(
         rt,
         case_id,
         "aprovar_elegibilidade",
-        evidence_for("aprovar_elegibilidade", today_of(clock), microregion=23019),
+        evidence_for("aprovar_elegibilidade", today_of(clock)),
         actor="bia",
         note="Conferido com a tipologia da PNDR.",
     )
@@ -256,7 +258,8 @@ def test_history_and_the_case_as_it_was_between_two_events(rt: Runtime, clock: F
     assert [e["leaf_index"] for e in events] == sorted(e["leaf_index"] for e in events)
     assert all(e["channel"] == "system" for e in events)  # the tests call the operations
     assert events[2]["note"] == "Conferido com a tipologia da PNDR."
-    assert events[2]["evidence"]["pndr_class"] == "estagnada"
+    checked = events[2]["evidence"]["records_checked"]["typology"]
+    assert (checked["pndr_class"], checked["microregion_code"]) == ("estagnada", 23019)
 
     now = case_row(rt.db, case_id)
     assert now.state == "polo_definido"

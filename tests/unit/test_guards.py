@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from states.deadlines import add_months
-from states.errors import GuardFailed
+from states.errors import GuardFailed, InvalidInput
 from states.guards import CaseFacts, EccSummary, EnterpriseSummary, FollowUpSummary, Records
 from states.lifecycle import Lifecycle, Outcome
+from states.territory import TypologyCheck
 from tests.builders import ENTERPRISES, evidence_for
 
 TODAY = date(2026, 3, 2)
@@ -72,7 +73,7 @@ def refusal(
 
 
 def base(event: str) -> dict[str, Any]:
-    return evidence_for(event, TODAY, microregion=MICROREGION)
+    return evidence_for(event, TODAY)
 
 
 # --- mobilizacao: pre-registered participants -------------------------------------------------
@@ -533,26 +534,70 @@ def test_archiving_waits_for_the_appeal_window_to_close(lifecycle: Lifecycle) ->
 # --- em_analise: eligibility ------------------------------------------------------------------
 
 
-def test_eligibility_for_the_wrong_microregion_is_refused(lifecycle: Lifecycle) -> None:
-    evidence = base("aprovar_elegibilidade") | {"microregion_code": 23020}
-    reason = refusal(lifecycle, "em_analise", "aprovar_elegibilidade", evidence)
-    assert "microregion 23020" in reason
-    assert f"microregion {MICROREGION}" in reason
+def typology(pndr_class: str | None, version: str = "2024") -> Records:
+    return Records(
+        typology=TypologyCheck(
+            typology_id=1,
+            name="PNDR",
+            version=version,
+            source="Decreto 11.962/2024",
+            illustrative=False,
+            microregion_code=MICROREGION,
+            pndr_class=pndr_class,
+        )
+    )
+
+
+def test_eligibility_without_any_typology_is_refused(lifecycle: Lifecycle) -> None:
+    reason = refusal(
+        lifecycle, "em_analise", "aprovar_elegibilidade", base("aprovar_elegibilidade")
+    )
+    assert reason.startswith("no PNDR typology has been imported")
+    assert "produzir territory import-typology" in reason
+
+
+def test_a_microregion_without_a_class_is_refused_naming_it(lifecycle: Lifecycle) -> None:
+    reason = refusal(
+        lifecycle,
+        "em_analise",
+        "aprovar_elegibilidade",
+        base("aprovar_elegibilidade"),
+        records=typology(None),
+    )
+    assert reason.startswith(
+        f"microregion {MICROREGION} has no class in the PNDR typology in force (PNDR 2024)"
+    )
 
 
 def test_alta_renda_is_not_eligible(lifecycle: Lifecycle) -> None:
-    evidence = base("aprovar_elegibilidade") | {"pndr_class": "alta_renda"}
-    reason = refusal(lifecycle, "em_analise", "aprovar_elegibilidade", evidence)
-    assert reason.startswith("PNDR class alta_renda is not eligible")
+    reason = refusal(
+        lifecycle,
+        "em_analise",
+        "aprovar_elegibilidade",
+        base("aprovar_elegibilidade"),
+        records=typology("alta_renda"),
+    )
+    assert reason.startswith(f"microregion {MICROREGION} is of PNDR class alta_renda")
+    assert "(PNDR 2024), which is not eligible" in reason
     assert "baixa_renda, estagnada, dinamica" in reason
 
 
 @pytest.mark.parametrize("pndr_class", ["baixa_renda", "estagnada", "dinamica"])
 def test_eligible_classes_pass(lifecycle: Lifecycle, pndr_class: str) -> None:
-    evidence = base("aprovar_elegibilidade") | {"pndr_class": pndr_class}
-    assert fire(lifecycle, "em_analise", "aprovar_elegibilidade", evidence).to_state == (
-        "polo_definido"
+    outcome = fire(
+        lifecycle,
+        "em_analise",
+        "aprovar_elegibilidade",
+        base("aprovar_elegibilidade"),
+        records=typology(pndr_class),
     )
+    assert outcome.to_state == "polo_definido"
+
+
+def test_the_class_is_never_typed(lifecycle: Lifecycle) -> None:
+    evidence = base("aprovar_elegibilidade") | {"pndr_class": "estagnada"}
+    with pytest.raises(InvalidInput, match="pndr_class"):
+        lifecycle.parse_evidence("aprovar_elegibilidade", evidence)
 
 
 # --- suspension -------------------------------------------------------------------------------

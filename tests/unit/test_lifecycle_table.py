@@ -17,6 +17,7 @@ from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
 from states.guards import CaseFacts, EccSummary, EnterpriseSummary, FollowUpSummary, Records
 from states.lifecycle import EVENTS, Lifecycle, Outcome
 from states.states import ALL
+from states.territory import TypologyCheck
 from tests.builders import ENTERPRISES, evidence_for
 
 TODAY = date(2026, 3, 2)
@@ -121,12 +122,24 @@ def evidence(event: str) -> dict[str, object]:
     """The builders' evidence; the ECC's number for concluir_capacitacao (a record's id)."""
     if event == "concluir_capacitacao":
         return {"ecc_id": ECC_ID}
-    return evidence_for(event, TODAY, microregion=MICROREGION)
+    return evidence_for(event, TODAY)
 
 
 def records(event: str) -> Records:
     """The records that satisfy ``event``'s guard (nothing for events whose guard reads none)."""
     match event:
+        case "aprovar_elegibilidade":
+            return Records(
+                typology=TypologyCheck(
+                    typology_id=1,
+                    name="PNDR",
+                    version="2024",
+                    source="Decreto 11.962/2024",
+                    illustrative=False,
+                    microregion_code=MICROREGION,
+                    pndr_class="estagnada",
+                )
+            )
         case "concluir_mobilizacao":
             return Records(participants=40)
         case "concluir_capacitacao":

@@ -646,6 +646,7 @@ def test_indicators_for_a_coordinator_cover_their_territory_only(
 
 def _with_nulls(row: dict[str, Any]) -> dict[str, Any]:
     keys = ["uf", "hub_municipality_code", "hub", "hub_uf", "case_id", "state", "community"]
+    keys += ["module", "module_label"]
     keys += ["municipality_code", "municipality"]
     return {**dict.fromkeys(keys), **row}
 

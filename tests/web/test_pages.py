@@ -29,7 +29,14 @@ from states.states import ALL, LABELS_PT, State
 from tasks import obligations
 from tasks.cases import add_note, advance
 from tasks.demands import register_demand
-from tests.builders import add_participants, demand, drive, evidence_for, today_of
+from tests.builders import (
+    add_participants,
+    demand,
+    drive,
+    evidence_for,
+    today_of,
+    with_typology,
+)
 from tests.web.conftest import BELEM, CE_CASE, PA_CASE, csrf_of
 
 FORTALEZA = 2304400
@@ -252,19 +259,16 @@ def test_nested_evidence_is_a_fieldset_and_lists_are_one_item_a_line(client_for,
     page = client_for("ana.coord").get(f"/cases/{CE_CASE}").text
     approve = action_form(page, "aprovar_elegibilidade")
     assert 'type="date"' in element(approve, "div", 'data-field="decided_on"')
-    assert 'value="estagnada"' in approve  # the PNDR classes, from the enum
-    # the case's own microregion is filled in (the user may change it)
-    with web_rt.db.read() as session:
-        microregion = queries.case_detail(session, CE_CASE, today=web_rt.today())[
-            "microregion_code"
-        ]
-    assert f'name="ev.microregion_code" value="{microregion}"' in approve
+    # the PNDR class is read from the typology in force, never typed
+    assert "ev.pndr_class" not in approve
+    assert "ev.microregion_code" not in approve
 
+    with_typology(web_rt, CE_CASE)
     advance(
         web_rt,
         CE_CASE,
         "aprovar_elegibilidade",
-        evidence_for("aprovar_elegibilidade", web_rt.today(), microregion=microregion),
+        evidence_for("aprovar_elegibilidade", web_rt.today()),
         actor="ana.coord",
     )
     hub = action_form(client_for("ana.coord").get(f"/cases/{CE_CASE}").text, "formalizar_polo")
