@@ -18,7 +18,7 @@ from states.effects import from_json
 from states.errors import InvalidInput, NotFound
 from states.models import AuditEvent, Case, Municipality
 from states.records import PriorityArea, PriorityAreaMunicipality
-from states.states import ACTIVE, ALL, State, known_codes
+from states.states import ACTIVE, ALL, State, known_codes, overdue_codes
 from states.territory import (
     area_label,
     areas_of,
@@ -29,7 +29,9 @@ from states.territory import (
 )
 from states.text import N_
 
-#: the states whose cases are overdue once past their deadline (in progress, or suspended)
+#: the shipped states whose cases are overdue once past their deadline (in progress, or
+#: suspended); the queries use :func:`states.states.overdue_codes`, which adds those of other
+#: loaded lifecycle versions
 OVERDUE_STATES: tuple[str, ...] = (*(s.value for s in ACTIVE), State.SUSPENSA.value)
 DEMAND_FIELDS = (
     "municipality_code",
@@ -152,7 +154,7 @@ def filtered(query: _Q, f: CaseFilter, today: date) -> _Q:
             )
         )
     if f.overdue:
-        query = query.where(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
+        query = query.where(Case.state.in_(overdue_codes()), Case.due_on < today)
     if f.module:
         modules = configured_modules()
         module = modules.get(f.module)
@@ -220,7 +222,7 @@ def count_cases(session: Session, f: CaseFilter, *, today: date) -> int:
 
 def case_row(case: Case, m: Municipality, today: date) -> dict[str, Any]:
     """One case of a list as plain data (with whether it is overdue on ``today``)."""
-    overdue = case.state in OVERDUE_STATES and case.due_on is not None and case.due_on < today
+    overdue = case.state in overdue_codes() and case.due_on is not None and case.due_on < today
     return {
         "id": case.id,
         "state": case.state,
@@ -287,7 +289,7 @@ def count_by_state(
         return {
             state: StateCount(state, int(n), int(late.get(state, 0))) for state, n in every.items()
         }
-    overdue = and_(Case.state.in_(OVERDUE_STATES), Case.due_on < today)
+    overdue = and_(Case.state.in_(overdue_codes()), Case.due_on < today)
     query = select(Case.state, func.count(), func.sum(case((overdue, 1), else_=0)))
     query = query.select_from(Case).join(
         Municipality, Case.municipality_code == Municipality.ibge_code
@@ -300,15 +302,18 @@ def count_by_state(
 
 
 def summary(session: Session, *, today: date) -> list[dict[str, Any]]:
-    """Cases per state (every state listed, in lifecycle order), with how many are overdue."""
+    """Cases per state (every shipped state listed, in lifecycle order, then the states of
+    other lifecycle versions that have cases), with how many are overdue."""
     counts = count_by_state(session, CaseFilter(), today=today)
+    codes = [s.value for s in ALL]
+    codes += sorted(code for code in counts if code not in codes)
     return [
         {
-            "state": s.value,
-            "cases": counts[s.value].cases if s.value in counts else 0,
-            "overdue": counts[s.value].overdue if s.value in counts else 0,
+            "state": code,
+            "cases": counts[code].cases if code in counts else 0,
+            "overdue": counts[code].overdue if code in counts else 0,
         }
-        for s in ALL
+        for code in codes
     ]
 
 

@@ -144,3 +144,15 @@ def known_codes() -> list[str]:
     """Every state code known: the shipped ones, in order, then those versions added."""
     shipped = [s.value for s in ALL]
     return shipped + sorted(set(_DECLARED) - set(shipped))
+
+
+def overdue_codes() -> tuple[str, ...]:
+    """The states whose cases are overdue once past their deadline: in progress (active) or
+    suspended, the shipped ones first, then those other loaded versions declare."""
+    base = (*(s.value for s in ACTIVE), State.SUSPENSA.value)
+    extra = sorted(
+        code
+        for code, spec in _DECLARED.items()
+        if code not in base and (spec.kind == "active" or spec.role == State.SUSPENSA.value)
+    )
+    return (*base, *extra)

@@ -36,7 +36,7 @@ from states.directory import User
 from states.models import AuditEvent, AuditLogState, Case, Municipality
 from states.queries import LIKE_ESCAPE, CaseFilter, contains, event_dict
 from states.records import DataAccess, Obligation
-from states.states import ALL, CLOSED
+from states.states import ALL, CLOSED, overdue_codes
 
 T = TypeVar("T")
 OVERDUE_STATES = queries.OVERDUE_STATES
@@ -182,7 +182,7 @@ def due_rows(
             .where(Case.state == state, Case.due_on <= until)
             .order_by(Case.due_on, Case.id)
         )
-        for state in OVERDUE_STATES
+        for state in overdue_codes()
     ]
     queries_.append(
         narrowed(

@@ -420,3 +420,32 @@ def test_the_board_and_the_case_page_show_cases_under_either_version(
         assert page.status_code == 200
         assert 'data-lifecycle-version="2027.1"' in page.text
         assert "Capacitação no campo (ECC)" in page.text
+
+
+def test_cases_in_the_new_states_are_counted_and_can_be_overdue(
+    world: tuple[Runtime, Path],
+) -> None:
+    rt, _ = world
+    cli("lifecycle", "migrate", "--to", "2027.1", "--by", "adm.versions")
+    with rt.db.read() as session:
+        renamed = session.execute(
+            select(func.count()).select_from(Case).where(Case.state == "capacitacao_campo")
+        ).scalar_one()
+        late = session.execute(
+            select(Case.id, Case.due_on)
+            .where(Case.state == "capacitacao_campo")
+            .order_by(Case.due_on)
+        ).first()
+    assert late is not None
+    rows = {r["state"]: r for r in json.loads(cli("case", "summary", "--json"))}
+    assert rows["capacitacao_campo"]["cases"] == renamed  # its own line in the summary
+    assert "capacitacao" in rows  # the shipped states are all listed
+    # past its deadline, a case in the renamed state is overdue like any case in progress
+    day_after = late.due_on + timedelta(days=1)
+    with rt.db.read() as session:
+        detail = queries.case_detail(session, late.id, today=day_after)
+        overdue = queries.list_cases(
+            session, queries.CaseFilter(state="capacitacao_campo", overdue=True), today=day_after
+        )
+    assert detail["overdue"] is True
+    assert late.id in [c["id"] for c in overdue]
