@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from notifications.codes import obligation_text
 from states.audit import iso_utc
 from states.calendar import calendar_for
+from states.config import Thresholds
 from states.deadlines import add_months
 from states.errors import InvalidInput, NotFound
 from states.models import Case
@@ -133,7 +134,7 @@ def satisfy(
 def follow_up_period(rt: Runtime, case: Case) -> tuple[date, date]:
     """The follow-up period of a case in (or last in) ``acompanhamento``: [start, end)."""
     start = case.entered_on
-    return start, add_months(start, rt.lifecycle.config.thresholds.follow_up_months)
+    return start, add_months(start, thresholds_of(rt, case).follow_up_months)
 
 
 def _latest_visit(
@@ -148,13 +149,18 @@ def _latest_visit(
     return latest
 
 
-def _visit_params(rt: Runtime) -> dict[str, Any]:
-    return {"interval": rt.lifecycle.config.thresholds.visit_interval_days}
+def thresholds_of(rt: Runtime, case: Case) -> Thresholds:
+    """The thresholds of the lifecycle version the case runs under."""
+    return rt.lifecycle_for(case.lifecycle_version).config.thresholds
 
 
-def _next_due(rt: Runtime, base: date, end: date) -> date | None:
+def _visit_params(rt: Runtime, case: Case) -> dict[str, Any]:
+    return {"interval": thresholds_of(rt, case).visit_interval_days}
+
+
+def _next_due(rt: Runtime, case: Case, base: date, end: date) -> date | None:
     """When the next visit is due after ``base``; None when ``base`` covers the period's end."""
-    due = base + timedelta(days=rt.lifecycle.config.thresholds.visit_interval_days)
+    due = base + timedelta(days=thresholds_of(rt, case).visit_interval_days)
     return due if due < end else None
 
 
@@ -169,7 +175,7 @@ def after_transition(session: Session, rt: Runtime, case: Case, to_state: str, t
     if rt.lifecycle_for(case.lifecycle_version).role(to_state) != State.ACOMPANHAMENTO.value:
         return
     start, end = follow_up_period(rt, case)
-    due = _next_due(rt, _latest_visit(session, case.id, start, end) or start, end)
+    due = _next_due(rt, case, _latest_visit(session, case.id, start, end) or start, end)
     current = open_of(session, case_id=case.id, kind=FOLLOW_UP_VISIT)
     if due is None:
         return
@@ -183,7 +189,7 @@ def after_transition(session: Session, rt: Runtime, case: Case, to_state: str, t
         case_id=case.id,
         kind=FOLLOW_UP_VISIT,
         due_on=due,
-        params=_visit_params(rt),
+        params=_visit_params(rt, case),
     )
 
 
@@ -207,7 +213,7 @@ def next_visit(
     satisfy(session, case_id=case.id, kind=FOLLOW_UP_VISIT, on=visited_on, by=f"visit:{visit_id}")
     if visited_on >= end:
         return None
-    due = _next_due(rt, visited_on, end)
+    due = _next_due(rt, case, visited_on, end)
     if due is None:
         return None
     return open_obligation(
@@ -216,7 +222,7 @@ def next_visit(
         case_id=case.id,
         kind=FOLLOW_UP_VISIT,
         due_on=due,
-        params=_visit_params(rt),
+        params=_visit_params(rt, case),
     )
 
 
