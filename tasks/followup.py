@@ -141,7 +141,10 @@ def record_visit(rt: Runtime, raw: VisitInput | dict[str, object], *, actor: str
             record_type="visit",
             record_id=visit.id,
             case=case,
-            evidence=data.model_dump(mode="json", exclude={"visitor"}) | {"visitor": visitor},
+            # the findings are free text that may name people: they stay in the visit's record
+            # (corrected or erased there); the append-only history keeps their length (LGPD)
+            evidence=data.model_dump(mode="json", exclude={"visitor", "findings"})
+            | {"visitor": visitor, "findings_chars": len(data.findings)},
         )
         return visit.id
 

@@ -169,7 +169,10 @@ def create_event(rt: Runtime, raw: EventInput | dict[str, object], *, actor: str
             record_type="event",
             record_id=event.id,
             case=None,
-            evidence=data.model_dump(mode="json"),
+            # the instructors are people: their names stay in the event's record (corrected or
+            # erased there), the append-only history keeps only how many there are (LGPD)
+            evidence=data.model_dump(mode="json", exclude={"instructors"})
+            | {"instructors": len(data.instructors)},
         )
         for case_id in dict.fromkeys(data.case_ids):
             _link(session, rt, event, case_id, actor)

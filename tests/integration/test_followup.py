@@ -543,3 +543,29 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     assert shown["next_visit_due"] == str(entered + timedelta(days=120))
     assert shown["follow_up_ends"] == str(add_months(entered, 12))
     assert "Oficina de comercialização" in run(cli, protocol_app, "show", case)
+
+
+def test_the_history_keeps_no_visit_findings_only_the_record_does(rt: Runtime) -> None:
+    """Findings are free text that may name people (LGPD): the visit's record keeps them, where
+    they can be corrected or erased; the append-only history keeps only their length."""
+    from sqlalchemy import select
+
+    from states.models import AuditEvent
+    from states.records import Visit
+
+    case_id, entered, _ = in_follow_up(rt)
+    move_to(rt, entered + timedelta(days=10))
+    findings = "Dona Maria José da Silva relatou queda nas vendas."
+    visit_id = visit(rt, case_id, entered + timedelta(days=5), findings=findings)
+    with rt.db.read() as session:
+        row = session.get(Visit, visit_id)
+        assert row is not None
+        entry = session.execute(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "visit", AuditEvent.record_id == visit_id
+            )
+        ).scalar_one()
+        assert row.findings == findings
+        assert entry.evidence["findings_chars"] == len(findings)
+        assert "findings" not in entry.evidence
+        assert "Maria" not in entry.entry

@@ -245,6 +245,30 @@ def test_a_blank_instructor_is_refused(rt: Runtime) -> None:
     assert counts(rt) == before
 
 
+def test_the_history_keeps_how_many_instructors_not_their_names(rt: Runtime) -> None:
+    """Instructors are people (LGPD): the event's record keeps their names, where they can be
+    corrected or erased; the append-only history keeps only how many there are."""
+    from sqlalchemy import select
+
+    from states.models import AuditEvent
+    from states.records import TrainingEvent
+
+    today = today_of(rt.clock)  # type: ignore[arg-type]
+    event_id = plan(rt, today, today, instructors=["Maria Souza", "João Batista"])
+    with rt.db.read() as session:
+        event = session.get(TrainingEvent, event_id)
+        assert event is not None
+        entry = session.execute(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "event", AuditEvent.record_id == event_id
+            )
+        ).scalar_one()
+        assert list(event.instructors) == ["Maria Souza", "João Batista"]
+        assert entry.evidence["instructors"] == 2
+        assert "Souza" not in entry.entry
+        assert "Batista" not in entry.entry
+
+
 # ------------------------------------------------------------------------------ the ECC guard
 
 
