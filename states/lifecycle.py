@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -264,17 +264,28 @@ class Lifecycle:
         :class:`GuardFailed` with the guard's sentence when the evidence is not enough.
         """
         spec = self.spec(event)
+        evidence = self.evidence_for(spec, evidence)
+        self.check_accepted(facts.case_id, facts.state, event)
+        return self.judge(spec, facts, evidence, actor=actor, today=today, records=records)
+
+    @staticmethod
+    def evidence_for(
+        spec: EventSpec, evidence: Mapping[str, Any] | ev.Evidence | None
+    ) -> ev.Evidence:
+        """The event's evidence, validated: raw evidence parsed by its model, or a model
+        instance checked to be of the event's model; InvalidInput otherwise."""
+        if not isinstance(evidence, ev.Evidence):
+            return ev.parse(spec.evidence, spec.name, dict(evidence or {}))
         if not isinstance(evidence, spec.evidence):
             raise InvalidInput(
                 N_(
                     "evidence for %(event)s must be %(name__)s",
-                    event=event,
+                    event=spec.name,
                     name__=spec.evidence.__name__,
                 ),
                 field="evidence",
             )
-        self.check_accepted(facts.case_id, facts.state, event)
-        return self.judge(spec, facts, evidence, actor=actor, today=today, records=records)
+        return evidence
 
     def judge(
         self,

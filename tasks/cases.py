@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from notifications import outbox
 from states import audit, bounds, record_views, store
-from states import evidence as ev
 from states.bounds import NOTE_MAX
 from states.calendar import calendar_for
 from states.deadlines import local_date
@@ -33,7 +32,6 @@ from states.guards import Records
 from states.lifecycle import Lifecycle, Outcome
 from states.models import Case, Municipality
 from states.progress import BulkApplied
-from states.text import N_
 from tasks import obligations
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
@@ -150,20 +148,7 @@ def _decide(
     """Decide once: does the state accept the event, is its evidence valid (against the
     records too), and does its guard find it enough? Raises the first refusal."""
     lifecycle.check_accepted(case.id, case.state, spec.name)
-    parsed = (
-        evidence
-        if isinstance(evidence, Evidence)
-        else ev.parse(spec.evidence, spec.name, dict(evidence or {}))
-    )
-    if not isinstance(parsed, spec.evidence):
-        raise InvalidInput(
-            N_(
-                "evidence for %(event)s must be %(name__)s",
-                event=spec.name,
-                name__=spec.evidence.__name__,
-            ),
-            field="evidence",
-        )
+    parsed = lifecycle.evidence_for(spec, evidence)
     record_views.check_evidence(session, spec.checks, spec.name, parsed, municipality.uf)
     today = local_date(now, municipality.timezone)
     records = record_views.records_for(session, case.id, spec.reads, parsed)
