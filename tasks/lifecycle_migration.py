@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from states import audit, record_views, store
-from states import evidence as ev
 from states.calendar import calendar_for
 from states.deadlines import due_date, extended, local_date
 from states.effects import to_json
@@ -110,10 +109,7 @@ def plan(rt: Runtime, to_version: str, mapping: Mapping[str, str]) -> Migration:
     target = rt.lifecycle_for(to_version)
     result = Migration(to_version, dict(mapping), dry_run=True)
     with rt.db.read() as session:
-        ids = session.execute(
-            select(Case.id).where(Case.lifecycle_version != to_version).order_by(Case.id)
-        ).scalars()
-        for case_id in list(ids):
+        for case_id in _under_other_versions(session, to_version):
             case = session.get(Case, case_id)
             assert case is not None
             municipality = store.get_municipality(session, case.municipality_code)
@@ -127,19 +123,17 @@ def migrate(rt: Runtime, to_version: str, mapping: Mapping[str, str], *, actor: 
     audit entry; the others stay as they are (listed with the reason)."""
     check_actor(actor)
     target = rt.lifecycle_for(to_version)
-    planned = plan(rt, to_version, mapping)
     result = Migration(to_version, dict(mapping), dry_run=False)
-    for item in planned.cases:
-        if item.to_state is None:
-            result.cases.append(item)
-            continue
-        with rt.db.write() as session:
-            case, municipality = store.load_for_update(session, item.case_id)
+    with rt.db.read() as session:
+        ids = _under_other_versions(session, to_version)
+    for case_id in ids:
+        with rt.db.write() as session:  # each case planned under its lock, then moved
+            case, municipality = store.load_for_update(session, case_id)
             now = rt.clock.now()
             if case.lifecycle_version == to_version:  # moved meanwhile (another run)
                 continue
             again = _plan_one(session, rt, target, case, municipality, mapping)
-            if again.to_state is None:  # changed since the plan was made
+            if again.to_state is None:  # it cannot move: listed, left as it is
                 result.cases.append(again)
                 continue
             changes = {**again.changes, "lifecycle_version": to_version}
@@ -174,6 +168,15 @@ def migrate(rt: Runtime, to_version: str, mapping: Mapping[str, str], *, actor: 
                 )
             )
     return result
+
+
+def _under_other_versions(session: Session, to_version: str) -> list[int]:
+    """The cases not under ``to_version``, by number."""
+    return list(
+        session.execute(
+            select(Case.id).where(Case.lifecycle_version != to_version).order_by(Case.id)
+        ).scalars()
+    )
 
 
 def _mapping(target: Lifecycle, case: Case, explicit: Mapping[str, str]) -> dict[str, str]:
@@ -301,7 +304,7 @@ def _would_refuse(
         needs = [n for n, f in spec.evidence.model_fields.items() if f.is_required()]
         if not spec.moving or needs or not spec.summary:
             continue
-        evidence = ev.parse(spec.evidence, name, {})
+        evidence = target.evidence_for(spec, {})
         records = record_views.records_for(session, case.id, spec.reads, evidence)
         try:
             target.judge(spec, facts, evidence, actor="system", today=today, records=records)
