@@ -52,11 +52,24 @@ def add_holiday(
             )
         )
         return
-    echo(f"holiday {change.day} ({change.name}) added to municipality {change.municipality_code}")
+    out(
+        N_(
+            "holiday %(day)s (%(name)s) added to municipality %(municipality_code)s",
+            day=change.day,
+            name=change.name,
+            municipality_code=change.municipality_code,
+        )
+    )
     if change.cases_due_that_day:
-        echo(
-            f"note: {change.cases_due_that_day} open case(s) of this municipality are due on "
-            f"{change.day}; deadlines already set do not move"
+        out(
+            Np_(
+                "note: %(n)s open case of this municipality is due on %(day)s; deadlines "
+                "already set do not move",
+                "note: %(n)s open cases of this municipality are due on %(day)s; deadlines "
+                "already set do not move",
+                change.cases_due_that_day,
+                day=change.day,
+            )
         )
 
 
@@ -64,8 +77,13 @@ def add_holiday(
 def remove_holiday(municipality: Municipality, day: Day, by: By) -> None:
     """Remove a municipal holiday (deadlines already set do not move)."""
     change = calendar_ops.remove_holiday(runtime(), municipality, parse_date(day, "date"), actor=by)
-    echo(
-        f"holiday {change.day} ({change.name}) removed from municipality {change.municipality_code}"
+    out(
+        N_(
+            "holiday %(day)s (%(name)s) removed from municipality %(municipality_code)s",
+            day=change.day,
+            name=change.name,
+            municipality_code=change.municipality_code,
+        )
     )
 
 
@@ -173,7 +191,8 @@ def show(
         return
     place = listing["municipality"]
     where = f"{place['name']} ({place['code']}), {listing['uf']}" if place else listing["uf"]
-    echo(f"calendar of {where}, {listing['year']}\n")
+    out(N_("calendar of %(place)s, %(year)s", place=where, year=listing["year"]))
+    echo("")
     echo(
         table(
             listing["holidays"],
@@ -182,4 +201,11 @@ def show(
     )
     echo("")
     echo(table(listing["months"], [("month", "month"), ("working_days", "working days")]))
-    echo(f"{listing['working_days']} working days in {listing['year']}")
+    out(
+        Np_(
+            "%(n)s working day in %(year)s",
+            "%(n)s working days in %(year)s",
+            listing["working_days"],
+            year=listing["year"],
+        )
+    )

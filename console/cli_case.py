@@ -16,6 +16,7 @@ commands (``list``, ``show``) import no more than they read with: the write path
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import types
@@ -31,6 +32,8 @@ from console.common import (
     CaseId,
     ExpectVersion,
     Json,
+    localise,
+    out,
     parse_date,
     parse_instant,
     parse_json_object,
@@ -42,7 +45,7 @@ from console.output import as_csv, as_json, echo, fields, table
 from states import queries
 from states.errors import InvalidInput
 from states.states import LABELS_PT, State
-from states.text import N_
+from states.text import N_, Np_
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
@@ -65,13 +68,40 @@ def settings_lifecycle() -> Lifecycle:
 
 def done(result: ops.Transition) -> None:
     """What a change did, in one line."""
-    moved = (
-        f"{result.from_state} -> {result.to_state}"
-        if result.from_state != result.to_state
-        else f"stays {result.to_state}"
-    )
-    due = f", due {result.due_on}" if result.due_on else ""
-    echo(f"case {result.case_id}: {result.event}: {moved} (version {result.version}{due})")
+    params = {
+        "case_id": result.case_id,
+        "event": result.event,
+        "from_state": result.from_state,
+        "to_state": result.to_state,
+        "version": result.version,
+        "due_on": result.due_on,
+    }
+    if result.from_state != result.to_state:
+        text = (
+            N_(
+                "case %(case_id)s: %(event)s: %(from_state)s -> %(to_state)s (version %(version)s, "
+                "due %(due_on)s)",
+                **params,
+            )
+            if result.due_on
+            else N_(
+                "case %(case_id)s: %(event)s: %(from_state)s -> %(to_state)s (version %(version)s)",
+                **params,
+            )
+        )
+    else:
+        text = (
+            N_(
+                "case %(case_id)s: %(event)s: stays %(to_state)s (version %(version)s, due "
+                "%(due_on)s)",
+                **params,
+            )
+            if result.due_on
+            else N_(
+                "case %(case_id)s: %(event)s: stays %(to_state)s (version %(version)s)", **params
+            )
+        )
+    out(text)
 
 
 def _base(annotation: Any) -> Any:
@@ -89,13 +119,21 @@ def _simple(info: FieldInfo) -> bool:
     return isinstance(base, type) and issubclass(base, _SIMPLE)
 
 
-def _describe(name: str, info: FieldInfo) -> str:
+def _describe(name: str, info: FieldInfo, language: str, *, today: bool = False) -> str:
+    """The help of the option of evidence field ``name``, in ``language``."""
+    from notifications.catalog import tr
+
     base = _base(info.annotation)
     if typing.get_origin(base) is typing.Literal:
-        return f"{name}: one of {', '.join(str(v) for v in typing.get_args(base))}."
-    if base is date:
-        return f"{name} (YYYY-MM-DD)."
-    return info.description or f"{name}."
+        values = ", ".join(str(v) for v in typing.get_args(base))
+        text = tr(language, "%(field)s: one of %(values)s.") % {"field": name, "values": values}
+    elif base is date:
+        text = tr(language, "%(field)s (YYYY-MM-DD).") % {"field": name}
+    else:
+        text = tr(language, info.description) if info.description else f"{name}."
+    if today:
+        text += " " + tr(language, "Default: today.")
+    return text
 
 
 def event_command(spec: EventSpec) -> Any:
@@ -108,10 +146,12 @@ def event_command(spec: EventSpec) -> Any:
     dates: dict[str, str] = {}  # evidence field -> its option, parsed as a date
     today: set[str] = set()  # date fields that default to the day the command runs
     fields = {n: f for n, f in spec.evidence.model_fields.items() if _simple(f)}
+    helps: dict[str, Any] = {}  # evidence field -> its help in a language
     for name, info in fields.items():
         hint = spec.cli.get(name, "")
         flag, _, default_text = hint.partition("=")
-        help_text = _describe(name, info)
+        helps[name] = functools.partial(_describe, name, info, today=default_text == "today")
+        help_text = helps[name]("en")
         default: Any = inspect.Parameter.empty
         if flag == "ARG":
             annotation: Any = Annotated[str, typer.Argument(help=help_text, show_default=False)]
@@ -124,7 +164,6 @@ def event_command(spec: EventSpec) -> Any:
         flag = flag or "--" + name.replace("_", "-")
         if default_text == "today":
             today.add(name)
-            help_text += " Default: today."
         if default_text and default_text != "today":
             default = default_text
         elif default_text == "today" or not info.is_required():
@@ -183,14 +222,36 @@ def event_command(spec: EventSpec) -> Any:
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
-    command.__doc__ = f"{spec.label_en} ({spec.name}, «{spec.label_pt}»)." + (
-        f" The guard checks: {spec.summary}." if spec.summary else ""
-    )
+    command.__doc__ = command_doc(spec)
     holder = typer.Typer(add_completion=False)
     holder.command(spec.command)(command)
     made = typer.main.get_command(holder)
     made.name = spec.command
+    made.produzir_help = functools.partial(_event_help, spec)  # type: ignore[attr-defined]
+    for param in made.params:
+        if param.name in helps:
+            param.produzir_help = helps[param.name]  # type: ignore[attr-defined]
     return made
+
+
+def _event_help(spec: EventSpec, language: str) -> str:
+    """The help of an event's command, in ``language`` (:func:`console.common.localise`)."""
+    from notifications.catalog import tr
+
+    if language == "en":
+        return str(command_doc(spec))
+    text = tr(language, "%(label)s (%(event)s).") % {"label": spec.label_pt, "event": spec.name}
+    if spec.summary:
+        summary = settings_lifecycle().summary(spec, tr(language, spec.summary))
+        text += " " + tr(language, "The guard checks: %(summary)s.") % {"summary": summary}
+    return text
+
+
+def command_doc(spec: EventSpec) -> str:
+    """The English help of an event's command."""
+    return f"{spec.label_en} ({spec.name}, «{spec.label_pt}»)." + (
+        f" The guard checks: {settings_lifecycle().summary(spec)}." if spec.summary else ""
+    )
 
 
 class CaseGroup(_Group):
@@ -205,7 +266,9 @@ class CaseGroup(_Group):
         if cmd_name in self.commands:
             return super().get_command(ctx, cmd_name)
         spec = settings_lifecycle().command(cmd_name)
-        return self.checked(cmd_name, event_command(spec)) if spec is not None else None
+        if spec is None:
+            return None
+        return self.checked(cmd_name, localise(event_command(spec), ctx))
 
 
 app = typer.Typer(
@@ -264,7 +327,7 @@ def case_list(
             ],
         )
     )
-    echo(f"{len(rows)} of {total} cases")
+    out(Np_("%(shown)s of %(n)s case", "%(shown)s of %(n)s cases", total, shown=len(rows)))
 
 
 @app.command("summary")
@@ -281,7 +344,8 @@ def case_summary(as_json_: Json = False) -> None:
     echo(
         table(rows, [("state", "state"), ("label", ""), ("cases", "cases"), ("overdue", "overdue")])
     )
-    echo(f"{sum(r['cases'] for r in rows)} cases in all")
+    all_cases = sum(r["cases"] for r in rows)
+    out(Np_("%(n)s case in all", "%(n)s cases in all", all_cases))
 
 
 @app.command("show")

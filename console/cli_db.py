@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from console.common import command_group, runtime
-from console.output import echo
+from console.common import command_group, out, runtime
+from states.text import N_
 
 app = command_group("The database: migrations.", "db")
 
@@ -15,4 +15,10 @@ def db_upgrade() -> None:
 
     rt = runtime(migrated=False)
     migrations.upgrade(rt.db.engine)
-    echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
+    out(
+        N_(
+            "database at revision %(revision)s (%(dialect)s)",
+            revision=migrations.current_revision(rt.db.engine),
+            dialect=rt.db.dialect,
+        )
+    )

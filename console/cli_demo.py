@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from console.common import runtime
+from console.common import lang, out, runtime
 from console.output import echo, table
+from notifications.catalog import tr
+from states.text import N_, Np_
 
 
 def demo(
@@ -37,21 +39,35 @@ def demo(
     loaded = load_demo(rt, cases=cases, seed=seed, if_empty=if_empty or bool(simulate_days))
     report = loaded.report
     if report is None:
-        echo(f"demo skipped: the database already has {loaded.existing} cases")
-    else:
-        echo(
-            f"demo loaded: {report.cases} cases, {report.people} people, "
-            f"{sum(report.training_events.values())} training events, "
-            f"{report.enterprises} enterprises, "
-            f"{report.events} audit events, {len(report.coordinators)} coordinators; "
-            f"clock at {report.final_date}"
+        out(
+            Np_(
+                "demo skipped: the database already has %(n)s case",
+                "demo skipped: the database already has %(n)s cases",
+                loaded.existing,
+            )
         )
-    echo("web console users (all with the same demo password):")
+    else:
+        out(
+            N_(
+                "demo loaded: %(cases)s cases, %(people)s people, %(training_events)s training "
+                "events, %(enterprises)s enterprises, %(events)s audit events, %(coordinators)s "
+                "coordinators; clock at %(final_date)s",
+                cases=report.cases,
+                people=report.people,
+                training_events=sum(report.training_events.values()),
+                enterprises=report.enterprises,
+                events=report.events,
+                coordinators=len(report.coordinators),
+                final_date=report.final_date,
+            )
+        )
+    out(N_("web console users (all with the same demo password):"))
+    everywhere = tr(lang(), "all UFs")
     for user in DEMO_USERS:
-        territories = ", ".join(user.get("territories", ())) or "all UFs"
+        territories = ", ".join(user.get("territories", ())) or everywhere
         echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
-    echo("  (and the demo's own staff, e.g. ana.souza, coordinator of CE)")
-    echo(f"  password: {DEMO_PASSWORD}")
+    out(N_("  (and the demo's own staff, e.g. ana.souza, coordinator of CE)"))
+    out(N_("  password: %(password)s", password=DEMO_PASSWORD))
     if simulate_days:
         from demo.simulate import simulate
 
@@ -72,7 +88,15 @@ def demo(
                 ],
             )
         )
-        echo(
-            f"{result.sent} messages sent over {simulate_days} days"
-            + (f" in {result.mailbox}" if result.mailbox else "")
+        out(
+            N_(
+                "%(sent)s messages sent over %(days)s days in %(mailbox)s",
+                sent=result.sent,
+                days=simulate_days,
+                mailbox=str(result.mailbox),
+            )
+            if result.mailbox
+            else N_(
+                "%(sent)s messages sent over %(days)s days", sent=result.sent, days=simulate_days
+            )
         )

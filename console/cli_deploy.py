@@ -23,13 +23,13 @@ import typer
 from sqlalchemy import create_engine, make_url, text
 
 import migrations
-from console.common import out
+from console.common import command_group, out
 from notifications.settings import load_settings
 from states.errors import InvalidInput
 from states.settings import StatesSettings, load
 from states.text import N_, Text
 
-app = typer.Typer(help="Deploying on workers: check this machine's settings.")
+app = command_group("Deploying on workers: check this machine's settings.")
 
 # What the check says, one line each (msgids of the catalogs, rendered by out())
 _DB_UNREACHABLE = "database unreachable (%(url)s): %(error)s"

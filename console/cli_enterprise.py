@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, command_group, parse_date, runtime
+from console.common import By, Json, command_group, one_of, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from states.evidence import LegalForm
@@ -98,7 +98,7 @@ def enterprise_add_member(
 @enterprise_app.command("legal-form")
 def enterprise_legal_form(
     enterprise_id: EnterpriseId,
-    form: Annotated[str, typer.Argument(help=f"One of: {', '.join(f.value for f in LegalForm)}.")],
+    form: Annotated[str, typer.Argument(help=one_of(f.value for f in LegalForm))],
     by: By,
 ) -> None:
     """Choose the legal form; its member minimum must already be met."""
@@ -129,7 +129,7 @@ def enterprise_plan(
 @enterprise_app.command("step")
 def enterprise_step(
     enterprise_id: EnterpriseId,
-    step: Annotated[str, typer.Argument(help=f"One of: {', '.join(ent.STEP_RULES)}.")],
+    step: Annotated[str, typer.Argument(help=one_of(ent.STEP_RULES))],
     by: By,
     done_on: Annotated[str, typer.Option("--done-on", help="When it was done (YYYY-MM-DD).")],
     reference: Annotated[

@@ -71,7 +71,8 @@ def lifecycle_show(as_json_: Json = False) -> None:
             )
         )
         return
-    echo(f"lifecycle version {lc.version}\n")
+    out(N_("lifecycle version %(version)s", version=lc.version))
+    echo("")
     echo(
         table(
             [
@@ -86,11 +87,13 @@ def lifecycle_show(as_json_: Json = False) -> None:
         )
     )
     for e in events:
-        echo(f"\n{e['event']} ({e['label']})")
-        echo(f"  from:     {', '.join(e['from'])}")
-        echo(f"  to:       {', '.join(e['to'])}")
-        echo(f"  evidence: {', '.join(e['evidence']) or '-'}")
-        echo(f"  command:  produzir {e['command']}")
+        echo("")
+        out(N_("%(event)s (%(label)s)", event=e["event"], label=e["label"]))
+        out(N_("  from:     %(states)s", states=", ".join(e["from"])))
+        out(N_("  to:       %(states)s", states=", ".join(e["to"])))
+        out(N_("  evidence: %(fields)s", fields=", ".join(e["evidence"]) or "-"))
+        command = "produzir " + str(e["command"])
+        out(N_("  command:  %(command)s", command=command))
 
 
 @app.command("migrate")

@@ -21,6 +21,8 @@ from notifications import dispatch as dispatching
 from notifications import outbox, render
 from notifications.checkpoint_mail import send_checkpoint_mail
 from notifications.digest import send_digests
+from notifications.i18n import normalise
+from notifications.i18n import render as render_text
 from states.clock import FixedClock
 from states.deadlines import local_date
 from states.text import N_, Np_, Text
@@ -57,20 +59,53 @@ def sweep(
     if as_json_:
         echo(as_json(report.as_dict()))
         return
-    echo(
-        f"sweep as of {report.as_of}: {report.cases_checked} cases and "
-        f"{report.obligations_checked} obligations checked; {report.reminders_queued} "
-        f"messages queued, {report.already_queued} already queued, {report.opted_out} opted "
-        f"out, {report.unaddressed} with nobody to tell"
+    say(
+        N_(
+            "sweep as of %(as_of)s: %(cases)s cases and %(obligations)s obligations checked; "
+            "%(queued)s messages queued, %(already)s already queued, %(opted_out)s opted out, "
+            "%(unaddressed)s with nobody to tell",
+            as_of=report.as_of,
+            cases=report.cases_checked,
+            obligations=report.obligations_checked,
+            queued=report.reminders_queued,
+            already=report.already_queued,
+            opted_out=report.opted_out,
+            unaddressed=report.unaddressed,
+        )
     )
     for moved in report.transitions:
-        echo(f"case {moved['case_id']}: {moved['event']}: {moved['state']} -> {moved['to_state']}")
+        say(
+            N_(
+                "case %(case_id)s: %(event)s: %(state)s -> %(to_state)s",
+                case_id=moved["case_id"],
+                event=moved["event"],
+                state=moved["state"],
+                to_state=moved["to_state"],
+            )
+        )
     for refusal in report.refusals:
-        echo(f"case {refusal['case_id']}: {refusal['event']} not yet: {refusal['reason']}")
+        say(
+            N_(
+                "case %(case_id)s: %(event)s not yet: %(reason)s",
+                case_id=refusal["case_id"],
+                event=refusal["event"],
+                reason=refusal["reason"],
+            )
+        )
     for error in report.errors:
-        typer.echo(f"case {error['case_id']}: error: {error['reason']}", err=True)
+        say(
+            N_(
+                "case %(case_id)s: error: %(reason)s",
+                case_id=error["case_id"],
+                reason=error["reason"],
+            ),
+            err=True,
+        )
     if report.failed > len(report.errors):
-        typer.echo(f"... {report.failed} cases failed in all", err=True)
+        say(
+            Np_("... %(n)s case failed in all", "... %(n)s cases failed in all", report.failed),
+            err=True,
+        )
 
 
 @app.command("dispatch")
@@ -85,13 +120,25 @@ def notify_dispatch(
     if as_json_:
         echo(as_json(report.as_dict()))
         return
-    echo(
-        f"{report.claimed} claimed: {report.sent} sent, {report.retried} to retry, "
-        f"{report.failed} failed, {report.skipped} skipped"
+    say(
+        N_(
+            "%(claimed)s claimed: %(sent)s sent, %(retried)s to retry, %(failed)s failed, "
+            "%(skipped)s skipped",
+            claimed=report.claimed,
+            sent=report.sent,
+            retried=report.retried,
+            failed=report.failed,
+            skipped=report.skipped,
+        )
     )
     for failure in report.failures:
-        what = "failed" if failure["final"] else "will retry"
-        echo(f"message {failure['id']} {what}: {failure['error']}")
+        say(
+            N_("message %(id)s failed: %(error)s", id=failure["id"], error=failure["error"])
+            if failure["final"]
+            else N_(
+                "message %(id)s will retry: %(error)s", id=failure["id"], error=failure["error"]
+            )
+        )
 
 
 @app.command("digests")
@@ -170,7 +217,7 @@ def notify_list(
             ],
         )
     )
-    echo(f"{len(rows)} messages")
+    say(Np_("%(n)s message", "%(n)s messages", len(rows)))
 
 
 @app.command("retry")
@@ -180,7 +227,7 @@ def notify_retry(
 ) -> None:
     """Put a failed message back in the queue; the next dispatch sends it."""
     dispatching.retry(runtime(), message_id, actor=by)
-    echo(f"message {message_id} queued again")
+    say(N_("message %(id)s queued again", id=message_id))
 
 
 @app.command("preview")
@@ -201,7 +248,8 @@ def notify_preview(
     if as_json_:
         echo(as_json(rendered.__dict__))
         return
-    echo(f"Subject: {rendered.subject}")
+    # the whole preview in the message's language, its "Subject:" too
+    typer.echo(render_text(N_("Subject: %(subject)s", subject=rendered.subject), normalise(lang)))
     echo("")
     echo(rendered.text.rstrip())
     if html:

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, command_group, runtime
+from console.common import By, Json, command_group, out, runtime
 from console.output import as_json, echo, table
+from states.text import N_, Np_
 from tasks import users
 
 app = command_group(
@@ -71,7 +72,7 @@ def user_add(
     if as_json_:
         echo(as_json({"username": change.username, "added": True, "seq": change.seq}))
     else:
-        echo(f"user {change.username} added")
+        out(N_("user %(username)s added", username=change.username))
 
 
 @app.command("list")
@@ -103,14 +104,18 @@ def user_list(
             ],
         )
     )
-    echo(f"{len(rows)} users")
+    out(Np_("%(n)s user", "%(n)s users", len(rows)))
 
 
 @app.command("disable")
 def user_disable(username: Username, by: By) -> None:
     """Disable a user: no more messages to them (their history stays)."""
     change = users.disable_user(runtime(), username, actor=by)
-    echo(f"user {username} disabled" if change.changed else f"user {username} was already disabled")
+    out(
+        N_("user %(username)s disabled", username=username)
+        if change.changed
+        else N_("user %(username)s was already disabled", username=username)
+    )
 
 
 @app.command("set-password")
@@ -128,4 +133,4 @@ def user_set_password(
         else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     users.set_password(runtime(), username, password, actor=by)
-    echo(f"password of {username} set")
+    out(N_("password of %(username)s set", username=username))

@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from console.common import runtime
-from console.output import echo
+from console.common import out, runtime
 from console.web.app import create_app
 from console.web.settings import load_web_settings
+from states.text import N_
 
 
 def web(
@@ -40,7 +40,13 @@ def web(
     app = create_app(runtime(), settings)
     bind_host = host or settings.web_host
     bind_port = port or settings.web_port
-    echo(f"PRODUZIR web console on http://{bind_host}:{bind_port} ({settings.env})")
+    out(
+        N_(
+            "PRODUZIR web console on %(url)s (%(env)s)",
+            url="http://" + bind_host + ":" + str(bind_port),
+            env=settings.env,
+        )
+    )
     uvicorn.run(
         app,
         host=bind_host,

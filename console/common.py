@@ -21,7 +21,7 @@ import getpass
 import importlib
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,7 +37,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from states.errors import Busy, InvalidInput, ProduzirError
 from states.origin import use_origin
-from states.text import N_, Text
+from states.text import M_, N_, Text
 
 if TYPE_CHECKING:
     from tasks.runtime import Runtime
@@ -56,9 +56,107 @@ def _os_user() -> str | None:
         return None
 
 
+#: Typer's own words in its help screens (``typer.rich_utils``), in the catalogs: set in the
+#: command line's language when a help screen is shown (:func:`_localised_help`).
+TYPER_WORDS: dict[str, str] = {
+    "ARGUMENTS_PANEL_TITLE": M_("Arguments"),
+    "OPTIONS_PANEL_TITLE": M_("Options"),
+    "COMMANDS_PANEL_TITLE": M_("Commands"),
+    "ERRORS_PANEL_TITLE": M_("Error"),
+    "ABORTED_TEXT": M_("Aborted."),
+    "DEFAULT_STRING": M_("[default: {}]"),
+    "ENVVAR_STRING": M_("[env var: {}]"),
+    "REQUIRED_LONG_STRING": M_("[required]"),
+    "DEPRECATED_STRING": M_("(deprecated) "),
+    "RICH_HELP": M_("Try [blue]'{command_path} {help_option}'[/] for help."),
+}
+#: Click's help option and Typer's completion options, whose help Typer writes in English.
+TYPER_HELP = (
+    M_("Show this message and exit."),
+    M_("Install completion for the current shell."),
+    M_("Show completion for the current shell, to copy it or customize the installation."),
+)
+_ENGLISH = "_produzir_english"
+#: help texts made from values (:func:`one_of`): the English text -> its text in a language
+_MADE: dict[str, Callable[[str], str]] = {}
+
+
+def one_of(values: Iterable[Any]) -> str:
+    """The help of an option that takes one of ``values`` (codes), "One of: a, b.", shown in
+    the command line's language by :func:`localise`."""
+    listed = ", ".join(str(v) for v in values)
+
+    def made(language: str) -> str:
+        from notifications.catalog import tr
+
+        return tr(language, "One of: %(values)s.") % {"values": listed}
+
+    english = made("en")
+    _MADE[english] = made
+    return english
+
+
+def localise(command: Any, ctx: Any = None) -> Any:
+    """``command`` (a click command or group, or None) with its help and its parameters' help
+    in the command line's language, from the catalogs (the English texts are the msgids:
+    ``notifications.catalogs.extract_cli`` extracts them). A command or parameter whose help is
+    made at run time gives it as ``produzir_help(language)``. The English is kept on each object, so the
+    same process may later show another language (tests do)."""
+    if command is None:
+        return None
+    from notifications.catalog import language_for_cli, tr
+
+    language = language_for_cli()
+    things: list[tuple[Any, tuple[str, ...]]] = [(command, ("help", "short_help", "epilog"))]
+    things += [(p, ("help",)) for p in command.params]
+    if ctx is not None and getattr(command, "add_help_option", False):
+        option = command.get_help_option(ctx)
+        if option is not None:
+            things.append((option, ("help",)))
+            if not getattr(option.callback, "_produzir_localised", False):
+                option.callback = _localised_help(option.callback)
+    for thing, attributes in things:
+        english = thing.__dict__.setdefault(
+            _ENGLISH, {a: getattr(thing, a, None) for a in attributes}
+        )
+        for attribute in attributes:
+            text = english.get(attribute)
+            if text:
+                made_text = _MADE.get(text)
+                setattr(thing, attribute, made_text(language) if made_text else tr(language, text))
+        made = getattr(thing, "produzir_help", None)
+        if made is not None:
+            thing.help = made(language)
+    return command
+
+
+def _localised_help(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The help option's callback, showing Typer's own words in the command line's language."""
+
+    @functools.wraps(callback)
+    def show(ctx: Any, param: Any, value: Any) -> Any:
+        if value and not ctx.resilient_parsing:
+            from typer import rich_utils
+
+            from notifications.catalog import language_for_cli, tr
+
+            language = language_for_cli()
+            for name, english in TYPER_WORDS.items():
+                setattr(rich_utils, name, tr(language, english))
+        return callback(ctx, param, value)
+
+    show._produzir_localised = True  # type: ignore[attr-defined]
+    return show
+
+
 class CommandGroup(TyperGroup):
     """Maps Produzir's errors to one line and an exit code, wherever they are raised; checks
-    ``--by`` against the policy before a command runs; sets the origin ``cli``."""
+    ``--by`` against the policy before a command runs; sets the origin ``cli``; shows its
+    commands' help in the command line's language (:func:`localise`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        localise(self, ctx)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         if ctx.parent is None:  # the outermost group: the whole command runs as "cli"
@@ -86,7 +184,7 @@ class CommandGroup(TyperGroup):
             raise typer.Exit(1) from None
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        return self.checked(cmd_name, super().get_command(ctx, cmd_name))
+        return self.checked(cmd_name, localise(super().get_command(ctx, cmd_name), ctx))
 
     def checked(self, cmd_name: str, found: Any) -> Any:
         """``found`` (a command of this group, or None), its ``--by`` checked against the
@@ -145,7 +243,7 @@ class LazyGroup(CommandGroup):
         entry = self.lazy.get(cmd_name)
         if entry is not None and cmd_name not in self.commands:
             if self._listing:  # a stand-in, for the list: the name and the help line
-                return TyperCommand(cmd_name, help=entry.help)
+                return localise(TyperCommand(cmd_name, help=entry.help))
             self.add_command(load(cmd_name, entry), cmd_name)
         return super().get_command(ctx, cmd_name)
 

@@ -13,20 +13,33 @@ import typer
 from console import csv_cells
 
 
+def _words() -> tuple[str, str]:
+    from notifications.catalog import language_for_cli, tr
+
+    language = language_for_cli()
+    return tr(language, "yes"), tr(language, "no")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        yes, no = _words()
+        return yes if value else no
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    """Rows as an aligned plain-text table; ``columns`` are (key, heading) pairs."""
+    """Rows as an aligned plain-text table; ``columns`` are (key, heading) pairs, the headings
+    in English and shown in the command line's language (the catalogs have them:
+    ``notifications.catalogs.extract_cli`` extracts the headings of every ``table(...)`` call)."""
+    from notifications.catalog import language_for_cli, tr
+
+    language = language_for_cli()
     cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
-    headings = [heading for _, heading in columns]
+    headings = [tr(language, heading) if heading else heading for _, heading in columns]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headings)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headings, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))

@@ -14,11 +14,13 @@ it runs ``pybabel compile`` for each language (into a temporary folder; no .mo i
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
@@ -175,3 +177,71 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+#: keyword arguments whose literal is a sentence people read: Typer's help texts, an event's
+#: ``summary`` (states/events.py; also its sixth positional argument) and an evidence field's ``description`` (states/evidence.py)
+_DECLARED_TEXTS = ("help", "short_help", "epilog", "summary", "description")
+
+
+def _cli_strings(source: str) -> list[tuple[int, str]]:
+    """The sentences of a command-line module that Typer shows, as (line, text): every
+    ``help=``/``short_help=``/``epilog=`` (and ``summary=``/``description=``) given as a literal, the first argument of
+    ``command_group(...)``, the help line of a ``Lazy(...)`` entry, the docstring of each
+    function registered with ``@<app>.command``/``@<app>.callback``, and the column titles of
+    ``table(rows, [(key, title), ...])``."""
+    import ast
+
+    found: list[tuple[int, str]] = []
+
+    def literal(node: ast.AST | None) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
+            return node.value
+        return None
+
+    def name_of(func: ast.AST) -> str | None:
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+        return None
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            called = name_of(node.func)
+            for keyword in node.keywords:
+                text = literal(keyword.value)
+                if keyword.arg in _DECLARED_TEXTS and text:
+                    found.append((keyword.value.lineno, text))
+            if called == "command_group" and node.args and (text := literal(node.args[0])):
+                found.append((node.lineno, text))
+            if called == "Lazy" and len(node.args) >= 3 and (text := literal(node.args[2])):
+                found.append((node.lineno, text))
+            if called == "EventSpec" and len(node.args) >= 6 and (text := literal(node.args[5])):
+                found.append((node.lineno, text))  # its summary (states.events.EventSpec)
+            if called == "table" and len(node.args) >= 2 and isinstance(node.args[1], ast.List):
+                for column in node.args[1].elts:
+                    is_pair = isinstance(column, ast.Tuple) and len(column.elts) == 2
+                    if is_pair and (text := literal(column.elts[1])):  # type: ignore[attr-defined]
+                        found.append((column.lineno, text))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            registered = any(
+                isinstance(d, ast.Call) and name_of(d.func) in ("command", "callback")
+                for d in node.decorator_list
+            )
+            doc = ast.get_docstring(node, clean=True)
+            if registered and doc:
+                found.append((node.lineno, doc))
+    return found
+
+
+def extract_cli(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Any:
+    """Babel extractor for the command line's modules (``babel.cfg``): what the Python
+    extractor finds (``N_``, ``M_``, ...), plus the help texts Typer shows
+    (:func:`_cli_strings`), which :func:`console.common.localise` looks up at run time."""
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    for line, text in _cli_strings(source.decode("utf-8")):
+        yield line, None, text, []

@@ -3,8 +3,8 @@
 Every sentence a person reads comes from the catalogs in ``notifications/locales/``
 (``messages.pot``; ``pt_BR`` and ``en``, ``LC_MESSAGES/messages.po``). The msgids are English;
 the English catalog copies them, so both languages are complete and checked alike. The .po
-files are compiled in memory the first time a language is used (no binary in the
-repository); ``make catalogs`` extracts and updates them, ``make lint`` checks them.
+files are compiled the first time a language is used (:mod:`notifications.catalog`; no binary
+in the repository); ``make catalogs`` extracts and updates them, ``make lint`` checks them.
 
 At the edges::
 
@@ -20,31 +20,48 @@ language, and :class:`~states.text.Term` codes by their label.
 
 from __future__ import annotations
 
-import io
-import locale as _locale
-import os
-from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import Translations
 
 from notifications import codes
+from notifications.catalog import (
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    LOCALES,
+    LOCALES_DIR,
+    language_for_cli,
+    normalise,
+    ntr,
+    po_path,
+    tr,
+    translations,
+)
 from states.text import Term, Text, fill
 
-LOCALES_DIR = Path(__file__).parent / "locales"
-DOMAIN = "messages"
-#: Our language codes and Babel's locales.
-LOCALES: dict[str, str] = {"pt-BR": "pt_BR", "en": "en"}
-DEFAULT_LANGUAGE = "pt-BR"
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "DOMAIN",
+    "LOCALES",
+    "LOCALES_DIR",
+    "date_text",
+    "datetime_text",
+    "jinja_install",
+    "language_for_cli",
+    "normalise",
+    "ntr",
+    "number_text",
+    "po_path",
+    "render",
+    "term_text",
+    "tr",
+    "translations",
+]
+
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
 _RAW_KEYS = {
@@ -61,62 +78,6 @@ _RAW_KEYS = {
     "case",
     "key",
 }
-
-
-def po_path(language: str) -> Path:
-    return LOCALES_DIR / LOCALES[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-@cache
-def translations(language: str) -> Translations:
-    """The compiled catalog of ``language`` ("pt-BR" or "en"); KeyError on another."""
-    locale = LOCALES[language]
-    with po_path(language).open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
-
-
-def normalise(language: str | None) -> str:
-    """``pt-BR``/``pt_BR``/``pt``/``pt_BR.UTF-8`` → "pt-BR", ``en*`` → "en", else the default."""
-    if not language:
-        return DEFAULT_LANGUAGE
-    head = language.split(".")[0].replace("_", "-").lower()
-    if head.startswith("en"):
-        return "en"
-    return DEFAULT_LANGUAGE
-
-
-def language_for_cli(environ: Mapping[str, str] | None = None) -> str:
-    """The command line's language: ``PRODUZIR_LANG``, else the locale (LC_ALL, LC_MESSAGES,
-    LANG), else pt-BR. "C"/"POSIX" count as no choice."""
-    env = os.environ if environ is None else environ
-    asked = env.get("PRODUZIR_LANG")
-    if asked:
-        return normalise(asked)
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name)
-        if value and value not in ("C", "POSIX", "C.UTF-8"):
-            return normalise(value)
-    if environ is None:
-        found = (
-            _locale.getlocale(_locale.LC_MESSAGES)[0] if hasattr(_locale, "LC_MESSAGES") else None
-        )
-        if found and found not in ("C", "POSIX"):
-            return normalise(found)
-    return DEFAULT_LANGUAGE
-
-
-def tr(language: str, msgid: str) -> str:
-    """gettext: ``msgid`` (English) in ``language``."""
-    return translations(language).gettext(msgid)
-
-
-def ntr(language: str, singular: str, plural: str, n: int) -> str:
-    """ngettext: the form of ``singular``/``plural`` for ``n`` in ``language``."""
-    return translations(language).ngettext(singular, plural, n)
 
 
 def date_text(value: date | datetime | None, language: str, fmt: str = "medium") -> str:

@@ -179,14 +179,15 @@ class Lifecycle:
         found = self._states.get(code)
         return found.role if found else code
 
-    def summary(self, spec: EventSpec) -> str:
-        """What the event's guard checks, with this lifecycle's thresholds filled in."""
+    def summary(self, spec: EventSpec, template: str | None = None) -> str:
+        """What the event's guard checks, with this lifecycle's thresholds filled in (into
+        ``template``, the summary's translation, when given)."""
         thresholds = self.config.thresholds
         values = {
             **thresholds.model_dump(),
             "eligible_classes": ", ".join(thresholds.eligible_classes),
         }
-        return spec.summary.format(**values)
+        return (template or spec.summary).format(**values)
 
     def markdown_table(self) -> str:
         """The README's lifecycle table, made from the declarations and the deadlines."""

@@ -98,7 +98,7 @@ def test_add_holiday_then_show_lists_it_and_counts_it(cli: CliRunner, rt: Runtim
     assert march(before) == 20
 
     out = add(cli)
-    assert f"holiday {HOLIDAY} ({HOLIDAY_NAME}) added to municipality {QUIXADA}" in out
+    assert f"holiday Mar 23, 2026 ({HOLIDAY_NAME}) added to municipality {QUIXADA}" in out
 
     listing = show(cli, "--municipality", str(QUIXADA))
     assert listing["municipality"] == {"code": QUIXADA, "name": "Quixadá", "uf": "CE"}

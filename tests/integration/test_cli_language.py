@@ -1,15 +1,21 @@
 """The command line speaks pt-BR by default (PRODUZIR_LANG, else the locale), English on
-request: its refusals come from the same catalogs as the web console."""
+request: its refusals, its help screens and what its commands print come from the same
+catalogs as the web console."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from console.cli import app
 from notifications.i18n import language_for_cli
+from tasks.runtime import Runtime
+from tests.builders import new_case
 
 
 def refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -50,3 +56,102 @@ def test_the_language_rules() -> None:
     assert language_for_cli({"LANG": "pt_BR.UTF-8"}) == "pt-BR"
     assert language_for_cli({"LC_ALL": "en_US.UTF-8", "LANG": "pt_BR.UTF-8"}) == "en"
     assert language_for_cli({"PRODUZIR_LANG": "en", "LC_ALL": "pt_BR.UTF-8"}) == "en"
+
+
+def every_command() -> list[tuple[str, Any]]:
+    """(path, click command) of every command and group of ``produzir``, each imported, the
+    commands made from the event declarations included."""
+    root = typer.main.get_command(app)
+    found: list[tuple[str, Any]] = [("produzir", root)]
+    ctx = root.make_context("produzir", ["case"])  # as `produzir case` parses its root
+
+    def walk(group: Any, ctx: Any, path: str) -> None:
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            found.append((f"{path} {name}", command))
+            if hasattr(command, "list_commands"):
+                walk(
+                    command,
+                    command.make_context(name, [], parent=ctx, resilient_parsing=True),
+                    f"{path} {name}",
+                )
+
+    walk(root, ctx, "produzir")
+    return found
+
+
+def help_texts(command: Any) -> list[tuple[str, str]]:
+    """(what, text) of every help text ``command`` shows: its own and each parameter's."""
+    texts = [("help", command.help)] if command.help else []
+    texts += [(f"--{p.name}", p.help) for p in command.params if getattr(p, "help", None)]
+    return texts
+
+
+def test_every_help_text_of_every_command_is_in_portuguese_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PRODUZIR_LANG", raising=False)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    portuguese = {path: help_texts(c) for path, c in every_command()}
+    monkeypatch.setenv("PRODUZIR_LANG", "en")
+    english = {path: help_texts(c) for path, c in every_command()}
+    assert len(portuguese) > 80  # every group and command, the event commands too
+    assert portuguese.keys() == english.keys()
+    untranslated = [
+        f"{path} {what}: {pt!r}"
+        for path, texts in portuguese.items()
+        for (what, pt), (_, en) in zip(texts, english[path], strict=True)
+        if pt == en and not re.fullmatch(r"[\W\d_]*|[a-z_]+\.?", en)  # not only a code
+    ]
+    assert untranslated == []
+    # the same texts in English: the msgids themselves
+    assert dict(english["produzir case list"])["help"] == "List cases, most overdue first."
+    assert dict(portuguese["produzir case list"])["help"] == (
+        "Listar os casos, os mais atrasados primeiro."
+    )
+    assert dict(portuguese["produzir case reject"])["help"].startswith(
+        "Indeferir (indeferir). Condição: indeferimento fundamentado (com pelo menos 20 caracteres)"
+    )
+
+
+def test_a_help_screen_in_portuguese_with_typers_own_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def screen() -> str:
+        shown = CliRunner().invoke(app, ["case", "list", "--help"])
+        assert shown.exit_code == 0, shown.output
+        return re.sub(r"[\s│╭╮╰╯─]+", " ", shown.stdout)  # the words, unwrapped
+
+    monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
+    pt = screen()
+    assert "Listar os casos, os mais atrasados primeiro." in pt
+    assert "Opções" in pt
+    assert "Options" not in pt
+    assert "Mostrar esta mensagem e sair." in pt
+    assert "Somente os casos com prazo vencido." in pt
+    monkeypatch.setenv("PRODUZIR_LANG", "en")  # the same process, another language
+    en = screen()
+    assert "List cases, most overdue first." in en
+    assert "Options" in en
+    assert "Show this message and exit." in en
+
+
+def test_what_a_command_prints_is_in_portuguese_with_plurals_and_dates(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
+    monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
+    new_case(rt)
+    listed = CliRunner().invoke(app, ["case", "list"])
+    assert listed.exit_code == 0, listed.output
+    head, *_, last = listed.stdout.splitlines()
+    assert head.split()[:3] == ["caso", "estado", "município"]
+    assert last == "1 de 1 caso"
+    shown = CliRunner().invoke(app, ["calendar", "show", "--uf", "CE", "--year", "2027"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0] == "calendário de CE, 2027"
+    assert "dias úteis em 2027" in shown.stdout.splitlines()[-1]
+    monkeypatch.setenv("PRODUZIR_LANG", "en")
+    listed = CliRunner().invoke(app, ["case", "list"])
+    assert listed.stdout.splitlines()[-1] == "1 of 1 case"

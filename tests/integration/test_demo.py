@@ -615,7 +615,7 @@ def test_produzir_demo_says_what_it_loaded_and_skips_a_database_with_cases(
     assert loaded.exit_code == 0, loaded.output
     lines = loaded.stdout.splitlines()
     assert lines[0].startswith("demo loaded: 12 cases, ")
-    assert lines[0].endswith("clock at 2026-11-20")
+    assert lines[0].endswith("clock at Nov 20, 2026")
     assert lines[1] == "web console users (all with the same demo password):"
     assert [line.split()[0] for line in lines[2:8]] == [u["username"] for u in DEMO_USERS]
     assert lines[-1] == "  password: produzir-demo-2026"

@@ -431,7 +431,8 @@ def test_preview_shows_a_template_for_a_real_case(
     cli = cli_runner(rt, monkeypatch, tmp_path)
     pt = invoke(cli, "notify", "preview", "reminder", "--case", str(case_id))
     en = invoke(cli, "notify", "preview", "reminder", "--case", str(case_id), "--lang", "en")
-    assert pt.startswith("Subject: [PRODUZIR]")
+    assert pt.startswith("Assunto: [PRODUZIR]")  # the preview in its language, "Subject:" too
+    assert en.startswith("Subject: [PRODUZIR]")
     assert f"nº {case_id}" in pt
     assert "Quixadá" in en
     assert pt != en
