@@ -1134,6 +1134,9 @@ def instructors_of(session: Session, event_ids: list[int]) -> dict[int, list[dic
                 "organisation": member.organisation,
             }
         )
+    for listed in found.values():
+        for i in listed:
+            i["label"] = f"{i['name']} ({i['organisation']})" if i["organisation"] else i["name"]
     return found
 
 
@@ -1205,7 +1208,7 @@ def list_events(
     return [
         {
             **_event_dict(event, m),
-            "instructors": [i["staff_id"] for i in instructors[event.id]],
+            "instructors": instructors[event.id],
             "cases": served[event.id],
             "enrolled": int(enrolled.get(event.id, 0)),
         }

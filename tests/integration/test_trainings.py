@@ -575,7 +575,13 @@ def test_event_summary_and_list(rt: Runtime, clock: FixedClock) -> None:
     assert summary["days"] == 4
     assert summary["municipality"] == "Quixadá (CE)"
     assert summary["instructors"] == [
-        {"staff_id": INSTRUCTOR, "name": "Maria Souza", "role": "instrutor", "organisation": None}
+        {
+            "staff_id": INSTRUCTOR,
+            "name": "Maria Souza",
+            "role": "instrutor",
+            "organisation": None,
+            "label": "Maria Souza",
+        }
     ]
     assert summary["cases"] == [{"case_id": case_id, "state": "registrada"}]
     assert (summary["enrolled"], summary["enrolled_for_certification"]) == (4, 3)
