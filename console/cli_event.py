@@ -1,7 +1,8 @@
 """``produzir event``: training events (ECC, Oficina de Gestão, ECM).
 
-Plan an event for the cases it serves, enrol people, record attendance by hand or from a
-coordinator's CSV sheet, and complete it: an ECC's completion advances every case it served
+Plan an event for the cases it serves (its instructors chosen from the staff roster by
+number), enrol people (an ECM: staff members, ``enrol-staff``/``attend-staff``), record
+attendance by hand or from a coordinator's CSV sheet, and complete it: an ECC's completion advances every case it served
 that awaits it, one transaction per case, and prints what happened to each. People appear by
 their record id only.
 """

@@ -585,3 +585,33 @@ def test_migration_0013_turns_free_text_instructors_into_staff_and_back(
     restored = {i: json.loads(v) if isinstance(v, str) else v for i, v in back}
     assert restored == {1: ["Maria Souza", "João Lima"], 2: ["Maria Souza"], 3: []}
     assert "staff" not in set(inspect(empty_db.engine).get_table_names())
+
+
+def test_the_roster_and_an_ecm_on_either_database(any_rt: Runtime) -> None:
+    """The same rules on SQLite and PostgreSQL: the instructor from the roster, the staff
+    enrolled, a participant refused, the certificate from the share of the session days."""
+    rt = any_rt
+    today = today_of(rt.clock)  # type: ignore[arg-type]
+    instructor = add_staff(rt, RITA, actor=COORDINATOR)
+    trainees = [external(rt, f"Multiplicador {n}") for n in range(2)]
+    start = today - timedelta(days=4)
+    event_id = event(rt, "ecm", start, today - timedelta(days=1), [instructor])
+    enrol_staff(rt, event_id, trainees, actor=COORDINATOR)
+    person = register_person(
+        rt,
+        {
+            "cpf": cpf_for(700_002),
+            "name": "Francisca Alves",
+            "community": "Sítio Riacho Verde",
+            "municipality_code": QUIXADA,
+        },
+        actor=COORDINATOR,
+    ).person_id
+    with pytest.raises(NotAllowed, match="is an ECM"):
+        enrol(rt, event_id, [person], actor=COORDINATOR)
+    days = [start + timedelta(days=d) for d in range(4)]
+    record_staff_attendance(rt, event_id, trainees[0], days[:3], actor=COORDINATOR)
+    record_staff_attendance(rt, event_id, trainees[1], days[:2], actor=COORDINATOR)
+    summary = event_summary(rt, event_id)
+    assert [summary["staff"][t]["certified"] for t in trainees] == [True, False]
+    assert [i["name"] for i in summary["instructors"]] == ["Rita de Cássia Moura"]
