@@ -85,6 +85,11 @@ COMMANDS: dict[str, Lazy] = {
         "obligation_app",
         "Dated obligations: registry filings, corrections, visits, commitments.",
     ),
+    "staff": Lazy(
+        "console.cli_staff",
+        "app",
+        "Staff and multipliers: the roster of instructors and ECM trainees.",
+    ),
     "user": Lazy(
         "console.cli_user",
         "app",

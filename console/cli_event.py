@@ -1,7 +1,8 @@
 """``produzir event``: training events (ECC, Oficina de Gestão, ECM).
 
-Plan an event for the cases it serves, enrol people, record attendance by hand or from a
-coordinator's CSV sheet, and complete it: an ECC's completion advances every case it served
+Plan an event for the cases it serves (its instructors chosen from the staff roster by
+number), enrol people (an ECM: staff members, ``enrol-staff``/``attend-staff``), record
+attendance by hand or from a coordinator's CSV sheet, and complete it: an ECC's completion advances every case it served
 that awaits it, one transaction per case, and prints what happened to each. People appear by
 their record id only.
 """
@@ -34,7 +35,11 @@ def event_create(
     venue: Annotated[str, typer.Option(help="Where it takes place.")],
     municipality: Annotated[int, typer.Option(help="IBGE code of the venue's municipality.")],
     instructor: Annotated[
-        list[str], typer.Option("--instructor", help="An instructor (repeat for each).")
+        list[int],
+        typer.Option(
+            "--instructor",
+            help="An instructor: a staff member's number on the roster (repeat for each).",
+        ),
     ],
     capacity: Annotated[int, typer.Option(help="How many people can enrol.")],
     case: Annotated[
@@ -74,7 +79,7 @@ def event_create(
             "end_on": parse_date(end, "--end"),
             "venue": venue,
             "municipality_code": municipality,
-            "instructors": instructor,
+            "instructor_ids": instructor,
             "capacity": capacity,
             "case_ids": case or [],
             "weekdays": parse_weekdays(weekdays) if weekdays is not None else None,
@@ -153,6 +158,57 @@ def event_enrol(
     echo(f"event {event_id}: {count} enrolled {purpose}")
 
 
+@app.command("enrol-staff")
+def event_enrol_staff(
+    event_id: EventId,
+    staff_ids: Annotated[
+        list[int], typer.Argument(help="Staff member numbers.", metavar="STAFF...")
+    ],
+    by: By,
+    no_certification: Annotated[
+        bool,
+        typer.Option("--no-certification", help="Enrol them without seeking a certificate."),
+    ] = False,
+) -> None:
+    """Enrol staff members in an ECM (all of them or none); an ECM trains the programme's
+    staff and multipliers, never the community's participants."""
+    certification = not no_certification
+    count = trainings.enrol_staff(
+        runtime(), event_id, staff_ids, actor=by, certification=certification
+    )
+    out(
+        Np_(
+            "event %(event_id)s: %(n)s staff member enrolled",
+            "event %(event_id)s: %(n)s staff members enrolled",
+            count,
+            event_id=event_id,
+        )
+    )
+
+
+@app.command("attend-staff")
+def event_attend_staff(
+    event_id: EventId,
+    staff_id: Annotated[int, typer.Argument(help="The staff member's number.", metavar="STAFF")],
+    by: By,
+    day: Annotated[
+        list[str], typer.Option("--day", help="A day present (YYYY-MM-DD); repeat for each.")
+    ],
+) -> None:
+    """Record the days a staff member attended an ECM."""
+    days = [parse_date(d, "--day") for d in day]
+    added = trainings.record_staff_attendance(runtime(), event_id, staff_id, days, actor=by)
+    out(
+        Np_(
+            "event %(event_id)s: staff member %(staff_id)s: %(n)s day recorded",
+            "event %(event_id)s: staff member %(staff_id)s: %(n)s days recorded",
+            added,
+            event_id=event_id,
+            staff_id=staff_id,
+        )
+    )
+
+
 @app.command("attend")
 def event_attend(
     event_id: EventId,
@@ -207,7 +263,8 @@ def event_import_attendance(
     """Record an attendance sheet (CSV): all rows, or none if one is wrong.
 
     Either `cpf,day` rows, or `cpf` then one column per date (x/1/P present; empty/0/F absent);
-    `,` or `;`; each bad row is listed with its line number."""
+    `,` or `;`; each bad row is listed with its line number. An ECM's sheet has a `staff`
+    column (the staff member's number) instead of `cpf`."""
     result = trainings.import_attendance(runtime(), event_id, _read_text(file), actor=by)
     if as_json_:
         echo(as_json(result.__dict__))
@@ -256,8 +313,16 @@ def event_show(event_id: EventId, as_json_: Json = False) -> None:
     if as_json_:
         echo(as_json(record))
         return
-    head = {k: v for k, v in record.items() if k not in ("cases", "attendance_by_day", "people")}
+    head = {
+        k: v
+        for k, v in record.items()
+        if k not in ("cases", "attendance_by_day", "people", "staff", "instructors")
+    }
     head["cases"] = ", ".join(f"{c['case_id']} ({c['state']})" for c in record["cases"]) or None
+    head["instructors"] = "; ".join(
+        f"{i['staff_id']} {i['name']}" + (f" ({i['organisation']})" if i["organisation"] else "")
+        for i in record["instructors"]
+    )
     echo(fields(head))
     echo("\nattendance per day")
     echo(
@@ -274,6 +339,20 @@ def event_show(event_id: EventId, as_json_: Json = False) -> None:
                 [{"person": pid, **p} for pid, p in people.items()],
                 [
                     ("person", "person"),
+                    ("days_attended", "days"),
+                    ("certification", "for certificate"),
+                    ("certified", "certified"),
+                ],
+            )
+        )
+    staff: dict[int, dict[str, Any]] = record["staff"]
+    if staff:
+        echo("\nper staff member")
+        echo(
+            table(
+                [{"staff": sid, **p} for sid, p in staff.items()],
+                [
+                    ("staff", "staff"),
                     ("days_attended", "days"),
                     ("certification", "for certificate"),
                     ("certified", "certified"),

@@ -206,7 +206,9 @@ COMMANDS: dict[str, Command] = {
     "event.create": _cmd(write(*CASEWORK), case="case"),
     "event.link": _cmd(write(*CASEWORK), event_id="event", case_id="case"),
     "event.enrol": _cmd(write(*CASEWORK), event_id="event"),
+    "event.enrol-staff": _cmd(write(*CASEWORK), event_id="event"),
     "event.attend": _cmd(write(*CASEWORK), event_id="event"),
+    "event.attend-staff": _cmd(write(*CASEWORK), event_id="event"),
     "event.import-attendance": _cmd(write(*CASEWORK), event_id="event"),
     "event.complete": _cmd(write(*CASEWORK), event_id="event"),
     "enterprise.form": _cmd(write(*CASEWORK), case="case"),
@@ -220,6 +222,10 @@ COMMANDS: dict[str, Command] = {
     "protocol.sign": _cmd(write(*CASEWORK), case_id="case"),
     "protocol.commit": _cmd(write(*CASEWORK), case_id="case"),
     "protocol.done": _cmd(write(*CASEWORK), commitment_id="commitment"),
+    # the roster: administrators and managers (the whole programme's); a staff member has no
+    # territory, so a coordinator chooses from it but does not change it
+    "staff.add": _cmd(write("admin", "manager")),
+    "staff.deactivate": _cmd(write("admin", "manager")),
     "user.add": _cmd(admin()),
     "user.disable": _cmd(admin()),
     "user.set-password": _cmd(admin()),

@@ -29,7 +29,7 @@ from typing import Any
 
 from demo.tables import FIRST_NAMES, SURNAMES, UFS
 from tasks import cases as ops
-from tasks import enterprises, followup, people, trainings
+from tasks import enterprises, followup, people, staff, trainings
 from tasks.demands import DemandInput, register_demand
 from tasks.runtime import Runtime
 
@@ -96,7 +96,10 @@ class Player:
         self.commitments: dict[str, int] = {}
         self.people: dict[int, list[int]] = {}  # case -> its participants, in order
         self.local: dict[int, list[int]] = {}  # municipality -> people registered there
-        self.ecm_people: dict[str, list[int]] = {}
+        self.ecm_staff: dict[str, list[int]] = {}
+        #: the roster: an instructor as the plan writes them ("Name (Organisation)"), or a
+        #: user name -> staff number
+        self.staff: dict[str, int] = {}
         self.registered = 0
         self.first_cpf = _CPF_BASE + seed * 7919 % 10_000_000
 
@@ -206,6 +209,28 @@ class Player:
 
     # -- training events
 
+    def member(self, who: str, *, actor: str, user: bool = False) -> int:
+        """The staff number of ``who`` (a user name, or "Name (Organisation)"), put on the
+        roster the first time."""
+        if who not in self.staff:
+            if user:
+                raw: dict[str, Any] = {"username": who, "role": "coordenação"}
+            else:
+                name, _, organisation = who.partition(" (")
+                raw = {
+                    "name": name,
+                    "role": "instrutor",
+                    "organisation": organisation.rstrip(")") or None,
+                }
+            self.staff[who] = staff.add_staff(self.rt, raw, actor=actor)
+        return self.staff[who]
+
+    def with_instructors(self, data: dict[str, Any], actor: str) -> dict[str, Any]:
+        """The event's data with its instructors chosen from the roster."""
+        names = data["instructors"]
+        chosen = [self.member(n, actor=actor) for n in names]
+        return {k: v for k, v in data.items() if k != "instructors"} | {"instructor_ids": chosen}
+
     def create_event(
         self,
         *,
@@ -215,7 +240,9 @@ class Player:
         actor: str,
     ) -> None:
         case_ids = [self.case_ids[case] for case, _, _ in seats]
-        event_id = trainings.create_event(self.rt, {**data, "case_ids": case_ids}, actor=actor)
+        event_id = trainings.create_event(
+            self.rt, {**self.with_instructors(data, actor), "case_ids": case_ids}, actor=actor
+        )
         self.events[key] = event_id
         for case, certified, listeners in seats:
             persons = self.people[case]
@@ -256,15 +283,25 @@ class Player:
                     f"({outcome.detail}); the plan expected {wanted}"
                 )
 
-    def ecm(self, *, key: str, data: dict[str, Any], cases: list[int], actor: str) -> None:
-        """A multiplier training for a local leader of each case of the region (up to 24)."""
-        leaders = list(dict.fromkeys(self.people[c][0] for c in cases if self.people.get(c)))
-        if len(leaders) < 6:
-            return
-        leaders = leaders[:24]
-        self.events[key] = trainings.create_event(self.rt, data, actor=actor)
-        trainings.enrol(self.rt, self.events[key], leaders, actor=actor)
-        self.ecm_people[key] = leaders
+    def ecm(
+        self,
+        *,
+        key: str,
+        data: dict[str, Any],
+        coordinators: list[str],
+        multipliers: list[str],
+        actor: str,
+    ) -> None:
+        """A multiplier training for the programme's own people (its staff): the region's
+        coordinators and external multipliers (up to 24)."""
+        trainees = [self.member(u, actor=actor, user=True) for u in coordinators]
+        trainees += [self.member(m, actor=actor) for m in multipliers]
+        trainees = list(dict.fromkeys(trainees))[:24]
+        self.events[key] = trainings.create_event(
+            self.rt, self.with_instructors(data, actor), actor=actor
+        )
+        trainings.enrol_staff(self.rt, self.events[key], trainees, actor=actor)
+        self.ecm_staff[key] = trainees
 
     def ecm_sheet(self, *, key: str, actor: str) -> None:
         if key not in self.events:
@@ -273,9 +310,9 @@ class Player:
         with rt.db.write() as session, session.no_autoflush:
             event = trainings.get_event(session, self.events[key])
             days = trainings.event_days(event)
-            for i, person_id in enumerate(self.ecm_people[key]):
+            for i, staff_id in enumerate(self.ecm_staff[key]):
                 attended = days if i % 5 else days[:-1]
-                trainings.attend_in(session, rt, event, person_id, attended, actor=actor)
+                trainings.attend_staff_in(session, rt, event, staff_id, attended, actor=actor)
 
     # -- enterprises
 

@@ -285,7 +285,7 @@ REGISTRIES: dict[str, str] = {
     form: _str(registry, f"portfolio.toml registries.{form}")
     for form, registry in _portfolio["registries"].items()
 }
-#: Multiplier trainings (ECM) for local leaders, one a year or so.
+#: Multiplier trainings (ECM) for the programme's staff and multipliers, one a year or so.
 ECMS: tuple[Ecm, ...] = tuple(
     Ecm(
         begins=_date(row["begins"], "portfolio.toml ecms"),

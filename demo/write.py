@@ -700,7 +700,8 @@ class Writer:
             self.evening(first.completed, key, do, f"{name}: held")
 
     def ecms(self, rng: Random) -> None:
-        """Multiplier trainings (ECM) for local leaders, one a year or so."""
+        """Multiplier trainings (ECM) for the programme's staff and multipliers, one a year or
+        so."""
         for ecm in ECMS:
             begin, region, code = ecm.begins, ecm.region, ecm.municipality
             regional = [i for i, c in sorted(self.cases.items()) if c.muni.region == region]
@@ -721,7 +722,20 @@ class Writer:
                 "capacity": 30,
             }
             actor = SUPERVISORS[region]
-            do = partial(Player.ecm, key=name, data=data, cases=regional, actor=actor)
+            coordinators = sorted({self.cases[i].coordinator for i in regional})
+            # external multipliers of the region's partners, not this ECM's instructors
+            others = [
+                n for n in INSTRUCTORS if n not in {i.split(" (")[0] for i in data["instructors"]}
+            ]
+            multipliers = [f"{n} ({institute})" for n in others[: max(0, 8 - len(coordinators))]]
+            do = partial(
+                Player.ecm,
+                key=name,
+                data=data,
+                coordinators=coordinators,
+                multipliers=multipliers,
+                actor=actor,
+            )
             self.evening(begin - timedelta(days=14), -1, do, f"{name}: planned")
             do = partial(Player.ecm_sheet, key=name, actor=actor)
             self.evening(end, -1, do, f"{name}: attendance sheet")

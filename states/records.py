@@ -3,8 +3,12 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
 
 - ``people``: participants (name, CPF, contact, community); nothing the programme does not need.
 - ``case_participants``: who is pre-registered in which case (a person may be in several).
+- ``staff``: the programme's own people, a user of the system or an external multiplier (name,
+  role, organisation, optional contact, active or not); nothing else.
 - ``training_events`` (ECC, Oficina de Gestão, ECM) with their session days (the days they
-  meet), ``event_cases`` (the cases an event serves), ``enrolments`` and daily ``attendance``.
+  meet), ``event_instructors`` (staff members of the roster), ``event_cases`` (the cases an
+  event serves), ``enrolments`` and daily ``attendance`` of community participants (ECC,
+  Oficina) and ``staff_enrolments``/``staff_attendance`` of the staff an ECM trains.
 - ``enterprises`` formed by participants (``enterprise_members``), their ``legal_steps`` in
   legal order.
 - ``visits``, ``clai`` (Comitê Local de Ação Integrada), ``protocols`` and ``commitments``
@@ -26,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
@@ -74,7 +79,6 @@ class TrainingEvent(Base):
     end_on: Mapped[date] = mapped_column(Date)
     venue: Mapped[str] = mapped_column(String(200))
     municipality_code: Mapped[int] = mapped_column(ForeignKey("municipalities.ibge_code"))
-    instructors: Mapped[list[str]] = mapped_column(JSON)
     capacity: Mapped[int] = mapped_column(Integer)
     #: the days it meets (ISO dates, in order); None: every day from start_on to end_on
     session_days: Mapped[list[str] | None] = mapped_column(JSON)
@@ -91,6 +95,65 @@ def session_days(event: TrainingEvent) -> list[date]:
     return [
         date.fromordinal(n) for n in range(event.start_on.toordinal(), event.end_on.toordinal() + 1)
     ]
+
+
+class StaffMember(Base):
+    """A member of the programme's staff: a user of the system (``username``; the name and
+    e-mail are the user's) or an external multiplier (``name``, optional contact)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str | None] = mapped_column(ForeignKey("users.username"), unique=True)
+    #: an external multiplier's name (None for a user: the user's name)
+    name: Mapped[str | None] = mapped_column(String(200))
+    #: the function in the programme (instrutor, multiplicador, técnico ...)
+    role: Mapped[str] = mapped_column(String(100))
+    #: the institution, as written (a partner of the register may be linked later)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    deactivated_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("(username IS NULL) <> (name IS NULL)", name="ck_staff_user_or_external"),
+    )
+
+
+class EventInstructor(Base):
+    __tablename__ = "event_instructors"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("training_events.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)
+
+
+class StaffEnrolment(Base):
+    """A staff member enrolled in an ECM (the ECM trains the programme's own people)."""
+
+    __tablename__ = "staff_enrolments"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("training_events.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)
+    certification: Mapped[bool] = mapped_column(Boolean, default=True)
+    enrolled_at: Mapped[datetime]
+
+
+class StaffAttendance(Base):
+    __tablename__ = "staff_attendance"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["event_id", "staff_id"],
+            ["staff_enrolments.event_id", "staff_enrolments.staff_id"],
+        ),
+    )
 
 
 class EventCase(Base):

@@ -1,8 +1,16 @@
 """Training events: ECC (field training), Oficina de Gestão (business workshop), ECM (multiplier
-training). Dates, venue, instructors, capacity, the cases an event serves, enrolments and daily
-attendance; a coordinator's attendance sheet imported from CSV (all rows or none); completing an
-ECC, which advances every case it served in one operation; and reading events back (a summary
-with attendance per day and per person id, and a filtered list).
+training). Dates, venue, instructors (staff members of the roster, :mod:`tasks.staff`, by
+number), capacity, the cases an event serves, enrolments and daily attendance; a coordinator's
+attendance sheet imported from CSV (all rows or none); completing an ECC, which advances every
+case it served in one operation; and reading events back (a summary with attendance per day and
+per person id, and a filtered list).
+
+Who an event trains follows the programme's source: an ECC or an Oficina de Gestão trains the
+community's participants (people of :mod:`tasks.people`); an ECM trains the programme's own
+staff and multipliers ("formação, capacitação e nivelamento de recursos humanos, visando
+ampliar e aperfeiçoar o quadro de referência do Programa"), members of the roster, never the
+community's participants. A participant enrolled in an ECM, or a staff member enrolled in an
+ECC or Oficina, is refused with the reason; a staff member instructs those.
 """
 
 from __future__ import annotations
@@ -27,7 +35,11 @@ from states.records import (
     Attendance,
     Enrolment,
     EventCase,
+    EventInstructor,
     Person,
+    StaffAttendance,
+    StaffEnrolment,
+    StaffMember,
     TrainingEvent,
     session_days,
 )
@@ -38,6 +50,7 @@ from tasks.demands import check_actor
 from tasks.people import normalise_cpf
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
+from tasks.staff import check_active, get_member
 
 EventKind = Literal["ecc", "oficina", "ecm"]
 #: ISO weekday numbers: 1 Monday ... 7 Sunday
@@ -53,7 +66,9 @@ class EventInput(Bounded):
     end_on: date
     venue: str = Field(min_length=1, max_length=200)
     municipality_code: int
-    instructors: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1)
+    instructor_ids: list[int] = Field(
+        min_length=1, max_length=50, description="the staff members who instruct it (roster)"
+    )
     capacity: int = Field(ge=1, le=10_000)
     case_ids: list[int] = Field(default_factory=list, description="the cases it serves")
     weekdays: list[Weekday] | None = Field(
@@ -153,13 +168,18 @@ def create_event(rt: Runtime, raw: EventInput | dict[str, object], *, actor: str
                 ),
                 field="municipality_code",
             )
+        instructors = check_active(session, data.instructor_ids, field="instructor_ids")
         event = TrainingEvent(
-            **data.model_dump(exclude={"case_ids", "weekdays", "skip_days", "session_days"}),
+            **data.model_dump(
+                exclude={"case_ids", "weekdays", "skip_days", "session_days", "instructor_ids"}
+            ),
             session_days=data.recorded_sessions(),
             created_at=rt.clock.now(),
             created_by=actor,
         )
         session.add(event)
+        session.flush()
+        session.add_all(EventInstructor(event_id=event.id, staff_id=i) for i in instructors)
         session.flush()
         audit_record(
             session,
@@ -169,10 +189,10 @@ def create_event(rt: Runtime, raw: EventInput | dict[str, object], *, actor: str
             record_type="event",
             record_id=event.id,
             case=None,
-            # the instructors are people: their names stay in the event's record (corrected or
-            # erased there), the append-only history keeps only how many there are (LGPD)
-            evidence=data.model_dump(mode="json", exclude={"instructors"})
-            | {"instructors": len(data.instructors)},
+            # the instructors are people: the history names them by their staff number, their
+            # names stay in the roster (corrected or erased there, LGPD)
+            evidence=data.model_dump(mode="json", exclude={"instructor_ids"})
+            | {"instructor_ids": instructors},
         )
         for case_id in dict.fromkeys(data.case_ids):
             _link(session, rt, event, case_id, actor)
@@ -195,9 +215,20 @@ def enrol_in(
     actor: str,
     certification: bool = True,
 ) -> None:
-    """Enrol a person in an event inside the caller's transaction."""
+    """Enrol a person in an event inside the caller's transaction (an ECC or Oficina: an ECM
+    trains staff, not the community's participants)."""
     if session.get(Person, person_id) is None:
         raise NotFound("person", person_id)
+    if event.kind == "ecm":
+        raise NotAllowed(
+            N_(
+                "event %(id)s is an ECM: it trains the programme's staff and multipliers, not "
+                "community participants such as person %(person_id)s; enrol staff members of "
+                "the roster",
+                id=event.id,
+                person_id=person_id,
+            )
+        )
     if session.get(Enrolment, (event.id, person_id)) is not None:
         raise InvalidInput(
             N_(
@@ -207,18 +238,7 @@ def enrol_in(
             ),
             field="person_id",
         )
-    enrolled = session.execute(
-        select(func.count()).select_from(Enrolment).where(Enrolment.event_id == event.id)
-    ).scalar_one()
-    if enrolled >= event.capacity:
-        raise NotAllowed(
-            N_(
-                "event %(id)s is full: %(enrolled)s of %(capacity)s places taken",
-                id=event.id,
-                enrolled=enrolled,
-                capacity=event.capacity,
-            )
-        )
+    _check_room(session, event)
     session.add(
         Enrolment(
             event_id=event.id,
@@ -240,6 +260,104 @@ def enrol_in(
     )
 
 
+def _check_room(session: Session, event: TrainingEvent) -> None:
+    enrolled = (
+        session.execute(
+            select(func.count()).select_from(Enrolment).where(Enrolment.event_id == event.id)
+        ).scalar_one()
+        + session.execute(
+            select(func.count())
+            .select_from(StaffEnrolment)
+            .where(StaffEnrolment.event_id == event.id)
+        ).scalar_one()
+    )
+    if enrolled >= event.capacity:
+        raise NotAllowed(
+            N_(
+                "event %(id)s is full: %(enrolled)s of %(capacity)s places taken",
+                id=event.id,
+                enrolled=enrolled,
+                capacity=event.capacity,
+            )
+        )
+
+
+def enrol_staff_in(
+    session: Session,
+    rt: Runtime,
+    event: TrainingEvent,
+    staff_id: int,
+    *,
+    actor: str,
+    certification: bool = True,
+) -> None:
+    """Enrol a staff member in an ECM inside the caller's transaction."""
+    get_member(session, staff_id)
+    if event.kind != "ecm":
+        raise NotAllowed(
+            N_(
+                "event %(id)s is an %(kind)s: it trains community participants; staff member "
+                "%(staff_id)s may instruct it, not enrol in it (only an ECM enrols staff)",
+                id=event.id,
+                kind=event.kind.upper() if event.kind == "ecc" else "Oficina de Gestão",
+                staff_id=staff_id,
+            )
+        )
+    check_active(session, [staff_id], field="staff_id")
+    if session.get(EventInstructor, (event.id, staff_id)) is not None:
+        raise InvalidInput(
+            N_(
+                "staff member %(staff_id)s instructs event %(id)s: an instructor is not "
+                "enrolled in it",
+                staff_id=staff_id,
+                id=event.id,
+            ),
+            field="staff_id",
+        )
+    if session.get(StaffEnrolment, (event.id, staff_id)) is not None:
+        raise InvalidInput(
+            N_(
+                "staff member %(staff_id)s is already enrolled in event %(id)s",
+                staff_id=staff_id,
+                id=event.id,
+            ),
+            field="staff_id",
+        )
+    _check_room(session, event)
+    session.add(
+        StaffEnrolment(
+            event_id=event.id,
+            staff_id=staff_id,
+            certification=certification,
+            enrolled_at=rt.clock.now(),
+        )
+    )
+    session.flush()
+    audit_record(
+        session,
+        rt,
+        event="inscricao",
+        actor=actor,
+        record_type="event",
+        record_id=event.id,
+        case=None,
+        evidence={"staff_id": staff_id, "certification": certification},
+    )
+
+
+def enrol_staff(
+    rt: Runtime, event_id: int, staff_ids: Iterable[int], *, actor: str, certification: bool = True
+) -> int:
+    """Enrol staff members in an ECM (all or none); how many were enrolled."""
+    check_actor(actor)
+    ids = list(dict.fromkeys(staff_ids))
+    with rt.db.write() as session:
+        event = get_event(session, event_id)
+        for staff_id in ids:
+            enrol_staff_in(session, rt, event, staff_id, actor=actor, certification=certification)
+        return len(ids)
+
+
 def enrol(
     rt: Runtime, event_id: int, person_ids: Iterable[int], *, actor: str, certification: bool = True
 ) -> int:
@@ -253,16 +371,7 @@ def enrol(
         return len(ids)
 
 
-def attend_in(
-    session: Session,
-    rt: Runtime,
-    event: TrainingEvent,
-    person_id: int,
-    days: Iterable[date],
-    *,
-    actor: str,
-) -> int:
-    """Record the days a person attended, inside the caller's transaction; days newly recorded."""
+def _attendance_open(event: TrainingEvent) -> None:
     if event.held_on is not None:
         raise NotAllowed(
             N_(
@@ -271,25 +380,16 @@ def attend_in(
                 held_on=event.held_on,
             )
         )
-    if session.get(Enrolment, (event.id, person_id)) is None:
-        raise InvalidInput(
-            N_(
-                "person %(person_id)s is not enrolled in event %(id)s",
-                person_id=person_id,
-                id=event.id,
-            ),
-            field="person_id",
-        )
+
+
+def _new_days(
+    session: Session, rt: Runtime, event: TrainingEvent, recorded: set[date], days: Iterable[date]
+) -> list[date]:
+    """The days of ``days`` not yet ``recorded``, each checked: a session day of the event,
+    inside its dates, not in the future."""
     municipality = store.get_municipality(session, event.municipality_code)
     assert municipality is not None
     today = local_date(rt.clock.now(), municipality.timezone)
-    recorded = set(
-        session.execute(
-            select(Attendance.day).where(
-                Attendance.event_id == event.id, Attendance.person_id == person_id
-            )
-        ).scalars()
-    )
     added: list[date] = []
     sessions = set(session_days(event))
     for day in sorted(set(days)):
@@ -321,6 +421,37 @@ def attend_in(
             )
         if day not in recorded:
             added.append(day)
+    return added
+
+
+def attend_in(
+    session: Session,
+    rt: Runtime,
+    event: TrainingEvent,
+    person_id: int,
+    days: Iterable[date],
+    *,
+    actor: str,
+) -> int:
+    """Record the days a person attended, inside the caller's transaction; days newly recorded."""
+    _attendance_open(event)
+    if session.get(Enrolment, (event.id, person_id)) is None:
+        raise InvalidInput(
+            N_(
+                "person %(person_id)s is not enrolled in event %(id)s",
+                person_id=person_id,
+                id=event.id,
+            ),
+            field="person_id",
+        )
+    recorded = set(
+        session.execute(
+            select(Attendance.day).where(
+                Attendance.event_id == event.id, Attendance.person_id == person_id
+            )
+        ).scalars()
+    )
+    added = _new_days(session, rt, event, recorded, days)
     session.add_all(Attendance(event_id=event.id, person_id=person_id, day=d) for d in added)
     session.flush()
     if added:
@@ -335,6 +466,62 @@ def attend_in(
             evidence={"person_id": person_id, "days": [d.isoformat() for d in added]},
         )
     return len(added)
+
+
+def attend_staff_in(
+    session: Session,
+    rt: Runtime,
+    event: TrainingEvent,
+    staff_id: int,
+    days: Iterable[date],
+    *,
+    actor: str,
+) -> int:
+    """Record the days a staff member attended an ECM, inside the caller's transaction; days
+    newly recorded."""
+    _attendance_open(event)
+    if session.get(StaffEnrolment, (event.id, staff_id)) is None:
+        raise InvalidInput(
+            N_(
+                "staff member %(staff_id)s is not enrolled in event %(id)s",
+                staff_id=staff_id,
+                id=event.id,
+            ),
+            field="staff_id",
+        )
+    recorded = set(
+        session.execute(
+            select(StaffAttendance.day).where(
+                StaffAttendance.event_id == event.id, StaffAttendance.staff_id == staff_id
+            )
+        ).scalars()
+    )
+    added = _new_days(session, rt, event, recorded, days)
+    session.add_all(StaffAttendance(event_id=event.id, staff_id=staff_id, day=d) for d in added)
+    session.flush()
+    if added:
+        audit_record(
+            session,
+            rt,
+            event="presenca_registrada",
+            actor=actor,
+            record_type="event",
+            record_id=event.id,
+            case=None,
+            evidence={"staff_id": staff_id, "days": [d.isoformat() for d in added]},
+        )
+    return len(added)
+
+
+def record_staff_attendance(
+    rt: Runtime, event_id: int, staff_id: int, days: Iterable[date], *, actor: str
+) -> int:
+    """Record the days a staff member attended an ECM; days newly recorded."""
+    check_actor(actor)
+    with rt.db.write() as session:
+        return attend_staff_in(
+            session, rt, get_event(session, event_id), staff_id, days, actor=actor
+        )
 
 
 def record_attendance(
@@ -406,9 +593,16 @@ def complete_event(rt: Runtime, event_id: int, *, actor: str) -> Completion:
                     end_on=event.end_on,
                 )
             )
-        attended = session.execute(
-            select(func.count()).select_from(Attendance).where(Attendance.event_id == event_id)
-        ).scalar_one()
+        attended = (
+            session.execute(
+                select(func.count()).select_from(Attendance).where(Attendance.event_id == event_id)
+            ).scalar_one()
+            + session.execute(
+                select(func.count())
+                .select_from(StaffAttendance)
+                .where(StaffAttendance.event_id == event_id)
+            ).scalar_one()
+        )
         if attended == 0:
             raise NotAllowed(N_("event %(event_id)s has no attendance recorded", event_id=event_id))
         event.held_on = today
@@ -467,6 +661,8 @@ def _advance_served(rt: Runtime, case_id: int, event_id: int, kind: str, actor: 
 # ------------------------------------------------------------------------ attendance import
 
 _CPF_HEADERS = frozenset({"cpf"})
+#: an ECM's sheet names staff members by their number on the roster
+_STAFF_HEADERS = frozenset({"staff", "equipe"})
 _NAME_HEADERS = frozenset({"nome", "name"})  # a sheet's name column: read past, never stored
 _DAY_HEADERS = frozenset({"day", "dia", "date", "data"})
 _PRESENT = frozenset({"x", "1", "p"})
@@ -515,14 +711,24 @@ def _sheet_rows(csv_text: str) -> Iterator[tuple[int, list[str]]]:
         yield start, [c.strip() for c in cells]
 
 
-def _read_sheet(csv_text: str) -> tuple[str, list[_Row]]:
+def _read_sheet(csv_text: str, *, staff: bool = False) -> tuple[str, list[_Row]]:
     """The sheet's shape and rows, each with the problems that need no database to see."""
     rows = _sheet_rows(csv_text)
     header_line, header = next(rows, (0, []))
     if not header:
         raise InvalidInput(N_("the file is empty"), field="file")
     names = [h.lower() for h in header]
-    cpf_cols = [i for i, h in enumerate(names) if h in _CPF_HEADERS]
+    cpf_cols = [i for i, h in enumerate(names) if h in (_STAFF_HEADERS if staff else _CPF_HEADERS)]
+    if staff and len(cpf_cols) != 1:
+        raise InvalidInput(
+            N_(
+                "line %(header_line)s: an ECM trains staff: the header needs one `staff` column "
+                "(the staff member's number on the roster), then `day` (one row per "
+                "person-day) or one column per date (YYYY-MM-DD)",
+                header_line=header_line,
+            ),
+            field="file",
+        )
     if len(cpf_cols) != 1:
         raise InvalidInput(
             N_(
@@ -614,12 +820,13 @@ def import_attendance(rt: Runtime, event_id: int, csv_text: str, *, actor: str) 
     earlier, and a day already recorded is counted as such, not refused.
     """
     check_actor(actor)
+    with rt.db.read() as session:
+        kind = get_event(session, event_id).kind
+    if kind == "ecm":
+        return _import_staff_attendance(rt, event_id, csv_text, actor=actor)
     shape, rows = _read_sheet(csv_text)
     with rt.db.write() as session:
         event = get_event(session, event_id)
-        municipality = store.get_municipality(session, event.municipality_code)
-        assert municipality is not None
-        today = local_date(rt.clock.now(), municipality.timezone)
         valid_cpfs: dict[int, str] = {}
         for row in rows:
             # a spreadsheet that took the CPF for a number dropped its leading zeros
@@ -634,84 +841,151 @@ def import_attendance(rt: Runtime, event_id: int, csv_text: str, *, actor: str) 
                 select(Enrolment.person_id).where(Enrolment.event_id == event_id)
             ).scalars()
         )
-        sessions = set(session_days(event))
-        plan: dict[int, set[date]] = {}
-        first_seen: dict[tuple[str, date | None], int] = {}
+        return _record_sheet(
+            session, rt, event, shape, rows, valid_cpfs, people, enrolled, staff=False, actor=actor
+        )
+
+
+def _import_staff_attendance(
+    rt: Runtime, event_id: int, csv_text: str, *, actor: str
+) -> AttendanceImport:
+    """An ECM's sheet: as :func:`import_attendance`, with a ``staff`` column (the staff
+    member's number on the roster) instead of the CPF."""
+    shape, rows = _read_sheet(csv_text, staff=True)
+    with rt.db.write() as session:
+        event = get_event(session, event_id)
+        numbers: dict[int, str] = {}
         for row in rows:
-            cpf = valid_cpfs.get(row.line)
-            person_id = people.get(cpf) if cpf else None
-            if cpf is not None and person_id is None:
-                row.problems.insert(0, "no person is registered with this CPF")
-            elif person_id is not None and person_id not in enrolled:
-                row.problems.insert(0, f"person {person_id} is not enrolled in event {event_id}")
-            days: set[date] = set()
-            for text in row.days:
-                day = _parse_day(text)
-                if day is None:
-                    row.problems.append(
-                        f"day {text!r} is not a date (YYYY-MM-DD)" if text else "the day is empty"
-                    )
-                elif not event.start_on <= day <= event.end_on:
-                    row.problems.append(
-                        f"{day} is outside event {event_id}'s dates "
-                        f"({event.start_on} to {event.end_on})"
-                    )
-                elif day not in sessions:
-                    row.problems.append(f"{day} is not a session day of event {event_id}")
-                elif day > today:
-                    row.problems.append(f"{day} is in the future (today is {today})")
-                else:
-                    days.add(day)
-            if cpf is not None:
-                # long: one row per person and day; wide: one row per person
-                key = (cpf, min(days) if shape == "long" and days else None)
-                if shape == "wide" or days:
-                    if key in first_seen:
-                        what = "this CPF and day are" if shape == "long" else "this CPF is"
-                        row.problems.append(f"{what} already on line {first_seen[key]}")
-                    else:
-                        first_seen[key] = row.line
-            if person_id is not None and not row.problems:
-                plan.setdefault(person_id, set()).update(days)
-        bad = [row for row in rows if row.problems]
-        if bad:
-            raise InvalidInput(
-                f"attendance for event {event_id}: {len(bad)} of {len(rows)} rows are wrong; "
-                "nothing was recorded\n"
-                + "\n".join(f"line {row.line}: {'; '.join(row.problems)}" for row in bad),
-                field="file",
+            if row.cpf.isdigit() and 0 < int(row.cpf) < 2**31:
+                numbers[row.line] = str(int(row.cpf))
+            else:
+                row.problems.insert(
+                    0,
+                    f"staff {row.cpf!r} is not a staff number" if row.cpf else "the staff is empty",
+                )
+        wanted = sorted({int(n) for n in numbers.values()})
+        known = {
+            str(i): i
+            for i in session.execute(
+                select(StaffMember.id).where(StaffMember.id.in_(wanted))
+            ).scalars()
+        }
+        enrolled = set(
+            session.execute(
+                select(StaffEnrolment.staff_id).where(StaffEnrolment.event_id == event_id)
+            ).scalars()
+        )
+        return _record_sheet(
+            session, rt, event, shape, rows, numbers, known, enrolled, staff=True, actor=actor
+        )
+
+
+def _record_sheet(
+    session: Session,
+    rt: Runtime,
+    event: TrainingEvent,
+    shape: str,
+    rows: list[_Row],
+    keys: dict[int, str],
+    ids: dict[str, int],
+    enrolled: set[int],
+    *,
+    staff: bool,
+    actor: str,
+) -> AttendanceImport:
+    """Check every row of a sheet (``keys``: each line's CPF or staff number, ``ids``: the
+    record each names); record them all, or raise InvalidInput listing each bad row."""
+    event_id = event.id
+    municipality = store.get_municipality(session, event.municipality_code)
+    assert municipality is not None
+    today = local_date(rt.clock.now(), municipality.timezone)
+    who, key_name = ("staff member", "staff number") if staff else ("person", "CPF")
+    sessions = set(session_days(event))
+    plan: dict[int, set[date]] = {}
+    first_seen: dict[tuple[str, date | None], int] = {}
+    for row in rows:
+        cpf = keys.get(row.line)
+        person_id = ids.get(cpf) if cpf else None
+        if cpf is not None and person_id is None:
+            row.problems.insert(
+                0,
+                f"staff member {cpf} is not on the roster"
+                if staff
+                else "no person is registered with this CPF",
             )
-        added = present = 0
-        for person_id, days in plan.items():
-            present += len(days)
-            if days:
-                added += attend_in(session, rt, event, person_id, days, actor=actor)
-        result = AttendanceImport(
-            event_id=event_id,
-            shape=shape,
-            rows=len(rows),
-            people=sum(1 for days in plan.values() if days),
-            added=added,
-            already=present - added,
+        elif person_id is not None and person_id not in enrolled:
+            row.problems.insert(0, f"{who} {person_id} is not enrolled in event {event_id}")
+        days: set[date] = set()
+        for text in row.days:
+            day = _parse_day(text)
+            if day is None:
+                row.problems.append(
+                    f"day {text!r} is not a date (YYYY-MM-DD)" if text else "the day is empty"
+                )
+            elif not event.start_on <= day <= event.end_on:
+                row.problems.append(
+                    f"{day} is outside event {event_id}'s dates "
+                    f"({event.start_on} to {event.end_on})"
+                )
+            elif day not in sessions:
+                row.problems.append(f"{day} is not a session day of event {event_id}")
+            elif day > today:
+                row.problems.append(f"{day} is in the future (today is {today})")
+            else:
+                days.add(day)
+        if cpf is not None:
+            # long: one row per person and day; wide: one row per person
+            key = (cpf, min(days) if shape == "long" and days else None)
+            if shape == "wide" or days:
+                if key in first_seen:
+                    what = (
+                        f"this {key_name} and day are" if shape == "long" else f"this {key_name} is"
+                    )
+                    row.problems.append(f"{what} already on line {first_seen[key]}")
+                else:
+                    first_seen[key] = row.line
+        if person_id is not None and not row.problems:
+            plan.setdefault(person_id, set()).update(days)
+    bad = [row for row in rows if row.problems]
+    if bad:
+        raise InvalidInput(
+            f"attendance for event {event_id}: {len(bad)} of {len(rows)} rows are wrong; "
+            "nothing was recorded\n"
+            + "\n".join(f"line {row.line}: {'; '.join(row.problems)}" for row in bad),
+            field="file",
         )
-        audit_record(
-            session,
-            rt,
-            event="presenca_importada",
-            actor=actor,
-            record_type="event",
-            record_id=event_id,
-            case=None,
-            evidence={
-                "event_id": event_id,
-                "shape": shape,
-                "rows": result.rows,
-                "people": result.people,
-                "days_added": result.added,
-                "days_already_recorded": result.already,
-            },
-        )
-        return result
+    added = present = 0
+    attend = attend_staff_in if staff else attend_in
+    for person_id, days in plan.items():
+        present += len(days)
+        if days:
+            added += attend(session, rt, event, person_id, days, actor=actor)
+    result = AttendanceImport(
+        event_id=event_id,
+        shape=shape,
+        rows=len(rows),
+        people=sum(1 for days in plan.values() if days),
+        added=added,
+        already=present - added,
+    )
+    audit_record(
+        session,
+        rt,
+        event="presenca_importada",
+        actor=actor,
+        record_type="event",
+        record_id=event_id,
+        case=None,
+        evidence={
+            "event_id": event_id,
+            "shape": shape,
+            "rows": result.rows,
+            "people": result.people,
+            "days_added": result.added,
+            "days_already_recorded": result.already,
+        },
+    )
+    return result
 
 
 # ------------------------------------------------------------------------ reading events
@@ -729,7 +1003,6 @@ def _event_dict(event: TrainingEvent, municipality: Municipality | None) -> dict
         "venue": event.venue,
         "municipality_code": event.municipality_code,
         "municipality": f"{municipality.name} ({municipality.uf})" if municipality else None,
-        "instructors": list(event.instructors),
         "capacity": event.capacity,
         "held_on": event.held_on.isoformat() if event.held_on else None,
     }
@@ -755,6 +1028,7 @@ def event_summary(
     session = source
     event = get_event(session, event_id)
     record = _event_dict(event, store.get_municipality(session, event.municipality_code))
+    record["instructors"] = instructors_of(session, [event_id])[event_id]
     record["cases"] = [
         {"case_id": case_id, "state": state}
         for case_id, state in session.execute(
@@ -785,7 +1059,37 @@ def event_summary(
             .group_by(Attendance.day)
         ).all()
     )
+    staff_enrolments = dict(
+        session.execute(
+            select(StaffEnrolment.staff_id, StaffEnrolment.certification)
+            .where(StaffEnrolment.event_id == event_id)
+            .order_by(StaffEnrolment.staff_id)
+        ).all()
+    )
+    staff_days = dict(
+        session.execute(
+            select(StaffAttendance.staff_id, func.count())
+            .where(StaffAttendance.event_id == event_id)
+            .group_by(StaffAttendance.staff_id)
+        ).all()
+    )
+    for day, n in session.execute(
+        select(StaffAttendance.day, func.count())
+        .where(StaffAttendance.event_id == event_id)
+        .group_by(StaffAttendance.day)
+    ):
+        per_day[day] = per_day.get(day, 0) + n
+    # the same rule for an ECM's staff as for an ECC's participants: present on at least
+    # min_attendance of the days the event meets
     needed = share_of(thresholds.min_attendance, record["session_days"])
+    staff = {
+        staff_id: {
+            "days_attended": int(staff_days.get(staff_id, 0)),
+            "certification": certification,
+            "certified": certification and staff_days.get(staff_id, 0) >= needed,
+        }
+        for staff_id, certification in staff_enrolments.items()
+    }
     people = {
         person_id: {
             "days_attended": int(days_of.get(person_id, 0)),
@@ -794,15 +1098,46 @@ def event_summary(
         }
         for person_id, certification in enrolments.items()
     }
+    everyone = [*people.values(), *staff.values()]
     record.update(
-        enrolled=len(enrolments),
-        enrolled_for_certification=sum(1 for c in enrolments.values() if c),
+        enrolled=len(everyone),
+        enrolled_for_certification=sum(1 for p in everyone if p["certification"]),
         days_needed_for_certificate=needed,
-        certified=sum(1 for p in people.values() if p["certified"]),
+        certified=sum(1 for p in everyone if p["certified"]),
         attendance_by_day={d.isoformat(): int(per_day.get(d, 0)) for d in event_days(event)},
         people=people,
+        staff=staff,
     )
     return record
+
+
+def instructors_of(session: Session, event_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each event's instructors, from the roster: number, name (a user's is the user's), role
+    and organisation."""
+    from states.directory import User
+
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in event_ids}
+    if not event_ids:
+        return found
+    for event_id, member, user_name in session.execute(
+        select(EventInstructor.event_id, StaffMember, User.name)
+        .join(StaffMember, StaffMember.id == EventInstructor.staff_id)
+        .outerjoin(User, User.username == StaffMember.username)
+        .where(EventInstructor.event_id.in_(event_ids))
+        .order_by(EventInstructor.event_id, StaffMember.id)
+    ):
+        found[event_id].append(
+            {
+                "staff_id": member.id,
+                "name": user_name if member.username else member.name,
+                "role": member.role,
+                "organisation": member.organisation,
+            }
+        )
+    for listed in found.values():
+        for i in listed:
+            i["label"] = f"{i['name']} ({i['organisation']})" if i["organisation"] else i["name"]
+    return found
 
 
 @dataclass(frozen=True)
@@ -855,6 +1190,7 @@ def list_events(
     ids = [event.id for event, _ in found]
     served: dict[int, list[int]] = {i: [] for i in ids}
     enrolled: dict[int, int] = {}
+    instructors = instructors_of(session, ids)
     if ids:
         for event_id, case_id in session.execute(
             select(EventCase.event_id, EventCase.case_id)
@@ -862,16 +1198,17 @@ def list_events(
             .order_by(EventCase.case_id)
         ):
             served[event_id].append(case_id)
-        enrolled = dict(
-            session.execute(
-                select(Enrolment.event_id, func.count())
-                .where(Enrolment.event_id.in_(ids))
-                .group_by(Enrolment.event_id)
-            ).all()
-        )
+        for table in (Enrolment, StaffEnrolment):
+            for event_id, n in session.execute(
+                select(table.event_id, func.count())
+                .where(table.event_id.in_(ids))
+                .group_by(table.event_id)
+            ):
+                enrolled[event_id] = enrolled.get(event_id, 0) + n
     return [
         {
             **_event_dict(event, m),
+            "instructors": instructors[event.id],
             "cases": served[event.id],
             "enrolled": int(enrolled.get(event.id, 0)),
         }

@@ -29,6 +29,7 @@ from tasks.enterprises import (
 from tasks.followup import install_clai, record_visit, sign_protocol
 from tasks.people import preregister, register_person
 from tasks.runtime import Runtime
+from tasks.staff import add_staff
 from tasks.trainings import complete_event, create_event, enrol, record_attendance
 
 QUIXADA = 2311306  # Quixadá (CE), semi-arid
@@ -207,6 +208,18 @@ def participants_of(rt: Runtime, case_id: int) -> list[int]:
         )
 
 
+def instructors(rt: Runtime, *names: str, organisation: str | None = None) -> list[int]:
+    """External multipliers put on the roster, one per name; their staff numbers."""
+    return [
+        add_staff(
+            rt,
+            {"name": n, "role": "instrutor", "organisation": organisation},
+            actor=COORDINATOR,
+        )
+        for n in names
+    ]
+
+
 def hold_ecc(
     rt: Runtime,
     clock: FixedClock,
@@ -231,7 +244,7 @@ def hold_ecc(
             "end_on": today.isoformat(),
             "venue": "Escola Municipal José de Alencar",
             "municipality_code": QUIXADA,
-            "instructors": ["Maria Souza", "João Lima"],
+            "instructor_ids": instructors(rt, "Maria Souza", "João Lima"),
             "capacity": max(45, sum(len(p) for p in people.values())),
             "case_ids": case_ids,
         },

@@ -161,11 +161,15 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         "event.create": [
             "event", "create", "--kind", "oficina", "--title", "Oficina", "--start", day,
             "--end", "2026-03-05", "--venue", "Escola", "--municipality", "2311306",
-            "--instructor", "Rita", "--capacity", "30", "--case", c,
+            "--instructor", "1", "--capacity", "30", "--case", c,
         ],
         "event.link": ["event", "link", ev, c],
         "event.enrol": ["event", "enrol", ev, str(w.person)],
         "event.attend": ["event", "attend", ev, str(w.person), "--day", day],
+        "event.enrol-staff": ["event", "enrol-staff", ev, "1"],
+        "event.attend-staff": ["event", "attend-staff", ev, "1", "--day", day],
+        "staff.add": ["staff", "add", "--name", "Rita Lima", "--role", "multiplicadora"],
+        "staff.deactivate": ["staff", "deactivate", "1"],
         "event.import-attendance": ["event", "import-attendance", ev, str(attendance_csv)],
         "event.complete": ["event", "complete", ev],
         "enterprise.form": [

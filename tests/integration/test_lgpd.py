@@ -32,7 +32,7 @@ from tasks.people import (
 )
 from tasks.runtime import Runtime
 from tasks.trainings import complete_event, create_event, enrol, record_attendance
-from tests.builders import QUIXADA, cli_users, cpf_for, new_case, today_of
+from tests.builders import QUIXADA, cli_users, cpf_for, instructors, new_case, today_of
 from tests.integration.helpers import verify
 
 KEY = "chave-secreta-do-programa-2026"
@@ -79,7 +79,7 @@ def programme(rt: Runtime, clock: FixedClock) -> dict[str, Any]:
             "end_on": today.isoformat(),
             "venue": "Escola Municipal",
             "municipality_code": QUIXADA,
-            "instructors": ["Instrutora"],
+            "instructor_ids": instructors(rt, "Instrutora"),
             "capacity": 10,
             "case_ids": [case_a],
         },
@@ -387,7 +387,7 @@ def test_certified_needs_a_held_ecc_and_enrolment_for_certification(
             "end_on": today.isoformat(),
             "venue": "Escola",
             "municipality_code": QUIXADA,
-            "instructors": ["Instrutora"],
+            "instructor_ids": instructors(rt, "Instrutora"),
             "capacity": 5,
             "case_ids": [case_id],
         },

@@ -49,6 +49,8 @@ TERRITORY_TABLES = {
     "priority_areas",
     "priority_area_municipalities",
 }
+#: revision 0013: the staff roster, the events' instructors, the staff an ECM trains
+STAFF_TABLES = {"staff", "event_instructors", "staff_enrolments", "staff_attendance"}
 MUNICIPALITIES = 5_570
 
 
@@ -103,7 +105,7 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES | TERRITORY_TABLES
+    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 

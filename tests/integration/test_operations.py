@@ -68,7 +68,7 @@ def ecc_dates_reversed(rt: Runtime, case_id: int, today: date) -> Any:
             "end_on": (today - timedelta(days=1)).isoformat(),
             "venue": "Escola Municipal José de Alencar",
             "municipality_code": QUIXADA,
-            "instructors": ["Maria Souza"],
+            "instructor_ids": [1],  # the dates are refused first
             "capacity": 45,
             "case_ids": [case_id],
         },

@@ -45,6 +45,7 @@ from tests.builders import (
     cpf_for,
     drive,
     hold_ecc,
+    instructors,
     new_case,
     participants_of,
     today_of,
@@ -52,6 +53,15 @@ from tests.builders import (
 from tests.integration.helpers import case_row, verify, version_of
 
 # ------------------------------------------------------------------------------ helpers
+
+#: the instructor every event of these tests has: staff member 1 of the roster
+INSTRUCTOR = 1
+
+
+@pytest.fixture(autouse=True)
+def roster(rt: Runtime) -> None:
+    """Staff member 1: the instructor these tests' events choose from the roster."""
+    assert instructors(rt, "Maria Souza") == [INSTRUCTOR]
 
 
 def counts(rt: Runtime) -> dict[str, int]:
@@ -89,7 +99,7 @@ def plan(rt: Runtime, start: date, end: date, **overrides: Any) -> int:
         "end_on": end.isoformat(),
         "venue": "Escola Municipal José de Alencar",
         "municipality_code": QUIXADA,
-        "instructors": ["Maria Souza"],
+        "instructor_ids": [INSTRUCTOR],
         "capacity": 45,
     }
     values.update(overrides)
@@ -237,36 +247,38 @@ def test_enrolment_beyond_capacity_is_refused_and_writes_nothing(
     assert counts(rt) == before
 
 
-def test_a_blank_instructor_is_refused(rt: Runtime) -> None:
+def test_an_event_without_an_instructor_is_refused(rt: Runtime) -> None:
     today = today_of(rt.clock)  # type: ignore[arg-type]
     before = counts(rt)
-    with pytest.raises(InvalidInput, match="instructors"):
-        plan(rt, today, today, instructors=["  "])
+    with pytest.raises(InvalidInput, match="instructor_ids"):
+        plan(rt, today, today, instructor_ids=[])
     assert counts(rt) == before
 
 
-def test_the_history_keeps_how_many_instructors_not_their_names(rt: Runtime) -> None:
-    """Instructors are people (LGPD): the event's record keeps their names, where they can be
-    corrected or erased; the append-only history keeps only how many there are."""
+def test_the_history_names_the_instructors_by_their_staff_number_only(rt: Runtime) -> None:
+    """Instructors are people (LGPD): the roster keeps their names, where they can be corrected
+    or erased; the append-only history keeps their staff numbers."""
     from sqlalchemy import select
 
     from states.models import AuditEvent
-    from states.records import TrainingEvent
 
     today = today_of(rt.clock)  # type: ignore[arg-type]
-    event_id = plan(rt, today, today, instructors=["Maria Souza", "João Batista"])
+    (batista,) = instructors(rt, "João Batista", organisation="SEBRAE-CE")
+    event_id = plan(rt, today, today, instructor_ids=[INSTRUCTOR, batista])
     with rt.db.read() as session:
-        event = session.get(TrainingEvent, event_id)
-        assert event is not None
         entry = session.execute(
             select(AuditEvent).where(
                 AuditEvent.record_type == "event", AuditEvent.record_id == event_id
             )
         ).scalar_one()
-        assert list(event.instructors) == ["Maria Souza", "João Batista"]
-        assert entry.evidence["instructors"] == 2
+        assert entry.evidence["instructor_ids"] == [INSTRUCTOR, batista]
         assert "Souza" not in entry.entry
         assert "Batista" not in entry.entry
+    names = [
+        (i["staff_id"], i["name"], i["organisation"])
+        for i in event_summary(rt, event_id)["instructors"]
+    ]
+    assert names == [(INSTRUCTOR, "Maria Souza", None), (batista, "João Batista", "SEBRAE-CE")]
 
 
 # ------------------------------------------------------------------------------ the ECC guard
@@ -562,7 +574,15 @@ def test_event_summary_and_list(rt: Runtime, clock: FixedClock) -> None:
     assert summary["kind"] == "ecc"
     assert summary["days"] == 4
     assert summary["municipality"] == "Quixadá (CE)"
-    assert summary["instructors"] == ["Maria Souza"]
+    assert summary["instructors"] == [
+        {
+            "staff_id": INSTRUCTOR,
+            "name": "Maria Souza",
+            "role": "instrutor",
+            "organisation": None,
+            "label": "Maria Souza",
+        }
+    ]
     assert summary["cases"] == [{"case_id": case_id, "state": "registrada"}]
     assert (summary["enrolled"], summary["enrolled_for_certification"]) == (4, 3)
     start = today - timedelta(days=3)
@@ -847,7 +867,7 @@ def test_command_line_plans_enrols_imports_and_completes_an_ecc(
         cli, "create", *by, "--kind", "ecc", "--title", "ECC Sertão Central",
         "--start", start.isoformat(), "--end", today.isoformat(),
         "--venue", "Escola Municipal", "--municipality", str(QUIXADA),
-        "--instructor", "Maria Souza", "--instructor", "João Lima",
+        "--instructor", str(INSTRUCTOR),
         "--capacity", "80", "--case", str(ready), "--case", str(no_groups),
     )  # fmt: skip
     match = re.match(r"event (\d+) planned", out)
@@ -913,7 +933,7 @@ def test_command_line_refusals_exit_with_their_codes_and_write_nothing(
     base = [
         "create", "--by", "ana", "--kind", "oficina", "--title", "Oficina de Gestão",
         "--venue", "Câmara Municipal", "--municipality", str(QUIXADA),
-        "--instructor", "Maria Souza", "--capacity", "1",
+        "--instructor", str(INSTRUCTOR), "--capacity", "1",
     ]  # fmt: skip
     before = counts(rt)
     err = run(cli, *base, "--start", "2026-03-05", "--end", "2026-03-02", code=2)
@@ -948,7 +968,7 @@ def test_command_line_plans_an_ecc_held_monday_to_friday(cli: CliRunner, rt: Run
         cli, "create", *by, "--kind", "ecc", "--title", "ECC Sertão Central",
         "--start", "2027-03-01", "--end", "2027-04-14",
         "--venue", "Escola Municipal", "--municipality", str(QUIXADA),
-        "--instructor", "Maria Souza", "--capacity", "80",
+        "--instructor", str(INSTRUCTOR), "--capacity", "80",
         "--weekdays", "seg-sex", "--skip", "2027-03-26",
     )  # fmt: skip
     match = re.match(r"event (\d+) planned", out)
@@ -963,7 +983,7 @@ def test_command_line_plans_an_ecc_held_monday_to_friday(cli: CliRunner, rt: Run
         cli, "create", *by, "--kind", "ecc", "--title", "ECC",
         "--start", "2027-03-01", "--end", "2027-04-14",
         "--venue", "Escola", "--municipality", str(QUIXADA),
-        "--instructor", "Maria Souza", "--capacity", "80", "--weekdays", "lun-vie",
+        "--instructor", str(INSTRUCTOR), "--capacity", "80", "--weekdays", "lun-vie",
         code=2,
     )  # fmt: skip
     assert "--weekdays: 'lun' is not a day of the week" in refused

@@ -43,7 +43,7 @@ PORTUGUESE = {
 }  # fmt: skip
 #: msgids whose Portuguese is rightly the same as the English (names, codes, formats)
 SAME_IN_BOTH = re.compile(
-    r"^(%\(\w+\)s[\W]*)+$|^(ECC|RCPJ|Junta Comercial|UF|UFs|CNPJ|CPF|token|Total|total|E-mail|JSON|CSV|"
+    r"^(%\(\w+\)s[\W]*)+$|^(ECC|ECM|RCPJ|Junta Comercial|UF|UFs|CNPJ|CPF|token|Total|total|E-mail|JSON|CSV|"
     r"PRODUZIR.*|Português|English|e-mail|%\(\w+\)s: %\(\w+\)s|ECC %\(ecc_id\)s|Status|Chain head)$"
 )
 
