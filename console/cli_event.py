@@ -14,10 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
-from console.common import By, Json, command_group, out, parse_date, runtime
+from console.common import By, Json, command_group, lang, out, parse_date, runtime
 from console.output import as_json, echo, fields, table
+from notifications.catalog import tr
 from states.errors import InvalidInput
-from states.text import N_, Np_, Text
+from states.text import M_, N_, Np_, Text
 from tasks import trainings
 
 app = command_group("Training events: ECC, Oficina de Gestão, ECM.", "event")
@@ -93,8 +94,24 @@ def event_create(
     if as_json_:
         echo(as_json({"event_id": event_id}))
         return
-    serves = f", serves case {', '.join(map(str, case))}" if case else ""
-    echo(f"event {event_id} planned: {kind} {start} to {end}{serves}")
+    params = {
+        "event_id": event_id,
+        "kind": kind,
+        "start": parse_date(start, "--start"),
+        "end": parse_date(end, "--end"),
+    }
+    if case:
+        out(
+            Np_(
+                "event %(event_id)s planned: %(kind)s %(start)s to %(end)s, serves case %(cases)s",
+                "event %(event_id)s planned: %(kind)s %(start)s to %(end)s, serves cases %(cases)s",
+                len(case),
+                cases=", ".join(map(str, case)),
+                **params,
+            )
+        )
+    else:
+        out(N_("event %(event_id)s planned: %(kind)s %(start)s to %(end)s", **params))
 
 
 _WEEKDAY_NAMES = {
@@ -138,7 +155,7 @@ def event_link(
 ) -> None:
     """Make the event serve one more case."""
     trainings.link_case(runtime(), event_id, case_id, actor=by)
-    echo(f"event {event_id} serves case {case_id}")
+    out(N_("event %(event_id)s serves case %(case_id)s", event_id=event_id, case_id=case_id))
 
 
 @app.command("enrol")
@@ -154,8 +171,21 @@ def event_enrol(
     """Enrol people in the event (all of them or none)."""
     certification = not no_certification
     count = trainings.enrol(runtime(), event_id, person_ids, actor=by, certification=certification)
-    purpose = "for certification" if certification else "without certification"
-    echo(f"event {event_id}: {count} enrolled {purpose}")
+    out(
+        Np_(
+            "event %(event_id)s: %(n)s enrolled for certification",
+            "event %(event_id)s: %(n)s enrolled for certification",
+            count,
+            event_id=event_id,
+        )
+        if certification
+        else Np_(
+            "event %(event_id)s: %(n)s enrolled without certification",
+            "event %(event_id)s: %(n)s enrolled without certification",
+            count,
+            event_id=event_id,
+        )
+    )
 
 
 @app.command("enrol-staff")
@@ -294,15 +324,30 @@ def event_complete(event_id: EventId, by: By, as_json_: Json = False) -> None:
             )
         )
         return
-    echo(f"event {event_id} recorded as held on {report.held_on}")
+    out(N_("event %(event_id)s recorded as held on %(day)s", event_id=event_id, day=report.held_on))
     for o in report.outcomes:
-        echo(f"case {o.case_id}: {o.result}: {o.reason or o.detail}")
+        out(
+            N_(
+                "case %(case_id)s: %(result)s: %(why)s",
+                case_id=o.case_id,
+                result=tr(lang(), _RESULTS[o.result]),
+                why=o.reason or o.detail,
+            )
+        )
     if report.outcomes:
         counts = {r: sum(1 for o in report.outcomes if o.result == r) for r in _RESULTS}
-        echo(", ".join(f"{n} {r}" for r, n in counts.items()))
+        out(
+            N_(
+                "%(moved)s moved, %(refused)s refused, %(skipped)s skipped",
+                moved=counts["moved"],
+                refused=counts["refused"],
+                skipped=counts["skipped"],
+            )
+        )
 
 
-_RESULTS = ("moved", "refused", "skipped")
+#: what happened to each case an event served (the codes of trainings.complete_event)
+_RESULTS = {"moved": M_("moved"), "refused": M_("refused"), "skipped": M_("skipped")}
 
 
 @app.command("show")
@@ -324,7 +369,8 @@ def event_show(event_id: EventId, as_json_: Json = False) -> None:
         for i in record["instructors"]
     )
     echo(fields(head))
-    echo("\nattendance per day")
+    echo("")
+    out(N_("attendance per day"))
     echo(
         table(
             [{"day": d, "people": n} for d, n in record["attendance_by_day"].items()],
@@ -333,7 +379,8 @@ def event_show(event_id: EventId, as_json_: Json = False) -> None:
     )
     people: dict[int, dict[str, Any]] = record["people"]
     if people:
-        echo("\nper person")
+        echo("")
+        out(N_("per person"))
         echo(
             table(
                 [{"person": pid, **p} for pid, p in people.items()],
@@ -347,7 +394,8 @@ def event_show(event_id: EventId, as_json_: Json = False) -> None:
         )
     staff: dict[int, dict[str, Any]] = record["staff"]
     if staff:
-        echo("\nper staff member")
+        echo("")
+        out(N_("per staff member"))
         echo(
             table(
                 [{"staff": sid, **p} for sid, p in staff.items()],
@@ -396,4 +444,4 @@ def event_list(
             ],
         )
     )
-    echo(f"{len(rows)} events")
+    out(Np_("%(n)s event", "%(n)s events", len(rows)))

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from console import cli_event
 from console.cli_event import app
+from notifications.i18n import date_text
 from states import indicators
 from states.clock import FixedClock
 from states.errors import GuardFailed, InvalidInput, NotAllowed
@@ -894,7 +895,7 @@ def test_command_line_plans_enrols_imports_and_completes_an_ecc(
     out = run(cli, "complete", event_id, *by)
 
     lines = out.strip().splitlines()
-    assert lines[0] == f"event {event_id} recorded as held on {today_of(clock)}"
+    assert lines[0] == f"event {event_id} recorded as held on {date_text(today_of(clock), 'en')}"
     assert lines[1] == f"case {ready}: moved: capacitacao -> gestao"
     assert lines[2] == (
         f"case {no_groups}: refused: ECC {event_id} formed no enterprise group for this case; "
