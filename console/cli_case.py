@@ -291,6 +291,13 @@ def case_list(
     search: Annotated[
         str | None, typer.Option(help="Community or municipality name contains.")
     ] = None,
+    module: Annotated[
+        str | None, typer.Option(help="Only this regional module (see `produzir territory show`).")
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(help="Only the cases in this priority area (its name, e.g. Semiárido)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json_: Json = False,
@@ -303,10 +310,14 @@ def case_list(
         coordinator=coordinator,
         overdue=overdue,
         search=search,
+        module=module,
+        priority_area=area,
     )
     rt = runtime()
     today = rt.today()
     with rt.db.read() as session:
+        if area is not None:
+            _known_area(session, area)
         rows = queries.list_cases(session, f, today=today, limit=limit, offset=offset)
         total = queries.count_cases(session, f, today=today)
     if as_json_:
@@ -328,6 +339,24 @@ def case_list(
         )
     )
     out(Np_("%(shown)s of %(n)s case", "%(shown)s of %(n)s cases", total, shown=len(rows)))
+
+
+def _known_area(session: Any, name: str) -> None:
+    """Refuse a priority area that was never imported, naming those that were."""
+    from sqlalchemy import select
+
+    from states.records import PriorityArea
+
+    names = sorted(set(session.execute(select(PriorityArea.name)).scalars()))
+    if name not in names:
+        raise InvalidInput(
+            N_(
+                "unknown priority area %(area)s; the areas imported are: %(value)s",
+                area=repr(name),
+                value=", ".join(names) or "-",
+            ),
+            field="area",
+        )
 
 
 @app.command("summary")

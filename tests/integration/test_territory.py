@@ -463,3 +463,32 @@ def test_a_refused_file_reads_in_portuguese(rt: Runtime) -> None:
         "arquivo de tipologia: 1 linha com erro, nada foi importado:\n"
         "linha 2: microregion_code: '2301' não é um código de microrregião do IBGE (5 dígitos)"
     )
+
+
+def test_case_list_takes_a_module_and_a_priority_area(
+    rt: Runtime, clock: FixedClock, cli: CliRunner
+) -> None:
+    quixada, recife = new_case(rt), new_case(rt, municipality_code=RECIFE)
+    belem = new_case(rt, municipality_code=1501402)
+    territory.import_areas(
+        rt, f"municipality_code\n{RECIFE}\n", name="Semiárido", source="Sudene",
+        as_of=today_of(clock), actor="admin",
+    )  # fmt: skip
+
+    def ids(*args: str) -> list[int]:
+        shown = cli.invoke(app, ["case", "list", "--json", *args])
+        assert shown.exit_code == 0, shown.output
+        return sorted(c["id"] for c in json.loads(shown.stdout)["cases"])
+
+    assert ids("--module", "nordeste") == [quixada, recife]
+    assert ids("--module", "amazonia") == [belem]
+    assert ids("--area", "Semiárido") == [recife]
+    assert ids("--area", "Semiárido", "--module", "amazonia") == []
+    unknown = cli.invoke(app, ["case", "list", "--area", "Faixa de Fronteira"])
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == (
+        "error: unknown priority area 'Faixa de Fronteira'; the areas imported are: Semiárido"
+    )
+    sul = cli.invoke(app, ["case", "list", "--module", "sul"])
+    assert sul.exit_code == 2
+    assert "unknown module 'sul'; modules are: " in sul.stderr
