@@ -218,7 +218,7 @@ def person_import(
     text = people.decode_csv(data, str(file))
     report = people.import_participants(runtime(), text, case_id=case, actor=by)
     for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        out(N_("warning: %(warning)s", warning=warning), err=True)
     echo(
         f"case {report.case_id}: {report.created} people created, {report.existing} existing, "
         f"{report.preregistered} pre-registered"

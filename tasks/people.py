@@ -63,7 +63,7 @@ from states.records import (
 )
 from states.settings import BadSetting, load
 from states.states import CLOSED
-from states.text import N_
+from states.text import M_, N_, Np_, Text, join
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
@@ -671,25 +671,33 @@ _HEADER_ALIASES = {
 }
 _LABELS = {
     "cpf": "CPF",
-    "name": "name",
-    "community": "community",
-    "municipality_code": "municipality",
-    "phone": "phone",
-    "email": "e-mail",
+    "name": M_("name"),
+    "community": M_("community"),
+    "municipality_code": M_("municipality"),
+    "phone": M_("phone"),
+    "email": M_("e-mail"),
 }
+#: the files an import reads, as its refusals name them
+PARTICIPANTS_FILE = N_("participants file")
 
 
 class ImportRejected(InvalidInput):
-    """A file with bad rows: nothing was written. ``problems`` are (line, reason) pairs."""
+    """A file with bad rows: nothing was written. Each reason is a sentence to translate (a
+    Text; a plain string is shown as it is); ``problems`` are (line, the reason in English)
+    pairs, in the order of the lines."""
 
-    def __init__(self, what: str, problems: Sequence[tuple[int, str]]) -> None:
-        count = len(problems)
-        lines = "\n".join(f"line {line}: {reason}" for line, reason in problems)
-        super().__init__(
-            f"{what}: {count} bad row{'s' if count != 1 else ''}, nothing was imported:\n{lines}",
-            field="file",
+    def __init__(self, what: Text | str, problems: Sequence[tuple[int, Text | str]]) -> None:
+        ordered = sorted(problems, key=lambda p: p[0])
+        lines = [N_("line %(line)s: %(reason)s", line=line, reason=r) for line, r in ordered]
+        text = Np_(
+            "%(what)s: %(n)s bad row, nothing was imported:\n%(lines)s",
+            "%(what)s: %(n)s bad rows, nothing was imported:\n%(lines)s",
+            len(ordered),
+            what=what,
+            lines=join(lines, "\n"),
         )
-        self.problems = list(problems)
+        super().__init__(text, field="file")
+        self.problems = [(line, str(reason)) for line, reason in ordered]
 
 
 @dataclass
@@ -701,10 +709,10 @@ class ImportReport:
     existing: int = 0
     preregistered: int = 0
     #: lines worth a look that did not stop the import (e.g. a known CPF under another name)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
 
 
-def decode_csv(data: bytes, what: str = "participants file") -> str:
+def decode_csv(data: bytes, what: Text | str = PARTICIPANTS_FILE) -> str:
     """The text of an uploaded CSV: UTF-8, with or without a byte-order mark."""
     try:
         return data.decode("utf-8-sig")
@@ -732,23 +740,33 @@ def _header_key(cell: str) -> str:
 
 def _read_header(cells: list[str]) -> list[str]:
     columns: list[str] = []
-    problems: list[str] = []
+    problems: list[Text] = []
     for cell in cells:
         key = _HEADER_ALIASES.get(_header_key(cell))
         if key is None:
-            problems.append(f"unknown column {cell.strip()!r}")
+            problems.append(N_("unknown column %(column)s", column=repr(cell.strip())))
         elif key in columns:
-            problems.append(f"column {cell.strip()!r} appears twice")
+            problems.append(N_("column %(column)s appears twice", column=repr(cell.strip())))
         else:
             columns.append(key)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        problems.append(
+            Np_(
+                "missing column %(columns)s",
+                "missing columns %(columns)s",
+                len(missing),
+                columns=", ".join(missing),
+            )
+        )
     if problems:
         expected = ",".join(REQUIRED_COLUMNS) + "[," + ",".join(OPTIONAL_COLUMNS) + "]"
-        raise ImportRejected(
-            "participants file", [(1, f"{'; '.join(problems)} (expected {expected})")]
+        reason = N_(
+            "%(problems)s (expected %(expected)s)",
+            problems=join(list(problems), "; "),
+            expected=expected,
         )
+        raise ImportRejected(PARTICIPANTS_FILE, [(1, reason)])
     return columns
 
 
@@ -757,12 +775,20 @@ def _separator(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-def csv_records(text: str, what: str = "participants file") -> Iterable[tuple[int, list[str]]]:
+def csv_records(text: str, what: Text | str = PARTICIPANTS_FILE) -> Iterable[tuple[int, list[str]]]:
     """(first line number, cells) of each CSV record, blank lines skipped; InvalidInput naming
     the line when the file is over its bounds (:mod:`states.bounds`) or not CSV."""
     size = len(text.encode("utf-8"))
     if size > IMPORT_MAX_BYTES:
-        raise InvalidInput(f"{what}: {size} bytes; at most {IMPORT_MAX_BYTES}", field="file")
+        raise InvalidInput(
+            N_(
+                "%(what)s: %(size)s bytes; at most %(limit)s",
+                what=what,
+                size=size,
+                limit=IMPORT_MAX_BYTES,
+            ),
+            field="file",
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
     start = 1
     records = 0
@@ -772,19 +798,33 @@ def csv_records(text: str, what: str = "participants file") -> Iterable[tuple[in
         except StopIteration:
             return
         except csv.Error as exc:  # e.g. a field larger than the csv module's limit
-            raise InvalidInput(f"{what}: line {start}: {exc}", field="file") from None
+            raise InvalidInput(
+                N_("%(what)s: line %(line)s: %(error)s", what=what, line=start, error=str(exc)),
+                field="file",
+            ) from None
         if any(c.strip() for c in cells):
             records += 1
             if records > IMPORT_MAX_ROWS + 1:  # + the header
                 raise InvalidInput(
-                    f"{what}: more than {IMPORT_MAX_ROWS} rows; at most {IMPORT_MAX_ROWS}",
+                    N_(
+                        "%(what)s: more than %(limit)s rows; at most %(limit)s",
+                        what=what,
+                        limit=IMPORT_MAX_ROWS,
+                    ),
                     field="file",
                 )
             for column, cell in enumerate(cells, 1):
                 if len(cell) > CELL_MAX:
                     raise InvalidInput(
-                        f"{what}: line {start}, column {column}: {len(cell)} characters; "
-                        f"at most {CELL_MAX}",
+                        N_(
+                            "%(what)s: line %(line)s, column %(column)s: %(size)s characters; "
+                            "at most %(limit)s",
+                            what=what,
+                            line=start,
+                            column=column,
+                            size=len(cell),
+                            limit=CELL_MAX,
+                        ),
                         field="file",
                     )
             yield start, cells
@@ -800,29 +840,39 @@ def _import_cpf(cell: str) -> str:
     return normalise_cpf(bare)
 
 
-def _parse_row(values: dict[str, str]) -> tuple[PersonInput | None, list[str]]:
-    reasons = [f"missing {_LABELS[c]}" for c in REQUIRED_COLUMNS if not values.get(c)]
+def _parse_row(values: dict[str, str]) -> tuple[PersonInput | None, list[Text]]:
+    reasons = [
+        N_("missing %(field)s", field=Text(_LABELS[c]))
+        for c in REQUIRED_COLUMNS
+        if not values.get(c)
+    ]
     raw: dict[str, object] = {c: v or None for c, v in values.items()}
     if values.get("cpf"):
         try:
             raw["cpf"] = _import_cpf(values["cpf"])
         except ValueError:
-            reasons.append(f"invalid CPF {values['cpf']!r}")
+            reasons.append(N_("invalid CPF %(value)s", value=repr(values["cpf"])))
     code = values.get("municipality_code", "")
     if code:
         if code.isdigit() and len(code) == 7:
             raw["municipality_code"] = int(code)
         else:
-            reasons.append(f"municipality {code!r} is not an IBGE code (7 digits)")
+            reasons.append(
+                N_("municipality %(value)s is not an IBGE code (7 digits)", value=repr(code))
+            )
     if reasons:
         return None, reasons
     try:
         return PersonInput.model_validate(raw), []
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            where = _LABELS.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else ""
             message = str(error["msg"]).removeprefix("Value error, ")
-            reasons.append(f"{where}: {message}" if where else message)
+            if error["loc"]:
+                column = str(error["loc"][0])
+                where = Text(_LABELS[column]) if column in _LABELS else column
+                reasons.append(N_("%(field)s: %(message)s", field=where, message=message))
+            else:
+                reasons.append(N_("%(message)s", message=message))
         return None, reasons
 
 
@@ -848,21 +898,30 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
     if header is None:
         raise InvalidInput(N_("participants file: empty (no header line)"), field="file")
     columns = _read_header(header[1])
-    problems: dict[int, list[str]] = defaultdict(list)
+    problems: dict[int, list[Text]] = defaultdict(list)
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for line, cells in records:
         if len(cells) > len(columns) and not any(c.strip() for c in cells[len(columns) :]):
             cells = cells[: len(columns)]
         if len(cells) != len(columns):
-            problems[line].append(f"{len(cells)} fields, the header has {len(columns)}")
+            problems[line].append(
+                Np_(
+                    "%(n)s field, the header has %(columns)s",
+                    "%(n)s fields, the header has %(columns)s",
+                    len(cells),
+                    columns=len(columns),
+                )
+            )
             continue
         person, reasons = _parse_row(dict(zip(columns, (c.strip() for c in cells), strict=True)))
         problems[line].extend(reasons)
         if person is None:
             continue
         if person.cpf in seen:
-            problems[line].append(f"duplicate CPF (same as line {seen[person.cpf]})")
+            problems[line].append(
+                N_("duplicate CPF (same as line %(line)s)", line=seen[person.cpf])
+            )
             continue
         seen[person.cpf] = line
         rows.append(_Row(line, person))
@@ -884,16 +943,25 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
             )
         for r in rows:
             if r.person.municipality_code not in known_codes:
-                problems[r.line].append(f"unknown municipality {r.person.municipality_code}")
+                problems[r.line].append(
+                    N_(
+                        "unknown municipality %(municipality_code)s",
+                        municipality_code=r.person.municipality_code,
+                    )
+                )
             found = existing.get(r.person.cpf)
             if found is not None and found[0] in already:
                 problems[r.line].append(
-                    f"CPF already registered as person {found[0]}, "
-                    f"who is already pre-registered in case {case_id}"
+                    N_(
+                        "CPF already registered as person %(person_id)s, who is already "
+                        "pre-registered in case %(case_id)s",
+                        person_id=found[0],
+                        case_id=case_id,
+                    )
                 )
-        bad = sorted((line, "; ".join(reasons)) for line, reasons in problems.items() if reasons)
+        bad = [(line, join(reasons, "; ")) for line, reasons in problems.items() if reasons]
         if bad:
-            raise ImportRejected("participants file", bad)
+            raise ImportRejected(PARTICIPANTS_FILE, bad)
     # 2. then one short write transaction: the rows in bulk, then their audit events
     now = rt.clock.now()
     try:
@@ -923,8 +991,12 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
                 report.existing += 1
                 if _fold(name) != _fold(r.person.name):
                     report.warnings.append(
-                        f"line {r.line}: CPF already registered as person {person_id} under "
-                        "a different name; the existing record was kept"
+                        N_(
+                            "line %(line)s: CPF already registered as person %(person_id)s "
+                            "under a different name; the existing record was kept",
+                            line=r.line,
+                            person_id=person_id,
+                        )
                     )
             session.execute(
                 insert(CaseParticipant),
@@ -979,7 +1051,7 @@ def import_participants(rt: Runtime, csv_text: str, *, case_id: int, actor: str)
     return report
 
 
-_CHANGED_MEANWHILE = (
+_CHANGED_MEANWHILE = N_(
     "participants file: some of its people were registered or pre-registered by someone else "
     "meanwhile; nothing was written, import it again"
 )

@@ -38,7 +38,7 @@ from states.records import (
     TypologyClass,
 )
 from states.territory import typology_in_force
-from states.text import N_, Np_, Text, join
+from states.text import N_, Text, join
 from tasks.demands import check_actor
 from tasks.people import ImportRejected, csv_records, decode_csv
 from tasks.records_common import audit_record, parse_input
@@ -105,21 +105,11 @@ _FILES: dict[str, Text] = {
 
 
 class TerritoryImportRejected(ImportRejected):
-    """A territory file with bad rows, nothing written; each reason a sentence to translate.
-    ``problems`` are (line, the reason in English) pairs, as :class:`ImportRejected`'s."""
+    """A territory file with bad rows, nothing written (:class:`ImportRejected`), the file
+    named in the reader's language."""
 
     def __init__(self, what: str, problems: Sequence[tuple[int, Text]]) -> None:
-        ordered = sorted(problems, key=lambda p: p[0])
-        lines = [N_("line %(line)s: %(reason)s", line=line, reason=r) for line, r in ordered]
-        text = Np_(
-            "%(what)s: %(n)s bad row, nothing was imported:\n%(lines)s",
-            "%(what)s: %(n)s bad rows, nothing was imported:\n%(lines)s",
-            len(ordered),
-            what=_FILES.get(what, what),
-            lines=join(lines, "\n"),
-        )
-        InvalidInput.__init__(self, text, field="file")
-        self.problems = [(line, str(reason)) for line, reason in ordered]
+        super().__init__(_FILES.get(what, what), problems)
 
 
 def _rows(

@@ -44,7 +44,7 @@ from states.records import (
     session_days,
 )
 from states.states import CLOSED, State
-from states.text import N_
+from states.text import N_, Np_, Text, join
 from tasks import cases
 from tasks.demands import check_actor
 from tasks.people import normalise_cpf
@@ -688,7 +688,18 @@ class _Row:
     cpf: str
     #: the days marked present, as written
     days: list[str]
-    problems: list[str]
+    problems: list[Text]
+
+
+def _already(staff: bool, long: bool, line: int) -> Text:
+    """A sheet row that repeats an earlier one (the same person, and day on a long sheet)."""
+    if staff:
+        if long:
+            return N_("this staff number and day are already on line %(line)s", line=line)
+        return N_("this staff number is already on line %(line)s", line=line)
+    if long:
+        return N_("this CPF and day are already on line %(line)s", line=line)
+    return N_("this CPF is already on line %(line)s", line=line)
 
 
 def _parse_day(text: str) -> date | None:
@@ -707,7 +718,7 @@ def _sheet_rows(csv_text: str) -> Iterator[tuple[int, list[str]]]:
     """The non-blank rows of a CSV text (``,`` or ``;``, BOM or not) with their line numbers."""
     from tasks.people import csv_records  # the same bounds as the participants' import
 
-    for start, cells in csv_records(csv_text.removeprefix("\ufeff"), "attendance file"):
+    for start, cells in csv_records(csv_text.removeprefix("\ufeff"), N_("attendance file")):
         yield start, [c.strip() for c in cells]
 
 
@@ -743,31 +754,42 @@ def _read_sheet(csv_text: str, *, staff: bool = False) -> tuple[str, list[_Row]]
     ]
     shape = "long" if day_cols else "wide"
     date_cols: list[tuple[int, str]] = []
-    problems: list[str] = []
+    problems: list[Text] = []
     if shape == "long":
         if len(day_cols) > 1 or other:
             problems.append(
-                "a long sheet has the columns `cpf` and `day` only (and optionally `nome`)"
+                N_("a long sheet has the columns `cpf` and `day` only (and optionally `nome`)")
             )
     else:
         seen: dict[date, str] = {}
         for i in other:
             day = _parse_day(header[i])
             if day is None:
-                problems.append(f"column {i + 1} {header[i]!r} is not a date (YYYY-MM-DD)")
+                problems.append(
+                    N_(
+                        "column %(column)s %(heading)s is not a date (YYYY-MM-DD)",
+                        column=i + 1,
+                        heading=repr(header[i]),
+                    )
+                )
             elif day in seen:
-                problems.append(f"column {i + 1} repeats the date {day}")
+                problems.append(
+                    N_("column %(column)s repeats the date %(day)s", column=i + 1, day=day)
+                )
             else:
                 seen[day] = header[i]
                 date_cols.append((i, day.isoformat()))
         if not date_cols and not problems:
-            problems.append("a wide sheet needs one column per date after `cpf`")
+            problems.append(N_("a wide sheet needs one column per date after `cpf`"))
     if problems:
-        raise InvalidInput(f"line {header_line}: " + "; ".join(problems), field="file")
+        raise InvalidInput(
+            N_("line %(line)s: %(problems)s", line=header_line, problems=join(problems, "; ")),
+            field="file",
+        )
     parsed: list[_Row] = []
     for line, cells in rows:
         row_problems = [
-            f"column {i + 1} {cells[i]!r} has no heading"
+            N_("column %(column)s %(value)s has no heading", column=i + 1, value=repr(cells[i]))
             for i in range(len(header), len(cells))
             if cells[i]
         ]
@@ -783,8 +805,12 @@ def _read_sheet(csv_text: str, *, staff: bool = False) -> tuple[str, list[_Row]]
                     days.append(day_text)
                 elif mark not in _ABSENT:
                     row_problems.append(
-                        f"column {day_text}: {cell[i]!r} is not a mark "
-                        "(x, 1 or P for present; empty, 0 or F for absent)"
+                        N_(
+                            "column %(column)s: %(value)s is not a mark (x, 1 or P for present; "
+                            "empty, 0 or F for absent)",
+                            column=day_text,
+                            value=repr(cell[i]),
+                        )
                     )
         parsed.append(_Row(line, cpf, days, row_problems))
     if not parsed:
@@ -834,7 +860,9 @@ def import_attendance(rt: Runtime, event_id: int, csv_text: str, *, actor: str) 
             try:
                 valid_cpfs[row.line] = normalise_cpf(raw)
             except ValueError as exc:
-                row.problems.insert(0, str(exc) if row.cpf else "the CPF is empty")
+                row.problems.insert(
+                    0, N_("%(error)s", error=str(exc)) if row.cpf else N_("the CPF is empty")
+                )
         people = _people_by_cpf(session, set(valid_cpfs.values()))
         enrolled = set(
             session.execute(
@@ -861,7 +889,9 @@ def _import_staff_attendance(
             else:
                 row.problems.insert(
                     0,
-                    f"staff {row.cpf!r} is not a staff number" if row.cpf else "the staff is empty",
+                    N_("staff %(value)s is not a staff number", value=repr(row.cpf))
+                    if row.cpf
+                    else N_("the staff is empty"),
                 )
         wanted = sorted({int(n) for n in numbers.values()})
         known = {
@@ -899,7 +929,6 @@ def _record_sheet(
     municipality = store.get_municipality(session, event.municipality_code)
     assert municipality is not None
     today = local_date(rt.clock.now(), municipality.timezone)
-    who, key_name = ("staff member", "staff number") if staff else ("person", "CPF")
     sessions = set(session_days(event))
     plan: dict[int, set[date]] = {}
     first_seen: dict[tuple[str, date | None], int] = {}
@@ -909,28 +938,56 @@ def _record_sheet(
         if cpf is not None and person_id is None:
             row.problems.insert(
                 0,
-                f"staff member {cpf} is not on the roster"
+                N_("staff member %(staff_id)s is not on the roster", staff_id=cpf)
                 if staff
-                else "no person is registered with this CPF",
+                else N_("no person is registered with this CPF"),
             )
         elif person_id is not None and person_id not in enrolled:
-            row.problems.insert(0, f"{who} {person_id} is not enrolled in event {event_id}")
+            row.problems.insert(
+                0,
+                N_(
+                    "staff member %(staff_id)s is not enrolled in event %(event_id)s",
+                    staff_id=person_id,
+                    event_id=event_id,
+                )
+                if staff
+                else N_(
+                    "person %(person_id)s is not enrolled in event %(event_id)s",
+                    person_id=person_id,
+                    event_id=event_id,
+                ),
+            )
         days: set[date] = set()
         for text in row.days:
             day = _parse_day(text)
             if day is None:
                 row.problems.append(
-                    f"day {text!r} is not a date (YYYY-MM-DD)" if text else "the day is empty"
+                    N_("day %(value)s is not a date (YYYY-MM-DD)", value=repr(text))
+                    if text
+                    else N_("the day is empty")
                 )
             elif not event.start_on <= day <= event.end_on:
                 row.problems.append(
-                    f"{day} is outside event {event_id}'s dates "
-                    f"({event.start_on} to {event.end_on})"
+                    N_(
+                        "%(day)s is outside event %(event_id)s's dates (%(start)s to %(end)s)",
+                        day=day,
+                        event_id=event_id,
+                        start=event.start_on,
+                        end=event.end_on,
+                    )
                 )
             elif day not in sessions:
-                row.problems.append(f"{day} is not a session day of event {event_id}")
+                row.problems.append(
+                    N_(
+                        "%(day)s is not a session day of event %(event_id)s",
+                        day=day,
+                        event_id=event_id,
+                    )
+                )
             elif day > today:
-                row.problems.append(f"{day} is in the future (today is {today})")
+                row.problems.append(
+                    N_("%(day)s is in the future (today is %(today)s)", day=day, today=today)
+                )
             else:
                 days.add(day)
         if cpf is not None:
@@ -938,20 +995,28 @@ def _record_sheet(
             key = (cpf, min(days) if shape == "long" and days else None)
             if shape == "wide" or days:
                 if key in first_seen:
-                    what = (
-                        f"this {key_name} and day are" if shape == "long" else f"this {key_name} is"
-                    )
-                    row.problems.append(f"{what} already on line {first_seen[key]}")
+                    row.problems.append(_already(staff, shape == "long", first_seen[key]))
                 else:
                     first_seen[key] = row.line
         if person_id is not None and not row.problems:
             plan.setdefault(person_id, set()).update(days)
     bad = [row for row in rows if row.problems]
     if bad:
+        lines = [
+            N_("line %(line)s: %(reason)s", line=row.line, reason=join(row.problems, "; "))
+            for row in bad
+        ]
         raise InvalidInput(
-            f"attendance for event {event_id}: {len(bad)} of {len(rows)} rows are wrong; "
-            "nothing was recorded\n"
-            + "\n".join(f"line {row.line}: {'; '.join(row.problems)}" for row in bad),
+            Np_(
+                "attendance for event %(event_id)s: %(bad)s of %(n)s row is wrong; nothing was "
+                "recorded\n%(lines)s",
+                "attendance for event %(event_id)s: %(bad)s of %(n)s rows are wrong; nothing was "
+                "recorded\n%(lines)s",
+                len(rows),
+                event_id=event_id,
+                bad=len(bad),
+                lines=join(lines, "\n"),
+            ),
             field="file",
         )
     added = present = 0

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from console.cli import app
 from notifications.i18n import language_for_cli
 from tasks.runtime import Runtime
-from tests.builders import new_case
+from tests.builders import cli_users, new_case
 
 
 def refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -155,3 +155,29 @@ def test_what_a_command_prints_is_in_portuguese_with_plurals_and_dates(
     monkeypatch.setenv("PRODUZIR_LANG", "en")
     listed = CliRunner().invoke(app, ["case", "list"])
     assert listed.stdout.splitlines()[-1] == "1 of 1 case"
+
+
+def test_an_import_refusal_names_each_line_in_portuguese(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
+    monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
+    monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt, "ana")
+    case_id = new_case(rt)
+    sheet = tmp_path / "pessoas.csv"
+    sheet.write_text(
+        "cpf,nome,comunidade,municipio\n"
+        "111.111.111-11,Maria,Boa Vista,2311306\n"
+        "529.982.247-25,,Boa Vista,23113\n",
+        encoding="utf-8",
+    )
+    refused = CliRunner().invoke(
+        app, ["person", "import", str(sheet), "--case", str(case_id), "--by", "ana"]
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        "erro: arquivo de participantes: 2 linhas com erro, nada foi importado:",
+        "linha 2: CPF inválido '111.111.111-11'",
+        "linha 3: falta nome; o município '23113' não é um código IBGE (7 dígitos)",
+    ]

@@ -210,7 +210,7 @@ def test_existing_cpf_under_another_name_is_reused_with_a_warning(rt: Runtime) -
         rt, csv_file([row(5, name="Francisca Souza")]), case_id=case_id, actor="ana"
     )
     assert report.existing == 1
-    assert report.warnings == [
+    assert [str(w) for w in report.warnings] == [
         f"line 2: CPF already registered as person {known.person_id} under a different name; "
         "the existing record was kept"
     ]

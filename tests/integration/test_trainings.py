@@ -955,8 +955,11 @@ def test_command_line_refusals_exit_with_their_codes_and_write_nothing(
     sheet = tmp_path / "bad.csv"
     sheet.write_text(f"cpf,day\n{cpf},2099-03-01\n{cpf},2099-03-02\n", encoding="utf-8")
     err = run(cli, "import-attendance", event_id, str(sheet), "--by", "ana", code=2)
-    assert "line 2: 2099-03-01 is outside event" in err
-    assert "line 3: 2099-03-02 is in the future" in err
+    assert (
+        f"line 2: Mar 1, 2099 is outside event {event_id}'s dates (Mar 2, 2099 to Mar 3, 2099)"
+        in err
+    )
+    assert "line 3: Mar 2, 2099 is in the future (today is Mar 2, 2026)" in err
     err = run(cli, "complete", event_id, "--by", "ana", code=4)
     assert "it cannot be held yet" in err
     assert run(cli, "show", "999", code=3).startswith("error: training event 999 does not exist")
