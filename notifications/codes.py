@@ -75,6 +75,8 @@ EVENT_TEXTS: dict[str, Text] = {
     "participante_pre_inscrito": N_("Participant pre-registered"),
     "participantes_exportados": N_("Participants exported"),
     "pessoa_registrada": N_("Person registered"),
+    "pesquisa_corrigida": N_("Survey corrected"),
+    "pesquisa_registrada": N_("Survey recorded"),
     "plano_de_negocio": N_("Business plan recorded"),
     "presenca_importada": N_("Attendance imported"),
     "presenca_registrada": N_("Attendance recorded"),

@@ -49,6 +49,8 @@ TERRITORY_TABLES = {
     "priority_areas",
     "priority_area_municipalities",
 }
+#: revision 0013_surveys: the participants' baseline and outcome surveys
+SURVEY_TABLES = {"surveys"}
 MUNICIPALITIES = 5_570
 
 
@@ -95,6 +97,19 @@ def test_revision_0012_adds_exactly_the_territory_and_drops_it_again(empty_db: D
     assert tables(empty_db) == before
 
 
+def test_revision_0013_surveys_adds_exactly_the_surveys_and_drops_them_again(
+    empty_db: Database,
+) -> None:
+    migrations.upgrade(empty_db.engine, "0012")
+    before = tables(empty_db)
+
+    migrations.upgrade(empty_db.engine, "0013_surveys")
+    assert tables(empty_db) == before | SURVEY_TABLES
+
+    migrations.downgrade(empty_db.engine, "0012")
+    assert tables(empty_db) == before
+
+
 def test_the_records_models_are_the_record_tables() -> None:
     defined = {
         model.__tablename__
@@ -103,7 +118,7 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES | TERRITORY_TABLES
+    assert defined == RECORD_TABLES | TERRITORY_TABLES | SURVEY_TABLES
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 
