@@ -68,6 +68,11 @@ COMMANDS: dict[str, Lazy] = {
         "app",
         "Participants: register, read (logged), report, import and export (pseudonymised).",
     ),
+    "survey": Lazy(
+        "console.cli_survey",
+        "app",
+        "Participants' surveys at entry, the ECC's end, 6 and 12 months: record, import, list.",
+    ),
     "event": Lazy("console.cli_event", "app", "Training events: ECC, Oficina de Gestão, ECM."),
     "enterprise": Lazy(
         "console.cli_enterprise",
