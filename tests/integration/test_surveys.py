@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from console.cli import app
 from states import outcomes
 from states.clock import FixedClock
 from states.deadlines import add_months
@@ -24,9 +26,11 @@ from tasks.followup import record_visit
 from tasks.people import ImportRejected, data_subject_report, register_person
 from tasks.runtime import Runtime
 from tasks.surveys import ecc_end_of, import_surveys, list_surveys, record_survey
+from tasks.users import add_user
 from tests.builders import (
     COORDINATOR,
     QUIXADA,
+    cli_users,
     cpf_for,
     drive,
     enterprises_of,
@@ -413,3 +417,88 @@ def test_list_logs_each_person_and_the_statement_includes_the_surveys(
     ]
     assert "LGPD, Lei 13.709/2018, art. 6 III" in report["survey_purpose"]
     assert [h["event"] for h in report["history"]].count("pesquisa_registrada") == 1
+
+
+# ------------------------------------------------------------------------- command line
+
+
+@pytest.fixture
+def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PRODUZIR_DATABASE_URL", rt.db.url)
+    monkeypatch.delenv("PRODUZIR_USER", raising=False)
+    cli_users(rt, "ana", "admin")
+    add_user(
+        rt,
+        {
+            "username": "rui",
+            "name": "Rui",
+            "email": "rui@example.org",
+            "role": "auditor",
+            "territories": [],
+        },
+        actor="system",
+    )
+    return CliRunner()
+
+
+def run(cli: CliRunner, *args: str, code: int = 0) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    return result.stdout if code == 0 else result.stderr
+
+
+def test_the_survey_commands(cli: CliRunner, rt: Runtime, clock: FixedClock, trained, tmp_path):
+    case_id, end, people = trained
+    start = end - timedelta(days=43)
+    record = [
+        "survey", "record", "--case", str(case_id), "--person", str(people[0]), "--wave",
+        "entry", "--answered-on", start.isoformat(), "--work-status", "unemployed",
+        "--income-band", "none", "--sex", "male", "--birth-year", "1980",
+        "--household-size", "2", "--by", "ana",
+    ]  # fmt: skip
+    printed = run(cli, *record)
+    assert printed.startswith("Purpose (LGPD, Lei 13.709/2018, art. 6 III): ")
+    assert printed.splitlines()[-1].endswith(f"person {people[0]}, wave entry, case {case_id}")
+    err = run(cli, *record, code=2)
+    assert f"error: person {people[0]} already answered the entry survey" in err
+    run(cli, *record, "--correct")
+    bad = [*record]
+    bad[bad.index("--birth-year") + 1] = "1066"
+    assert "the person would be 960 years old" in run(cli, *bad, code=2)
+
+    with rt.db.read() as session:
+        from states.records import Person
+
+        cpf = session.get(Person, people[1]).cpf  # type: ignore[union-attr]
+    file = tmp_path / "surveys.csv"
+    file.write_text(
+        "\n".join([HEADER, line(cpf, start), line(cpf, start, household_size="0")]),
+        encoding="utf-8",
+    )
+    err = run(cli, "survey", "import", str(file), "--case", str(case_id), "--by", "ana", code=2)
+    assert err.splitlines() == [
+        "error: surveys file: 1 bad row, nothing was imported:",
+        "line 3: household_size: '0' is not a number of people from 1 to 30",
+    ]
+    file.write_text("\n".join([HEADER, line(cpf, start)]), encoding="utf-8")
+    out = run(cli, "survey", "import", str(file), "--case", str(case_id), "--by", "ana")
+    assert out.splitlines()[-1] == f"case {case_id}: 1 survey recorded, 0 corrected"
+
+    listed = run(
+        cli, "survey", "list", "--case", str(case_id), "--by", "ana", "--purpose", "conferir"
+    )
+    assert [row.split()[:2] for row in listed.splitlines()[2:]] == [
+        [str(people[0]), "entry"],
+        [str(people[1]), "entry"],
+    ]
+    # an auditor reads the aggregates, never the answers
+    err = run(
+        cli, "survey", "list", "--case", str(case_id), "--by", "rui", "--purpose", "ver", code=4
+    )
+    assert err.strip() == "error: rui (auditor) may not run `survey list`"
+    table = run(cli, "indicators", "--outcomes", "--by", "sex", "--wave", "month_6")
+    assert "groups of fewer than 5 people suppressed" in table
+    assert run(cli, "indicators", "--outcomes", "--wave", "month_9", code=2).startswith(
+        "error: unknown wave 'month_9'"
+    )
