@@ -492,6 +492,12 @@ def test_the_survey_commands(cli: CliRunner, rt: Runtime, clock: FixedClock, tra
         [str(people[0]), "entry"],
         [str(people[1]), "entry"],
     ]
+    with rt.db.read() as session:
+        first_cpf = session.get(Person, people[0]).cpf  # type: ignore[union-attr]
+    statement = run(cli, "person", "report", first_cpf, "--by", "ana")
+    surveys_part = statement[statement.index("Surveys (baseline and outcomes)") :]
+    assert "entry" in surveys_part.splitlines()[3]  # the header, the rule, then the survey
+    assert "Purpose (LGPD, Lei 13.709/2018, art. 6 III)" in surveys_part
     # an auditor reads the aggregates, never the answers
     err = run(
         cli, "survey", "list", "--case", str(case_id), "--by", "rui", "--purpose", "ver", code=4
