@@ -27,7 +27,8 @@ COMMANDS: dict[str, Lazy] = {
         "indicators",
         "The programme's indicators: demands by state, people trained and certified, "
         "enterprises\nformed / legalised / active at their last visit, members, monthly income; "
-        "with\n--timeliness, the time per stage and the deadlines met and missed.",
+        "with\n--timeliness, the time per stage and the deadlines met and missed; with --outcomes, the\n"
+        "outcomes of the participants' surveys.",
     ),
     "sweep": Lazy(
         "console.cli_notify",
