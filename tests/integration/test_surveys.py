@@ -508,3 +508,38 @@ def test_the_survey_commands(cli: CliRunner, rt: Runtime, clock: FixedClock, tra
     assert run(cli, "indicators", "--outcomes", "--wave", "month_9", code=2).startswith(
         "error: unknown wave 'month_9'"
     )
+
+
+def test_record_import_and_outcomes_on_both_databases(any_rt: Runtime, clock: FixedClock) -> None:
+    rt = any_rt
+    case_id = new_case(rt)
+    drive(rt, clock, case_id, "gestao")
+    with rt.db.read() as session:
+        end = ecc_end_of(session, case_id)
+        from states.records import Person
+
+        people = participants_of(rt, case_id)[:6]
+        cpfs = [session.get(Person, p).cpf for p in people]  # type: ignore[union-attr]
+    assert end is not None
+    start = end - timedelta(days=43)
+    for person in people:
+        record_survey(rt, case_id, person, answers("entry", start), actor=COORDINATOR)
+    day = add_months(end, 6)
+    clock.advance(timedelta(days=(day - today_of(clock)).days + 1))
+    text = "\n".join(
+        [HEADER]
+        + [line(cpf, day, wave="month_6", work_status="enterprise") for cpf in cpfs[:5]]
+        + [line(cpfs[5], day, wave="month_6", sex="male")]
+    )
+    report = import_surveys(rt, text.encode(), case_id=case_id, actor=COORDINATOR)
+    assert report.recorded == 6
+    with rt.db.read() as session:
+        rows = outcomes.outcomes(session, "module", wave="month_6", today=rt.today())
+        (programme,) = outcomes.outcomes(
+            session, wave="month_6", today=rt.today(), ufs=frozenset({"CE"})
+        )
+        elsewhere = outcomes.outcomes(session, wave="month_6", today=rt.today(), uf="PA")
+    assert [(r.people, r.occupations_created) for r in rows] == [(6, 5)]
+    assert (programme.people, programme.occupied_at_wave, programme.income_same) == (6, 5, 6)
+    assert [r.suppressed for r in elsewhere] == [True]
+    assert verify(rt.db).ok
