@@ -250,11 +250,16 @@ def indicators_page(
             value=", ".join(FOLLOW_UP_WAVES),
         )
         wave = outcomes.DEFAULT_WAVE
-    outcome_rows = [
-        row
-        for by in ("programme", "sex", "age_band")
-        for row in outcomes.outcomes(db, by, wave=wave, today=today, uf=wanted, ufs=scope)
-    ]
+    scope_key = tuple(scope) if scope is not None else None
+
+    def outcomes_by(by: str) -> list[outcomes.OutcomeRow]:
+        return FIGURES.get(
+            db,
+            ("outcomes", by, wave, scope_key, wanted, today),
+            lambda: outcomes.outcomes(db, by, wave=wave, today=today, uf=wanted, ufs=scope),
+        )
+
+    outcome_rows = [row for by in ("programme", "sex", "age_band") for row in outcomes_by(by)]
     per_uf = figures.by_uf(db, min_attendance=min_attendance, uf=wanted)
     if scope is not None:
         per_uf = [r for r in per_uf if r.group.get("uf") in scope]
@@ -294,7 +299,6 @@ def indicators_page(
         title=t(M_("Other states")),
         color=svg.MUTED,
     )
-    scope_key = tuple(scope) if scope is not None else None
     times: dict[str, CycleTime] = FIGURES.get(
         db,
         ("cycle", scope_key, wanted, start_at),
