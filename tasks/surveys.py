@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -406,7 +407,15 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
-def _xlsx_records(data: bytes) -> Iterable[tuple[int, list[str]]]:
+def _xlsx_records(data: bytes) -> list[tuple[int, list[str]]]:
+    # Excel's extensions openpyxl does not read (data validation, conditional formats) only
+    # warn: the cells are read all the same
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return list(_xlsx_rows(data))
+
+
+def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
     try:
@@ -460,7 +469,7 @@ def read_records(data: bytes) -> list[tuple[int, list[str]]]:
     if len(data) > IMPORT_MAX_BYTES:
         raise InvalidInput(f"{WHAT}: {len(data)} bytes; at most {IMPORT_MAX_BYTES}", field="file")
     if data.startswith(b"PK\x03\x04"):
-        return list(_xlsx_records(data))
+        return _xlsx_records(data)
     return list(people.csv_records(decode_text(data), WHAT))
 
 
