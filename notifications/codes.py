@@ -22,6 +22,7 @@ OBLIGATION_TEXTS: dict[str, Text] = {
     "registry_correction": N_("answer the %(registry)s's corrections for %(enterprise)s"),
     "follow_up_visit": N_("follow-up visit (every %(interval)s days)"),
     "protocol_commitment": N_("%(partner)s: %(action)s"),
+    "survey_wave": N_("the %(months)s-month survey of the participants who answered at entry"),
 }
 
 #: The names of the kinds of record a "not found" error names.

@@ -36,8 +36,16 @@ from sqlalchemy.orm import Session
 
 from states import audit
 from states.bounds import CELL_MAX, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS
+from states.deadlines import add_months
 from states.errors import InvalidInput, NotFound
-from states.records import CaseParticipant, EventCase, Person, Survey, TrainingEvent
+from states.records import (
+    CaseParticipant,
+    EventCase,
+    Obligation,
+    Person,
+    Survey,
+    TrainingEvent,
+)
 from states.surveys import (
     HOUSEHOLD_MAX,
     INCOME_BANDS,
@@ -50,7 +58,7 @@ from states.surveys import (
     wave_opens_on,
 )
 from states.text import N_, Text
-from tasks import people
+from tasks import obligations, people
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case
 from tasks.runtime import Runtime
@@ -271,6 +279,58 @@ def wave_problem(case_id: int, answers: Answers, ecc_end: date | None) -> Text |
     return None
 
 
+#: the waves a dated obligation keeps: wave -> months after the ECC's end
+DUTY_WAVES = {"month_6": 6, "month_12": 12}
+DUTY_RECORD = "survey_wave"
+
+
+def keep_wave_duties(
+    session: Session, rt: Runtime, case_id: int, ecc_end: date | None, *, today: date, by: str
+) -> None:
+    """The dated obligations of the case's 6- and 12-month surveys, inside the caller's
+    transaction: opened once the case has surveys and a held ECC (due that many months after
+    its end, on a working day), satisfied once everyone who answered at entry answered that
+    wave. The obligation's record is ``survey_wave`` with the number of months."""
+    if ecc_end is None:
+        return
+    answered: dict[str, set[int]] = {}
+    for person_id, wave in session.execute(
+        select(Survey.person_id, Survey.wave).where(Survey.case_id == case_id)
+    ):
+        answered.setdefault(wave, set()).add(person_id)
+    entry = answered.get("entry", set())
+    for wave, months in DUTY_WAVES.items():
+        known = session.execute(
+            select(Obligation.id).where(
+                Obligation.case_id == case_id,
+                Obligation.kind == obligations.SURVEY_WAVE,
+                Obligation.record_type == DUTY_RECORD,
+                Obligation.record_id == months,
+            )
+        ).first()
+        if known is None:
+            obligations.open_obligation(
+                session,
+                rt,
+                case_id=case_id,
+                kind=obligations.SURVEY_WAVE,
+                due_on=add_months(ecc_end, months),
+                params={"wave": wave, "months": months},
+                record_type=DUTY_RECORD,
+                record_id=months,
+            )
+        if entry and entry <= answered.get(wave, set()):
+            obligations.satisfy(
+                session,
+                case_id=case_id,
+                kind=obligations.SURVEY_WAVE,
+                on=today,
+                by=by,
+                record_type=DUTY_RECORD,
+                record_id=months,
+            )
+
+
 def _existing(session: Session, case_id: int) -> dict[tuple[int, str], Survey]:
     return {
         (s.person_id, s.wave): s
@@ -361,6 +421,14 @@ def record_survey(
             record_id=found.id,
             case=case,
             evidence={"person_id": found.id, "survey_id": row.id, "wave": answers.wave},
+        )
+        keep_wave_duties(
+            session,
+            rt,
+            case_id,
+            ecc_end_of(session, case_id),
+            today=rt.today(),
+            by=f"survey:{row.id}",
         )
         return Recorded(row.id, found.id, answers.wave, correct)
 
@@ -651,6 +719,9 @@ def import_surveys(
                 )
             session.flush()
             audit.append_many(session, entries)
+            if entries:
+                last = entries[-1]["evidence"]["survey_id"]
+                keep_wave_duties(session, rt, case_id, ecc_end, today=today, by=f"survey:{last}")
     except IntegrityError:  # a survey of the same person and wave recorded meanwhile
         raise InvalidInput(
             N_(

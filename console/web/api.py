@@ -218,7 +218,8 @@ class OpenObligation(BaseModel):
 
     id: int
     kind: str = Field(
-        description="registry_filing, registry_correction, follow_up_visit or protocol_commitment."
+        description="registry_filing, registry_correction, follow_up_visit, protocol_commitment or "
+        "survey_wave."
     )
     description: str
     record: str | None = Field(

@@ -18,10 +18,12 @@ from typer.testing import CliRunner
 
 from console.cli import app
 from states import outcomes
+from states.calendar import calendar_for
 from states.clock import FixedClock
 from states.deadlines import add_months
 from states.errors import InvalidInput, NotFound
 from states.records import DataAccess, Survey
+from tasks import obligations
 from tasks.followup import record_visit
 from tasks.people import ImportRejected, data_subject_report, register_person
 from tasks.runtime import Runtime
@@ -543,3 +545,36 @@ def test_record_import_and_outcomes_on_both_databases(any_rt: Runtime, clock: Fi
     assert (programme.people, programme.occupied_at_wave, programme.income_same) == (6, 5, 6)
     assert [r.suppressed for r in elsewhere] == [True]
     assert verify(rt.db).ok
+
+
+def test_the_6_and_12_month_waves_are_dated_obligations(
+    rt: Runtime, clock: FixedClock, trained
+) -> None:
+    case_id, end, people = trained
+    start = end - timedelta(days=43)
+    for person in people[:3]:
+        record_survey(rt, case_id, person, answers("entry", start), actor=COORDINATOR)
+
+    def duties() -> list[tuple[str, date, str | None]]:
+        with rt.db.read() as session:
+            rows = obligations.list_obligations(
+                session, today=rt.today(), case_id=case_id, open_only=False, kind="survey_wave"
+            )
+        return [
+            (o["description"], date.fromisoformat(o["due_on"]), o["satisfied_by"]) for o in rows
+        ]
+
+    with rt.db.read() as session:
+        calendar = calendar_for(session, QUIXADA)
+    six, twelve = (calendar.roll_forward(add_months(end, n)) for n in (6, 12))
+    assert duties() == [
+        ("the 6-month survey of the participants who answered at entry", six, None),
+        ("the 12-month survey of the participants who answered at entry", twelve, None),
+    ]
+    clock.advance(timedelta(days=(add_months(end, 6) - today_of(clock)).days + 1))
+    day = add_months(end, 6)
+    for person in people[:2]:
+        record_survey(rt, case_id, person, answers("month_6", day), actor=COORDINATOR)
+    assert [d[2] for d in duties()] == [None, None]  # one of the three still to answer
+    last = record_survey(rt, case_id, people[2], answers("month_6", day), actor=COORDINATOR)
+    assert [d[2] for d in duties()] == [f"survey:{last.survey_id}", None]
