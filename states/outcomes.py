@@ -22,8 +22,9 @@ the age in years of birth on the entry day), ``uf`` or regional ``module`` of th
 shows no figure at all, not even its count (``suppressed``), so that no answer can be traced
 back to a person (LGPD art. 12: data are anonymous only while no one can be re-identified).
 
-Two queries over the whole scope (the survey pairs, then the enterprises and their visits of
-those people), grouped here; a territory (``ufs``) restricts them in the ``WHERE`` clause.
+Three queries over the whole scope (the survey pairs; the enterprises of those people; the
+visits of the enterprises 12 months old), grouped here in Python (20,000 pairs: about a second
+on a loaded 2-core machine); a territory (``ufs``) restricts them in the ``WHERE`` clause.
 """
 
 from __future__ import annotations
