@@ -27,7 +27,8 @@ COMMANDS: dict[str, Lazy] = {
         "indicators",
         "The programme's indicators: demands by state, people trained and certified, "
         "enterprises\nformed / legalised / active at their last visit, members, monthly income; "
-        "with\n--timeliness, the time per stage and the deadlines met and missed.",
+        "with\n--timeliness, the time per stage and the deadlines met and missed; with --outcomes, the\n"
+        "outcomes of the participants' surveys.",
     ),
     "sweep": Lazy(
         "console.cli_notify",
@@ -67,6 +68,11 @@ COMMANDS: dict[str, Lazy] = {
         "console.cli_person",
         "app",
         "Participants: register, read (logged), report, import and export (pseudonymised).",
+    ),
+    "survey": Lazy(
+        "console.cli_survey",
+        "app",
+        "Participants' surveys at entry, the ECC's end, 6 and 12 months: record, import, list.",
     ),
     "event": Lazy("console.cli_event", "app", "Training events: ECC, Oficina de Gestão, ECM."),
     "enterprise": Lazy(

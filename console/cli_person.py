@@ -22,6 +22,7 @@ from console.common import By, Json, command_group, lang, out, runtime
 from console.output import as_json, echo, fields, table
 from notifications.i18n import tr
 from states.errors import InvalidInput
+from states.surveys import PURPOSE as SURVEY_PURPOSE
 from states.text import M_, N_
 from tasks import people
 
@@ -110,6 +111,8 @@ def person_report(
         echo("\n" + translate_label(title, language))
         headings = [(k, translate_label(h, language)) for k, h in columns]
         echo(table(rows, headings) if rows else "  " + translate_label(M_("(none)"), language))
+        if key == "surveys":
+            out(SURVEY_PURPOSE)
 
 
 #: the data-subject statement's fields of the person (msgids)
@@ -164,6 +167,20 @@ STATEMENT_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
             ("name", M_("name")),
             ("case_id", M_("case")),
             ("legal_form", M_("legal form")),
+        ],
+    ),
+    (
+        "surveys",
+        M_("Surveys (baseline and outcomes)"),
+        [
+            ("case_id", M_("case")),
+            ("wave", M_("wave")),
+            ("answered_on", M_("answered on")),
+            ("work_status", M_("work status")),
+            ("income_band", M_("income band")),
+            ("sex", M_("sex")),
+            ("birth_year", M_("birth year")),
+            ("household_size", M_("household")),
         ],
     ),
     (

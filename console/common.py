@@ -81,15 +81,16 @@ _ENGLISH = "_produzir_english"
 _MADE: dict[str, Callable[[str], str]] = {}
 
 
-def one_of(values: Iterable[Any]) -> str:
-    """The help of an option that takes one of ``values`` (codes), "One of: a, b.", shown in
-    the command line's language by :func:`localise`."""
+def one_of(values: Iterable[Any], sentence: str = M_("One of: %(values)s.")) -> str:
+    """The help of an option that takes one of ``values`` (codes), "One of: a, b." (or
+    ``sentence``, a msgid with ``%(values)s``), shown in the command line's language by
+    :func:`localise`."""
     listed = ", ".join(str(v) for v in values)
 
     def made(language: str) -> str:
         from notifications.catalog import tr
 
-        return tr(language, "One of: %(values)s.") % {"values": listed}
+        return tr(language, sentence) % {"values": listed}
 
     english = made("en")
     _MADE[english] = made

@@ -106,6 +106,8 @@ POLICY: dict[str, Access] = {
     "due": read(*EVERYONE),
     "case": read(*EVERYONE),
     "case.advance": write(*CASEWORK),
+    "case.surveys": read(*CASEWORK),
+    "case.surveys.record": write(*CASEWORK),
     "bulk": read(*CASEWORK),
     "bulk.apply": write(*CASEWORK),
     "lifecycle": read(*EVERYONE),
@@ -127,6 +129,7 @@ POLICY: dict[str, Access] = {
     "api.cases.proof": read(*AUDIT),
     "api.indicators": read(*EVERYONE),
     "api.indicators.timeliness": read(*EVERYONE),
+    "api.indicators.outcomes": read(*EVERYONE),
 }
 
 #: Roles whose territory limits the cases they see.
@@ -203,6 +206,11 @@ COMMANDS: dict[str, Command] = {
     "person.import": _cmd(write(*CASEWORK), case="case"),
     "person.export": _cmd(read(*CASEWORK, "admin"), case="case"),
     "person.preregister": _cmd(write(*CASEWORK), case_id="case"),
+    # the surveys (console/cli_survey.py): answers by person, for the case's coordinators only;
+    # auditors read the outcome indicators (aggregates, small groups suppressed)
+    "survey.record": _cmd(write(*CASEWORK), case="case"),
+    "survey.import": _cmd(write(*CASEWORK), case="case"),
+    "survey.list": _cmd(read(*CASEWORK), case="case"),
     "event.create": _cmd(write(*CASEWORK), case="case"),
     "event.link": _cmd(write(*CASEWORK), event_id="event", case_id="case"),
     "event.enrol": _cmd(write(*CASEWORK), event_id="event"),

@@ -22,6 +22,7 @@ OBLIGATION_TEXTS: dict[str, Text] = {
     "registry_correction": N_("answer the %(registry)s's corrections for %(enterprise)s"),
     "follow_up_visit": N_("follow-up visit (every %(interval)s days)"),
     "protocol_commitment": N_("%(partner)s: %(action)s"),
+    "survey_wave": N_("the %(months)s-month survey of the participants who answered at entry"),
 }
 
 #: The names of the kinds of record a "not found" error names.
@@ -78,6 +79,8 @@ EVENT_TEXTS: dict[str, Text] = {
     "participante_pre_inscrito": N_("Participant pre-registered"),
     "participantes_exportados": N_("Participants exported"),
     "pessoa_registrada": N_("Person registered"),
+    "pesquisa_corrigida": N_("Survey corrected"),
+    "pesquisa_registrada": N_("Survey recorded"),
     "plano_de_negocio": N_("Business plan recorded"),
     "presenca_importada": N_("Attendance imported"),
     "presenca_registrada": N_("Attendance recorded"),

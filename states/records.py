@@ -15,6 +15,9 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
   (Protocolo de Ações Integradas).
 - ``obligations``: one concept for every dated duty (case, kind, due date, satisfied when and by
   which record).
+- ``surveys``: the baseline and outcome surveys of a case's participants (entry, the ECC's end,
+  6 and 12 months after it): work status, income band, sex, birth year, household size, and
+  nothing else (LGPD art. 6 III); read out only in aggregate (:mod:`states.outcomes`).
 - ``data_access``: who read a person's data, when and why (LGPD), without the data itself.
 - the territory (:mod:`states.territory`): ``typologies`` of the PNDR (Decreto 11.962/2024), each
   a versioned table of ``typology_classes`` (IBGE microregion -> class) with its source, and
@@ -289,6 +292,31 @@ class Obligation(Base):
     __table_args__ = (
         Index("ix_obligations_open_due", "satisfied_on", "due_on"),
         Index("ix_obligations_case", "case_id"),
+    )
+
+
+class Survey(Base):
+    """One participant's answers to one wave of the survey, in one case."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    wave: Mapped[str] = mapped_column(String(10))  # entry | ecc_end | month_6 | month_12
+    answered_on: Mapped[date] = mapped_column(Date)
+    work_status: Mapped[str] = mapped_column(String(20))
+    income_band: Mapped[str] = mapped_column(String(10))
+    sex: Mapped[str] = mapped_column(String(10))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    household_size: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    corrected_at: Mapped[datetime | None]
+    corrected_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "person_id", "wave", name="uq_surveys_case_person_wave"),
     )
 
 

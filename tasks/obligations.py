@@ -2,7 +2,7 @@
 
 A registry filing due 30 days after the founding assembly, a correction due 30 days after a
 registry's request, a follow-up visit every 90 days, each commitment of the Protocol of
-Integrated Actions. Each row: case, kind, the record it concerns, due date, and when and by
+Integrated Actions, the 6- and 12-month surveys of the participants. Each row: case, kind, the record it concerns, due date, and when and by
 which record it was satisfied. The deadline sweep reads open rows beside each state's deadline.
 
 The follow-up visits follow the rule the ``acompanhamento`` guard checks: counted from the day
@@ -35,7 +35,9 @@ REGISTRY_FILING = "registry_filing"
 REGISTRY_CORRECTION = "registry_correction"
 FOLLOW_UP_VISIT = "follow_up_visit"
 PROTOCOL_COMMITMENT = "protocol_commitment"
-KINDS = (REGISTRY_FILING, REGISTRY_CORRECTION, FOLLOW_UP_VISIT, PROTOCOL_COMMITMENT)
+#: the 6- and 12-month surveys of a case's participants (tasks/surveys.py)
+SURVEY_WAVE = "survey_wave"
+KINDS = (REGISTRY_FILING, REGISTRY_CORRECTION, FOLLOW_UP_VISIT, PROTOCOL_COMMITMENT, SURVEY_WAVE)
 _CLOSED = frozenset(s.value for s in CLOSED)
 
 

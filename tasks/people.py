@@ -10,7 +10,8 @@ Personal data, in this module only:
   person id, purpose, channel) in the same transaction; the row never copies the data, and a
   purpose that quotes the person's name, CPF, phone or e-mail is refused.
 - :func:`data_subject_report` is the full statement a data subject may ask for: the person
-  record, their cases, enrolments, enterprise memberships, the audit events about their record
+  record, their cases, enrolments, enterprise memberships, their survey answers
+  (:mod:`tasks.surveys`, with the survey's purpose), the audit events about their record
   and who read their data. It logs its own access.
 - :func:`export_participants` gives partners rows where CPF and name are replaced by a keyed
   pseudonym: HMAC-SHA256(key, CPF as 11 digits), the first 32 hex characters (128 bits). The key
@@ -58,11 +59,14 @@ from states.records import (
     EnterpriseMember,
     EventCase,
     Person,
+    Survey,
     TrainingEvent,
     session_days,
 )
 from states.settings import BadSetting, load
 from states.states import CLOSED
+from states.surveys import PURPOSE as SURVEY_PURPOSE
+from states.surveys import WAVE_ORDER, survey_row
 from states.text import M_, N_, Np_, Text, join
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
@@ -486,6 +490,13 @@ def data_subject_report(
                 .order_by(DataAccess.at, DataAccess.id)
             ).scalars()
         ]
+        surveys = [
+            survey_row(s)
+            for s in sorted(
+                session.execute(select(Survey).where(Survey.person_id == pid)).scalars(),
+                key=lambda s: (s.case_id, WAVE_ORDER.get(s.wave, len(WAVE_ORDER))),
+            )
+        ]
         return {
             "generated_at": _jsonable(rt.clock.now()),
             "generated_by": actor,
@@ -493,6 +504,8 @@ def data_subject_report(
             "cases": cases,
             "enrolments": enrolments,
             "memberships": memberships,
+            "surveys": surveys,
+            "survey_purpose": SURVEY_PURPOSE.english(),
             "history": history,
             "access_log": access_log,
         }

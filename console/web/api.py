@@ -28,12 +28,13 @@ from console.web.deps import ApiUser, DbRead, Rt, api_user
 from console.web.errors import ApiError, pydantic_text
 from console.web.pages_queries import FIGURES
 from console.web.policy import POLICY, case_scope
-from states import checkpoints, queries
+from states import checkpoints, outcomes, queries
 from states import indicators as figures
 from states.errors import InvalidInput, NotFound
 from states.lifecycle import EVENTS, Lifecycle
 from states.models import AuditEvent
 from states.states import ALL
+from states.surveys import MIN_GROUP
 from tasks import audit_log, cases, obligations
 from tasks.runtime import Runtime
 
@@ -217,7 +218,8 @@ class OpenObligation(BaseModel):
 
     id: int
     kind: str = Field(
-        description="registry_filing, registry_correction, follow_up_visit or protocol_commitment."
+        description="registry_filing, registry_correction, follow_up_visit, protocol_commitment or "
+        "survey_wave."
     )
     description: str
     record: str | None = Field(
@@ -999,6 +1001,89 @@ def timeliness(
         territory=sorted(territory) if territory is not None else None,
         cycle_times=[CycleTimeOut.model_validate(t.as_dict()) for t in times.values()],
         deadlines=[DeadlineResultOut.model_validate(r.as_dict()) for r in results],
+    )
+
+
+class OutcomeRowOut(BaseModel):
+    """The outcomes of one group of people; every figure None when the group is suppressed."""
+
+    by: outcomes.OutcomeGroup = Field(description="What the row groups: see `by`.")
+    sex: str | None = Field(default=None, description="by=sex: the sex answered at entry.")
+    age_band: str | None = Field(default=None, description="by=age_band: the age at entry.")
+    uf: str | None = Field(default=None, description="by=uf: the case's UF.")
+    module: str | None = Field(default=None, description="by=module: the regional module.")
+    module_label: str | None = Field(default=None, description="by=module: its label.")
+    wave: str = Field(description="The wave compared with the entry survey.")
+    suppressed: bool = Field(
+        description="Fewer than `min_group` people: no figure of the row is shown."
+    )
+    people: int | None = Field(description="People with both surveys.")
+    occupied_at_entry: int | None
+    occupied_at_wave: int | None
+    occupations_created: int | None = Field(description="occupied_at_wave - occupied_at_entry.")
+    income_up: int | None = Field(description="People whose income band rose.")
+    income_same: int | None
+    income_down: int | None
+    enterprises_12m: int | None = Field(
+        description="Their enterprises formed at least 12 months ago."
+    )
+    enterprises_alive_12m: int | None = Field(
+        description="Of those, active at their latest visit after their first 12 months."
+    )
+
+
+class Outcomes(BaseModel):
+    """The outcome indicators of the participants' surveys over the cases you may see."""
+
+    by: outcomes.OutcomeGroup
+    uf: str | None = Field(description="The UF asked, if any.")
+    wave: str
+    min_group: int = Field(description="Groups of fewer people than this are suppressed.")
+    territory: list[str] | None = Field(
+        description="The UFs the figures are restricted to (your territory); None: all."
+    )
+    rows: list[OutcomeRowOut]
+
+
+@router.get(
+    "/indicators/outcomes",
+    name="api.indicators.outcomes",
+    operation_id="getOutcomes",
+    response_description="The outcome indicators.",
+    tags=["indicators"],
+    summary="Occupations created, income change and enterprises alive at 12 months",
+    response_model=Outcomes,
+    responses=error_responses(401, 403, 422),
+)
+def outcome_indicators(
+    user: ApiUser,
+    rt: Rt,
+    db: DbRead,
+    by: Annotated[
+        outcomes.OutcomeGroup,
+        Query(description="Group by programme (one row), sex, age_band, uf or module."),
+    ] = "programme",
+    wave: Annotated[
+        Literal["ecc_end", "month_6", "month_12"],
+        Query(description="The wave compared with the entry survey."),
+    ] = "month_12",
+    uf: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z]{2}$", description="Only the cases of this UF.", examples=["CE"]),
+    ] = None,
+) -> Outcomes:
+    """From the participants' surveys, entry against `wave` (the rules:
+    `states/outcomes.py`): groups of fewer than `min_group` people are suppressed. A
+    coordinator or supervisor sees the figures of their territory's cases only."""
+    territory = case_scope(user)
+    rows = outcomes.outcomes(db, by, wave=wave, today=rt.today(), uf=uf, ufs=territory)
+    return Outcomes(
+        by=by,
+        uf=uf.upper() if uf else None,
+        wave=wave,
+        min_group=MIN_GROUP,
+        territory=sorted(territory) if territory is not None else None,
+        rows=[OutcomeRowOut.model_validate(row.as_dict()) for row in rows],
     )
 
 

@@ -9,6 +9,8 @@ page                                    route name             module
                                         ``bulk.apply``
 ``GET /cases/{case_id}``                ``case``               :mod:`console.web.pages_case`
 ``POST /cases/{case_id}/advance``       ``case.advance``       :mod:`console.web.pages_case`
+``GET /cases/{case_id}/surveys``,      ``case.surveys``,      :mod:`console.web.pages_surveys`
+``POST /cases/{case_id}/surveys``       ``case.surveys.record``
 ``GET /audit/cases/{case_id}``          ``audit.case``         :mod:`console.web.pages_audit`
 ``GET /audit/verify``                   ``audit.verify``       :mod:`console.web.pages_audit`
 ``GET /audit/export``                   ``audit.export``       :mod:`console.web.pages_audit`
@@ -27,8 +29,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.web import pages_audit, pages_board, pages_case, pages_charts
+from console.web import pages_audit, pages_board, pages_case, pages_charts, pages_surveys
 
 router = APIRouter(include_in_schema=False)
-for module in (pages_board, pages_case, pages_audit, pages_charts):
+for module in (pages_board, pages_case, pages_surveys, pages_audit, pages_charts):
     router.include_router(module.router)

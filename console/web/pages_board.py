@@ -74,6 +74,7 @@ OBLIGATION_LABELS = {
     "registry_correction": M_("Correction requested by the registry"),
     "follow_up_visit": M_("Follow-up visit"),
     "protocol_commitment": M_("Protocol commitment"),
+    "survey_wave": M_("Participants' survey"),
 }
 
 

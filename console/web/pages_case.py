@@ -216,6 +216,7 @@ def case_page(
             ),
             "actions": actions,
             "can_act": may(user, "case.advance"),
+            "can_survey": may(user, "case.surveys"),
             "can_audit": may(user, "audit.case"),
             "ok": ok if ok and rt.event_spec(ok) is not None else None,
             "conflict": conflict,

@@ -27,7 +27,7 @@ from console.web.deps import DbRead, Rt, WebUser
 from console.web.pages_common import parse_day, scope_ufs, zone_of
 from console.web.pages_queries import FIGURES
 from console.web.templating import environment, language_of, render, translate
-from states import diagram
+from states import diagram, outcomes
 from states import indicators as figures
 from states.directory import User
 from states.errors import InvalidInput
@@ -40,6 +40,8 @@ from states.indicators import (
     default_since,
 )
 from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
+from states.surveys import FOLLOW_UP_WAVES, MIN_GROUP
+from states.surveys import LABELS as SURVEY_LABELS
 from states.text import M_, N_, Text
 from tasks.users import UFS
 
@@ -222,6 +224,7 @@ def indicators_page(
     db: DbRead,
     uf: Annotated[str, Query(max_length=2)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
+    wave: Annotated[str, Query(max_length=10)] = outcomes.DEFAULT_WAVE,
 ) -> Response:
     language = language_of(request)
     number = environment(language).filters["number"]
@@ -240,6 +243,23 @@ def indicators_page(
     if wanted and (len(wanted) != 2 or not wanted.isalpha()):
         errors["uf"] = N_("%(value)s is not a UF (two letters, e.g. CE)", value=repr(uf))
         wanted = None
+    if wave not in FOLLOW_UP_WAVES:
+        errors["wave"] = N_(
+            "unknown wave %(wave)s; an outcome compares the entry survey with one of: %(value)s",
+            wave=repr(wave),
+            value=", ".join(FOLLOW_UP_WAVES),
+        )
+        wave = outcomes.DEFAULT_WAVE
+    scope_key = tuple(scope) if scope is not None else None
+
+    def outcomes_by(by: str) -> list[outcomes.OutcomeRow]:
+        return FIGURES.get(
+            db,
+            ("outcomes", by, wave, scope_key, wanted, today),
+            lambda: outcomes.outcomes(db, by, wave=wave, today=today, uf=wanted, ufs=scope),
+        )
+
+    outcome_rows = [row for by in ("programme", "sex", "age_band") for row in outcomes_by(by)]
     per_uf = figures.by_uf(db, min_attendance=min_attendance, uf=wanted)
     if scope is not None:
         per_uf = [r for r in per_uf if r.group.get("uf") in scope]
@@ -279,7 +299,6 @@ def indicators_page(
         title=t(M_("Other states")),
         color=svg.MUTED,
     )
-    scope_key = tuple(scope) if scope is not None else None
     times: dict[str, CycleTime] = FIGURES.get(
         db,
         ("cycle", scope_key, wanted, start_at),
@@ -345,7 +364,11 @@ def indicators_page(
         {
             "scope": scope,
             "ufs": scope if scope is not None else list(UFS),
-            "values": {"uf": uf, "since": since or start.isoformat()},
+            "values": {"uf": uf, "since": since or start.isoformat(), "wave": wave},
+            "waves": FOLLOW_UP_WAVES,
+            "survey_labels": SURVEY_LABELS,
+            "outcomes": outcome_rows,
+            "min_group": MIN_GROUP,
             "errors": errors,
             "since": start,
             "totals": totals,

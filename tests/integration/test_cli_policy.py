@@ -130,6 +130,11 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
     areas_csv.write_text("municipality_code\n2311306\n")
     attendance_csv = tmp / "attendance.csv"
     attendance_csv.write_text(f"cpf,day\n{cpf_for(1)},2026-03-03\n")
+    surveys_csv = tmp / "surveys.csv"
+    surveys_csv.write_text(
+        "cpf,wave,answered_on,work_status,income_band,sex,birth_year,household_size\n"
+        f"{cpf_for(1)},entry,2026-03-02,unemployed,none,female,1990,3\n"
+    )
     c, e, ev = str(w.case), str(w.enterprise), str(w.event)
     day = "2026-03-03"
     return {
@@ -158,6 +163,13 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         "person.import": ["person", "import", str(people_csv), "--case", c],
         "person.export": ["person", "export", "--case", c],
         "person.preregister": ["person", "preregister", c, str(w.person)],
+        "survey.record": [
+            "survey", "record", "--case", c, "--person", str(w.person), "--wave", "entry",
+            "--answered-on", "2026-03-02", "--work-status", "unemployed", "--income-band",
+            "none", "--sex", "female", "--birth-year", "1990", "--household-size", "3",
+        ],
+        "survey.import": ["survey", "import", str(surveys_csv), "--case", c],
+        "survey.list": ["survey", "list", "--case", c, "--purpose", "conferir respostas"],
         "event.create": [
             "event", "create", "--kind", "oficina", "--title", "Oficina", "--start", day,
             "--end", "2026-03-05", "--venue", "Escola", "--municipality", "2311306",

@@ -529,7 +529,9 @@ def test_some_dated_obligations_are_overdue(demo: tuple[Runtime, DemoReport]) ->
     assert overdue, "no overdue obligation"
     assert report.overdue_obligations == len(overdue)
     assert len({o["kind"] for o in overdue}) >= 2
-    assert len({o["kind"] for o in every if o["satisfied_on"]}) == len(obligations.KINDS)
+    # every kind kept at least once, but the surveys' waves: the demo records no surveys
+    kept = {o["kind"] for o in every if o["satisfied_on"]}
+    assert kept == set(obligations.KINDS) - {obligations.SURVEY_WAVE}
     assert len(overdue) < len(every) // 4  # most duties were kept
 
 

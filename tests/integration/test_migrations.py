@@ -51,6 +51,8 @@ TERRITORY_TABLES = {
 }
 #: revision 0013: the staff roster, the events' instructors, the staff an ECM trains
 STAFF_TABLES = {"staff", "event_instructors", "staff_enrolments", "staff_attendance"}
+#: revision 0014_surveys: the participants' baseline and outcome surveys
+SURVEY_TABLES = {"surveys"}
 MUNICIPALITIES = 5_570
 
 
@@ -97,6 +99,19 @@ def test_revision_0012_adds_exactly_the_territory_and_drops_it_again(empty_db: D
     assert tables(empty_db) == before
 
 
+def test_revision_0014_surveys_adds_exactly_the_surveys_and_drops_them_again(
+    empty_db: Database,
+) -> None:
+    migrations.upgrade(empty_db.engine, "0013_staff")
+    before = tables(empty_db)
+
+    migrations.upgrade(empty_db.engine, "0014_surveys")
+    assert tables(empty_db) == before | SURVEY_TABLES
+
+    migrations.downgrade(empty_db.engine, "0013_staff")
+    assert tables(empty_db) == before
+
+
 def test_the_records_models_are_the_record_tables() -> None:
     defined = {
         model.__tablename__
@@ -105,7 +120,7 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES
+    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES | SURVEY_TABLES
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 

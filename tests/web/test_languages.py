@@ -53,6 +53,7 @@ PAGES = (
     "/due",
     "/bulk",
     f"/cases/{CE_CASE}",
+    f"/cases/{CE_CASE}/surveys",
     "/lifecycle",
     "/indicators",
     "/tokens",
