@@ -430,6 +430,13 @@ def legalised(ctx: GuardContext) -> Text | None:
                 e.members,
                 name=name,
             )
+        if form is LegalForm.EMPRESARIO_INDIVIDUAL and e.members != 1:
+            return Np_(
+                "%(name)s is an empresário individual, which is one person, but has %(n)s member",
+                "%(name)s is an empresário individual, which is one person, but has %(n)s members",
+                e.members,
+                name=name,
+            )
         if minimum is not None and e.members < minimum:
             return Np_(
                 "%(name)s is a %(form)s with %(n)s member; at least %(minimum)s needed",

@@ -74,6 +74,9 @@ OBLIGATION_LABELS = {
     "registry_correction": M_("Correction requested by the registry"),
     "follow_up_visit": M_("Follow-up visit"),
     "protocol_commitment": M_("Protocol commitment"),
+    "registry_filing_target": M_("Registry filing (programme target)"),
+    "mei_revenue_cap": M_("MEI revenue cap exceeded"),
+    "membership_minimum": M_("Members below the legal minimum"),
 }
 
 

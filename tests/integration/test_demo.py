@@ -34,12 +34,12 @@ from demo import (
     build_demo,
     demo_is_needed,
     load_demo,
+    tables,
 )
 from states import audit, queries
 from states.clock import FixedClock
 from states.directory import User
 from states.errors import InvalidInput
-from states.evidence import LegalForm
 from states.lifecycle import Lifecycle
 from states.models import AuditEvent, Case
 from states.records import (
@@ -439,7 +439,8 @@ def test_enterprises_in_every_legal_form_with_their_members(
         )
     enterprises = loaded(rt, Enterprise)
     forms = Counter(e.legal_form for e in enterprises)
-    assert {f.value for f in LegalForm} <= set(forms), f"forms present: {forms}"
+    # every form the portfolio draws (the legacy me_epp cannot be chosen any more)
+    assert set(tables.FORMS) <= set(forms), f"forms present: {forms}"
     assert report.enterprises == len(enterprises)
     minimum = {"cooperativa": 20, "cooperativa_trabalho": 7}
     for e in enterprises:
