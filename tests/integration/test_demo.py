@@ -530,7 +530,14 @@ def test_some_dated_obligations_are_overdue(demo: tuple[Runtime, DemoReport]) ->
     assert overdue, "no overdue obligation"
     assert report.overdue_obligations == len(overdue)
     assert len({o["kind"] for o in overdue}) >= 2
-    assert len({o["kind"] for o in every if o["satisfied_on"]}) == len(obligations.KINDS)
+    # the duties the demo plays are each kept somewhere; it sets no RCPJ target, its MEIs earn
+    # far below the cap and nobody leaves a cooperative, so those kinds do not arise
+    played = set(obligations.KINDS) - {
+        obligations.REGISTRY_FILING_TARGET,
+        obligations.MEI_REVENUE_CAP,
+        obligations.MEMBERSHIP_MINIMUM,
+    }
+    assert {o["kind"] for o in every if o["satisfied_on"]} == played
     assert len(overdue) < len(every) // 4  # most duties were kept
 
 
