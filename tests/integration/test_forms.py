@@ -23,6 +23,7 @@ from console.cli_enterprise import enterprise_app
 from notifications.codes import obligation_text
 from states.errors import InvalidInput, NotAllowed
 from states.models import Case
+from states.records import Person
 from tasks.demands import DemandInput, register_demand
 from tasks.enterprises import (
     add_members,
@@ -34,6 +35,7 @@ from tasks.enterprises import (
 )
 from tasks.followup import record_visit
 from tasks.obligations import list_obligations
+from tasks.people import data_subject_report
 from tasks.runtime import Runtime
 from tests.builders import COORDINATOR, QUIXADA, cli_users, demand
 from tests.integration.helpers import verify
@@ -318,6 +320,14 @@ def test_a_cooperative_that_falls_to_19_members_must_restore_them(rt: Runtime, f
         "Grupo Produtivo Boa Vista fell below the 20 members of a cooperativa (members now: 19): "
         "restore them by the next general assembly, held at least 6 months later, or it must "
         "dissolve (Lei 5.764/1971 art. 63 IV)"
+    )
+    # the person's own statement (LGPD art. 18 II) shows the departure
+    with rt.db.read() as session:
+        cpf = session.get(Person, leaver).cpf  # type: ignore[union-attr]
+    [membership] = data_subject_report(rt, cpf, actor="ana")["memberships"]
+    assert (membership["left_on"], membership["left_reason"]) == (
+        "2026-04-06",
+        "Mudou-se de município.",
     )
     # a second departure opens no second obligation; two new members restore the minimum
     member_leaves(
