@@ -8,7 +8,8 @@ from html import unescape
 
 from tasks import obligations
 from tasks.demands import register_demand
-from tests.builders import demand, today_of
+from tasks.enterprises import form_enterprise, set_legal_form, set_size_category
+from tests.builders import add_participants, demand, today_of
 from tests.web.test_pages import element, main_of
 
 
@@ -59,3 +60,26 @@ def test_a_forum_demand_still_shows_its_forum(client_for, web_rt):
     forum = unescape(element(html, "dd", 'data-channel="forum"'))
     assert "Fórum Territorial do Sertão Central" in forum
     assert "Canal da demanda" not in html
+
+
+def test_the_case_page_shows_an_enterprises_size_beside_its_form(client_for, web_rt, clock):
+    case_id = register_demand(
+        web_rt, demand(community="Sítio Novo", coordinator="ana.coord"), actor="ana.coord"
+    ).case_id
+    people = add_participants(web_rt, case_id, 2)
+    firm = form_enterprise(
+        web_rt,
+        {
+            "case_id": case_id,
+            "name": "Mercearia Boa Vista",
+            "activity": "comércio",
+            "formed_on": today_of(clock).isoformat(),
+            "member_ids": people,
+        },
+        actor="ana.coord",
+    )
+    set_legal_form(web_rt, firm, "sociedade_limitada", actor="ana.coord")
+    set_size_category(web_rt, firm, "me", actor="ana.coord")
+    html = main_of(client_for("ana.coord").get(f"/cases/{case_id}").text)
+    cell = unescape(element(html, "td", 'data-size="me"'))
+    assert "sociedade limitada · ME" in cell
