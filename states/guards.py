@@ -403,8 +403,10 @@ def plans_for_all(ctx: GuardContext) -> Text | None:
 def legalised(ctx: GuardContext) -> Text | None:
     """legalizacao -> acompanhamento: each enterprise legalised (CNPJ) or a recorded reason.
 
-    A registry filing later than 30 days after the founding act is a missed obligation (kept
-    and reported as such), not a reason to hold the case: the filing still counts, from its date.
+    A registry filing later than 30 days after the founding act (where the law sets them: the
+    Junta Comercial, Lei 8.934/1994 art. 36, and sociedades, Código Civil art. 1.151 §1) is a
+    missed obligation (kept and reported as such), not a reason to hold the case: the filing
+    still counts, from its date. Members who left are not counted.
     """
     enterprises = ctx.records.enterprises
     if not enterprises:
