@@ -21,7 +21,16 @@ def demand_register(
         int | None, typer.Option(help="IBGE code of the municipality (7 digits).")
     ] = None,
     community: Annotated[str | None, typer.Option(help="The community.")] = None,
-    forum: Annotated[str | None, typer.Option(help="The development forum.")] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the demand was raised: forum (the default, preferred), conselho, "
+            "associacao, sindicato, movimento_social or outro."
+        ),
+    ] = None,
+    forum: Annotated[
+        str | None, typer.Option(help="The development forum, or the other channel's name.")
+    ] = None,
     forum_date: Annotated[
         str | None, typer.Option(help="When the forum was held (YYYY-MM-DD).")
     ] = None,
@@ -40,6 +49,7 @@ def demand_register(
     given = {
         "municipality_code": municipality,
         "community": community,
+        "demand_channel": channel,
         "forum": forum,
         "forum_held_on": forum_date,
         "activity": activity,

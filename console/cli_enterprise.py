@@ -17,8 +17,8 @@ import typer
 from console.common import By, Json, command_group, one_of, parse_date, runtime
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
-from states.evidence import LegalForm
-from states.text import N_
+from states.evidence import CHOOSABLE_FORMS, SizeCategory
+from states.text import M_, N_
 from tasks import enterprises as ent
 from tasks import followup, obligations
 
@@ -98,12 +98,55 @@ def enterprise_add_member(
 @enterprise_app.command("legal-form")
 def enterprise_legal_form(
     enterprise_id: EnterpriseId,
-    form: Annotated[str, typer.Argument(help=one_of(f.value for f in LegalForm))],
+    form: Annotated[str, typer.Argument(help=one_of(f.value for f in CHOOSABLE_FORMS))],
     by: By,
 ) -> None:
     """Choose the legal form; its member minimum must already be met."""
     ent.set_legal_form(runtime(), enterprise_id, form, actor=by)
     echo(f"enterprise {enterprise_id}: legal form {form}")
+
+
+@enterprise_app.command("size")
+def enterprise_size(
+    enterprise_id: EnterpriseId,
+    size: Annotated[
+        str,
+        typer.Argument(
+            help=one_of(
+                (c.value for c in SizeCategory),
+                M_(
+                    "One of: %(values)s, or none (LC 123/2006 art. 3; not for cooperatives but "
+                    "consumer cooperatives)."
+                ),
+            )
+        ),
+    ],
+    by: By,
+) -> None:
+    """Choose the size category (ME or EPP), beside a legal form that can take it."""
+    ent.set_size_category(runtime(), enterprise_id, None if size == "none" else size, actor=by)
+    echo(f"enterprise {enterprise_id}: size category {size}")
+
+
+@enterprise_app.command("leave")
+def enterprise_leave(
+    enterprise_id: EnterpriseId,
+    person: Annotated[int, typer.Argument(help="The member who leaves (person id).")],
+    by: By,
+    left_on: Annotated[str, typer.Option("--on", help="When the member left (YYYY-MM-DD).")],
+    reason: Annotated[str, typer.Option(help="Why the member left.")],
+) -> None:
+    """Record that a member left; a cooperative below its minimum gets an obligation to restore
+    it (Lei 5.764/1971 art. 63 IV)."""
+    rt = runtime()
+    opened = ent.member_leaves(
+        rt, enterprise_id, person, left_on=_date(left_on, "--on"), reason=reason, actor=by
+    )
+    with rt.db.read() as session:
+        total = ent.member_count(session, enterprise_id)
+    echo(f"enterprise {enterprise_id}: person {person} left on {left_on} ({total} members)")
+    if opened is not None:
+        echo(f"obligation {opened.id}: {opened.description} (due {opened.due_on})")
 
 
 @enterprise_app.command("plan")
@@ -185,8 +228,11 @@ def enterprise_show(enterprise_id: EnterpriseId, as_json_: Json = False) -> None
         "formed_on": d["formed_on"],
         "family_agriculture": d["family_agriculture"],
         "members": f"{d['members']} ({', '.join(map(str, d['member_ids'])) or 'none'})",
+        "former_members": len(d["former_members"]) or None,
         "legal_form": d["legal_form"],
+        "size_category": d["size_category"],
         "registry": d["registry"],
+        "filing_deadline": d["filing_deadline_basis"],
         "business_plan": f"{plan['document']} ({plan['approved_on']})" if plan else None,
         "cnpj": d["cnpj"] or (f"none: {d['no_cnpj_reason']}" if d["no_cnpj_reason"] else None),
         "remaining_steps": d["remaining_steps"],

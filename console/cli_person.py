@@ -167,6 +167,7 @@ STATEMENT_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
             ("name", M_("name")),
             ("case_id", M_("case")),
             ("legal_form", M_("legal form")),
+            ("left_on", M_("left on")),
         ],
     ),
     (

@@ -33,6 +33,9 @@ from tasks import enterprises, followup, people, staff, trainings
 from tasks.demands import DemandInput, register_demand
 from tasks.runtime import Runtime
 
+#: the demo's legal forms whose enterprises are microempresas (LC 123/2006 art. 3 I)
+SMALL_BUSINESSES = frozenset({"sociedade_limitada"})
+
 #: First fictitious CPF (9-digit base, before the check digits).
 _CPF_BASE = 900_000_000
 
@@ -339,6 +342,8 @@ class Player:
 
     def legal_form(self, *, group: Group, actor: str) -> None:
         enterprises.set_legal_form(self.rt, self.enterprises[group.key], group.form, actor=actor)
+        if group.form in SMALL_BUSINESSES:  # the demo's sociedades are microempresas (ME)
+            enterprises.set_size_category(self.rt, self.enterprises[group.key], "me", actor=actor)
 
     def plan(self, *, group: Group, document: str, on: date, actor: str) -> None:
         enterprises.set_business_plan(

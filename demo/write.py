@@ -846,7 +846,7 @@ class Writer:
             founded = later(day, 1, 12)
             chain.append(("founding_act", founded))
             when = founded
-            if g.form != "me_epp":
+            if g.form != "sociedade_limitada":  # an ME: no endorsement (LC 123/2006 art. 9 §2)
                 when = later(when, 1, 7)
                 chain.append(("lawyer_endorsement", when))
             gap = (60, 120) if stall else (31, 45) if rng.random() < 0.12 else (3, 28)
@@ -863,7 +863,7 @@ class Writer:
         after: list[tuple[str, date, bool]] = []
         if chain and chain[-1][0] == "cnpj":
             issued = chain[-1][1]
-            if g.form in (*_COOPERATIVES, "me_epp") and rng.random() < 0.7:
+            if g.form in (*_COOPERATIVES, "sociedade_limitada") and rng.random() < 0.7:
                 after.append(("state_registration", later(issued, 3, 12), False))
             after.append(("municipal_registration", later(issued, 3, 15), False))
             after.append(("licence", later(issued, 5, 25), rng.random() < 0.6))
@@ -906,7 +906,9 @@ class Writer:
         match step:
             case "founding_act":
                 reference = (
-                    "Contrato social" if g.form == "me_epp" else "Ata da assembleia de constituição"
+                    "Contrato social"
+                    if g.form == "sociedade_limitada"
+                    else "Ata da assembleia de constituição"
                 )
             case "lawyer_endorsement":
                 reference = "Visto de advogado no estatuto (Lei 8.906/1994, art. 1º, § 2º)"
@@ -1061,7 +1063,7 @@ def _enterprise_name(form: str, activity: str, place: str) -> str:
             return f"Associação de Produção {workers} de {place}"
         case "mei":
             return f"{product} {place} (MEI)"
-        case "me_epp":
+        case "sociedade_limitada":
             return f"Agroindústria {product} {place} ME"
         case _:
             return f"Grupo Solidário {workers} de {place}"

@@ -23,6 +23,19 @@ OBLIGATION_TEXTS: dict[str, Text] = {
     "follow_up_visit": N_("follow-up visit (every %(interval)s days)"),
     "protocol_commitment": N_("%(partner)s: %(action)s"),
     "survey_wave": N_("the %(months)s-month survey of the participants who answered at entry"),
+    "registry_filing_target": N_(
+        "programme target (no legal deadline): file %(enterprise)s at the %(registry)s within "
+        "%(days)s days of its founding act"
+    ),
+    "mei_revenue_cap": N_(
+        "%(enterprise)s reported R$ %(revenue)s in %(year)s, over the MEI cap of R$ %(cap)s: "
+        "communicate the exit from the MEI (LC 123/2006 art. 18-A §7 III)"
+    ),
+    "membership_minimum": N_(
+        "%(enterprise)s fell below the %(minimum)s members of a %(form)s (members now: "
+        "%(members)s): restore them by the next general assembly, held at least 6 months "
+        "later, or it must dissolve (Lei 5.764/1971 art. 63 IV)"
+    ),
 }
 
 #: The names of the kinds of record a "not found" error names.

@@ -129,21 +129,65 @@ class FieldTraining(Evidence):
 
 
 class LegalForm(StrEnum):
-    """Legal forms of an enterprise."""
+    """Legal forms of an enterprise (what it is in law), not its size: ME and EPP are size
+    categories of LC 123/2006 art. 3 (:class:`SizeCategory`), chosen beside the form.
+
+    ``me_epp`` is kept only for enterprises recorded before the two were told apart: it can no
+    longer be chosen.
+    """
 
     COOPERATIVA = "cooperativa"
+    COOPERATIVA_CONSUMO = "cooperativa_consumo"
     COOPERATIVA_TRABALHO = "cooperativa_trabalho"
     ASSOCIACAO = "associacao"
+    EMPRESARIO_INDIVIDUAL = "empresario_individual"
     MEI = "mei"
-    ME_EPP = "me_epp"
+    SOCIEDADE_LIMITADA = "sociedade_limitada"
+    SOCIEDADE_SIMPLES = "sociedade_simples"
     ECONOMIA_SOLIDARIA = "economia_solidaria"
+    ME_EPP = "me_epp"  # legacy: recorded before legal form and size were separate
 
 
-#: Minimum (and, for MEI, exact) number of members per legal form.
+#: the forms a coordinator can choose (the legacy ``me_epp`` is not one)
+CHOOSABLE_FORMS: tuple[LegalForm, ...] = tuple(f for f in LegalForm if f is not LegalForm.ME_EPP)
+
+#: the cooperatives (Lei 5.764/1971; de trabalho, Lei 12.690/2012)
+COOPERATIVES = frozenset(
+    {LegalForm.COOPERATIVA, LegalForm.COOPERATIVA_CONSUMO, LegalForm.COOPERATIVA_TRABALHO}
+)
+
+#: the forms that are one person (the MEI and the empresário individual)
+ONE_PERSON = frozenset({LegalForm.MEI, LegalForm.EMPRESARIO_INDIVIDUAL})
+
+
+class SizeCategory(StrEnum):
+    """Size categories of LC 123/2006 art. 3: microempresa (I) and empresa de pequeno porte
+    (II), by gross annual revenue."""
+
+    ME = "me"
+    EPP = "epp"
+
+
+class DemandChannel(StrEnum):
+    """Where a demand of organised civil society was raised: "fóruns de desenvolvimento
+    preferencialmente" (the programme's source document), so a forum is the default and the
+    preferred channel, not the only one."""
+
+    FORUM = "forum"
+    CONSELHO = "conselho"  # a municipal or territorial council
+    ASSOCIACAO = "associacao"  # a community or producers' association
+    SINDICATO = "sindicato"  # a rural workers' or trade union
+    MOVIMENTO_SOCIAL = "movimento_social"
+    OUTRO = "outro"
+
+
+#: Minimum (and, for the one-person forms, exact) number of members per legal form.
 MIN_MEMBERS: dict[LegalForm, int] = {
     LegalForm.COOPERATIVA: 20,
+    LegalForm.COOPERATIVA_CONSUMO: 20,
     LegalForm.COOPERATIVA_TRABALHO: 7,
     LegalForm.MEI: 1,
+    LegalForm.EMPRESARIO_INDIVIDUAL: 1,
 }
 
 

@@ -403,8 +403,10 @@ def plans_for_all(ctx: GuardContext) -> Text | None:
 def legalised(ctx: GuardContext) -> Text | None:
     """legalizacao -> acompanhamento: each enterprise legalised (CNPJ) or a recorded reason.
 
-    A registry filing later than 30 days after the founding act is a missed obligation (kept
-    and reported as such), not a reason to hold the case: the filing still counts, from its date.
+    A registry filing later than 30 days after the founding act (where the law sets them: the
+    Junta Comercial, Lei 8.934/1994 art. 36, and sociedades, Código Civil art. 1.151 §1) is a
+    missed obligation (kept and reported as such), not a reason to hold the case: the filing
+    still counts, from its date. Members who left are not counted.
     """
     enterprises = ctx.records.enterprises
     if not enterprises:
@@ -427,6 +429,13 @@ def legalised(ctx: GuardContext) -> Text | None:
             return Np_(
                 "%(name)s is a MEI, which is one person, but has %(n)s member",
                 "%(name)s is a MEI, which is one person, but has %(n)s members",
+                e.members,
+                name=name,
+            )
+        if form is LegalForm.EMPRESARIO_INDIVIDUAL and e.members != 1:
+            return Np_(
+                "%(name)s is an empresário individual, which is one person, but has %(n)s member",
+                "%(name)s is an empresário individual, which is one person, but has %(n)s members",
                 e.members,
                 name=name,
             )

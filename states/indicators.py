@@ -454,6 +454,7 @@ def _members(
         .select_from(scope)
         .join(Enterprise, Enterprise.case_id == scope.c.case_id)
         .join(EnterpriseMember, EnterpriseMember.enterprise_id == Enterprise.id)
+        .where(EnterpriseMember.left_on.is_(None))  # members who left are no longer counted
     )
     return _keyed(session, _grouped(query, keys), len(keys))
 

@@ -99,6 +99,9 @@ class Case(Base):
     # the demand record
     municipality_code: Mapped[int] = mapped_column(ForeignKey("municipalities.ibge_code"))
     community: Mapped[str] = mapped_column(String(200))
+    #: the channel of organised civil society the demand came from (a development forum,
+    #: preferably: :class:`states.evidence.DemandChannel`); ``forum`` names it
+    demand_channel: Mapped[str] = mapped_column(String(30), server_default="forum")
     forum: Mapped[str] = mapped_column(String(200))
     forum_held_on: Mapped[date] = mapped_column(Date)
     activity: Mapped[str] = mapped_column(String(200))

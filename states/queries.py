@@ -36,6 +36,7 @@ OVERDUE_STATES: tuple[str, ...] = (*(s.value for s in ACTIVE), State.SUSPENSA.va
 DEMAND_FIELDS = (
     "municipality_code",
     "community",
+    "demand_channel",
     "forum",
     "forum_held_on",
     "activity",

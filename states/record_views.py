@@ -156,7 +156,7 @@ def enterprise_summaries(session: Session, case_id: int) -> tuple[EnterpriseSumm
     members = dict(
         session.execute(
             select(EnterpriseMember.enterprise_id, func.count())
-            .where(EnterpriseMember.enterprise_id.in_(ids))
+            .where(EnterpriseMember.enterprise_id.in_(ids), EnterpriseMember.left_on.is_(None))
             .group_by(EnterpriseMember.enterprise_id)
         ).all()
     )

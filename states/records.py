@@ -9,8 +9,8 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
   meet), ``event_instructors`` (staff members of the roster), ``event_cases`` (the cases an
   event serves), ``enrolments`` and daily ``attendance`` of community participants (ECC,
   Oficina) and ``staff_enrolments``/``staff_attendance`` of the staff an ECM trains.
-- ``enterprises`` formed by participants (``enterprise_members``), their ``legal_steps`` in
-  legal order.
+- ``enterprises`` formed by participants (``enterprise_members``, who may leave: the date and
+  reason stay), with their legal form and size category, their ``legal_steps`` in legal order.
 - ``visits``, ``clai`` (Comitê Local de Ação Integrada), ``protocols`` and ``commitments``
   (Protocolo de Ações Integradas).
 - ``obligations``: one concept for every dated duty (case, kind, due date, satisfied when and by
@@ -198,6 +198,8 @@ class Enterprise(Base):
     name: Mapped[str] = mapped_column(String(200))
     activity: Mapped[str] = mapped_column(String(200))
     legal_form: Mapped[str | None] = mapped_column(String(30))
+    #: ME or EPP (LC 123/2006 art. 3), a size category beside the legal form; None: neither
+    size_category: Mapped[str | None] = mapped_column(String(3))
     formed_at_event_id: Mapped[int | None] = mapped_column(ForeignKey("training_events.id"))
     formed_on: Mapped[date] = mapped_column(Date)
     family_agriculture: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -216,6 +218,9 @@ class EnterpriseMember(Base):
 
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    #: when the member left (None: still a member), and why
+    left_on: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class LegalStep(Base):

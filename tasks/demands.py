@@ -1,4 +1,11 @@
-"""Registering a community's demand: the first event of every case."""
+"""Registering a community's demand: the first event of every case.
+
+A demand comes from organised civil society, "fóruns de desenvolvimento preferencialmente" (the
+programme's source document): a development forum is the default channel, and another organised
+channel (a council, an association, a union, a social movement, ...) is recorded as such
+(``demand_channel``), with its name in ``forum`` and the day it raised the demand in
+``forum_held_on``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from states.calendar import calendar_for
 from states.deadlines import due_date, local_date
 from states.directory import check_assignee
 from states.errors import InvalidInput
-from states.evidence import check_username, describe, normalise_cnpj
+from states.evidence import DemandChannel, check_username, describe, normalise_cnpj
 from states.models import Case
 from states.states import State
 from states.text import N_
@@ -22,11 +29,19 @@ from tasks.runtime import Runtime
 
 
 class DemandInput(Bounded):
-    """The demand record, as raised at a development forum."""
+    """The demand record, as raised at a development forum (preferably) or another organised
+    channel of civil society."""
 
     municipality_code: int = Field(description="IBGE code of the municipality (7 digits)")
     community: str = Field(min_length=1, max_length=200)
-    forum: str = Field(min_length=1, max_length=200, description="development forum")
+    demand_channel: DemandChannel = Field(
+        default=DemandChannel.FORUM,
+        description="where the demand was raised: a development forum (preferred) or another "
+        "organised channel of civil society",
+    )
+    forum: str = Field(
+        min_length=1, max_length=200, description="the development forum, or the channel's name"
+    )
     forum_held_on: date
     activity: str = Field(min_length=1, max_length=200, description="productive activity")
     proponent: str = Field(min_length=1, max_length=200, description="proponent organisation")

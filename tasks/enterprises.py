@@ -3,11 +3,16 @@ checklist in its legal order, with the legal sub-deadlines kept as dated obligat
 
 Steps, in order (``applies`` says for which legal forms):
 
-    founding_act                    assembly (cooperatives, associations) or contract (ME/EPP)
-    lawyer_endorsement              all but MEI and ME/EPP (Lei 8.906/1994 art. 1 §2)
+    founding_act                    assembly (cooperatives, associations), contract
+                                    (sociedades) or the empresário's application
+    lawyer_endorsement              acts of legal persons (Lei 8.906/1994 art. 1 §2): not the
+                                    MEI, the empresário individual nor the legacy ``me_epp``
     registry_filing                 at the registry of the form (Junta Comercial: cooperatives,
-                                    ME/EPP; Registro Civil de Pessoas Jurídicas: associations,
-                                    economia solidária), within 30 days of the founding act
+                                    empresário individual, sociedade limitada; Registro Civil de
+                                    Pessoas Jurídicas: associations, economia solidária,
+                                    sociedade simples); within 30 days of the founding act where
+                                    the law says so (:data:`FILING_DEADLINE`), otherwise only a
+                                    programme target if one is configured
     registry_correction_requested   the registry asked for corrections: 30 days to answer
     registry_correction_filed       (both only when the registry asks)
     cnpj                            numeric or alphanumeric CNPJ (a MEI gets it directly)
@@ -18,8 +23,13 @@ Steps, in order (``applies`` says for which legal forms):
 
 A step needs the steps before it that apply to the form, dated no later than it; once a step is
 recorded, the steps it depends on can no longer be added (a correction after the CNPJ, say).
-A legal form's member minimum (cooperativa 20, cooperativa de trabalho 7, MEI exactly 1) is
-checked when the form is chosen; members cannot be removed, and a MEI takes no second member.
+A legal form's member minimum (cooperativa 20, cooperativa de trabalho 7, MEI and empresário
+individual exactly 1) is checked when the form is chosen; a one-person form takes no second
+member. The size category (ME, EPP: LC 123/2006 art. 3) is chosen beside the form, never by a
+cooperative but a consumer cooperative (art. 3 §4 VI). A member may leave (date, reason): a
+cooperative that falls below its minimum gets an obligation to restore it (Lei 5.764/1971 art.
+63 IV). A MEI whose visits report more revenue in a year than the cap (LC 123/2006 art. 18-A
+§1) gets an obligation to leave the MEI (§7 III).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
@@ -39,7 +50,15 @@ from states.audit import iso_utc
 from states.bounds import Bounded
 from states.deadlines import add_months, local_date
 from states.errors import InvalidInput, NotAllowed, NotFound
-from states.evidence import MIN_MEMBERS, LegalForm, normalise_cnpj
+from states.evidence import (
+    CHOOSABLE_FORMS,
+    COOPERATIVES,
+    MIN_MEMBERS,
+    ONE_PERSON,
+    LegalForm,
+    SizeCategory,
+    normalise_cnpj,
+)
 from states.models import Case
 from states.records import (
     CaseParticipant,
@@ -47,18 +66,21 @@ from states.records import (
     EnterpriseMember,
     EventCase,
     LegalStep,
+    Obligation,
     TrainingEvent,
     Visit,
 )
+from states.settings import load
 from states.states import CLOSED
-from states.text import N_
+from states.text import N_, Text
 from tasks import obligations
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
+from tasks.settings import RecordsSettings
 
 _ALL = frozenset(LegalForm)
-_COOPERATIVES = frozenset({LegalForm.COOPERATIVA, LegalForm.COOPERATIVA_TRABALHO})
+_COOPERATIVES = COOPERATIVES
 _NOT_MEI = _ALL - {LegalForm.MEI}
 _CLOSED = frozenset(s.value for s in CLOSED)
 
@@ -74,7 +96,11 @@ class StepRule:
 
 STEPS: tuple[StepRule, ...] = (
     StepRule("founding_act", _NOT_MEI, ()),
-    StepRule("lawyer_endorsement", _ALL - {LegalForm.MEI, LegalForm.ME_EPP}, ("founding_act",)),
+    StepRule(
+        "lawyer_endorsement",
+        _ALL - {LegalForm.MEI, LegalForm.ME_EPP, LegalForm.EMPRESARIO_INDIVIDUAL},
+        ("founding_act",),
+    ),
     StepRule("registry_filing", _NOT_MEI, ("founding_act", "lawyer_endorsement")),
     StepRule("registry_correction_requested", _NOT_MEI, ("registry_filing",)),
     StepRule("registry_correction_filed", _NOT_MEI, ("registry_correction_requested",)),
@@ -94,11 +120,36 @@ JUNTA = "Junta Comercial"
 RCPJ = "Registro Civil de Pessoas Jurídicas"
 REGISTRY = {
     LegalForm.COOPERATIVA: JUNTA,
+    LegalForm.COOPERATIVA_CONSUMO: JUNTA,
     LegalForm.COOPERATIVA_TRABALHO: JUNTA,
+    LegalForm.EMPRESARIO_INDIVIDUAL: JUNTA,
+    LegalForm.SOCIEDADE_LIMITADA: JUNTA,
+    LegalForm.SOCIEDADE_SIMPLES: RCPJ,  # Código Civil arts. 998 and 1.150
     LegalForm.ME_EPP: JUNTA,
     LegalForm.ASSOCIACAO: RCPJ,
     LegalForm.ECONOMIA_SOLIDARIA: RCPJ,
 }
+#: where the law sets the 30 days to file the founding act, and which law: the acts filed at
+#: the Junta Comercial (Lei 8.934/1994 art. 36: filed later, they take effect only from the
+#: filing) and the sociedades (Código Civil art. 1.151 §1). An association at the RCPJ has no
+#: such deadline (a programme target may be configured: PRODUZIR_RCPJ_FILING_TARGET_DAYS).
+FILING_DEADLINE = {
+    form: "Lei 8.934/1994 art. 36" for form, registry in REGISTRY.items() if registry == JUNTA
+} | {
+    LegalForm.SOCIEDADE_LIMITADA: "Lei 8.934/1994 art. 36; Código Civil art. 1.151 §1",
+    LegalForm.SOCIEDADE_SIMPLES: "Código Civil art. 1.151 §1",
+}
+#: the forms that can be ME or EPP: LC 123/2006 art. 3 counts the sociedade empresária, the
+#: sociedade simples and the empresário (not associations); art. 3 §4 VI excludes cooperatives
+#: but consumer cooperatives; the MEI is its own category (art. 18-A)
+SIZED_FORMS = frozenset(
+    {
+        LegalForm.EMPRESARIO_INDIVIDUAL,
+        LegalForm.SOCIEDADE_LIMITADA,
+        LegalForm.SOCIEDADE_SIMPLES,
+        LegalForm.COOPERATIVA_CONSUMO,
+    }
+)
 #: how a registry filing's reference names a registry (to refuse the wrong one)
 _NAMES_REGISTRY = {
     JUNTA: re.compile(r"\bjunta\b|\bjuc[a-z]{1,5}\b", re.IGNORECASE),
@@ -111,10 +162,23 @@ def applies_to(rule: StepRule, form: LegalForm, family_agriculture: bool) -> boo
     return form in rule.applies and (family_agriculture or not rule.needs_family_agriculture)
 
 
-def _prerequisites(step: str, form: LegalForm, done: Iterable[str]) -> set[str]:
+#: the steps an ME or EPP need not take: the lawyer's endorsement (LC 123/2006 art. 9 §2 lifts
+#: Lei 8.906/1994 art. 1 §2 for them); recorded anyway, they count
+SIZED_OPTIONAL = frozenset({"lawyer_endorsement"})
+
+
+def optional_steps(size_category: str | None) -> frozenset[str]:
+    """The steps an enterprise of this size category may skip."""
+    return SIZED_OPTIONAL if size_category is not None else frozenset()
+
+
+def _prerequisites(
+    step: str, form: LegalForm, done: Iterable[str], optional: frozenset[str] = frozenset()
+) -> set[str]:
     """Every step that must be recorded before ``step`` for this form (transitively).
 
-    The correction steps only count when the registry asked for corrections.
+    The correction steps only count when the registry asked for corrections; an ``optional``
+    step only when it was recorded.
     """
     done = set(done)
     needed: set[str] = set()
@@ -122,6 +186,8 @@ def _prerequisites(step: str, form: LegalForm, done: Iterable[str]) -> set[str]:
     while stack:
         for before in STEP_RULES[stack.pop()].after:
             if form not in STEP_RULES[before].applies or before in needed:
+                continue
+            if before in optional and before not in done:
                 continue
             if (
                 before == "registry_correction_filed"
@@ -147,26 +213,38 @@ def _in_order(steps: Iterable[str]) -> list[str]:
     return sorted(steps, key=_ORDER.__getitem__)
 
 
-def remaining_steps(form: LegalForm, family_agriculture: bool, done: Iterable[str]) -> list[str]:
-    """The checklist steps not recorded yet, in legal order (corrections only when asked)."""
+def remaining_steps(
+    form: LegalForm,
+    family_agriculture: bool,
+    done: Iterable[str],
+    optional: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The checklist steps not recorded yet, in legal order (corrections only when asked; not
+    the ``optional`` ones)."""
     done = set(done)
     return [
         rule.name
         for rule in STEPS
         if applies_to(rule, form, family_agriculture)
         and rule.name not in done
+        and rule.name not in optional
         and rule.name != "registry_correction_requested"
         and (rule.name != "registry_correction_filed" or "registry_correction_requested" in done)
     ]
 
 
-def next_steps(form: LegalForm, family_agriculture: bool, done: Iterable[str]) -> list[str]:
+def next_steps(
+    form: LegalForm,
+    family_agriculture: bool,
+    done: Iterable[str],
+    optional: frozenset[str] = frozenset(),
+) -> list[str]:
     """The remaining steps whose prerequisites are all recorded: what can be done now."""
     done = set(done)
     return [
         step
-        for step in remaining_steps(form, family_agriculture, done)
-        if _prerequisites(step, form, done) <= done
+        for step in remaining_steps(form, family_agriculture, done, optional)
+        if _prerequisites(step, form, done, optional) <= done
     ]
 
 
@@ -206,7 +284,10 @@ def member_count(session: Session, enterprise_id: int) -> int:
         session.execute(
             select(func.count())
             .select_from(EnterpriseMember)
-            .where(EnterpriseMember.enterprise_id == enterprise_id)
+            .where(
+                EnterpriseMember.enterprise_id == enterprise_id,
+                EnterpriseMember.left_on.is_(None),
+            )
         ).scalar_one()
     )
 
@@ -320,7 +401,8 @@ def _add_members(
                 ),
                 field="person_id",
             )
-        if session.get(EnterpriseMember, (enterprise.id, person_id)) is not None:
+        membership = session.get(EnterpriseMember, (enterprise.id, person_id))
+        if membership is not None and membership.left_on is None:
             raise InvalidInput(
                 N_(
                     "person %(person_id)s is already a member of enterprise %(id)s",
@@ -329,7 +411,11 @@ def _add_members(
                 ),
                 field="person_id",
             )
-        session.add(EnterpriseMember(enterprise_id=enterprise.id, person_id=person_id))
+        if membership is not None:  # a former member comes back (the history keeps both)
+            membership.left_on = None
+            membership.left_reason = None
+        else:
+            session.add(EnterpriseMember(enterprise_id=enterprise.id, person_id=person_id))
     session.flush()
     members = member_count(session, enterprise.id)
     if enterprise.legal_form == LegalForm.MEI.value and members > 1:
@@ -339,6 +425,25 @@ def _add_members(
                 id=enterprise.id,
                 members=members,
             )
+        )
+    if enterprise.legal_form == LegalForm.EMPRESARIO_INDIVIDUAL.value and members > 1:
+        raise NotAllowed(
+            N_(
+                "enterprise %(id)s is an empresário individual, which is one person; it would have %(members)s members",
+                id=enterprise.id,
+                members=members,
+            )
+        )
+    minimum = _minimum_of(enterprise)
+    if ids and minimum is not None and members >= minimum:
+        obligations.satisfy(
+            session,
+            case_id=enterprise.case_id,
+            kind=obligations.MEMBERSHIP_MINIMUM,
+            on=_today(session, rt, case.municipality_code),
+            by=f"enterprise:{enterprise.id}:members",
+            record_type="enterprise",
+            record_id=enterprise.id,
         )
     if ids:
         audit_record(
@@ -364,6 +469,14 @@ def add_members(rt: Runtime, enterprise_id: int, person_ids: Iterable[int], *, a
 def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) -> None:
     """Choose the legal form; its member minimum must already be met."""
     check_actor(actor)
+    if form == LegalForm.ME_EPP.value:
+        raise InvalidInput(
+            N_(
+                "ME and EPP are size categories (LC 123/2006 art. 3), not legal forms: choose the legal form (%(value)s), then the size category",
+                value=", ".join(f.value for f in CHOOSABLE_FORMS),
+            ),
+            field="legal_form",
+        )
     try:
         legal_form = LegalForm(form)
     except ValueError:
@@ -371,7 +484,7 @@ def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) ->
             N_(
                 "unknown legal form %(form)s; forms are: %(value)s",
                 form=repr(form),
-                value=", ".join(f.value for f in LegalForm),
+                value=", ".join(f.value for f in CHOOSABLE_FORMS),
             ),
             field="legal_form",
         ) from None
@@ -395,6 +508,16 @@ def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) ->
                     members=members,
                 )
             )
+        if legal_form is LegalForm.EMPRESARIO_INDIVIDUAL and members != 1:
+            raise NotAllowed(
+                N_(
+                    "enterprise %(enterprise_id)s has %(members)s members; an empresário individual is exactly one person",
+                    enterprise_id=enterprise_id,
+                    members=members,
+                )
+            )
+        if enterprise.size_category is not None and legal_form not in SIZED_FORMS:
+            raise NotAllowed(_no_size_reason(enterprise_id, legal_form, enterprise.size_category))
         if minimum is not None and members < minimum:
             raise NotAllowed(
                 N_(
@@ -405,7 +528,20 @@ def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) ->
                     minimum=minimum,
                 )
             )
+        was_mei = enterprise.legal_form == LegalForm.MEI.value
         enterprise.legal_form = legal_form.value
+        case = get_case(session, enterprise.case_id)
+        if was_mei and legal_form is not LegalForm.MEI:
+            # the exit from the MEI the revenue cap called for (LC 123/2006 art. 18-A §7 III)
+            obligations.satisfy(
+                session,
+                case_id=enterprise.case_id,
+                kind=obligations.MEI_REVENUE_CAP,
+                on=_today(session, rt, case.municipality_code),
+                by=f"enterprise:{enterprise_id}:legal_form",
+                record_type="enterprise",
+                record_id=enterprise_id,
+            )
         audit_record(
             session,
             rt,
@@ -413,9 +549,262 @@ def set_legal_form(rt: Runtime, enterprise_id: int, form: str, *, actor: str) ->
             actor=actor,
             record_type="enterprise",
             record_id=enterprise_id,
-            case=get_case(session, enterprise.case_id),
+            case=case,
             evidence={"legal_form": legal_form.value, "members": members},
         )
+
+
+def _no_size_reason(enterprise_id: int, form: LegalForm, size: str) -> Text:
+    """Why an enterprise of ``form`` cannot be of ``size``, with the article."""
+    if form in COOPERATIVES:
+        return N_(
+            "enterprise %(enterprise_id)s is a %(form)s: a cooperative cannot be an ME or EPP, except a consumer cooperative (LC 123/2006 art. 3 §4 VI); size %(size)s refused",
+            enterprise_id=enterprise_id,
+            form=form.value,
+            size=size,
+        )
+    if form is LegalForm.MEI:
+        return N_(
+            "enterprise %(enterprise_id)s is a MEI, a category of its own (LC 123/2006 art. 18-A): it takes no size %(size)s",
+            enterprise_id=enterprise_id,
+            size=size,
+        )
+    return N_(
+        "enterprise %(enterprise_id)s is a %(form)s: only a sociedade, the empresário and a consumer cooperative can be an ME or EPP (LC 123/2006 art. 3, art. 3 §4 VI); size %(size)s refused",
+        enterprise_id=enterprise_id,
+        form=form.value,
+        size=size,
+    )
+
+
+def set_size_category(rt: Runtime, enterprise_id: int, size: str | None, *, actor: str) -> None:
+    """Choose the size category ME or EPP (LC 123/2006 art. 3), or none (``None``), beside a
+    legal form that can take it."""
+    check_actor(actor)
+    category: SizeCategory | None = None
+    if size is not None:
+        try:
+            category = SizeCategory(size)
+        except ValueError:
+            raise InvalidInput(
+                N_(
+                    "unknown size category %(size)s; categories are: %(value)s",
+                    size=repr(size),
+                    value=", ".join(c.value for c in SizeCategory),
+                ),
+                field="size_category",
+            ) from None
+    with rt.db.write() as session:
+        enterprise = get_enterprise(session, enterprise_id)
+        form = _legal_form(enterprise.legal_form)
+        if category is not None:
+            if form is None:
+                raise NotAllowed(
+                    N_(
+                        "enterprise %(enterprise_id)s has no legal form yet: choose it before the size category",
+                        enterprise_id=enterprise_id,
+                    )
+                )
+            if form not in SIZED_FORMS:
+                raise NotAllowed(_no_size_reason(enterprise_id, form, category.value))
+        enterprise.size_category = category.value if category is not None else None
+        audit_record(
+            session,
+            rt,
+            event="porte",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise_id,
+            case=get_case(session, enterprise.case_id),
+            evidence={"size_category": enterprise.size_category},
+        )
+
+
+def _minimum_of(enterprise: Enterprise) -> int | None:
+    """The legal minimum of members of a cooperative (Lei 5.764/1971 art. 6 I; de trabalho, Lei
+    12.690/2012 art. 6), which art. 63 IV makes it restore; None for the other forms."""
+    form = _legal_form(enterprise.legal_form)
+    return MIN_MEMBERS.get(form) if form in COOPERATIVES else None
+
+
+def member_leaves(
+    rt: Runtime, enterprise_id: int, person_id: int, *, left_on: date, reason: str, actor: str
+) -> Obligation | None:
+    """Record that a member left the enterprise (the date and reason stay on the membership).
+
+    A cooperative that falls below its legal minimum gets an obligation to restore it by the
+    next general assembly held at least 6 months later, or dissolve (Lei 5.764/1971 art. 63
+    IV): due 6 months after the departure, the earliest that assembly can be. The obligation
+    opened, if one was.
+    """
+    check_actor(actor)
+    reason = reason.strip()
+    minimum_chars = rt.lifecycle.config.thresholds.min_reason_chars
+    if len(reason) < minimum_chars:
+        raise InvalidInput(
+            N_(
+                "the reason has %(value)s characters; at least %(minimum)s are needed",
+                value=len(reason),
+                minimum=minimum_chars,
+            ),
+            field="reason",
+        )
+    with rt.db.write() as session:
+        enterprise = get_enterprise(session, enterprise_id)
+        case = get_case(session, enterprise.case_id)
+        membership = session.get(EnterpriseMember, (enterprise_id, person_id))
+        if membership is None or membership.left_on is not None:
+            raise InvalidInput(
+                N_(
+                    "person %(person_id)s is not a member of enterprise %(id)s",
+                    person_id=person_id,
+                    id=enterprise_id,
+                ),
+                field="person_id",
+            )
+        if left_on > _today(session, rt, case.municipality_code):
+            raise InvalidInput(
+                N_("left_on %(left_on)s is in the future", left_on=left_on), field="left_on"
+            )
+        if left_on < enterprise.formed_on:
+            raise InvalidInput(
+                N_(
+                    "left_on %(left_on)s is before the enterprise was formed (%(formed_on)s)",
+                    left_on=left_on,
+                    formed_on=enterprise.formed_on,
+                ),
+                field="left_on",
+            )
+        form = _legal_form(enterprise.legal_form)
+        if form in ONE_PERSON:
+            raise NotAllowed(
+                N_(
+                    "enterprise %(id)s is a %(form)s, which is its one member: it closes, its member does not leave it",
+                    id=enterprise_id,
+                    form=enterprise.legal_form,
+                )
+            )
+        membership.left_on = left_on
+        membership.left_reason = reason
+        session.flush()
+        members = member_count(session, enterprise_id)
+        minimum = _minimum_of(enterprise)
+        opened: Obligation | None = None
+        if (
+            minimum is not None
+            and members < minimum
+            and not obligations.open_of(
+                session,
+                case_id=enterprise.case_id,
+                kind=obligations.MEMBERSHIP_MINIMUM,
+                record_type="enterprise",
+                record_id=enterprise_id,
+            )
+        ):
+            opened = obligations.open_obligation(
+                session,
+                rt,
+                case_id=enterprise.case_id,
+                kind=obligations.MEMBERSHIP_MINIMUM,
+                due_on=add_months(left_on, 6),
+                params={
+                    "enterprise": enterprise.name,
+                    "members": members,
+                    "minimum": minimum,
+                    "form": enterprise.legal_form,
+                },
+                record_type="enterprise",
+                record_id=enterprise_id,
+            )
+        audit_record(
+            session,
+            rt,
+            event="membro_saiu",
+            actor=actor,
+            record_type="enterprise",
+            record_id=enterprise_id,
+            case=case,
+            # the reason is free text that may name people: it stays in the membership's
+            # record; the append-only history keeps its length (LGPD)
+            evidence={
+                "person_id": person_id,
+                "left_on": left_on.isoformat(),
+                "reason_chars": len(reason),
+                "members": members,
+            },
+        )
+        return opened
+
+
+def _year_revenue(session: Session, enterprise: Enterprise, year: int) -> tuple[Decimal, int]:
+    """(the gross revenue the visits report for ``year``, the months it covers).
+
+    Each visit's monthly income stands for its own month and the months since the previous
+    visit of the year (or since January, or since the enterprise formed that year); months
+    after the latest visit are not reported yet.
+    """
+    visits = session.execute(
+        select(Visit.visited_on, Visit.monthly_income)
+        .where(
+            Visit.enterprise_id == enterprise.id,
+            Visit.monthly_income.is_not(None),
+            Visit.visited_on >= date(year, 1, 1),
+            Visit.visited_on <= date(year, 12, 31),
+        )
+        .order_by(Visit.visited_on, Visit.id)
+    ).all()
+    first = enterprise.formed_on.month if enterprise.formed_on.year == year else 1
+    covered = first - 1  # the last month counted so far
+    total = Decimal(0)
+    for visited_on, income in visits:
+        months = visited_on.month - covered
+        if months > 0:
+            total += Decimal(income or 0) * months
+            covered = visited_on.month
+    return total, covered - first + 1
+
+
+def check_mei_revenue(
+    session: Session, rt: Runtime, enterprise: Enterprise, visited_on: date
+) -> Obligation | None:
+    """After a visit to a MEI: when the revenue the visits report for the visit's year is over
+    the cap (PRODUZIR_MEI_REVENUE_CAP, LC 123/2006 art. 18-A §1; 1/12 of it for each month
+    from the start in the year the MEI began, §2), an obligation to communicate the exit from
+    the MEI by the last working day of the next month (§7 III). One per enterprise and year."""
+    if enterprise.legal_form != LegalForm.MEI.value:
+        return None
+    year = visited_on.year
+    revenue, _ = _year_revenue(session, enterprise, year)
+    cap = load(RecordsSettings).mei_revenue_cap
+    if enterprise.formed_on.year == year:
+        cap = (cap * (13 - enterprise.formed_on.month) / 12).quantize(Decimal("0.01"))
+    if revenue <= cap:
+        return None
+    earlier = session.execute(
+        select(Obligation.params).where(
+            Obligation.kind == obligations.MEI_REVENUE_CAP,
+            Obligation.record_type == "enterprise",
+            Obligation.record_id == enterprise.id,
+        )
+    ).scalars()
+    if any((params or {}).get("year") == year for params in earlier):
+        return None
+    return obligations.open_obligation(
+        session,
+        rt,
+        case_id=enterprise.case_id,
+        kind=obligations.MEI_REVENUE_CAP,
+        due_on=obligations.last_working_day_of_next_month(session, enterprise.case_id, visited_on),
+        params={
+            "enterprise": enterprise.name,
+            "year": year,
+            "revenue": f"{revenue:.2f}",
+            "cap": f"{cap:.2f}",
+        },
+        record_type="enterprise",
+        record_id=enterprise.id,
+        working_days=True,
+    )
 
 
 def set_business_plan(
@@ -541,7 +930,9 @@ def record_step(
                 ),
                 field="done_on",
             )
-        missing = _prerequisites(step, form, done) - set(done)
+        missing = _prerequisites(step, form, done, optional_steps(enterprise.size_category)) - set(
+            done
+        )
         if missing:
             raise NotAllowed(
                 N_(
@@ -686,42 +1077,47 @@ def _obligations_of_step(
 ) -> None:
     limit = rt.lifecycle.config.thresholds.max_filing_days
     registry = REGISTRY.get(form, "registry")
-    opens = {
-        "founding_act": (
-            obligations.REGISTRY_FILING,
-            {"enterprise": enterprise.name, "registry": registry},
-        ),
-        "registry_correction_requested": (
-            obligations.REGISTRY_CORRECTION,
-            {"enterprise": enterprise.name, "registry": registry},
-        ),
+    params: dict[str, Any] = {"enterprise": enterprise.name, "registry": registry}
+    opens: dict[str, tuple[str, int, dict[str, Any]]] = {
+        "registry_correction_requested": (obligations.REGISTRY_CORRECTION, limit, params),
     }
+    if form in FILING_DEADLINE:  # the law's 30 days (Lei 8.934/1994 art. 36; CC art. 1.151 §1)
+        opens["founding_act"] = (obligations.REGISTRY_FILING, limit, params)
+    else:  # no legal deadline: the programme's target, if it set one
+        target = load(RecordsSettings).rcpj_filing_target_days
+        if target is not None:
+            opens["founding_act"] = (
+                obligations.REGISTRY_FILING_TARGET,
+                target,
+                params | {"days": target},
+            )
     closes = {
-        "registry_filing": obligations.REGISTRY_FILING,
-        "registry_correction_filed": obligations.REGISTRY_CORRECTION,
+        "registry_filing": (obligations.REGISTRY_FILING, obligations.REGISTRY_FILING_TARGET),
+        "registry_correction_filed": (obligations.REGISTRY_CORRECTION,),
     }
     if step in opens and form in STEP_RULES["registry_filing"].applies:
-        kind, params = opens[step]
+        kind, days, kind_params = opens[step]
         obligations.open_obligation(
             session,
             rt,
             case_id=enterprise.case_id,
             kind=kind,
-            due_on=on + timedelta(days=limit),
-            params=params,
+            due_on=on + timedelta(days=days),
+            params=kind_params,
             record_type="enterprise",
             record_id=enterprise.id,
         )
     elif step in closes:
-        obligations.satisfy(
-            session,
-            case_id=enterprise.case_id,
-            kind=closes[step],
-            on=on,
-            by=f"legal_step:{enterprise.id}:{step}",
-            record_type="enterprise",
-            record_id=enterprise.id,
-        )
+        for kind in closes[step]:
+            obligations.satisfy(
+                session,
+                case_id=enterprise.case_id,
+                kind=kind,
+                on=on,
+                by=f"legal_step:{enterprise.id}:{step}",
+                record_type="enterprise",
+                record_id=enterprise.id,
+            )
 
 
 def set_no_cnpj_reason(rt: Runtime, enterprise_id: int, reason: str, *, actor: str) -> None:
@@ -794,13 +1190,14 @@ def enterprise_detail(
     """
     e = get_enterprise(session, enterprise_id)
     form = _legal_form(e.legal_form)
-    member_ids = list(
+    memberships = list(
         session.execute(
-            select(EnterpriseMember.person_id)
+            select(EnterpriseMember)
             .where(EnterpriseMember.enterprise_id == enterprise_id)
             .order_by(EnterpriseMember.person_id)
         ).scalars()
     )
+    member_ids = [m.person_id for m in memberships if m.left_on is None]
     steps = sorted(
         session.execute(select(LegalStep).where(LegalStep.enterprise_id == enterprise_id))
         .scalars()
@@ -823,9 +1220,20 @@ def enterprise_detail(
         "family_agriculture": e.family_agriculture,
         "members": len(member_ids),
         "member_ids": member_ids,
+        "former_members": [
+            {"person_id": m.person_id, "left_on": m.left_on.isoformat(), "reason": m.left_reason}
+            for m in sorted(
+                (m for m in memberships if m.left_on is not None),
+                key=lambda m: (m.left_on, m.person_id),
+            )
+            if m.left_on is not None
+        ],
         "legal_form": e.legal_form,
+        "size_category": e.size_category,
         "minimum_members": MIN_MEMBERS.get(form) if form else None,
         "registry": REGISTRY.get(form) if form else None,
+        # the law that sets the 30 days to file, or None (no legal deadline: RCPJ)
+        "filing_deadline_basis": FILING_DEADLINE.get(form) if form else None,
         "business_plan": (
             {"document": e.business_plan, "approved_on": e.business_plan_on.isoformat()}
             if e.business_plan is not None and e.business_plan_on is not None
@@ -833,8 +1241,16 @@ def enterprise_detail(
         ),
         "steps": [_step_row(s) for s in steps],
         # None until a legal form is chosen: the checklist depends on it
-        "remaining_steps": remaining_steps(form, e.family_agriculture, done) if form else None,
-        "next_steps": next_steps(form, e.family_agriculture, done) if form else None,
+        "remaining_steps": (
+            remaining_steps(form, e.family_agriculture, done, optional_steps(e.size_category))
+            if form
+            else None
+        ),
+        "next_steps": (
+            next_steps(form, e.family_agriculture, done, optional_steps(e.size_category))
+            if form
+            else None
+        ),
         "cnpj": e.cnpj,
         "no_cnpj_reason": e.no_cnpj_reason,
         "legalised": e.cnpj is not None,
@@ -877,7 +1293,7 @@ def list_enterprises(
             raise NotFound("case", case_id)
         query = query.where(Enterprise.case_id == case_id)
     if legal_form is not None:
-        if legal_form not in {f.value for f in LegalForm}:
+        if legal_form not in {f.value for f in LegalForm}:  # the legacy me_epp can be listed
             raise InvalidInput(
                 N_(
                     "unknown legal form %(legal_form)s; forms are: %(value)s",
@@ -894,7 +1310,7 @@ def list_enterprises(
     members = dict(
         session.execute(
             select(EnterpriseMember.enterprise_id, func.count())
-            .where(EnterpriseMember.enterprise_id.in_(ids))
+            .where(EnterpriseMember.enterprise_id.in_(ids), EnterpriseMember.left_on.is_(None))
             .group_by(EnterpriseMember.enterprise_id)
         ).all()
     )
@@ -914,11 +1330,16 @@ def list_enterprises(
                 "name": e.name,
                 "activity": e.activity,
                 "legal_form": e.legal_form,
+                "size_category": e.size_category,
                 "members": int(members.get(e.id, 0)),
                 "business_plan": e.business_plan,
                 "last_step": steps[-1] if steps else None,
                 "steps_done": len(steps),
-                "next_steps": next_steps(form, e.family_agriculture, steps) if form else None,
+                "next_steps": (
+                    next_steps(form, e.family_agriculture, steps, optional_steps(e.size_category))
+                    if form
+                    else None
+                ),
                 "cnpj": e.cnpj,
                 "no_cnpj_reason": e.no_cnpj_reason,
             }

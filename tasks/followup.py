@@ -4,7 +4,8 @@ Protocol of Integrated Actions with its dated commitments.
 A visit satisfies the open "visit every 90 days" obligation and opens the next one, within the
 12-month follow-up period (see :mod:`tasks.obligations`); each commitment of the Protocol is an
 obligation until done. Nothing is dated in the future or before the case was registered; a
-visit to an enterprise is not dated before the enterprise formed. :func:`list_visits` and
+visit to an enterprise is not dated before the enterprise formed. The income a visit reports
+to a MEI is checked against the MEI's revenue cap (:func:`tasks.enterprises.check_mei_revenue`). :func:`list_visits` and
 :func:`follow_up_detail` read it back.
 """
 
@@ -28,7 +29,7 @@ from states.models import Case
 from states.records import Clai, Commitment, Enterprise, Protocol, Visit
 from states.states import State
 from states.text import N_
-from tasks import obligations
+from tasks import enterprises, obligations
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
@@ -133,6 +134,9 @@ def record_visit(rt: Runtime, raw: VisitInput | dict[str, object], *, actor: str
         session.add(visit)
         session.flush()
         obligations.next_visit(session, rt, case, data.visited_on, visit.id)
+        visited = session.get(Enterprise, data.enterprise_id) if data.enterprise_id else None
+        if visited is not None and data.monthly_income is not None:
+            enterprises.check_mei_revenue(session, rt, visited, data.visited_on)
         audit_record(
             session,
             rt,

@@ -37,7 +37,24 @@ FOLLOW_UP_VISIT = "follow_up_visit"
 PROTOCOL_COMMITMENT = "protocol_commitment"
 #: the 6- and 12-month surveys of a case's participants (tasks/surveys.py)
 SURVEY_WAVE = "survey_wave"
-KINDS = (REGISTRY_FILING, REGISTRY_CORRECTION, FOLLOW_UP_VISIT, PROTOCOL_COMMITMENT, SURVEY_WAVE)
+#: a programme target, not a legal deadline: filing at the RCPJ (no law sets one)
+REGISTRY_FILING_TARGET = "registry_filing_target"
+#: a MEI whose reported revenue passed the cap must leave the MEI (LC 123/2006 art. 18-A §7 III)
+MEI_REVENUE_CAP = "mei_revenue_cap"
+#: a cooperative below its legal minimum of members must restore it (Lei 5.764/1971 art. 63 IV)
+MEMBERSHIP_MINIMUM = "membership_minimum"
+KINDS = (
+    REGISTRY_FILING,
+    REGISTRY_CORRECTION,
+    FOLLOW_UP_VISIT,
+    PROTOCOL_COMMITMENT,
+    SURVEY_WAVE,
+    REGISTRY_FILING_TARGET,
+    MEI_REVENUE_CAP,
+    MEMBERSHIP_MINIMUM,
+)
+#: the kinds that are the programme's own targets, not duties the law sets
+TARGETS = frozenset({REGISTRY_FILING_TARGET})
 _CLOSED = frozenset(s.value for s in CLOSED)
 
 
@@ -82,6 +99,20 @@ def ends_on_working_day(session: Session, case_id: int, day: date) -> date:
     if case is None:
         raise NotFound("case", case_id)
     return calendar_for(session, case.municipality_code).roll_forward(day)
+
+
+def last_working_day_of_next_month(session: Session, case_id: int, day: date) -> date:
+    """The last working day of the month after ``day``'s, in the case's municipality (LC
+    123/2006 art. 18-A §7 III: "até o último dia útil do mês subsequente")."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    calendar = calendar_for(session, case.municipality_code)
+    first_after = add_months(day.replace(day=1), 2)
+    last = first_after - timedelta(days=1)
+    while not calendar.is_working_day(last):
+        last -= timedelta(days=1)
+    return last
 
 
 def open_of(
@@ -243,6 +274,8 @@ def _row(o: Obligation, today: date | None) -> dict[str, Any]:
         "due_on": o.due_on.isoformat(),
         "satisfied_on": o.satisfied_on.isoformat() if o.satisfied_on else None,
         "satisfied_by": o.satisfied_by,
+        # a programme target (shown as such), not a duty the law sets
+        "target": o.kind in TARGETS,
         # open: days past due as of today; satisfied: how late it was satisfied
         "days_late": max(0, (end - o.due_on).days) if end is not None else None,
         "created_at": iso_utc(o.created_at),

@@ -455,13 +455,16 @@ def data_subject_report(
                 "name": e.name,
                 "case_id": e.case_id,
                 "legal_form": e.legal_form,
+                # a departure is the person's own record: its date and reason
+                "left_on": _jsonable(m.left_on),
+                "left_reason": m.left_reason,
             }
-            for e in session.execute(
-                select(Enterprise)
+            for e, m in session.execute(
+                select(Enterprise, EnterpriseMember)
                 .join(EnterpriseMember, EnterpriseMember.enterprise_id == Enterprise.id)
                 .where(EnterpriseMember.person_id == pid)
                 .order_by(Enterprise.id)
-            ).scalars()
+            ).all()
         ]
         history = [
             {

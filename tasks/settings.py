@@ -1,4 +1,5 @@
-"""Settings of the operations that are not the domain core's: the pseudonymisation key.
+"""Settings of the operations that are not the domain core's: the pseudonymisation key, and the
+programme records' numbers that are not the lifecycle's (:class:`RecordsSettings`).
 
 Read from the environment with the prefix ``PRODUZIR_``:
 
@@ -11,6 +12,8 @@ Read from the environment with the prefix ``PRODUZIR_``:
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,3 +58,30 @@ class TasksSettings(BaseSettings):
         if value is not None:
             check_pseudonym_key(value.get_secret_value())
         return value
+
+
+class RecordsSettings(BaseSettings):
+    """Numbers of the programme's records that are settings, not code (nor lifecycle: they
+    are not the case's, and change without a new lifecycle version)."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
+
+    rcpj_filing_target_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="A programme target, in days after the founding act, for filing an "
+        "association's (or economia solidária's) acts at the Registro Civil de Pessoas "
+        "Jurídicas. No law sets one (the 30 days of Lei 8.934/1994 art. 36 and Código Civil "
+        "art. 1.151 §1 are the Junta Comercial's and the sociedades'): unset, none is shown; "
+        "set, it is shown as the programme's target, not as a legal obligation.",
+    )
+    mei_revenue_cap: Decimal = Field(
+        default=Decimal("81000"),
+        gt=0,
+        max_digits=12,
+        decimal_places=2,
+        description="The MEI's gross revenue cap for a calendar year, in reais (LC 123/2006 "
+        "art. 18-A §1: R$ 81,000; a MEI that starts in the year has 1/12 of it for each month "
+        "from its start, §2).",
+    )

@@ -54,6 +54,7 @@ from states.origin import use_origin
 from states.records import Obligation
 from tasks import shards
 from tasks.cases import advance, refusal
+from tasks.obligations import TARGETS
 from tasks.runtime import Runtime
 from tasks.shards import Shard
 
@@ -484,6 +485,8 @@ class _Sweep:
         found = []
         steps = self.calendars.steps(item.municipality_code, item.uf, item.due_on)
         for step in due_now(steps, today):
+            if item.obligation_kind in TARGETS and step.to != "coordinator":
+                continue  # a programme target is reminded, never escalated: no law was broken
             recipients = self.directory.for_step(step, item)
             if not recipients:
                 self.report.unaddressed += 1

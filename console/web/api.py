@@ -232,7 +232,16 @@ class OpenObligation(BaseModel):
 class CaseDetail(CaseSummary):
     """Everything about one case now, with what may happen to it next."""
 
-    forum: str = Field(description="The territorial forum that prioritised the demand.")
+    demand_channel: str = Field(
+        default="forum",
+        description="Where the demand was raised: a development forum (forum, preferred) or "
+        "another organised channel of civil society (conselho, associacao, sindicato, "
+        "movimento_social, outro).",
+    )
+    forum: str = Field(
+        description="The territorial forum that prioritised the demand, or the other "
+        "channel's name."
+    )
     forum_held_on: date
     proponent: str = Field(description="The organisation that proposed the demand.")
     proponent_cnpj: str | None = Field(description="The proponent's CNPJ, bare.")

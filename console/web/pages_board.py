@@ -75,6 +75,9 @@ OBLIGATION_LABELS = {
     "follow_up_visit": M_("Follow-up visit"),
     "protocol_commitment": M_("Protocol commitment"),
     "survey_wave": M_("Participants' survey"),
+    "registry_filing_target": M_("Registry filing (programme target)"),
+    "mei_revenue_cap": M_("MEI revenue cap exceeded"),
+    "membership_minimum": M_("Members below the legal minimum"),
 }
 
 

@@ -190,6 +190,10 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         ],
         "enterprise.add-member": ["enterprise", "add-member", e, str(w.person)],
         "enterprise.legal-form": ["enterprise", "legal-form", e, "associacao"],
+        "enterprise.size": ["enterprise", "size", e, "none"],
+        "enterprise.leave": [
+            "enterprise", "leave", e, str(w.person), "--on", day, "--reason", "mudou-se daqui",
+        ],
         "enterprise.plan": [
             "enterprise", "plan", e, "--document", "PN-1", "--approved-on", day,
         ],

@@ -31,6 +31,7 @@ from tasks.enterprises import (
     set_business_plan,
     set_legal_form,
     set_no_cnpj_reason,
+    set_size_category,
 )
 from tasks.obligations import list_obligations
 from tasks.people import preregister, register_person
@@ -133,6 +134,15 @@ def legal_enterprise(
     case_id, people, day0 = formed
     enterprise_id = form(rt, case_id, people[:members], formed_on=day0.isoformat(), **extra)
     set_legal_form(rt, enterprise_id, legal_form, actor=COORDINATOR)
+    return enterprise_id
+
+
+def small_business(
+    rt: Runtime, formed: tuple[int, list[int], date], members: int, **extra: Any
+) -> int:
+    """A sociedade limitada that is a microempresa (ME)."""
+    enterprise_id = legal_enterprise(rt, formed, "sociedade_limitada", members, **extra)
+    set_size_category(rt, enterprise_id, "me", actor=COORDINATOR)
     return enterprise_id
 
 
@@ -251,13 +261,16 @@ def test_steps_out_of_order_are_refused(rt: Runtime, formed: Any) -> None:
     with refused(rt, InvalidInput, "already has step cnpj recorded"):
         step(rt, assoc, "cnpj", day, reference=cnpj_for(4))
 
-    # an ME/EPP needs no lawyer's endorsement: the filing follows the founding act
-    me = legal_enterprise(rt, formed, "me_epp", 2, name="Mercearia Boa Vista")
-    with refused(rt, NotAllowed, "step lawyer_endorsement does not apply"):
-        step(rt, me, "lawyer_endorsement", day)
+    # an ME/EPP needs no lawyer's endorsement (LC 123/2006 art. 9 §2): the filing follows the
+    # founding act; an empresário individual's application is no act of a legal person at all
+    me = small_business(rt, formed, 2, name="Mercearia Boa Vista")
     step(rt, me, "founding_act", day)
+    assert detail(rt, me)["next_steps"] == ["registry_filing"]
     step(rt, me, "registry_filing", day)
     assert detail(rt, me)["next_steps"] == ["cnpj"]
+    solo = legal_enterprise(rt, formed, "empresario_individual", 1, name="Doces Boa Vista")
+    with refused(rt, NotAllowed, "step lawyer_endorsement does not apply"):
+        step(rt, solo, "lawyer_endorsement", day)
 
 
 def test_a_step_dated_before_its_prerequisite_is_refused(rt: Runtime, formed: Any) -> None:
@@ -277,8 +290,8 @@ def test_a_step_dated_before_its_prerequisite_is_refused(rt: Runtime, formed: An
 
 def test_cnpj_is_validated_numeric_or_alphanumeric_and_unique(rt: Runtime, formed: Any) -> None:
     day = formed[2] + timedelta(days=1)
-    first = legal_enterprise(rt, formed, "me_epp", 2, name="Primeira")
-    second = legal_enterprise(rt, formed, "me_epp", 2, name="Segunda")
+    first = small_business(rt, formed, 2, name="Primeira")
+    second = small_business(rt, formed, 2, name="Segunda")
     for enterprise_id in (first, second):
         step(rt, enterprise_id, "founding_act", day)
         step(rt, enterprise_id, "registry_filing", day)
@@ -304,7 +317,7 @@ def test_cnpj_is_validated_numeric_or_alphanumeric_and_unique(rt: Runtime, forme
 
 def test_only_the_licence_can_be_waived(rt: Runtime, formed: Any) -> None:
     day = formed[2] + timedelta(days=1)
-    me = legal_enterprise(rt, formed, "me_epp", 2)
+    me = small_business(rt, formed, 2)
     for name in ("founding_act", "registry_filing"):
         step(rt, me, name, day)
     step(rt, me, "cnpj", day, reference=cnpj_for(5))
@@ -397,14 +410,19 @@ def test_a_registry_filing_due_on_a_saturday_is_due_the_following_monday(
 
 
 def test_a_late_filing_counts_but_shows_its_days_late(rt: Runtime, formed: Any) -> None:
-    founded = formed[2] + timedelta(days=5)
-    assoc = legal_enterprise(rt, formed, "associacao", 3)
-    step(rt, assoc, "founding_act", founded)
-    step(rt, assoc, "lawyer_endorsement", founded)
-    step(rt, assoc, "registry_filing", founded + timedelta(days=31), reference="RCPJ 2026/77")
-    [late] = obligations_of(rt, assoc, today(rt))
-    assert (late["kind"], late["days_late"]) == ("registry_filing", 1)
-    assert detail(rt, assoc)["registry"] == "Registro Civil de Pessoas Jurídicas"
+    # Lei 8.934/1994 art. 36: filed after the 30 days, the acts take effect from the filing
+    founded = formed[2] + timedelta(days=5)  # Saturday 2026-03-07: 30 days end on a Monday
+    coop = legal_enterprise(rt, formed, "cooperativa", 20)
+    step(rt, coop, "founding_act", founded)
+    step(rt, coop, "lawyer_endorsement", founded)
+    step(rt, coop, "registry_filing", founded + timedelta(days=31), reference="JUCEC 2026/77")
+    [late] = obligations_of(rt, coop, today(rt))
+    assert (late["kind"], late["due_on"], late["days_late"]) == (
+        "registry_filing",
+        "2026-04-06",
+        1,
+    )
+    assert detail(rt, coop)["filing_deadline_basis"] == "Lei 8.934/1994 art. 36"
 
 
 def test_corrections_are_due_30_days_after_the_registry_asks(rt: Runtime, formed: Any) -> None:

@@ -263,6 +263,8 @@ def test_report_lists_cases_enrolments_memberships_and_who_read(
             "name": "Cooperativa Mel do Sertão",
             "case_id": p["case_a"],
             "legal_form": None,
+            "left_on": None,
+            "left_reason": None,
         }
     ]
     assert [(h["event"], h["case_id"]) for h in report["history"]] == [

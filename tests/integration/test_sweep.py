@@ -332,6 +332,30 @@ def test_open_obligations_are_reminded_and_escalated_like_deadlines(
     assert found[0].context["obligation_params"]["enterprise"] == "Cooperativa Mel do Sertão"
 
 
+def test_a_programme_target_is_reminded_but_never_escalated(rt: Runtime, clock: FixedClock) -> None:
+    staff(rt)
+    case_id = new_case(rt, coordinator="ana")
+    set_due(rt, case_id, date(2026, 6, 30))
+    with rt.db.write() as session:
+        open_obligation(
+            session,
+            rt,
+            case_id=case_id,
+            kind="registry_filing_target",
+            due_on=DUE,
+            params={
+                "enterprise": "Associação Doce Vida",
+                "registry": "Registro Civil de Pessoas Jurídicas",
+                "days": 45,
+            },
+        )
+    seen = day_by_day(rt, clock, date(2026, 3, 13), date(2026, 4, 3))
+    # the coordinator's reminders, 3 working days before (Monday 16: Thursday 19 is São José, a
+    # Ceará holiday) and on the day; no escalation after it
+    assert sorted(seen) == [date(2026, 3, 16), date(2026, 3, 20)]
+    assert {m.context["policy_step"] for m in rows(rt, case_id=case_id)} == {"before", "due"}
+
+
 def test_opted_out_reminders_are_kept_skipped_but_escalations_always_go(
     rt: Runtime, clock: FixedClock
 ) -> None:

@@ -314,6 +314,18 @@ def test_mei_with_one_member_passes(lifecycle: Lifecycle) -> None:
     assert legalise(lifecycle, legal_form="mei", members=1).to_state == "acompanhamento"
 
 
+def test_an_empresario_individual_is_one_person_too(lifecycle: Lifecycle) -> None:
+    reason = legalise_refused(lifecycle, legal_form="empresario_individual", members=2)
+    assert reason == f"{NAMED} is an empresário individual, which is one person, but has 2 members"
+    outcome = legalise(lifecycle, legal_form="empresario_individual", members=1)
+    assert outcome.to_state == "acompanhamento"
+
+
+def test_a_consumer_cooperative_needs_its_20_members(lifecycle: Lifecycle) -> None:
+    reason = legalise_refused(lifecycle, legal_form="cooperativa_consumo", members=19)
+    assert reason == f"{NAMED} is a cooperativa_consumo with 19 members; at least 20 needed"
+
+
 def test_association_has_no_member_minimum(lifecycle: Lifecycle) -> None:
     assert legalise(lifecycle, legal_form="associacao", members=2).to_state == "acompanhamento"
 
