@@ -15,10 +15,13 @@ from datetime import date, timedelta
 import pytest
 
 from states.clock import FixedClock
-from states.errors import GuardFailed, TransitionNotAllowed
+from states.db import Database
+from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
+from states.lifecycle import SHIPPED_VERSIONS, Lifecycle, load_lifecycle
 from states.models import AuditEvent
 from tasks import cases as ops
 from tasks.cases import advance
+from tasks.lifecycle_migration import migrate
 from tasks.runtime import Runtime
 from tasks.sweep import sweep_deadlines
 from tests.builders import drive, new_case
@@ -236,3 +239,43 @@ def test_registrada_is_5_continuous_days_rolled_to_a_working_day(
     with pytest.raises(GuardFailed, match="already extended once"):
         advance(rt, saturday, "prorrogar", justification, actor="ana")
     assert case_row(rt.db, saturday).due_on - date(2026, 3, 14) <= timedelta(days=12)
+
+
+def test_cases_under_2026_2_keep_its_rules_until_migrated_to_2026_3(
+    sqlite_db: Database, lifecycle: Lifecycle, clock: FixedClock
+) -> None:
+    old = load_lifecycle(SHIPPED_VERSIONS / "lifecycle-2026.2.toml")
+    before = Runtime(sqlite_db, old, clock, others=(lifecycle,))
+    staff(before)
+    morning(clock, date(2026, 3, 16))  # Monday
+    waiting = new_case(before, coordinator="ana")
+    # 2026.2: 5 working days (17, 18, 20, 23, 24: São José on the 19th)
+    row = case_row(sqlite_db, waiting)
+    assert (row.lifecycle_version, row.due_on) == ("2026.2", date(2026, 3, 24))
+    rejected = new_case(before, coordinator="ana")
+    drive(before, clock, rejected, "em_analise", actor="ana")
+    ops.reject(before, rejected, decided_on=date(2026, 3, 17), reasons=REASONS, actor="sofia")
+    # 2026.2 counted the window from the decision, and its appeal went straight back to review
+    assert case_row(sqlite_db, rejected).due_on == date(2026, 3, 27)
+    with pytest.raises(InvalidInput, match="unknown event 'notificar_decisao'"):
+        ops.notify_decision(
+            before, rejected, notified_on=date(2026, 3, 17), means="postal", actor="ana"
+        )
+    now = Runtime(sqlite_db, lifecycle, clock, others=(old,))
+    moved = migrate(now, "2026.3", {}, actor="admin")
+    assert {p.case_id for p in moved.moved} == {waiting, rejected}
+    row = case_row(sqlite_db, waiting)
+    # 2026.3: 5 continuous days from the day it entered, Saturday 03-21, so Monday 03-23
+    assert (row.lifecycle_version, row.state, row.due_on) == (
+        "2026.3",
+        "registrada",
+        date(2026, 3, 23),
+    )
+    row = case_row(sqlite_db, rejected)
+    assert (row.lifecycle_version, row.state) == ("2026.3", "indeferida")
+    # it keeps the window it had (from the decision, to 03-27); its appeal now goes to the
+    # authority that decided
+    morning(clock, date(2026, 3, 18))
+    ops.appeal(now, rejected, filed_on=date(2026, 3, 18), grounds=GROUNDS, actor="ana")
+    assert case_row(sqlite_db, rejected).state == "em_reconsideracao"
+    verify(sqlite_db)
