@@ -712,6 +712,8 @@ def _as_of_2026_3(spec: EventSpec) -> tuple[EventSpec, ...]:
             return (replace(spec, moves=((_OPEN, None),)),)
         case "anotar":
             return (replace(spec, moves=((_EVERY, None),)),)
+        case "aprovar_reabertura":  # a case cancelled while its appeal was pending returns there
+            return (replace(spec, returns_to=(*_REOPEN_TARGETS, *_APPEAL)),)
     return (spec,)
 
 

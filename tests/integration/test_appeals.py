@@ -279,3 +279,23 @@ def test_cases_under_2026_2_keep_its_rules_until_migrated_to_2026_3(
     ops.appeal(now, rejected, filed_on=date(2026, 3, 18), grounds=GROUNDS, actor="ana")
     assert case_row(sqlite_db, rejected).state == "em_reconsideracao"
     verify(sqlite_db)
+
+
+def test_a_case_cancelled_during_its_appeal_reopens_where_it_was(
+    rt: Runtime, clock: FixedClock
+) -> None:
+    case_id = rejected_case(rt, clock, date(2026, 3, 5))
+    notified(rt, clock, case_id, date(2026, 3, 5), "pessoal")
+    ops.appeal(rt, case_id, filed_on=date(2026, 3, 5), grounds=GROUNDS, actor="ana")
+    morning(clock, date(2026, 3, 6))
+    ops.cancel(
+        rt, case_id, kind="desistencia", reason="A associação desistiu da demanda.", actor="ana"
+    )
+    ops.request_reopening(
+        rt, case_id, justification="A desistência foi registrada no caso errado.", actor="ana"
+    )
+    morning(clock, date(2026, 3, 9))
+    ops.approve_reopening(rt, case_id, actor="sofia")
+    row = case_row(rt.db, case_id)
+    # back with the authority that decided, with its 5 days afresh: Saturday 03-14, so 03-16
+    assert (row.state, row.due_on) == ("em_reconsideracao", date(2026, 3, 16))

@@ -283,7 +283,10 @@ def test_retomar_returns_to_the_state_the_case_left(lifecycle: Lifecycle, previo
 
 
 @pytest.mark.parametrize("closed", ["concluida", "cancelada", "arquivada"])
-@pytest.mark.parametrize("previous", ["registrada", "gestao", "avaliacao", "indeferida"])
+@pytest.mark.parametrize(
+    "previous",
+    ["registrada", "gestao", "avaliacao", "indeferida", "em_reconsideracao", "recurso_superior"],
+)
 def test_approved_reopening_returns_to_the_recorded_state(
     lifecycle: Lifecycle, closed: str, previous: str
 ) -> None:
