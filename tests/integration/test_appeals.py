@@ -272,11 +272,17 @@ def test_cases_under_2026_2_keep_its_rules_until_migrated_to_2026_3(
         date(2026, 3, 23),
     )
     row = case_row(sqlite_db, rejected)
-    assert (row.lifecycle_version, row.state) == ("2026.3", "indeferida")
-    # it keeps the window it had (from the decision, to 03-27); its appeal now goes to the
-    # authority that decided
-    morning(clock, date(2026, 3, 18))
-    ops.appeal(now, rejected, filed_on=date(2026, 3, 18), grounds=GROUNDS, actor="ana")
+    # 2026.3 counts the window from the ciência, which 2026.2 did not record: not started
+    assert (row.lifecycle_version, row.state, row.due_on) == ("2026.3", "indeferida", None)
+    planned = next(p for p in moved.cases if p.case_id == rejected)
+    assert [event for event, _ in planned.would_refuse] == ["arquivar"]
+    morning(clock, date(2026, 4, 30))  # long after the decision's 10 days
+    assert sweep_deadlines(now).transitions == []
+    ops.notify_decision(now, rejected, notified_on=date(2026, 4, 30), means="postal", actor="ana")
+    assert case_row(sqlite_db, rejected).due_on == date(2026, 5, 11)  # 05-10 a Sunday
+    # its appeal now goes to the authority that decided
+    morning(clock, date(2026, 5, 4))
+    ops.appeal(now, rejected, filed_on=date(2026, 5, 4), grounds=GROUNDS, actor="ana")
     assert case_row(sqlite_db, rejected).state == "em_reconsideracao"
     verify(sqlite_db)
 
