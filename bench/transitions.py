@@ -14,10 +14,11 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
   tree's new nodes and state (SELECT, INSERT, UPDATE); COMMIT. No guard, no validation, no
   ORM: the floor under the engine.
 
-Each case is driven through a script of 14 transitions that read no programme records but the
+Each case is driven through a script of 15 transitions that read no programme records but the
 PNDR typology in force (``aprovar_elegibilidade``; the setup imports one classifying every
 place): the start of the main path (``iniciar_analise``, ``aprovar_elegibilidade``, ``formalizar_polo``) and
-its side roads (two assignments, a deadline extension, a rejection and its appeal, a note, a
+its side roads (two assignments, a deadline extension, a rejection with the proponent's ciência,
+its appeal and the deciding authority's reconsideration (lifecycle 2026.3), a note, a
 suspension and resumption, a cancellation and a reopening asked by the coordinator and approved
 by a second person), all cases step by step under a fixed clock, with the evidence of
 ``tests.builders.evidence_for`` (the minimum that passes each guard, kept in step with the
@@ -108,6 +109,8 @@ SCRIPT: tuple[Step, ...] = (
     Step("prorrogar", timedelta(days=25)),
     Step("indeferir", timedelta(days=10)),
     Step("recorrer", timedelta(days=3)),
+    # 2026.3: the appeal goes to the authority that decided, who reconsiders (back to review)
+    Step("reconsiderar", timedelta(days=2), actor=MANAGER),
     Step("aprovar_elegibilidade", timedelta(days=5)),
     Step("anotar", timedelta(hours=1)),
     Step("suspender", timedelta(days=2)),

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from console.common import By, Json, command_group, read_json_file, runtime
+from console.common import out as say
 from console.output import as_json, echo
+from states.text import N_
 from tasks.demands import DemandInput, register_demand
 
 app = command_group("Community demands.", "demand")
@@ -65,4 +67,11 @@ def demand_register(
     if as_json_:
         echo(as_json(result.__dict__))
     else:
-        echo(f"case {result.case_id} registered: {result.state}, due {result.due_on}")
+        say(
+            N_(
+                "case %(case_id)s registered: %(state)s, due %(due_on)s",
+                case_id=result.case_id,
+                state=result.state,
+                due_on=result.due_on,
+            )
+        )

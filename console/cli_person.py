@@ -19,11 +19,12 @@ import typer
 
 from console import csv_cells
 from console.common import By, Json, command_group, lang, out, runtime
+from console.common import out as say
 from console.output import as_json, echo, fields, table
 from notifications.i18n import tr
 from states.errors import InvalidInput
 from states.surveys import PURPOSE as SURVEY_PURPOSE
-from states.text import M_, N_
+from states.text import M_, N_, Np_
 from tasks import people
 
 app = command_group(
@@ -281,7 +282,14 @@ def person_export(
             N_("%(out)s: cannot be written (%(strerror)s)", out=out, strerror=exc.strerror),
             field="out",
         ) from None
-    echo(f"{len(rows)} participants exported to {out}")
+    say(
+        Np_(
+            "%(n)s participant exported to %(file)s",
+            "%(n)s participants exported to %(file)s",
+            len(rows),
+            file=str(out),
+        )
+    )
 
 
 @app.command("preregister")
@@ -292,4 +300,11 @@ def person_preregister(
 ) -> None:
     """Pre-register a registered person in a case (mobilisation)."""
     on = people.preregister(runtime(), case_id, person_id, actor=by)
-    echo(f"person {person_id} pre-registered in case {case_id} on {on}")
+    say(
+        N_(
+            "person %(person_id)s pre-registered in case %(case_id)s on %(day)s",
+            person_id=person_id,
+            case_id=case_id,
+            day=on,
+        )
+    )

@@ -54,6 +54,11 @@ _PAUSABLE = (
 _REOPENABLE = (State.POLO_DEFINIDO, State.MOBILIZACAO, State.GESTAO, State.LEGALIZACAO)
 
 
+#: days after an appeal is filed that the demo's authority reconsiders its rejection (within the
+#: 5 days of Lei 9.784/1999 art. 56 §1)
+RECONSIDERED_AFTER = 2
+
+
 @dataclass(frozen=True)
 class Muni:
     """What the plan reads of a municipality in the database."""
@@ -195,7 +200,12 @@ class _Timeline:
             rejected = rng.randint(5, 18)
             filed = rejected + rng.randint(1, 10)
             dwell = filed + rng.randint(8, 25)
-            inner += [(rejected, "indeferir", {}), (filed, "recorrer", {})]
+            # the authority that decided reconsiders within its 5 days (Lei 9.784 art. 56 §1)
+            inner += [
+                (rejected, "indeferir", {}),
+                (filed, "recorrer", {}),
+                (filed + RECONSIDERED_AFTER, "reconsiderar", {}),
+            ]
         elif state is State.EM_ANALISE and mods.extend_review:
             dwell = rng.randint(35, 58)
             inner.append((rng.randint(20, 28), "prorrogar", {}))
@@ -299,7 +309,8 @@ def _draw(
             filed = rejected + rng.randint(1, 10)
             tl.add(rejected, "indeferir")
             tl.add(filed, "recorrer")
-            tl.t = filed
+            tl.t = filed + RECONSIDERED_AFTER
+            tl.add(tl.t, "reconsiderar")
         elif target is State.AVALIACAO and mods.after_close == "approved":
             tl.walk_to(State.CONCLUIDA)
             asked = tl.t + rng.randint(10, 40)
@@ -342,9 +353,22 @@ def _draw(
             filed = rejected + rng.randint(1, 10)
             tl.add(rejected, "indeferir")
             tl.add(filed, "recorrer")
-            tl.t = filed
+            tl.t = filed + RECONSIDERED_AFTER
+            tl.add(tl.t, "reconsiderar")
         entry = tl.t + rng.randint(5, 28)
         tl.add(entry, "indeferir")
+        return _Plan(tl.moves, entry, None)
+    if target in (State.EM_RECONSIDERACAO, State.RECURSO_SUPERIOR):
+        # an appeal pending: with the authority that decided, or forwarded to the superior one
+        tl.walk_to(State.EM_ANALISE)
+        rejected = tl.t + rng.randint(5, 18)
+        filed = rejected + rng.randint(1, 10)
+        tl.add(rejected, "indeferir")
+        tl.add(filed, "recorrer")
+        entry = filed
+        if target is State.RECURSO_SUPERIOR:
+            entry = filed + rng.randint(1, 5)
+            tl.add(entry, "encaminhar_recurso")
         return _Plan(tl.moves, entry, None)
     # cancelada
     via = rng.choices(

@@ -141,6 +141,8 @@ class Player:
                     decided_on=ev["decided_on"],
                     reasons=ev["reasons"],
                     legal_basis=ev["legal_basis"],
+                    notified_on=ev.get("notified_on"),
+                    means=ev.get("means"),
                     actor=actor,
                 )
             case "recorrer":

@@ -222,6 +222,8 @@ INSTRUCTORS: tuple[str, ...] = _strs(_names["instructors"], "names.toml instruct
 
 _texts = _toml("texts.toml")
 EXTENSION_REVIEW: str = _str(_texts["extension_review"], "texts.toml extension_review")
+RECONSIDERATION: str = _str(_texts["reconsideration"], "texts.toml reconsideration")
+FORWARDING: str = _str(_texts["forwarding"], "texts.toml forwarding")
 SUSPENSION_REASONS = _strs(_texts["suspension_reasons"], "texts.toml suspension_reasons")
 DROUGHT: str = _str(_texts["drought"], "texts.toml drought")
 FLOOD: str = _str(_texts["flood"], "texts.toml flood")

@@ -41,6 +41,7 @@ from demo.tables import (
     FINDINGS_STOPPED,
     FLOOD,
     FORMS,
+    FORWARDING,
     ILLUSTRATIVE_TYPOLOGY,
     IMPOSSIBLE,
     INSTRUCTORS,
@@ -51,6 +52,7 @@ from demo.tables import (
     NOTES,
     PLACES,
     PNDR_LABELS,
+    RECONSIDERATION,
     REGISTRIES,
     REJECTIONS,
     REOPEN_APPROVED,
@@ -265,7 +267,13 @@ class Writer:
         later: list[Move],
         start: date,
     ) -> None:
-        if event in _ADVANCES or event in ("aprovar_reabertura", "recorrer", "indeferir"):
+        if event in _ADVANCES or event in (
+            "aprovar_reabertura",
+            "recorrer",
+            "reconsiderar",
+            "encaminhar_recurso",
+            "indeferir",
+        ):
             case.since, case.pauses = day, []
             if event in _ADVANCES and case.state == State.CAPACITACAO.value:
                 case.training = self.open_training(rng, case, later, start)
@@ -342,9 +350,18 @@ class Writer:
                 "decided_on": day,
                 "reasons": rng.choice(REJECTIONS),
                 "legal_basis": "Lei 9.784/1999, art. 50",
+                # the proponent's ciência in the case file, the day of the decision
+                "notified_on": day,
+                "means": "pessoal",
             }
         elif event == "recorrer":
             evidence = {"filed_on": day, "grounds": rng.choice(APPEALS)}
+        elif event == "reconsiderar":
+            actor = case.supervisor
+            evidence = {"decided_on": day, "reasons": RECONSIDERATION}
+        elif event == "encaminhar_recurso":
+            actor = case.supervisor
+            evidence = {"decided_on": day, "reasons": FORWARDING}
         elif event == "formalizar_polo":
             decided = day - timedelta(days=rng.randint(0, min(6, elapsed)))
             signed = decided + timedelta(days=rng.randint(0, (day - decided).days))
@@ -444,7 +461,11 @@ class Writer:
         elif event == "indeferir":
             case.state, case.entered = State.INDEFERIDA.value, day
         elif event == "recorrer":
+            case.state, case.entered = State.EM_RECONSIDERACAO.value, day
+        elif event == "reconsiderar":
             case.state, case.entered = State.EM_ANALISE.value, day
+        elif event == "encaminhar_recurso":
+            case.state, case.entered = State.RECURSO_SUPERIOR.value, day
         elif event == "cancelar":
             if case.state != State.SUSPENSA.value:
                 case.previous = case.state

@@ -230,8 +230,20 @@ STATE_TASKS: dict[str, tuple[str, str]] = {
         "resume the case or record a new expected resume date",
     ),
     "indeferida": (
-        "aguardar o prazo de recurso ou registrar o recurso da comunidade",
-        "wait for the appeal window to close or record the community's appeal",
+        "registrar a ciência do proponente, aguardar o prazo de recurso ou registrar o recurso "
+        "da comunidade",
+        "record the proponent's notice of the decision, wait for the appeal window to close or "
+        "record the community's appeal",
+    ),
+    "em_reconsideracao": (
+        "obter da autoridade que indeferiu a reconsideração da decisão ou o encaminhamento do "
+        "recurso à autoridade superior (Lei 9.784/1999, art. 56 §1)",
+        "have the authority that rejected the demand reconsider its decision or forward the "
+        "appeal to the superior authority (Lei 9.784/1999 art. 56 §1)",
+    ),
+    "recurso_superior": (
+        "obter a decisão da autoridade superior sobre o recurso (Lei 9.784/1999, art. 59 §1)",
+        "have the superior authority decide the appeal (Lei 9.784/1999 art. 59 §1)",
     ),
 }
 

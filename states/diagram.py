@@ -144,10 +144,16 @@ class _Drawing:
         return self.groups.setdefault((found, role), f"{role}_{len(self.groups) + 1}")
 
     def group_name(self, states: frozenset[str], role: str) -> str:
-        msgid = (self.sources if role == "from" else self.returns).get(states)
+        table = self.sources if role == "from" else self.returns
+        msgid = table.get(states)
         if msgid is not None:
             return self.translate(msgid)
-        return ", ".join(self.labels[s.code] for s in self.states if s.code in states)
+        # the largest named group inside, then the other states (prorrogar: every state in
+        # progress, and the superior authority's decision on an appeal)
+        inside = max((g for g in table if g < states), key=len, default=frozenset[str]())
+        named = [self.translate(table[inside])] if inside else []
+        rest = [self.labels[s.code] for s in self.states if s.code in states - inside]
+        return ", ".join(named + rest)
 
 
 def _plan(

@@ -15,7 +15,7 @@ built, a declaration that lacks a part or names something that does not exist.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -25,11 +25,15 @@ from states import evidence as ev
 from states import guards as g
 from states.calendar import WorkCalendar
 from states.config import CONTINUOUS, LifecycleConfig
-from states.states import ACTIVE, ALL, CLOSED, State
+from states.states import ACTIVE, ALL, APPEAL, CLOSED, State
 
 _ACTIVE = tuple(s.value for s in ACTIVE)
-_OPEN = (*_ACTIVE, State.SUSPENSA.value, State.INDEFERIDA.value)
+_APPEAL = tuple(s.value for s in APPEAL)
+#: the open states of lifecycles 2026.1 and 2026.2, and of 2026.3 on (the appeal's too)
+_OPEN_2026_2 = (*_ACTIVE, State.SUSPENSA.value, State.INDEFERIDA.value)
+_OPEN = (*_OPEN_2026_2, *_APPEAL)
 _CLOSED = tuple(s.value for s in CLOSED)
+_EVERY_2026_2 = tuple(s.value for s in ALL if s not in APPEAL)
 _EVERY = tuple(s.value for s in ALL)
 #: Where a reopened case may return to.
 _REOPEN_TARGETS = (*_ACTIVE, State.INDEFERIDA.value)
@@ -255,6 +259,45 @@ def _rejected(change: Change) -> dict[str, Any]:
     }
 
 
+def _window(change: Change, notified_on: date) -> date:
+    """The appeal window's last day: ``appeal_days`` after the ciência, rolled to a working day
+    (Lei 9.784/1999 arts. 59 and 66 §1)."""
+    closes = notified_on + timedelta(days=change.config.thresholds.appeal_days)
+    return change.calendar.roll_forward(closes) if change.calendar else closes
+
+
+def _rejected_on_notice(change: Change) -> dict[str, Any]:
+    assert isinstance(change.evidence, ev.NotifiedRejection)
+    notified = change.evidence.notified_on
+    # no ciência recorded: the window has not started, and nothing archives the case
+    return {
+        "rejected_on": change.evidence.decided_on,
+        "due_on": None if notified is None else _window(change, notified),
+    }
+
+
+def _notified(change: Change) -> dict[str, Any]:
+    assert isinstance(change.evidence, ev.Notice)
+    return {"due_on": _window(change, change.evidence.notified_on)}
+
+
+def _appealed_to_authority(change: Change) -> dict[str, Any]:
+    """The authority that decided has the appeal; its days to reconsider count from the filing
+    (Lei 9.784/1999 art. 56 §1). The rejection stands until the appeal is decided."""
+    assert isinstance(change.evidence, ev.Appeal)
+    rule = change.config.deadlines.get(change.to_state)
+    if rule is None:
+        return {}
+    return {"due_on": deadlines.due_date(rule, change.evidence.filed_on, change.calendar)}
+
+
+def _denied(change: Change) -> dict[str, Any]:
+    """The superior authority denied the appeal: the rejection is final and the case archived;
+    a reopening (a review of the decision, Lei 9.784/1999 arts. 53 and 65) returns it to
+    ``em_analise``."""
+    return {"previous_state": State.EM_ANALISE.value}
+
+
 def _remember_source(change: Change) -> dict[str, Any]:
     return {"previous_state": change.from_state}
 
@@ -300,7 +343,9 @@ def _assigned(change: Change) -> dict[str, Any]:
 
 # --- the declarations -------------------------------------------------------------------------
 
-EVENTS: tuple[EventSpec, ...] = (
+#: The events of lifecycles 2026.1 and 2026.2 (an appeal went straight back to ``em_analise``,
+#: its window counted from the decision); cases under them keep running with these.
+EVENTS_2026_2: tuple[EventSpec, ...] = (
     EventSpec(
         "iniciar_analise",
         "Iniciar análise",
@@ -472,7 +517,7 @@ EVENTS: tuple[EventSpec, ...] = (
         ev.Cancellation,
         g.cancellation_reasoned,
         "",
-        ((_OPEN, State.CANCELADA.value),),
+        ((_OPEN_2026_2, State.CANCELADA.value),),
         effect=_cancelled,
         command="cancel",
         cli=MappingProxyType({"kind": "--kind=desistencia"}),
@@ -518,7 +563,7 @@ EVENTS: tuple[EventSpec, ...] = (
         ev.Assignment,
         g.nothing,
         "",
-        ((_OPEN, None),),
+        ((_OPEN_2026_2, None),),
         effect=_assigned,
         checks=("assignee",),
         messages=("assignment",),
@@ -532,8 +577,146 @@ EVENTS: tuple[EventSpec, ...] = (
         ev.Note,
         g.nothing,
         "",
-        ((_EVERY, None),),
+        ((_EVERY_2026_2, None),),
         command="note",
         cli=MappingProxyType({"text": "ARG"}),
     ),
 )
+
+
+# --- lifecycle 2026.3: the appeal as Lei 9.784/1999 writes it --------------------------------
+
+
+def _appeal_decision(
+    name: str,
+    label_pt: str,
+    label_en: str,
+    summary: str,
+    move: tuple[State, State],
+    *,
+    effect: Effect = no_change,
+    command: str,
+) -> EventSpec:
+    return EventSpec(
+        name,
+        label_pt,
+        label_en,
+        ev.AppealDecision,
+        g.appeal_decided,
+        summary,
+        (_step(*move),),
+        effect=effect,
+        command=command,
+        cli=MappingProxyType({"decided_on": "--decided-on=today"}),
+    )
+
+
+_APPEAL_2026_3: dict[str, EventSpec] = {
+    "notificar_decisao": EventSpec(
+        "notificar_decisao",
+        "Registrar ciência do indeferimento",
+        "Record the notice of the rejection",
+        ev.Notice,
+        g.decision_notified,
+        "",
+        (((State.INDEFERIDA.value,), None),),
+        effect=_notified,
+        messages=(),
+        command="notify-decision",
+        cli=MappingProxyType({"notified_on": "--notified-on=today"}),
+    ),
+    "reconsiderar": _appeal_decision(
+        "reconsiderar",
+        "Reconsiderar a decisão",
+        "Reconsider the decision",
+        "the authority that decided reconsiders (a reasoned decision): back to review",
+        (State.EM_RECONSIDERACAO, State.EM_ANALISE),
+        effect=_appealed,
+        command="reconsider",
+    ),
+    "encaminhar_recurso": _appeal_decision(
+        "encaminhar_recurso",
+        "Encaminhar à autoridade superior",
+        "Forward to the superior authority",
+        "the authority that decided does not reconsider (a reasoned decision) and forwards the "
+        "appeal to the superior authority",
+        (State.EM_RECONSIDERACAO, State.RECURSO_SUPERIOR),
+        command="forward-appeal",
+    ),
+    "prover_recurso": _appeal_decision(
+        "prover_recurso",
+        "Dar provimento ao recurso",
+        "Grant the appeal",
+        "the superior authority grants the appeal (a reasoned decision): back to review",
+        (State.RECURSO_SUPERIOR, State.EM_ANALISE),
+        effect=_appealed,
+        command="grant-appeal",
+    ),
+    "negar_provimento": _appeal_decision(
+        "negar_provimento",
+        "Negar provimento ao recurso",
+        "Deny the appeal",
+        "the superior authority denies the appeal (a reasoned decision): the rejection is final",
+        (State.RECURSO_SUPERIOR, State.ARQUIVADA),
+        effect=_denied,
+        command="deny-appeal",
+    ),
+}
+
+
+def _as_of_2026_3(spec: EventSpec) -> tuple[EventSpec, ...]:
+    """One event of 2026.2 as 2026.3 declares it (followed by the events 2026.3 adds there)."""
+    match spec.name:
+        case "indeferir":
+            return (
+                replace(
+                    spec,
+                    evidence=ev.NotifiedRejection,
+                    guard=g.rejection_notified,
+                    summary="reasoned rejection (at least {min_reason_chars} characters), with the "
+                    "proponent's ciência (when and how) if given at once",
+                    effect=_rejected_on_notice,
+                ),
+            )
+        case "recorrer":
+            return (
+                replace(
+                    spec,
+                    guard=g.appeal_after_notice,
+                    summary="an appeal filed within {appeal_days} days of the proponent's ciência "
+                    "(the window ends on a working day; before the ciência is recorded it has not "
+                    "started) goes to the authority that decided",
+                    moves=(_step(State.INDEFERIDA, State.EM_RECONSIDERACAO),),
+                    effect=_appealed_to_authority,
+                ),
+            )
+        case "arquivar":
+            return (
+                replace(
+                    spec,
+                    guard=g.appeal_window_over,
+                    summary="once the appeal window counted from the recorded ciência has closed "
+                    "(the deadline sweep archives it as `system`; never before the ciência)",
+                ),
+                _APPEAL_2026_3["notificar_decisao"],
+                _APPEAL_2026_3["reconsiderar"],
+                _APPEAL_2026_3["encaminhar_recurso"],
+                _APPEAL_2026_3["prover_recurso"],
+                _APPEAL_2026_3["negar_provimento"],
+            )
+        case "prorrogar":  # the superior authority's 30 days, extendable (art. 59 §1)
+            return (replace(spec, moves=(((*_ACTIVE, State.RECURSO_SUPERIOR.value), None),)),)
+        case "cancelar":
+            return (replace(spec, moves=((_OPEN, State.CANCELADA.value),)),)
+        case "atribuir":
+            return (replace(spec, moves=((_OPEN, None),)),)
+        case "anotar":
+            return (replace(spec, moves=((_EVERY, None),)),)
+        case "aprovar_reabertura":  # a case cancelled while its appeal was pending returns there
+            return (replace(spec, returns_to=(*_REOPEN_TARGETS, *_APPEAL)),)
+    return (spec,)
+
+
+#: The events of the lifecycle (2026.3 on): the appeal's window counts from the ciência, and the
+#: appeal passes through the authority that decided (reconsideration) and the superior one.
+EVENTS: tuple[EventSpec, ...] = tuple(e for spec in EVENTS_2026_2 for e in _as_of_2026_3(spec))

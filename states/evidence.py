@@ -79,10 +79,51 @@ class Rejection(Evidence):
 
 
 class Appeal(Evidence):
-    """indeferida -> em_analise: the proponent's appeal."""
+    """indeferida -> em_analise (2026.2), -> em_reconsideracao (2026.3): the proponent's appeal."""
 
     filed_on: date
     grounds: str = Field(min_length=1)
+
+
+#: How the proponent was told of a decision (Lei 9.784/1999 art. 26 §§3-4): in the case file
+#: (``pessoal``), by post with proof of receipt (``postal``), by another means that makes the
+#: ciência certain (``eletronica``), or by official publication (``publicacao_oficial``).
+NoticeMeans = Literal["pessoal", "postal", "eletronica", "publicacao_oficial"]
+
+
+class Notice(Evidence):
+    """indeferida (2026.3): the proponent's ciência of the rejection, when and how; the appeal
+    window counts from it (Lei 9.784/1999 art. 59)."""
+
+    notified_on: date
+    means: NoticeMeans
+
+
+class NotifiedRejection(Rejection):
+    """em_analise -> indeferida (2026.3): a reasoned rejection and, when the proponent was told
+    at once, the ciência (both ``notified_on`` and ``means``, or neither: then it is recorded
+    later with ``notificar_decisao``)."""
+
+    notified_on: date | None = None
+    means: NoticeMeans | None = None
+
+    @model_validator(mode="after")
+    def _notice(self) -> Self:
+        if (self.notified_on is None) != (self.means is None):
+            raise ValueError("give both notified_on and means (the ciência), or neither")
+        if self.notified_on is not None and self.notified_on < self.decided_on:
+            raise ValueError(
+                f"notified_on {self.notified_on} is before decided_on {self.decided_on}"
+            )
+        return self
+
+
+class AppealDecision(Evidence):
+    """An authority's decision on an appeal: reconsidering it, forwarding it to the superior
+    authority, granting or denying it (Lei 9.784/1999 arts. 56 §1, 59 §§1-2)."""
+
+    decided_on: date
+    reasons: str = Field(min_length=1)
 
 
 class AdhesionTerm(Evidence):

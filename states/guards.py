@@ -18,6 +18,7 @@ from states.deadlines import add_months
 from states.evidence import (
     MIN_MEMBERS,
     Appeal,
+    AppealDecision,
     Cancellation,
     EligibilityDecision,
     Evaluation,
@@ -27,6 +28,8 @@ from states.evidence import (
     Justification,
     LegalForm,
     Mobilisation,
+    Notice,
+    NotifiedRejection,
     Rejection,
     Suspension,
 )
@@ -298,6 +301,102 @@ def appeal_window_closed(ctx: GuardContext) -> Text | None:
     if ctx.today <= closes:
         return N_("the appeal window is open until %(closes)s", closes=closes)
     return None
+
+
+# --- the appeal as Lei 9.784/1999 writes it (lifecycle 2026.3) --------------------------------
+#
+# The window is `appeal_days` from the proponent's ciência of the rejection (art. 59), counted
+# as art. 66 counts (the first day excluded, the last included, rolled to a working day); its
+# last day is the indeferida state's deadline (`due_on`), set when the ciência is recorded.
+# Without a recorded ciência the window has not started: nothing archives the case, and an
+# appeal filed meanwhile is in time (an act done before its term starts is timely).
+
+
+def rejection_notified(ctx: GuardContext) -> Text | None:
+    """em_analise -> indeferida: a reasoned decision; the ciência, if given, not in the future."""
+    ev = ctx.evidence
+    assert isinstance(ev, NotifiedRejection)
+    found = rejection_reasoned(ctx)
+    if found is None and ev.notified_on is not None:
+        found = _not_future("notified_on", ev.notified_on, ctx.today)
+    return found
+
+
+def decision_notified(ctx: GuardContext) -> Text | None:
+    """notificar_decisao: the ciência of a rejection that has none recorded yet."""
+    ev = ctx.evidence
+    assert isinstance(ev, Notice)
+    rejected = ctx.facts.rejected_on
+    if rejected is None:
+        return N_("the case has no recorded rejection date")
+    if ctx.facts.due_on is not None:
+        return N_(
+            "the proponent's ciência of the rejection is already recorded; the appeal window "
+            "runs until %(closes)s",
+            closes=ctx.facts.due_on,
+        )
+    if ev.notified_on < rejected:
+        return N_(
+            "notified_on %(day)s is before the rejection on %(rejected)s",
+            day=ev.notified_on,
+            rejected=rejected,
+        )
+    return _not_future("notified_on", ev.notified_on, ctx.today)
+
+
+def appeal_after_notice(ctx: GuardContext) -> Text | None:
+    """indeferida -> em_reconsideracao: an appeal filed by the last day of the window that
+    counts from the ciência (or before the ciência is recorded: the window has not started)."""
+    ev = ctx.evidence
+    assert isinstance(ev, Appeal)
+    rejected = ctx.facts.rejected_on
+    if rejected is None:
+        return N_("the case has no recorded rejection date")
+    if ev.filed_on < rejected:
+        return N_(
+            "the appeal's filed_on %(filed_on)s is before the rejection on %(rejected)s",
+            filed_on=ev.filed_on,
+            rejected=rejected,
+        )
+    closes = ctx.facts.due_on
+    if closes is not None and ev.filed_on > closes:
+        return Np_(
+            "the appeal was filed on %(filed_on)s, after the window of %(n)s day from the "
+            "proponent's ciência closed on %(closes)s",
+            "the appeal was filed on %(filed_on)s, after the window of %(n)s days from the "
+            "proponent's ciência closed on %(closes)s",
+            ctx.thresholds.appeal_days,
+            filed_on=ev.filed_on,
+            closes=closes,
+        )
+    return _not_future("filed_on", ev.filed_on, ctx.today) or _reasoned(
+        N_("appeal's grounds"), ev.grounds, ctx.thresholds
+    )
+
+
+def appeal_window_over(ctx: GuardContext) -> Text | None:
+    """indeferida -> arquivada: the window that counts from the ciência is over; never before
+    the ciência is recorded (the sweep fires it as ``system``)."""
+    if ctx.facts.rejected_on is None:
+        return N_("the case has no recorded rejection date")
+    closes = ctx.facts.due_on
+    if closes is None:
+        return N_(
+            "the proponent's ciência of the rejection is not recorded, so the appeal window "
+            "has not started; record it with notificar_decisao"
+        )
+    if ctx.today <= closes:
+        return N_("the appeal window is open until %(closes)s", closes=closes)
+    return None
+
+
+def appeal_decided(ctx: GuardContext) -> Text | None:
+    """An authority's reasoned decision on the appeal (reconsider, forward, grant, deny)."""
+    ev = ctx.evidence
+    assert isinstance(ev, AppealDecision)
+    return _not_future("decided_on", ev.decided_on, ctx.today) or _reasoned(
+        N_("decision's reasons"), ev.reasons, ctx.thresholds
+    )
 
 
 def hub_adhered(ctx: GuardContext) -> Text | None:

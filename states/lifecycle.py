@@ -32,10 +32,12 @@ from states import guards as g
 from states.config import WORKING, LifecycleConfig, load_config
 from states.errors import GuardFailed, InvalidInput, TransitionNotAllowed
 from states.events import EVENTS, DeclarationError, EventSpec, validate
-from states.states import STATES, State, StateSpec, declare
+from states.states import APPEAL, STATES, State, StateSpec, declare
 from states.text import N_, Term, Text
 
 __all__ = ["EVENTS", "EVENTS_BY_NAME", "EventSpec", "Lifecycle", "Outcome", "load_lifecycle"]
+
+_APPEAL_ROLES = frozenset(s.value for s in APPEAL)
 
 #: The lifecycle's events (declared in :mod:`states.events`), by name.
 EVENTS_BY_NAME: dict[str, EventSpec] = {e.name: e for e in EVENTS}
@@ -125,9 +127,10 @@ class Lifecycle:
     ) -> None:
         codes = [s.code for s in states]
         validate(events, codes)
-        active = [s.code for s in states if s.kind == "active"]
-        missing = [c for c in active if c not in config.deadlines]
-        unknown = sorted(set(config.deadlines) - set(active))
+        # the states in progress, and those of the appeal, have a deadline of the file's
+        timed = [s.code for s in states if s.kind == "active" or s.role in _APPEAL_ROLES]
+        missing = [c for c in timed if c not in config.deadlines]
+        unknown = sorted(set(config.deadlines) - set(timed))
         if missing or unknown:
             raise DeclarationError(
                 f"lifecycle {config.version}: deadlines: "
@@ -214,7 +217,7 @@ class Lifecycle:
         if rule is None:
             return {
                 State.SUSPENSA.value: "expected resume date",
-                State.INDEFERIDA.value: f"the appeal window ({self.config.thresholds.appeal_days} days)",
+                State.INDEFERIDA.value: self._appeal_window_text(),
             }.get(state, "—")
         unit = "months" if rule.months else ("working days" if rule.kind == WORKING else "days")
         text = f"{rule.months or rule.days} {unit}"
@@ -222,6 +225,12 @@ class Lifecycle:
             times = {1: "once", 2: "twice"}.get(rule.max_extensions, f"{rule.max_extensions} times")
             text += f", extendable {times} by {rule.extension_days}"
         return text
+
+    def _appeal_window_text(self) -> str:
+        days = self.config.thresholds.appeal_days
+        if State.EM_RECONSIDERACAO.value in self._states:
+            return f"the appeal window ({days} days from the proponent's ciência)"
+        return f"the appeal window ({days} days)"
 
     def command(self, name: str) -> EventSpec | None:
         """The event whose command under ``produzir case`` is ``name``."""

@@ -21,6 +21,8 @@ class State(StrEnum):
     CONCLUIDA = "concluida"
     SUSPENSA = "suspensa"
     INDEFERIDA = "indeferida"
+    EM_RECONSIDERACAO = "em_reconsideracao"
+    RECURSO_SUPERIOR = "recurso_superior"
     CANCELADA = "cancelada"
     ARQUIVADA = "arquivada"
 
@@ -41,7 +43,14 @@ MAIN_PATH: tuple[State, ...] = (
 
 #: States in which work is under way: each has a deadline, and a case can be suspended there.
 ACTIVE: tuple[State, ...] = MAIN_PATH[:-1]
-DEADLINE_STATES: tuple[str, ...] = tuple(s.value for s in ACTIVE)
+
+#: The appeal against a rejection (Lei 9.784/1999 arts. 56 §1 and 59 §§1-2): with the authority
+#: that decided, who may reconsider it, then with the superior authority, who decides it. Side
+#: states (out of the main path, not suspendable) with a deadline of their own.
+APPEAL: tuple[State, ...] = (State.EM_RECONSIDERACAO, State.RECURSO_SUPERIOR)
+
+#: States whose deadline comes from the lifecycle file's ``[deadlines]``.
+DEADLINE_STATES: tuple[str, ...] = tuple(s.value for s in (*ACTIVE, *APPEAL))
 
 #: Closed states: leaving them needs a reopening approved by a second person.
 CLOSED: tuple[State, ...] = (State.CONCLUIDA, State.CANCELADA, State.ARQUIVADA)
@@ -51,6 +60,8 @@ ALL: tuple[State, ...] = (
     *MAIN_PATH,
     State.SUSPENSA,
     State.INDEFERIDA,
+    State.EM_RECONSIDERACAO,
+    State.RECURSO_SUPERIOR,
     State.CANCELADA,
     State.ARQUIVADA,
 )
@@ -68,6 +79,8 @@ LABELS_PT: dict[State, str] = {
     State.CONCLUIDA: "Concluída",
     State.SUSPENSA: "Suspensa",
     State.INDEFERIDA: "Indeferida",
+    State.EM_RECONSIDERACAO: "Recurso: reconsideração",
+    State.RECURSO_SUPERIOR: "Recurso: autoridade superior",
     State.CANCELADA: "Cancelada",
     State.ARQUIVADA: "Arquivada",
 }
@@ -85,6 +98,8 @@ LABELS_EN: dict[State, str] = {
     State.CONCLUIDA: "Concluded",
     State.SUSPENSA: "Suspended",
     State.INDEFERIDA: "Rejected",
+    State.EM_RECONSIDERACAO: "Appeal: reconsideration",
+    State.RECURSO_SUPERIOR: "Appeal: superior authority",
     State.CANCELADA: "Cancelled",
     State.ARQUIVADA: "Archived",
 }
@@ -119,9 +134,14 @@ def _kind(state: State) -> str:
     return "closed" if state in CLOSED else "side"
 
 
-#: The states of the base lifecycle, in display order.
+#: The states of the base lifecycle, in display order (lifecycle 2026.3 on).
 STATES: tuple[StateSpec, ...] = tuple(
     StateSpec(s.value, LABELS_PT[s], LABELS_EN[s], _kind(s), s.value) for s in ALL
+)
+
+#: The states of lifecycles 2026.1 and 2026.2: the appeal went straight back to review.
+STATES_2026_2: tuple[StateSpec, ...] = tuple(
+    s for s in STATES if s.code not in {a.value for a in APPEAL}
 )
 
 #: the states of the lifecycle versions built in this process, by code (renamed or inserted
@@ -147,9 +167,9 @@ def known_codes() -> list[str]:
 
 
 def overdue_codes() -> tuple[str, ...]:
-    """The states whose cases are overdue once past their deadline: in progress (active) or
-    suspended, the shipped ones first, then those other loaded versions declare."""
-    base = (*(s.value for s in ACTIVE), State.SUSPENSA.value)
+    """The states whose cases are overdue once past their deadline: in progress (active), under
+    appeal or suspended, the shipped ones first, then those other loaded versions declare."""
+    base = (*DEADLINE_STATES, State.SUSPENSA.value)
     extra = sorted(
         code
         for code, spec in _DECLARED.items()

@@ -332,14 +332,38 @@ def reject(
     reasons: str,
     actor: str,
     legal_basis: str | None = None,
+    notified_on: date | None = None,
+    means: str | None = None,
     expect_version: int | None = None,
 ) -> Transition:
-    """Reject the demand with a reasoned decision (appealable within the window)."""
+    """Reject the demand with a reasoned decision (appealable within the window, which counts
+    from the proponent's ciência: ``notified_on`` and ``means``, here or with
+    :func:`notify_decision`; lifecycles before 2026.3 take neither)."""
+    evidence: dict[str, Any] = {
+        "decided_on": decided_on,
+        "reasons": reasons,
+        "legal_basis": legal_basis,
+    }
+    if notified_on is not None or means is not None:
+        evidence |= {"notified_on": notified_on, "means": means}
+    return advance(rt, case_id, "indeferir", evidence, actor=actor, expect_version=expect_version)
+
+
+def notify_decision(
+    rt: Runtime,
+    case_id: int,
+    *,
+    notified_on: date,
+    means: str,
+    actor: str,
+    expect_version: int | None = None,
+) -> Transition:
+    """Record the proponent's ciência of the rejection: the appeal window starts."""
     return advance(
         rt,
         case_id,
-        "indeferir",
-        {"decided_on": decided_on, "reasons": reasons, "legal_basis": legal_basis},
+        "notificar_decisao",
+        {"notified_on": notified_on, "means": means},
         actor=actor,
         expect_version=expect_version,
     )
@@ -354,7 +378,8 @@ def appeal(
     actor: str,
     expect_version: int | None = None,
 ) -> Transition:
-    """Record the proponent's appeal: the case goes back to review."""
+    """Record the proponent's appeal: it goes to the authority that decided (2026.3; straight
+    back to review before)."""
     return advance(
         rt,
         case_id,

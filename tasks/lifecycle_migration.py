@@ -30,12 +30,15 @@ from states.effects import to_json
 from states.errors import GuardFailed, InvalidInput
 from states.lifecycle import Lifecycle
 from states.models import Case, Municipality
+from states.states import State
 from states.text import N_, Text
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
 
 #: the audit event of a case moved to another lifecycle version
 MIGRATE_EVENT = "migrar_versao"
+#: the event that records the proponent's ciência of a rejection (lifecycle 2026.3 on)
+NOTICE_EVENT = "notificar_decisao"
 #: the changes of a move that the guards read (CaseFacts fields)
 _FACTS = ("state", "previous_state", "due_on", "entered_on", "extensions_used")
 
@@ -247,6 +250,15 @@ def _plan_one(
         if landing.kind == "active"
         else case.due_on
     )
+    if (
+        landing.role == State.INDEFERIDA.value
+        and _window_from_notice(target)
+        and not _window_from_notice(source)
+    ):
+        # the target counts the appeal window from the proponent's ciência (Lei 9.784/1999
+        # art. 59), which the source version did not record: the window has not started until
+        # a coordinator records it (notificar_decisao), and nothing archives the case meanwhile
+        changes["due_on"] = None
     if case.paused_due_on is not None and previous is not None:  # a suspension's paused clock
         changes["paused_due_on"] = _deadline(
             session, target, case, municipality, previous, case.entered_on, case.extensions_used
@@ -261,6 +273,12 @@ def _plan_one(
         _would_refuse(session, rt, target, case, municipality, changes),
         changes=changes,
     )
+
+
+def _window_from_notice(lifecycle: Lifecycle | None) -> bool:
+    """Whether ``lifecycle`` records the ciência of a rejection (its appeal window counts from
+    it); an unknown source version is taken to."""
+    return lifecycle is None or NOTICE_EVENT in lifecycle.by_name
 
 
 def _deadline(

@@ -131,7 +131,16 @@ def evidence_for(event: str, today: date) -> dict[str, Any]:
                 "decided_on": today.isoformat(),
                 "decision": "Demanda elegível: microrregião prioritária da PNDR.",
             }
-        case "indeferir":
+        case "indeferir":  # the proponent's ciência at once, in the case file
+            return {
+                "decided_on": today.isoformat(),
+                "reasons": reason,
+                "notified_on": today.isoformat(),
+                "means": "pessoal",
+            }
+        case "notificar_decisao":
+            return {"notified_on": today.isoformat(), "means": "postal"}
+        case "reconsiderar" | "encaminhar_recurso" | "prover_recurso" | "negar_provimento":
             return {"decided_on": today.isoformat(), "reasons": reason}
         case "recorrer":
             return {"filed_on": today.isoformat(), "grounds": reason}

@@ -39,7 +39,16 @@ from states.indicators import (
     deadline_results,
     default_since,
 )
-from states.states import ACTIVE, ALL, CLOSED, LABELS_EN, LABELS_PT, MAIN_PATH, State
+from states.states import (
+    ACTIVE,
+    ALL,
+    CLOSED,
+    DEADLINE_STATES,
+    LABELS_EN,
+    LABELS_PT,
+    MAIN_PATH,
+    State,
+)
 from states.surveys import FOLLOW_UP_WAVES, MIN_GROUP
 from states.surveys import LABELS as SURVEY_LABELS
 from states.text import M_, N_, Text
@@ -60,19 +69,24 @@ def _describe(language: str) -> Callable[[Sequence[str]], str]:
     active = {s.value for s in ACTIVE}
     every = {s.value for s in ALL}
     closed = {s.value for s in CLOSED}
-    open_ = active | {State.SUSPENSA.value, State.INDEFERIDA.value}
+    open_ = every - closed  # in progress, suspended, rejected or under appeal
+    groups = (
+        (every, M_("every state")),
+        (active, M_("states in progress")),
+        (closed, M_("closed states")),
+        (open_, M_("open states (in progress, suspended or rejected)")),
+    )
 
     def describe(states: Sequence[str]) -> str:
         given = set(states)
-        for group, text in (
-            (every, M_("every state")),
-            (active, M_("states in progress")),
-            (closed, M_("closed states")),
-            (open_, M_("open states (in progress, suspended or rejected)")),
-        ):
+        for group, text in groups:
             if given == group:
                 return translate(text, language)
-        return ", ".join(labels[State(s)] for s in states)
+        # the largest group inside, then the other states (prorrogar: the states in progress
+        # and the superior authority's decision on an appeal)
+        inside = max((g for g, _ in groups if g < given), key=len, default=set[str]())
+        named = [translate(t, language) for g, t in groups if g == inside and inside]
+        return ", ".join(named + [labels[State(s)] for s in states if s not in inside])
 
     return describe
 
@@ -86,7 +100,7 @@ class DeadlineText:
 
 def _deadline_texts(rt: Any, language: str) -> list[DeadlineText]:
     found = []
-    for state in (s.value for s in ACTIVE):
+    for state in DEADLINE_STATES:  # the states in progress, then the appeal's
         rule = rt.lifecycle.config.deadlines.get(state)
         if rule is None:
             continue

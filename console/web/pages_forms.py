@@ -52,6 +52,8 @@ LABELS: dict[str, str] = {
     "legal_basis": M_("Legal basis"),
     "filed_on": M_("Appeal filed on"),
     "grounds": M_("Grounds"),
+    "notified_on": M_("Proponent notified on (ciência)"),
+    "means": M_("Notified by"),
     "hub_municipality_code": M_("IBGE code of the hub municipality"),
     "adhesion_term": M_("Adhesion term"),
     "signed_on": M_("Signed on"),
@@ -82,6 +84,11 @@ OPTION_LABELS: dict[str, str] = {
     "alta_renda": M_("High income"),
     "desistencia": M_("Withdrawn by the proponent"),
     "inviabilidade": M_("Found impossible"),
+    # how the proponent was notified (Lei 9.784/1999 art. 26 §§3-4)
+    "pessoal": M_("In person, in the case file"),
+    "postal": M_("By post, with proof of receipt"),
+    "eletronica": M_("By another means that makes the notice certain"),
+    "publicacao_oficial": M_("Official publication"),
 }
 
 

@@ -356,7 +356,8 @@ def test_a_suspension_moves_the_deadline_by_the_pause_then_rolls_forward(
 def test_a_demand_registered_in_a_municipality_with_a_holiday_skips_it(
     rt: Runtime, clock: FixedClock
 ) -> None:
-    # registrada counts 5 working days: from Monday 03-02, Monday 03-09; Quixadá's holiday then
+    # registrada: 5 continuous days from Monday 03-02 end on Saturday 03-07, so Monday 03-09;
+    # Quixadá's holiday then
     calendar_ops.add_holiday(rt, QUIXADA, date(2026, 3, 9), HOLIDAY_NAME, actor="admin")
     quixada, fortaleza = new_case(rt), new_case(rt, municipality_code=FORTALEZA)
     assert case_row(rt.db, fortaleza).due_on == date(2026, 3, 9)

@@ -20,7 +20,7 @@ from states.config import DEFAULT_FILE, DeadlineRule, load_config
 from states.deadlines import due_date, extended, resumed
 from states.effects import Clockwork, changes_for
 from states.errors import InvalidInput
-from states.lifecycle import Lifecycle, Outcome
+from states.lifecycle import SHIPPED_VERSIONS, Lifecycle, Outcome, load_lifecycle
 from tests.builders import evidence_for
 
 CE = WorkCalendar("CE")
@@ -212,12 +212,27 @@ def test_working_deadlines_count_exactly_their_working_days() -> None:
         assert QUIXADA.working_days_between(entered, due - timedelta(days=1)) == 4, entered
 
 
-def test_the_shipped_registrada_deadline_is_five_working_days(lifecycle: Lifecycle) -> None:
+def test_the_shipped_registrada_deadline_is_five_continuous_days_rolled_to_a_working_day(
+    lifecycle: Lifecycle,
+) -> None:
+    """Lei 9.784/1999 art. 24 (5 days, extendable up to double with a justification), counted
+    as art. 66 counts: continuous days (§2), rolled to the next working day (§1)."""
     rule = lifecycle.config.deadlines["registrada"]
-    assert (rule.days, rule.kind) == (5, "working")
-    assert due_date(rule, d(3, 16), CE) == d(3, 24)
+    assert (rule.days, rule.kind, rule.extension_days, rule.max_extensions) == (
+        5,
+        "continuous",
+        5,
+        1,
+    )
+    # registered on Saturday 14 March 2026: the 5th day is Thursday 19, São José in Ceará
+    assert due_date(rule, d(3, 14), CE) == d(3, 20)
+    assert due_date(rule, d(3, 14), PE) == d(3, 19)  # a working day in Pernambuco
+    # registered on Monday 16: the 5th day is Saturday 21, rolled to Monday 23
+    assert due_date(rule, d(3, 16), CE) == d(3, 23)
+    # extended once (art. 24 sole paragraph): 5 more continuous days, 28 March a Saturday
+    assert extended(rule, d(3, 23), CE) == d(3, 30)
     working = {s for s, r in lifecycle.config.deadlines.items() if r.kind == "working"}
-    assert working == {"registrada"}  # every other (administrative) deadline is continuous
+    assert working == set()  # every shipped deadline is continuous
 
 
 def test_extensions_count_in_the_rule_kind() -> None:
@@ -240,7 +255,7 @@ def config_text(tmp_path: Path, replace: tuple[str, str]) -> Path:
 
 
 def test_an_unknown_kind_is_refused_naming_the_field(tmp_path: Path) -> None:
-    path = config_text(tmp_path, ('kind = "working"', 'kind = "uteis"'))
+    path = config_text(tmp_path, ('kind = "continuous"', 'kind = "uteis"'))
     with pytest.raises(InvalidInput) as bad:
         load_config(path)
     assert str(bad.value).startswith(f"lifecycle file {path}: deadlines.registrada.kind: ")
@@ -256,7 +271,7 @@ def test_months_in_working_days_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_rule_without_kind_is_continuous(tmp_path: Path) -> None:
-    path = config_text(tmp_path, ('kind = "working"\n', ""))
+    path = config_text(tmp_path, ('kind = "continuous"\n', ""))
     assert load_config(path).deadlines["registrada"].kind == "continuous"
 
 
@@ -363,8 +378,10 @@ def test_suspend_and_resume_a_continuous_state(lifecycle: Lifecycle) -> None:
     assert (back["suspended_on"], back["paused_due_on"]) == (None, None)
 
 
-def test_resume_into_a_working_day_state_moves_by_the_working_days(lifecycle: Lifecycle) -> None:
-    # registrada counts working days: due Tuesday 03-24, suspended Friday 03-20 to Monday 03-30
+def test_resume_into_a_working_day_state_moves_by_the_working_days() -> None:
+    # under 2026.2 (its cases keep running under it) registrada counts working days: due
+    # Tuesday 03-24, suspended Friday 03-20 to Monday 03-30
+    lifecycle = load_lifecycle(SHIPPED_VERSIONS / "lifecycle-2026.2.toml")
     suspended = clockwork(
         "suspensa",
         previous_state="registrada",

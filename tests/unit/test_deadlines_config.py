@@ -11,7 +11,7 @@ import pytest
 from states.config import DEFAULT_FILE, DeadlineRule, load_config
 from states.deadlines import add_months, due_date, extended, local_date, resumed
 from states.errors import InvalidInput
-from states.states import ACTIVE
+from states.states import ACTIVE, APPEAL
 
 # --- deadlines --------------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ def test_shipped_config_loads() -> None:
     config = load_config()
     assert config.version
     assert re.fullmatch(r"\d{4}\.\d+", config.version)
-    assert set(config.deadlines) == {s.value for s in ACTIVE}
+    assert set(config.deadlines) == {s.value for s in (*ACTIVE, *APPEAL)}
 
 
 def test_shipped_config_matches_the_domain_defaults() -> None:
@@ -113,6 +113,10 @@ def test_shipped_config_matches_the_domain_defaults() -> None:
     review = config.deadlines["em_analise"]
     assert (review.days, review.extension_days, review.max_extensions) == (30, 30, 1)
     assert config.deadlines["acompanhamento"].months == 12
+    # the appeal: 5 days to reconsider (Lei 9.784 art. 56 §1), 30 + 30 to decide (art. 59 §§1-2)
+    assert config.deadlines["em_reconsideracao"].days == 5
+    superior = config.deadlines["recurso_superior"]
+    assert (superior.days, superior.extension_days, superior.max_extensions) == (30, 30, 1)
     t = config.thresholds
     assert (t.min_participants, t.min_attendance, t.max_ecc_days) == (40, 0.75, 60)
     assert (t.max_filing_days, t.visit_interval_days, t.appeal_days) == (30, 90, 10)
@@ -135,8 +139,8 @@ def refused(tmp_path: Path, text: str) -> tuple[str, Path]:
 
 def test_a_copy_of_the_shipped_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "lifecycle.toml"
-    path.write_text(shipped().replace('version = "2026.1"', 'version = "2026.2"'), "utf-8")
-    assert load_config(path).version == "2026.2"
+    path.write_text(shipped().replace('version = "2026.3"', 'version = "2027.1"'), "utf-8")
+    assert load_config(path).version == "2027.1"
 
 
 def test_deadline_for_an_unknown_state_is_refused(tmp_path: Path) -> None:

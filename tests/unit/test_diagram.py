@@ -32,7 +32,14 @@ MAIN_PATH_EVENTS = {
     "Concluir avaliação": ("avaliacao", "concluida"),
 }
 SIDE_ROADS = ("Suspender", "Retomar", "Cancelar", "Aprovar reabertura")
-STAYING = ("prorrogar", "solicitar_reabertura", "recusar_reabertura", "atribuir", "anotar")
+STAYING = (
+    "notificar_decisao",
+    "prorrogar",
+    "solicitar_reabertura",
+    "recusar_reabertura",
+    "atribuir",
+    "anotar",
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +91,13 @@ def test_the_main_path_is_an_arrow_per_step_in_order(source: str) -> None:
 def test_the_rejection_its_appeal_and_the_archiving_are_drawn(source: str) -> None:
     found = {(a, label, b) for a, _, label, b in arrows(source)}
     assert ("em_analise", "Indeferir", "indeferida") in found
-    assert ("indeferida", "Recorrer do indeferimento", "em_analise") in found
+    # 2026.3: the appeal goes to the authority that decided, then perhaps to the superior one
+    assert ("indeferida", "Recorrer do indeferimento", "em_reconsideracao") in found
     assert ("indeferida", "Arquivar", "arquivada") in found
+    assert ("em_reconsideracao", "Reconsiderar a decisão", "em_analise") in found
+    assert ("em_reconsideracao", "Encaminhar à autoridade superior", "recurso_superior") in found
+    assert ("recurso_superior", "Dar provimento ao recurso", "em_analise") in found
+    assert ("recurso_superior", "Negar provimento ao recurso", "arquivada") in found
 
 
 def test_each_side_road_is_drawn_once_from_or_to_a_named_group(source: str) -> None:
@@ -102,7 +114,7 @@ def test_each_side_road_is_drawn_once_from_or_to_a_named_group(source: str) -> N
     assert ends["Cancelar"][2] == "cancelada"
     assert shown[ends["Aprovar reabertura"][0]].startswith("Any closed state")
     assert ends["Aprovar reabertura"][1] == "-.->"
-    assert len(drawn) == len(MAIN_PATH_EVENTS) + 3 + len(SIDE_ROADS)
+    assert len(drawn) == len(MAIN_PATH_EVENTS) + 7 + len(SIDE_ROADS)
 
 
 def test_each_arrow_is_named_by_its_event_once(source: str) -> None:

@@ -177,19 +177,65 @@ def test_extension_of_capacitacao_uses_its_own_days(lifecycle: Lifecycle) -> Non
     assert result["due_on"] == date(2026, 3, 20) + timedelta(days=days)
 
 
-def test_rejection_sets_rejected_on_and_the_appeal_deadline(lifecycle: Lifecycle) -> None:
+def test_a_rejection_without_the_ciencia_starts_no_appeal_window(lifecycle: Lifecycle) -> None:
     decided = TODAY - timedelta(days=2)
     evidence = {"decided_on": decided.isoformat(), "reasons": "Fora da área prioritária da PNDR."}
     result = changes(lifecycle, clockwork("em_analise"), "indeferir", "indeferida", evidence)
     assert result["rejected_on"] == decided
-    assert result["due_on"] == decided + timedelta(days=10)
+    assert result["due_on"] is None  # nothing archives it until the ciência is recorded
     assert result["state"] == "indeferida"
 
 
-def test_appeal_clears_the_rejection(lifecycle: Lifecycle) -> None:
-    result = changes(lifecycle, clockwork("indeferida"), "recorrer", "em_analise")
+def test_the_appeal_window_counts_from_the_ciencia(lifecycle: Lifecycle) -> None:
+    decided = TODAY - timedelta(days=14)
+    notified = decided + timedelta(days=12)
+    evidence = {
+        "decided_on": decided.isoformat(),
+        "reasons": "Fora da área prioritária da PNDR.",
+        "notified_on": notified.isoformat(),
+        "means": "postal",
+    }
+    result = changes(lifecycle, clockwork("em_analise"), "indeferir", "indeferida", evidence)
+    assert result["due_on"] == notified + timedelta(days=10)  # plain days: no calendar here
+    later = changes(
+        lifecycle,
+        clockwork("indeferida", due_on=None),
+        "notificar_decisao",
+        "indeferida",
+        {"notified_on": notified.isoformat(), "means": "publicacao_oficial"},
+    )
+    assert later == {"due_on": notified + timedelta(days=10)}
+
+
+def test_an_appeal_goes_to_the_authority_that_decided_for_5_days(lifecycle: Lifecycle) -> None:
+    filed = TODAY - timedelta(days=1)
+    evidence = {"filed_on": filed.isoformat(), "grounds": "Nova documentação da associação."}
+    result = changes(lifecycle, clockwork("indeferida"), "recorrer", "em_reconsideracao", evidence)
+    assert result["state"] == "em_reconsideracao"
+    assert result["due_on"] == filed + timedelta(days=5)  # from the filing (art. 56 §1)
+    assert "rejected_on" not in result  # the rejection stands while the appeal is pending
+
+
+@pytest.mark.parametrize(
+    ("state", "event"),
+    [("em_reconsideracao", "reconsiderar"), ("recurso_superior", "prover_recurso")],
+)
+def test_a_reconsidered_or_granted_appeal_clears_the_rejection(
+    lifecycle: Lifecycle, state: str, event: str
+) -> None:
+    result = changes(lifecycle, clockwork(state), event, "em_analise")
     assert result["rejected_on"] is None
     assert result["due_on"] == TODAY + timedelta(days=30)
+
+
+def test_a_forwarded_appeal_has_30_days_and_a_denied_one_is_archived(lifecycle: Lifecycle) -> None:
+    result = changes(
+        lifecycle, clockwork("em_reconsideracao"), "encaminhar_recurso", "recurso_superior"
+    )
+    assert result["due_on"] == TODAY + timedelta(days=30)
+    denied = changes(lifecycle, clockwork("recurso_superior"), "negar_provimento", "arquivada")
+    assert (denied["state"], denied["due_on"]) == ("arquivada", None)
+    assert denied["previous_state"] == "em_analise"  # a reopening reviews the decision
 
 
 def test_cancelling_a_suspended_case_remembers_the_state_before(lifecycle: Lifecycle) -> None:

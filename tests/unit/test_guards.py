@@ -18,7 +18,7 @@ import pytest
 from states.deadlines import add_months
 from states.errors import GuardFailed, InvalidInput
 from states.guards import CaseFacts, EccSummary, EnterpriseSummary, FollowUpSummary, Records
-from states.lifecycle import Lifecycle, Outcome
+from states.lifecycle import SHIPPED_VERSIONS, Lifecycle, Outcome, load_lifecycle
 from states.territory import TypologyCheck
 from tests.builders import ENTERPRISES, evidence_for
 
@@ -477,48 +477,68 @@ def test_evaluation_reporting_more_active_than_formed_is_refused(lifecycle: Life
     assert reason == "3 enterprises reported active, but the case formed 2"
 
 
-# --- indeferida: appeal window ----------------------------------------------------------------
+# --- indeferida: the appeal window counts from the ciência (Lei 9.784/1999 art. 59) ----------
+#
+# `due_on` is the window's last day, set when the ciência is recorded (tests/unit/test_effects.py
+# shows it computed); None while it is not.
 
 
-def test_appeal_on_day_10_passes(lifecycle: Lifecycle) -> None:
+def test_appeal_on_the_windows_last_day_passes_and_goes_to_the_authority_that_decided(
+    lifecycle: Lifecycle,
+) -> None:
+    # decided 22 days ago, the ciência 12 days later: the window's 10th day is today
     outcome = fire(
         lifecycle,
         "indeferida",
         "recorrer",
         base("recorrer"),
-        rejected_on=TODAY - timedelta(days=10),
+        rejected_on=TODAY - timedelta(days=22),
+        due_on=TODAY,
     )
-    assert outcome.to_state == "em_analise"
+    assert outcome.to_state == "em_reconsideracao"
 
 
-def test_appeal_on_day_11_is_refused(lifecycle: Lifecycle) -> None:
+def test_appeal_after_the_window_from_the_ciencia_is_refused(lifecycle: Lifecycle) -> None:
+    closes = TODAY - timedelta(days=1)
+    reason = refusal(
+        lifecycle,
+        "indeferida",
+        "recorrer",
+        base("recorrer"),
+        rejected_on=TODAY - timedelta(days=15),
+        due_on=closes,
+    )
+    assert reason == (
+        f"the appeal was filed on {TODAY}, after the window of 10 days from the proponent's "
+        f"ciência closed on {closes}"
+    )
+
+
+def test_appeal_before_the_ciencia_is_recorded_is_in_time(lifecycle: Lifecycle) -> None:
+    # the window has not started; an act done before its term starts is timely
+    outcome = fire(
+        lifecycle,
+        "indeferida",
+        "recorrer",
+        base("recorrer"),
+        rejected_on=TODAY - timedelta(days=40),
+        due_on=None,
+    )
+    assert outcome.to_state == "em_reconsideracao"
+
+
+def test_under_2026_2_the_window_still_counts_from_the_decision() -> None:
+    old = load_lifecycle(SHIPPED_VERSIONS / "lifecycle-2026.2.toml")
     rejected = TODAY - timedelta(days=11)
-    reason = refusal(lifecycle, "indeferida", "recorrer", base("recorrer"), rejected_on=rejected)
+    reason = refusal(old, "indeferida", "recorrer", base("recorrer"), rejected_on=rejected)
     assert reason == (
         f"the appeal was filed on {TODAY}, 11 days after the rejection on {rejected}; "
         "the window is 10 days"
     )
-
-
-def test_appeal_window_ending_on_a_holiday_runs_to_the_next_working_day(
-    lifecycle: Lifecycle,
-) -> None:
-    # the window's 10th day fell on a non-working day: the recorded deadline is the next
-    # working day, and an appeal filed then (day 11) is in time; the day after is not
-    rejected = TODAY - timedelta(days=11)
     outcome = fire(
-        lifecycle, "indeferida", "recorrer", base("recorrer"), rejected_on=rejected, due_on=TODAY
+        old, "indeferida", "recorrer", base("recorrer"), rejected_on=TODAY - timedelta(days=10)
     )
     assert outcome.to_state == "em_analise"
-    rejected = TODAY - timedelta(days=12)
-    closes = TODAY - timedelta(days=1)
-    reason = refusal(
-        lifecycle, "indeferida", "recorrer", base("recorrer"), rejected_on=rejected, due_on=closes
-    )
-    assert reason == (
-        f"the appeal was filed on {TODAY}, 12 days after the rejection on {rejected}; "
-        f"the window is 10 days, to the working day {closes}"
-    )
 
 
 def test_archiving_waits_for_the_appeal_window_to_close(lifecycle: Lifecycle) -> None:
@@ -541,6 +561,69 @@ def test_archiving_waits_for_the_appeal_window_to_close(lifecycle: Lifecycle) ->
         due_on=TODAY - timedelta(days=1),
     )
     assert outcome.to_state == "arquivada"
+
+
+def test_no_archiving_while_the_ciencia_is_not_recorded(lifecycle: Lifecycle) -> None:
+    reason = refusal(
+        lifecycle, "indeferida", "arquivar", {}, rejected_on=TODAY - timedelta(days=90)
+    )
+    assert reason == (
+        "the proponent's ciência of the rejection is not recorded, so the appeal window has "
+        "not started; record it with notificar_decisao"
+    )
+
+
+def test_the_ciencia_is_recorded_once_and_not_before_the_rejection(lifecycle: Lifecycle) -> None:
+    rejected = TODAY - timedelta(days=12)
+    notice = {"notified_on": TODAY.isoformat(), "means": "postal"}
+    outcome = fire(lifecycle, "indeferida", "notificar_decisao", notice, rejected_on=rejected)
+    assert outcome.to_state == "indeferida"
+    reason = refusal(
+        lifecycle, "indeferida", "notificar_decisao", notice, rejected_on=rejected, due_on=TODAY
+    )
+    assert reason == (
+        "the proponent's ciência of the rejection is already recorded; the appeal window runs "
+        f"until {TODAY}"
+    )
+    early = {"notified_on": (rejected - timedelta(days=1)).isoformat(), "means": "pessoal"}
+    reason = refusal(lifecycle, "indeferida", "notificar_decisao", early, rejected_on=rejected)
+    assert (
+        reason
+        == f"notified_on {rejected - timedelta(days=1)} is before the rejection on {rejected}"
+    )
+
+
+def test_a_rejection_names_both_parts_of_the_ciencia_or_neither(lifecycle: Lifecycle) -> None:
+    evidence = base("indeferir") | {"means": None}
+    with pytest.raises(InvalidInput, match="give both notified_on and means"):
+        lifecycle.parse_evidence("indeferir", evidence)
+    evidence = base("indeferir") | {"notified_on": "2026-02-01", "decided_on": "2026-02-10"}
+    with pytest.raises(InvalidInput, match="notified_on 2026-02-01 is before decided_on"):
+        lifecycle.parse_evidence("indeferir", evidence)
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "to_state"),
+    [
+        ("em_reconsideracao", "reconsiderar", "em_analise"),
+        ("em_reconsideracao", "encaminhar_recurso", "recurso_superior"),
+        ("recurso_superior", "prover_recurso", "em_analise"),
+        ("recurso_superior", "negar_provimento", "arquivada"),
+    ],
+)
+def test_an_appeal_decision_is_reasoned_and_not_in_the_future(
+    lifecycle: Lifecycle, state: str, event: str, to_state: str
+) -> None:
+    outcome = fire(lifecycle, state, event, base(event), rejected_on=TODAY - timedelta(days=20))
+    assert outcome.to_state == to_state
+    short = base(event) | {"reasons": "Não."}
+    assert refusal(lifecycle, state, event, short) == (
+        "the decision's reasons has 4 characters; a reasoned text of at least 20 is needed"
+    )
+    later = base(event) | {"decided_on": (TODAY + timedelta(days=1)).isoformat()}
+    assert refusal(lifecycle, state, event, later) == (
+        f"decided_on {TODAY + timedelta(days=1)} is in the future (today is {TODAY})"
+    )
 
 
 # --- em_analise: eligibility ------------------------------------------------------------------

@@ -68,9 +68,27 @@ ACCEPTS: dict[str, dict[str, str]] = {
         "atribuir": SAME,
         "anotar": SAME,
     },
+    # the appeal (Lei 9.784/1999 arts. 56 §1 and 59): its window counts from the ciência; the
+    # authority that decided may reconsider, or forwards it to the superior authority
     "indeferida": {
-        "recorrer": "em_analise",
+        "notificar_decisao": SAME,
+        "recorrer": "em_reconsideracao",
         "arquivar": "arquivada",
+        "cancelar": "cancelada",
+        "atribuir": SAME,
+        "anotar": SAME,
+    },
+    "em_reconsideracao": {
+        "reconsiderar": "em_analise",
+        "encaminhar_recurso": "recurso_superior",
+        "cancelar": "cancelada",
+        "atribuir": SAME,
+        "anotar": SAME,
+    },
+    "recurso_superior": {
+        "prover_recurso": "em_analise",
+        "negar_provimento": "arquivada",
+        "prorrogar": SAME,
         "cancelar": "cancelada",
         "atribuir": SAME,
         "anotar": SAME,
@@ -113,6 +131,8 @@ def facts(state: str, event: str, **overrides: object) -> CaseFacts:
         "reopen_requested_by": (
             OTHER if event in ("aprovar_reabertura", "recusar_reabertura") else None
         ),
+        # the appeal window's last day (the ciência recorded): over for archiving
+        "due_on": TODAY - timedelta(days=10) if event == "arquivar" else None,
     }
     values.update(overrides)
     return CaseFacts(**values)  # type: ignore[arg-type]
@@ -263,7 +283,10 @@ def test_retomar_returns_to_the_state_the_case_left(lifecycle: Lifecycle, previo
 
 
 @pytest.mark.parametrize("closed", ["concluida", "cancelada", "arquivada"])
-@pytest.mark.parametrize("previous", ["registrada", "gestao", "avaliacao", "indeferida"])
+@pytest.mark.parametrize(
+    "previous",
+    ["registrada", "gestao", "avaliacao", "indeferida", "em_reconsideracao", "recurso_superior"],
+)
 def test_approved_reopening_returns_to_the_recorded_state(
     lifecycle: Lifecycle, closed: str, previous: str
 ) -> None:

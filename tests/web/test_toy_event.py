@@ -128,7 +128,7 @@ def test_the_toy_event_is_on_the_command_line(toy_rt: Runtime) -> None:
         "ana.coord",
         {"hives": 12, "apiary": "Sítio"},
     )
-    assert last["lifecycle_version"] == "2026.2-toy"  # it runs under the toy version now
+    assert last["lifecycle_version"] == "2026.3-toy"  # it runs under the toy version now
     # an auditor may not fire it: the policy of every event command applies
     denied = runner.invoke(
         cli_app, ["case", "hives", str(CE_CASE), "--hives", "5", "--by", "rui.auditor"]
@@ -162,7 +162,7 @@ def test_the_toy_event_is_a_web_form_that_fires(toy_rt: Runtime, web_settings: W
         assert 'name="ev.hives" value="" type="number" min="0"' in form
         assert 'name="ev.apiary"' in form
         assert "Contar colmeias" in page.text  # its pt-BR label, from the declaration
-        assert 'data-lifecycle-version="2026.2-toy">2026.2-toy<' in page.text  # the case page
+        assert 'data-lifecycle-version="2026.3-toy">2026.3-toy<' in page.text  # the case page
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert token is not None
         answer = client.post(
