@@ -466,8 +466,9 @@ def savepoint(session: Session) -> Iterator[None]:
     have no tree position yet: the sequencer integrates what remains before the COMMIT), and
     what this module noted in the session is put back as it was before the block: on
     PostgreSQL a sequencer lock tried inside the savepoint is released with it, so the
-    transaction must not believe it holds it. The session's objects are expired, so nothing
-    read inside the block is trusted afterwards.
+    transaction must not believe it holds it. The session's objects are expunged (all of them
+    were flushed when the savepoint began or inside it): nothing read or made inside the block
+    is trusted afterwards, and an entry number the rolled-back entry had may be taken again.
     """
     kept = {key: session.info[key] for key in (PENDING, _LOCKED) if key in session.info}
     try:
@@ -477,7 +478,7 @@ def savepoint(session: Session) -> Iterator[None]:
         for key in (PENDING, _LOCKED):
             session.info.pop(key, None)
         session.info.update(kept)
-        session.expire_all()
+        session.expunge_all()
         raise
 
 

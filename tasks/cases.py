@@ -113,10 +113,11 @@ def advance_batch(
     actor: str,
     note: str | None = None,
     request_key: str | None = None,
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
 ) -> list[Transition | Exception]:
     """Group commit: each step as :func:`advance` does it, in its own SAVEPOINT, up to
-    ``batch_size`` steps in one transaction (one COMMIT, one fsync, for all of them).
+    ``batch_size`` (default :data:`BATCH`) steps in one transaction (one COMMIT, one fsync, for
+    all of them).
 
     A step refused (a :class:`~states.errors.ProduzirError`) or failing (any other error) rolls
     back to its savepoint: that case's update, obligations, outbox rows, audit entry and bulk
@@ -131,9 +132,10 @@ def advance_batch(
     note = check_note(note)
     domain = rt.notifications.message_id_domain
     now = rt.clock.now()
+    size = max(1, BATCH if batch_size is None else batch_size)
     results: list[Transition | Exception] = []
-    for start in range(0, len(steps), max(1, batch_size)):
-        chunk = steps[start : start + max(1, batch_size)]
+    for start in range(0, len(steps), size):
+        chunk = steps[start : start + size]
         done: list[Transition | Exception] = []
         try:
             with rt.db.write() as session:
