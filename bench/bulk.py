@@ -6,9 +6,10 @@ Prints ONE JSON line on stdout (progress goes to stderr)::
 
 Setup (not timed): a migrated SQLite file (the default settings of :class:`states.db.Database`:
 WAL, synchronous FULL, BEGIN IMMEDIATE) with ``--cases`` cases driven to ``capacitacao``
-through the operations (40 pre-registered participants each, as the guard needs), and one ECC
-of 44 days serving all of them: everyone enrolled, everyone attending 33 days (75 %), two
-enterprise groups formed per case. That file is the template.
+through the operations (40 participants each, imported from a CSV sheet and pre-registered, as
+the guard needs), and one ECC of 44 days serving all of them: everyone enrolled, everyone
+attending 33 days (75 %; an attendance sheet imported per case), two enterprise groups formed
+per case. That file is the template.
 
 Each round copies the template twice and runs ``tasks.trainings.complete_event`` on each copy,
 timed (the event marked held, then ``concluir_capacitacao`` on every case it served, its guard
@@ -24,12 +25,13 @@ its state, outbox, obligations): the script stops otherwise. One warm-up round, 
 ``--rounds`` rounds in alternating order; the figures are the medians. The goal (issue 14): an
 ECC serving 50 cases completes in at most 0.5 s.
 
-Run: ``.venv/bin/python bench/bulk.py [--cases N] [--rounds R] [--dir D]``.
+Run: ``.venv/bin/python bench/bulk.py [--cases N] [--rounds R] [--dir D] [--profile FILE]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import shutil
@@ -48,15 +50,29 @@ ROOT = HERE.parent
 # as bench/transitions.py: the checkout first, bench/ off the path
 sys.path[:] = [str(ROOT), *(p for p in sys.path if p and Path(p).resolve() not in (HERE, ROOT))]
 
+from sqlalchemy import select  # noqa: E402
+
 import migrations  # noqa: E402
 import tasks.cases  # noqa: E402
 from states.clock import FixedClock  # noqa: E402
 from states.config import load_config  # noqa: E402
 from states.db import Database  # noqa: E402
 from states.lifecycle import Lifecycle  # noqa: E402
+from states.records import Person  # noqa: E402
+from tasks.enterprises import form_enterprise  # noqa: E402
+from tasks.people import import_participants  # noqa: E402
 from tasks.runtime import Runtime  # noqa: E402
-from tasks.trainings import complete_event  # noqa: E402
-from tests.builders import drive, hold_ecc, new_case  # noqa: E402
+from tasks.trainings import complete_event, create_event, enrol, import_attendance  # noqa: E402
+from tests.builders import (  # noqa: E402
+    ENTERPRISES,
+    PARTICIPANTS,
+    QUIXADA,
+    cpf_for,
+    drive,
+    new_case,
+    participants_of,
+    today_of,
+)
 from tests.conftest import START  # noqa: E402
 
 GOAL_S = 0.5
@@ -65,7 +81,7 @@ TABLES = (
     ("audit_events", "seq"),
     ("audit_tree", "level, idx"),
     ("audit_log_state", "id"),
-    ("outbox_messages", "id"),
+    ("outbox", "id"),
     ("obligations", "id"),
 )
 
@@ -75,7 +91,8 @@ def log(text: str) -> None:
 
 
 def build_template(folder: Path, lifecycle: Lifecycle, count: int) -> tuple[Path, int, Any]:
-    """The template file, the ECC's id and the instant the completion runs at."""
+    """The template file, the ECC's id and the instant the completion runs at (built through
+    the operations: the participants and the attendance sheet by their CSV imports)."""
     path = folder / "template.db"
     db = Database(f"sqlite:///{path}")
     migrations.upgrade(db.engine)
@@ -84,13 +101,60 @@ def build_template(folder: Path, lifecycle: Lifecycle, count: int) -> tuple[Path
     ids = []
     for n in range(count):
         case_id = new_case(rt)
+        drive(rt, clock, case_id, "mobilizacao")
+        rows = [
+            f"{cpf_for(case_id * 1000 + i)},Participante {case_id * 1000 + i},"
+            f"Assentamento Boa Vista,{QUIXADA}"
+            for i in range(PARTICIPANTS)
+        ]
+        sheet = "cpf,name,community,municipality_code\n" + "\n".join(rows)
+        import_participants(rt, sheet, case_id=case_id, actor="ana")
         drive(rt, clock, case_id, "capacitacao")
         ids.append(case_id)
         if (n + 1) % 10 == 0:
             log(f"  {n + 1}/{count} cases in capacitacao")
-    clock.advance(timedelta(days=1))
-    log("  the ECC: enrolments, 33 days of attendance each, enterprise groups")
-    event_id = hold_ecc(rt, clock, ids, complete=False)
+    clock.advance(timedelta(days=44))
+    today = today_of(clock)
+    start = today - timedelta(days=43)
+    people = {case_id: participants_of(rt, case_id) for case_id in ids}
+    event_id = create_event(
+        rt,
+        {
+            "kind": "ecc",
+            "title": "ECC Sertão Central",
+            "start_on": start.isoformat(),
+            "end_on": today.isoformat(),
+            "venue": "Escola Municipal José de Alencar",
+            "municipality_code": QUIXADA,
+            "instructors": ["Maria Souza", "João Lima"],
+            "capacity": sum(len(p) for p in people.values()),
+            "case_ids": ids,
+        },
+        actor="ana",
+    )
+    log("  the ECC: enrolments, 33 of 44 days of attendance each, two enterprise groups a case")
+    for members in people.values():
+        enrol(rt, event_id, members, actor="ana")
+    with db.read() as session:
+        cpfs = dict(session.execute(select(Person.id, Person.cpf)).all())
+    days = [(start + timedelta(days=d)).isoformat() for d in range(33)]
+    for members in people.values():  # one sheet per community, as its instructors keep it
+        sheet = "cpf,day\n" + "\n".join(f"{cpfs[p]},{day}" for p in members for day in days)
+        import_attendance(rt, event_id, sheet, actor="ana")
+    for case_id, members in people.items():
+        for name, group in zip(ENTERPRISES, (members[:22], members[22:34]), strict=True):
+            form_enterprise(
+                rt,
+                {
+                    "case_id": case_id,
+                    "name": name,
+                    "activity": "apicultura",
+                    "formed_on": today.isoformat(),
+                    "formed_at_event_id": event_id,
+                    "member_ids": group,
+                },
+                actor="ana",
+            )
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
@@ -169,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=50, help="cases the ECC serves (50)")
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
     parser.add_argument("--dir", type=Path, help="where the databases go (default: a temp dir)")
+    parser.add_argument("--profile", type=Path, help="also write cProfile stats of a group round")
     args = parser.parse_args(argv)
     if args.cases < 1 or args.rounds < 1:
         parser.error("--cases and --rounds must be positive")
@@ -196,6 +261,14 @@ def main(argv: list[str] | None = None) -> None:
             log(
                 f"round {r + 1}/{args.rounds}: group {group_s[-1]:.3f} s, per case {per_case_s[-1]:.3f} s"
             )
+        if args.profile:
+            log(f"profiled group round -> {args.profile}")
+            profiler = cProfile.Profile()
+            target = copy_of(template, folder, "profile")
+            profiler.enable()
+            run(target, lifecycle, event_id, at, per_case=False)
+            profiler.disable()
+            profiler.dump_stats(str(args.profile))
     group, per_case = statistics.median(group_s), statistics.median(per_case_s)
     result = {
         "cases": args.cases,

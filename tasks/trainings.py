@@ -443,10 +443,15 @@ def complete_event(rt: Runtime, event_id: int, *, actor: str) -> Completion:
         return report
     outcomes: dict[int, CaseOutcome] = {}
     steps: list[cases.Step] = []
-    with rt.db.read() as session:
+    with rt.db.read() as session:  # the served cases' states, in one query
+        where = {
+            row.id: (row.state, row.lifecycle_version)
+            for row in session.execute(
+                select(Case.id, Case.state, Case.lifecycle_version).where(Case.id.in_(served))
+            )
+        }
         for case_id in served:
-            case = get_case(session, case_id)
-            state, version = case.state, case.lifecycle_version
+            state, version = where[case_id]
             try:
                 # the state in the ECC's role under the case's own lifecycle version
                 role = rt.lifecycle_for(version).role(state)
