@@ -131,7 +131,6 @@ def advance_batch(
     check_actor(actor)
     note = check_note(note)
     domain = rt.notifications.message_id_domain
-    now = rt.clock.now()
     size = max(1, BATCH if batch_size is None else batch_size)
     results: list[Transition | Exception] = []
     for start in range(0, len(steps), size):
@@ -150,7 +149,7 @@ def advance_batch(
                                     step,
                                     actor=actor,
                                     note=note,
-                                    now=now,
+                                    now=rt.clock.now(),  # each change at its own instant
                                     request_key=request_key,
                                     domain=domain,
                                 )
