@@ -30,6 +30,11 @@ itself. After every round the two databases are compared row by row: the raw pat
 written exactly what the engine wrote. One warm-up round, then ``--rounds`` measured rounds in
 alternating order; the figures are the medians.
 
+- bulk (unless ``--no-bulk``): the same script through ``tasks.cases.advance_batch``, the group
+  commit of bulk work (a bulk advance, an ECC's completion, the sweep's time-driven
+  transitions): each step over all the cases, a SAVEPOINT per case, ``tasks.cases.BATCH`` cases
+  to a transaction. It must write exactly the rows the engine path wrote (compared too).
+
 Run: ``.venv/bin/python bench/transitions.py [--cases N] [--transitions T] [--rounds R]``.
 """
 
@@ -39,6 +44,7 @@ import argparse
 import cProfile
 import json
 import math
+import os
 import platform
 import shutil
 import sqlite3
@@ -257,6 +263,41 @@ def run_engine(
     return elapsed
 
 
+def run_bulk(path: Path, lifecycle: Lifecycle, work: Workload) -> float:
+    """The same script as :func:`run_engine`, each step over all the cases as bulk work does it:
+    ``tasks.cases.advance_batch`` (a savepoint per case, ``tasks.cases.BATCH`` cases to a
+    transaction, one COMMIT each); the seconds spent inside the calls."""
+    db = Database(f"sqlite:///{path}")
+    clock = FixedClock(START)
+    rt = Runtime(db, lifecycle, clock)
+    elapsed = 0.0
+    left = work.transitions
+    for index, step in enumerate(SCRIPT):
+        if left <= 0:
+            break
+        clock.advance(step.delta)
+        batch = work.cases[:left]
+        left -= len(batch)
+        version = index + 1
+        evidences = {
+            place: step.evidence
+            or evidence_for(step.event, local_date(clock.now(), place.timezone))
+            for place in {p for _, p in batch}
+        }
+        steps = [
+            tasks.cases.Step(case_id, step.event, evidences[place], version)
+            for case_id, place in batch
+        ]
+        started = time.perf_counter()
+        results = tasks.cases.advance_batch(rt, steps, actor=step.actor)
+        elapsed += time.perf_counter() - started
+        refused = [r for r in results if isinstance(r, Exception)]
+        if refused:
+            raise SystemExit(f"bulk path: {len(refused)} refused, first: {refused[0]!r}")
+    db.dispose()
+    return elapsed
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
@@ -425,7 +466,7 @@ PARTS = {
     "parse_evidence": "evidence validation (pydantic)",
     "model_dump": "evidence dump (pydantic)",
     "connection": "session: connection checkout, transaction begin",
-    "load_for_update": "load case+municipality (ORM select, hydration)",
+    "load_for_update": "load case+municipality+calendar generation (ORM select, hydration)",
     "facts": "facts_of / clockwork_of",
     "calendar": "working-day calendar of the municipality (calendar_for)",
     "records": "programme records the guard reads (none for this script's events)",
@@ -449,7 +490,7 @@ def instrumented(lifecycle: Lifecycle, split: Split) -> Iterator[None]:
         (ev, "parse", split.timed("parse_evidence", ev.parse)),
         (lifecycle, "judge", split.timed("fire", lifecycle.judge)),
         (Evidence, "model_dump", split.timed("model_dump", Evidence.model_dump)),
-        (store, "load_for_update", split.timed("load_for_update", store.load_for_update)),
+        (store, "load_for_change", split.timed("load_for_update", store.load_for_change)),
         (store, "facts_of", split.timed("facts", store.facts_of)),
         (store, "clockwork_of", split.timed("facts", store.clockwork_of)),
         (record_views, "records_for", split.timed("records", record_views.records_for)),
@@ -517,6 +558,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (default 3)")
     parser.add_argument("--dir", type=Path, help="where the databases go (default: a temp dir)")
     parser.add_argument("--no-split", action="store_true", help="skip the instrumented round")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the group-commit (bulk) path")
     parser.add_argument(
         "--profile", type=Path, help="also write cProfile stats of one engine round"
     )
@@ -560,6 +602,7 @@ def pragmas(path: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    load_start = os.getloadavg()
     began = time.perf_counter()
     lifecycle = Lifecycle(load_config())
     with tempfile.TemporaryDirectory(prefix="produzir-bench-", dir=args.dir) as tmp:
@@ -578,24 +621,36 @@ def main(argv: list[str] | None = None) -> None:
         run_raw(copy_of(template, folder, "raw"), plan, insert)
         same_rows(first, folder / "raw.db")
 
+        if not args.no_bulk:
+            run_bulk(copy_of(template, folder, "bulk"), lifecycle, work)
+            same_rows(first, folder / "bulk.db")
+
         engine_s: list[float] = []
         raw_s: list[float] = []
+        bulk_s: list[float] = []
         commit_s: list[float] = []
+        paths = ("engine", "raw") if args.no_bulk else ("engine", "raw", "bulk")
         for r in range(args.rounds):
             engine_db = copy_of(template, folder, "engine")
             raw_db = copy_of(template, folder, "raw")
-            order = ("engine", "raw") if r % 2 == 0 else ("raw", "engine")
+            bulk_db = copy_of(template, folder, "bulk")
+            order = paths[r % len(paths) :] + paths[: r % len(paths)]  # each first in turn
             for which in order:
                 if which == "engine":
                     engine_s.append(run_engine(engine_db, lifecycle, work))
+                elif which == "bulk":
+                    bulk_s.append(run_bulk(bulk_db, lifecycle, work))
                 else:
                     seconds, committing = run_raw(raw_db, plan, insert)
                     raw_s.append(seconds)
                     commit_s.append(committing)
             same_rows(engine_db, raw_db)
+            if bulk_s:
+                same_rows(engine_db, bulk_db)
             log(
                 f"round {r + 1}/{args.rounds}: engine {args.transitions / engine_s[-1]:.0f}/s, "
                 f"raw {args.transitions / raw_s[-1]:.0f}/s"
+                + (f", bulk {args.transitions / bulk_s[-1]:.0f}/s" if bulk_s else "")
             )
 
         split_us: dict[str, float] | None = None
@@ -641,6 +696,15 @@ def main(argv: list[str] | None = None) -> None:
         "raw_commit_us_per_transition": round(statistics.median(commit_s) / n * 1e6, 1),
         "engine_overhead_us_per_transition": round((engine - raw) / n * 1e6, 1),
         "engine_split_us_per_transition": split_us,
+        "bulk_tps": round(n / statistics.median(bulk_s), 1) if bulk_s else None,
+        "bulk_seconds": [round(x, 3) for x in bulk_s],
+        "bulk_batch": tasks.cases.BATCH,
+        "bulk_speedup_over_engine": (
+            round(engine / statistics.median(bulk_s), 2) if bulk_s else None
+        ),
+        "bulk_ratio_to_raw": round(raw / statistics.median(bulk_s), 3) if bulk_s else None,
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "event_mix": dict(Counter(step.fields["event"] for step in plan)),
         "setup_seconds": round(setup, 2),
         "total_seconds": round(time.perf_counter() - began, 2),

@@ -1,14 +1,15 @@
 """One event applied to a list of cases (e.g. every case an ECC served), case by case.
 
 :func:`advance_each` is plain Python: it checks the event, the actor and the evidence once (a
-mistake there refuses the whole request before anything is written), then calls
-:func:`tasks.cases.advance` for each case — one transaction per case, the same write path as a
-coordinator's command — and reports which cases moved and which were refused, with the reason
+mistake there refuses the whole request before anything is written), then takes each case
+through the write path of a coordinator's command, :data:`BATCH` cases to a transaction, each
+in its own savepoint (:func:`tasks.cases.advance_batch`: a group commit, one fsync per group;
+a refused case rolls back alone, its audit entry and outbox rows with it) — and reports which cases moved and which were refused, with the reason
 (the guard's sentence, the state that does not accept the event, a case that does not exist, a
 concurrent change). A refused or failed case never stops the others.
 
 Every change is recorded under the request's idempotency key (:func:`request_key_of`: the same
-request has the same key), in the transaction of the change itself; running the request again
+request has the same key), in the savepoint of the change itself; running the request again
 (a retried task, a rescheduled run, an operator's rerun after a crash) lists the cases it had
 already changed as ``already`` and changes them no second time, so even ``anotar`` (which any
 state accepts) is applied once.
@@ -47,8 +48,8 @@ from states.errors import GuardFailed, InvalidInput, ProduzirError
 from states.origin import use_origin
 from states.progress import BulkApplied
 from states.text import N_
+from tasks import cases
 from tasks import shards as sharding
-from tasks.cases import advance
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
 
@@ -116,6 +117,10 @@ def checked_ids(rt: Runtime, case_ids: Iterable[int], event: str, actor: str) ->
     return ids
 
 
+#: Cases one transaction of a bulk advance takes (each in its own savepoint: a group commit).
+BATCH = cases.BATCH
+
+
 def advance_each(
     rt: Runtime,
     case_ids: Iterable[int],
@@ -126,26 +131,34 @@ def advance_each(
     note: str | None = None,
     request_key: str | None = None,
 ) -> BulkReport:
-    """Fire ``event`` with ``evidence`` on each case, one transaction each; the report.
+    """Fire ``event`` with ``evidence`` on each case; the report.
 
-    Each change is recorded under ``request_key`` (default: :func:`request_key_of` the request)
-    in its own transaction: a case the request already changed is listed as ``already`` and
-    left alone.
+    The cases go in groups of :data:`BATCH`, one transaction per group and a savepoint per
+    case (:func:`tasks.cases.advance_batch`): a refused or failing case rolls back alone, the
+    group commits once. Each change is recorded under ``request_key`` (default:
+    :func:`request_key_of` the request) in the savepoint of the change itself: a case the
+    request already changed is listed as ``already`` and left alone.
     """
     ids = checked_ids(rt, case_ids, event, actor)
     parsed = rt.lifecycle.parse_evidence(event, dict(evidence or {}))  # unknown event, bad data
     key = request_key or request_key_of(ids, event, evidence or {}, actor, note)
     report = BulkReport(event=event, actor=actor, requested=len(ids), request_key=key)
-    for case_id in ids:
-        try:
-            moved = advance(rt, case_id, event, parsed, actor=actor, note=note, request_key=key)
-        except ProduzirError as exc:
-            text = exc.reason_text if isinstance(exc, GuardFailed) else exc.text
+    results = cases.advance_batch(
+        rt,
+        [cases.Step(case_id, event, parsed) for case_id in ids],
+        actor=actor,
+        note=note,
+        request_key=key,
+        batch_size=BATCH,
+    )
+    for case_id, moved in zip(ids, results, strict=True):
+        if isinstance(moved, ProduzirError):
+            text = moved.reason_text if isinstance(moved, GuardFailed) else moved.text
             report.refused.append(
-                {"case_id": case_id, "code": exc.code, "reason": text.english(), "text": text}
+                {"case_id": case_id, "code": moved.code, "reason": text.english(), "text": text}
             )
-        except Exception as exc:  # one bad case never stops the others
-            report.failed.append({"case_id": case_id, "error": f"{type(exc).__name__}: {exc}"})
+        elif isinstance(moved, Exception):  # one bad case never stops the others
+            report.failed.append({"case_id": case_id, "error": f"{type(moved).__name__}: {moved}"})
         else:
             done = {
                 "case_id": case_id,

@@ -23,7 +23,8 @@ signed checkpoints in :mod:`states.checkpoints`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -455,6 +456,30 @@ def before_commit(session: Session) -> None:
     if session.info.pop(PENDING, False):
         postgresql = session.get_bind().dialect.name == "postgresql"
         integrate(session, wait=False, limit=INLINE_BATCH if postgresql else None)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT for one change inside a larger write transaction (a group commit).
+
+    If the block raises, everything it wrote is rolled back, its audit entries with it (they
+    have no tree position yet: the sequencer integrates what remains before the COMMIT), and
+    what this module noted in the session is put back as it was before the block: on
+    PostgreSQL a sequencer lock tried inside the savepoint is released with it, so the
+    transaction must not believe it holds it. The session's objects are expunged (all of them
+    were flushed when the savepoint began or inside it): nothing read or made inside the block
+    is trusted afterwards, and an entry number the rolled-back entry had may be taken again.
+    """
+    kept = {key: session.info[key] for key in (PENDING, _LOCKED) if key in session.info}
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        for key in (PENDING, _LOCKED):
+            session.info.pop(key, None)
+        session.info.update(kept)
+        session.expunge_all()
+        raise
 
 
 def tree_state(session: Session) -> tuple[int, str]:

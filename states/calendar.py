@@ -10,12 +10,16 @@ administrator closes or opens the offices of a UF or municipality on a given day
 (``office_closures``: a municipality's decision wins over its UF's, both over the setting).
 
 A :class:`WorkCalendar` answers whether a day is a working day, rolls a day forward to the next
-working day, and adds working days. :func:`calendar_for` builds the one of a municipality from
-the database; calendars are cheap and cached per UF and year.
+working day, and adds working days. :func:`calendar_for` gives the one of a municipality: built from
+the database once, then kept per database and municipality (:class:`CalendarCache`) until a
+holiday or closure changes (the ``calendar_generation`` row the database's triggers move); the
+state holidays are cached per UF and year.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
@@ -25,7 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from states.directory import MunicipalHoliday, OfficeClosure
+from states.directory import CalendarGeneration, MunicipalHoliday, OfficeClosure
 from states.models import Municipality
 from states.settings import PREFIX, BadSetting, load
 from states.text import N_
@@ -198,17 +202,89 @@ class WorkCalendar:
 WEEKENDS_ONLY = WorkCalendar(None)
 
 
-def calendar_for(session: Session, municipality_code: int, uf: str | None = None) -> WorkCalendar:
+_GENERATION = select(CalendarGeneration.n).where(CalendarGeneration.id == 1)
+#: the generation as a column of another query (the write path's case load reads it so)
+GENERATION_COLUMN = _GENERATION.scalar_subquery()
+
+
+def read_generation(session: Session) -> int:
+    """The calendar tables' generation (:class:`~states.directory.CalendarGeneration`): it
+    takes a new value whenever a municipal holiday or an office closure is added, changed or removed."""
+    return int(session.execute(_GENERATION).scalar_one())
+
+
+class CalendarCache:
+    """The calendars of one database, per municipality, valid for one generation.
+
+    A calendar asked for under another generation than the one the cache holds empties the
+    cache first: a holiday or closure an administrator adds (in any process: the generation is
+    a row the database's triggers move) is seen by the next deadline computed. The configured
+    pontos facultativos are part of the key (a test or a restart may change them). The state
+    holidays of each UF and year are cached beneath it (:func:`state_holidays`).
+    """
+
+    def __init__(self) -> None:
+        self._generation: int | None = None
+        self._found: dict[tuple[int, str | None, frozenset[str]], WorkCalendar] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, session: Session, municipality_code: int, uf: str | None, generation: int
+    ) -> WorkCalendar:
+        key = (municipality_code, uf, configured_closures())
+        with self._lock:
+            if generation != self._generation:
+                self._found.clear()
+                self._generation = generation
+            found = self._found.get(key)
+        if found is None:
+            found = _build(session, municipality_code, uf)
+            with self._lock:
+                if generation == self._generation:
+                    self._found[key] = found
+        return found
+
+
+_CACHES: weakref.WeakKeyDictionary[object, CalendarCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def cache_of(session: Session) -> CalendarCache:
+    """The calendar cache of the database ``session`` is bound to (one per engine)."""
+    bind = session.get_bind()
+    with _CACHES_LOCK:
+        found = _CACHES.get(bind)
+        if found is None:
+            found = _CACHES[bind] = CalendarCache()
+    return found
+
+
+def calendar_for(
+    session: Session,
+    municipality_code: int,
+    uf: str | None = None,
+    *,
+    generation: int | None = None,
+) -> WorkCalendar:
     """The working-day calendar of a municipality (its UF's holidays and its own, the
     configured pontos facultativos, and the closures an administrator decided for the UF or the
     municipality; the municipality's decision wins).
 
-    Give ``uf`` when the caller already has it (one query fewer on the write path).
+    Served from the database's :class:`CalendarCache` while the calendar tables' generation
+    stays the same. Give ``uf`` when the caller already has it, and ``generation`` when it read
+    it already (the write path reads it with the case: no query at all on a hit).
     """
     if uf is None:
         uf = session.execute(
             select(Municipality.uf).where(Municipality.ibge_code == municipality_code)
         ).scalar_one_or_none()
+    if generation is None:
+        generation = read_generation(session)
+    return cache_of(session).get(session, municipality_code, uf, generation)
+
+
+def _build(session: Session, municipality_code: int, uf: str | None) -> WorkCalendar:
+    """The calendar of a municipality, read from the database."""
     municipal = session.execute(
         select(MunicipalHoliday.day, MunicipalHoliday.name).where(
             MunicipalHoliday.municipality_code == municipality_code

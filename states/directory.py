@@ -8,6 +8,8 @@
   municipality, beside the pontos facultativos the configuration closes.
 - ``municipal_holidays``: holidays the ``holidays`` package does not know (municipal ones),
   kept by an administrator; with national and state holidays they make the working-day calendar.
+- ``calendar_generation``: a counter the database moves whenever either of the two tables above
+  changes, so a cached working-day calendar knows it is out of date.
 - ``web_sessions``: the web console's server-side sessions. The row's key is the SHA-256 of the
   session id the browser holds (the id itself is never stored); each session has its own CSRF
   token and an absolute expiry.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from states.errors import InvalidInput
@@ -83,6 +85,17 @@ class OfficeClosure(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class CalendarGeneration(Base):
+    """One row (id 1): ``n`` takes a new value (never a rolled-back one) whenever
+    ``municipal_holidays`` or ``office_closures`` change (database triggers, revision 0013);
+    cached calendars are valid while it stays."""
+
+    __tablename__ = "calendar_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class WebSession(Base):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from states.directory import check_assignee
@@ -95,6 +95,28 @@ def participant_count(session: Session, case_id: int) -> int:
     )
 
 
+#: the days each of the case's people enrolled for certification attended the ECC (0 if none)
+_CERTIFICATION_DAYS = (
+    select(func.count(Attendance.day))
+    .select_from(Enrolment)
+    .join(
+        CaseParticipant,
+        and_(
+            CaseParticipant.person_id == Enrolment.person_id,
+            CaseParticipant.case_id == bindparam("case_id"),
+        ),
+    )
+    .outerjoin(
+        Attendance,
+        and_(
+            Attendance.event_id == Enrolment.event_id, Attendance.person_id == Enrolment.person_id
+        ),
+    )
+    .where(Enrolment.event_id == bindparam("event_id"), Enrolment.certification.is_(True))
+    .group_by(Enrolment.person_id)
+)
+
+
 def ecc_summary(session: Session, event_id: int, case_id: int) -> EccSummary | None:
     event = session.get(TrainingEvent, event_id)
     if event is None:
@@ -105,24 +127,10 @@ def ecc_summary(session: Session, event_id: int, case_id: int) -> EccSummary | N
         ).first()
         is not None
     )
-    days_per_person = dict(
-        session.execute(
-            select(Attendance.person_id, func.count())
-            .where(Attendance.event_id == event_id)
-            .group_by(Attendance.person_id)
-        ).all()
-    )
-    # the case's own people: an ECC serving several communities judges each on its participants
-    certification = session.execute(
-        select(Enrolment.person_id)
-        .join(
-            CaseParticipant,
-            and_(
-                CaseParticipant.person_id == Enrolment.person_id,
-                CaseParticipant.case_id == case_id,
-            ),
-        )
-        .where(Enrolment.event_id == event_id, Enrolment.certification.is_(True))
+    # the case's own people: an ECC serving several communities judges each on its
+    # participants (their days only are counted: an ECC of many cases is not read whole per case)
+    attended = session.execute(
+        _CERTIFICATION_DAYS, {"event_id": event_id, "case_id": case_id}
     ).scalars()
     groups = session.execute(
         select(func.count())
@@ -137,9 +145,7 @@ def ecc_summary(session: Session, event_id: int, case_id: int) -> EccSummary | N
         held_on=event.held_on,
         serves_case=serves,
         session_days=len(session_days(event)),
-        certification_attendance=tuple(
-            sorted((int(days_per_person.get(p, 0)) for p in certification), reverse=True)
-        ),
+        certification_attendance=tuple(sorted((int(d) for d in attended), reverse=True)),
         groups=int(groups),
     )
 

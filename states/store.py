@@ -13,6 +13,7 @@ from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from states.calendar import GENERATION_COLUMN
 from states.deadlines import local_date
 from states.errors import Conflict, NotFound
 from states.events import Clockwork
@@ -21,7 +22,7 @@ from states.models import Case, Municipality
 
 # Statements of the write path, built once (building them costs more than running them).
 _LOAD = (
-    select(Case, Municipality)
+    select(Case, Municipality, GENERATION_COLUMN)
     .join(Municipality, Case.municipality_code == Municipality.ibge_code)
     .where(Case.id == bindparam("case_id"))
 )
@@ -32,11 +33,19 @@ _CASES: Table = Case.__table__  # type: ignore[assignment]
 def load_for_update(session: Session, case_id: int) -> tuple[Case, Municipality]:
     """The case and its municipality, locked for this transaction (PostgreSQL row lock; the
     dialect is the session's)."""
+    case, municipality, _ = load_for_change(session, case_id)
+    return case, municipality
+
+
+def load_for_change(session: Session, case_id: int) -> tuple[Case, Municipality, int]:
+    """:func:`load_for_update`, with the calendar tables' generation read in the same query
+    (the deadline's calendar then comes from the cache without a query,
+    :func:`states.calendar.calendar_for`)."""
     query = _LOAD_LOCKED if session.get_bind().dialect.name == "postgresql" else _LOAD
     row = session.execute(query, {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound("case", case_id)
-    return row[0], row[1]
+    return row[0], row[1], int(row[2])
 
 
 def check_version(case: Case, expected_version: int | None) -> None:

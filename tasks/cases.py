@@ -8,11 +8,15 @@ version +1; open obligations; queue the messages; append the audit entry) -> com
 each event needs and changes comes from its declaration (:mod:`states.events`). Deadlines are
 computed on the working-day calendar of the case's municipality, read in the same transaction.
 Nothing is sent or printed inside. Errors come in that order, so a caller hears first about what matters most.
+
+:func:`advance_batch` is the group commit of bulk work (a bulk advance, an ECC's completion,
+the sweep's time-driven transitions): the same path for each case, each in its own SAVEPOINT,
+many cases in one transaction; a refused case rolls back alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -75,38 +79,134 @@ def advance(
     domain = rt.notifications.message_id_domain  # the settings, read before the transaction
     now = rt.clock.now()
     with rt.db.write() as session:
-        case, municipality = store.load_for_update(session, case_id)
-        if request_key is not None:
-            applied = session.get(BulkApplied, (request_key, case.id))
-            if applied is not None:
-                return Transition(
-                    case.id,
-                    applied.event,
-                    applied.from_state,
-                    applied.to_state,
-                    applied.version,
-                    applied.seq,
-                    case.due_on,
-                    replayed=True,
-                )
-        store.check_version(case, expect_version)
-        lifecycle = rt.lifecycle_for(case.lifecycle_version)  # each case runs under its own
-        spec = lifecycle.spec(event)
-        decision = _decide(
-            session, lifecycle, spec, case, municipality, evidence, actor=actor, now=now
-        )
-        return _apply(
+        return _advance_in(
             session,
             rt,
-            decision,
-            case,
-            municipality,
+            Step(case_id, event, evidence, expect_version),
             actor=actor,
             note=note,
             now=now,
             request_key=request_key,
             domain=domain,
         )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One case's change in a batch (:func:`advance_batch`)."""
+
+    case_id: int
+    event: str
+    evidence: Mapping[str, Any] | Evidence | None = None
+    #: the version the caller saw (a Conflict when the case has another), or None
+    expect_version: int | None = None
+
+
+#: Steps one transaction of :func:`advance_batch` takes (the write lock is held that long).
+BATCH = 100
+
+
+def advance_batch(
+    rt: Runtime,
+    steps: Sequence[Step],
+    *,
+    actor: str,
+    note: str | None = None,
+    request_key: str | None = None,
+    batch_size: int | None = None,
+) -> list[Transition | Exception]:
+    """Group commit: each step as :func:`advance` does it, in its own SAVEPOINT, up to
+    ``batch_size`` (default :data:`BATCH`) steps in one transaction (one COMMIT, one fsync, for
+    all of them).
+
+    A step refused (a :class:`~states.errors.ProduzirError`) or failing (any other error) rolls
+    back to its savepoint: that case's update, obligations, outbox rows, audit entry and bulk
+    record are undone, the batch's other cases stay. The audit entries that remain are
+    integrated into the Merkle tree once, before the COMMIT (a rolled-back entry never gets a
+    position). One result per step, in order: the :class:`Transition`, or the exception. When a
+    transaction itself fails (the lock not obtained, the COMMIT refused), nothing of its steps
+    is written and each of them gets that error. The actor and the note are checked once: a
+    mistake there raises before anything is read.
+    """
+    check_actor(actor)
+    note = check_note(note)
+    domain = rt.notifications.message_id_domain
+    size = max(1, BATCH if batch_size is None else batch_size)
+    results: list[Transition | Exception] = []
+    for start in range(0, len(steps), size):
+        chunk = steps[start : start + size]
+        done: list[Transition | Exception] = []
+        try:
+            with rt.db.write() as session:
+                for step in chunk:
+                    try:
+                        rt.event_known(step.event)
+                        with audit.savepoint(session):
+                            done.append(
+                                _advance_in(
+                                    session,
+                                    rt,
+                                    step,
+                                    actor=actor,
+                                    note=note,
+                                    now=rt.clock.now(),  # each change at its own instant
+                                    request_key=request_key,
+                                    domain=domain,
+                                )
+                            )
+                    except Exception as exc:  # this case only: its savepoint is rolled back
+                        done.append(exc)
+        except Exception as exc:  # the transaction itself: none of its steps was written
+            done = [exc] * len(chunk)
+        results.extend(done)
+    return results
+
+
+def _advance_in(
+    session: Session,
+    rt: Runtime,
+    step: Step,
+    *,
+    actor: str,
+    note: str | None,
+    now: datetime,
+    request_key: str | None,
+    domain: str,
+) -> Transition:
+    """One change inside the caller's write transaction (:func:`advance`'s whole body)."""
+    case, municipality, generation = store.load_for_change(session, step.case_id)
+    if request_key is not None:
+        applied = session.get(BulkApplied, (request_key, case.id))
+        if applied is not None:
+            return Transition(
+                case.id,
+                applied.event,
+                applied.from_state,
+                applied.to_state,
+                applied.version,
+                applied.seq,
+                case.due_on,
+                replayed=True,
+            )
+    store.check_version(case, step.expect_version)
+    lifecycle = rt.lifecycle_for(case.lifecycle_version)  # each case runs under its own
+    spec = lifecycle.spec(step.event)
+    decision = _decide(
+        session, lifecycle, spec, case, municipality, step.evidence, actor=actor, now=now
+    )
+    return _apply(
+        session,
+        rt,
+        decision,
+        case,
+        municipality,
+        actor=actor,
+        note=note,
+        now=now,
+        request_key=request_key,
+        domain=domain,
+        generation=generation,
+    )
 
 
 def check_note(note: str | None) -> str | None:
@@ -170,6 +270,7 @@ def _apply(
     now: datetime,
     request_key: str | None,
     domain: str,
+    generation: int | None = None,
 ) -> Transition:
     """Apply a decision in one place: update the case (version +1), open the obligations of
     the state it enters, queue the messages the event declares, append the audit entry (and,
@@ -181,7 +282,9 @@ def _apply(
         today=today,
         actor=actor,
         config=decision.lifecycle.config,
-        calendar=calendar_for(session, case.municipality_code, municipality.uf),
+        calendar=calendar_for(
+            session, case.municipality_code, municipality.uf, generation=generation
+        ),
     )
     previous_coordinator = case.coordinator
     version = store.update_case(session, case, changes, actor=actor, now=now)

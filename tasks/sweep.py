@@ -14,8 +14,9 @@ nothing new; keys already in the outbox are filtered out before the batch's one 
 transaction, which inserts the rest with ``ON CONFLICT DO NOTHING``.
 
 Where the lifecycle ends a state by itself (the policy's ``time_transitions``), the sweep fires
-that event through :func:`tasks.cases.advance` as the actor ``system`` — audited like any other
-change; the event's guard decides, and a refusal means "not yet". A case that moves gets no
+that event through the write path as the actor ``system`` — audited like any other change; the
+event's guard decides, and a refusal means "not yet". The cases of a batch that move do so in one
+transaction, each in its own savepoint (:func:`tasks.cases.advance_batch`, a group commit). A case that moves gets no
 reminder for the state it left.
 
 One bad case (a municipality with no calendar, say) is reported with its reason and never stops
@@ -52,8 +53,9 @@ from states.errors import Conflict, GuardFailed, ProduzirError, TransitionNotAll
 from states.models import Case, Municipality
 from states.origin import use_origin
 from states.records import Obligation
+from tasks import cases as case_ops
 from tasks import shards
-from tasks.cases import advance, refusal
+from tasks.cases import refusal
 from tasks.obligations import TARGETS
 from tasks.runtime import Runtime
 from tasks.shards import Shard
@@ -475,9 +477,8 @@ class _Sweep:
                     wanted[index] = self._wanted(item, today)
             except Exception as exc:  # one bad case never stops the batch
                 self._error(item, exc)
-        for index, item, rule in fire:
-            if self._fire(item, rule):
-                wanted.pop(index, None)  # no reminder for the state it left
+        for index in self._fire(fire):
+            wanted.pop(index, None)  # no reminder for the state it left
         self._insert([w for item_wanted in wanted.values() for w in item_wanted], save)
 
     def _wanted(self, item: _Deadline, today: date) -> list[_Wanted]:
@@ -535,37 +536,54 @@ class _Sweep:
             if save is not None:
                 save(session)
 
-    def _fire(self, item: _Deadline, rule: TimedTransition) -> bool:
-        """Fire a time-driven transition; whether the case moved."""
-        entry = {"case_id": item.case_id, "event": rule.event, "state": item.state}
-        try:
-            # ask first, read-only: most days the guard says "not yet", and a write
-            # transaction (SQLite's single writer lock) per refused case would cost the sweep
-            reason = refusal(self.rt, item.case_id, rule.event, {}, actor=SYSTEM)
+    def _fire(self, fire: list[tuple[int, _Deadline, TimedTransition]]) -> list[int]:
+        """Fire the batch's time-driven transitions; the places (in the batch) of the cases
+        that moved.
+
+        Each case is asked first, read-only: most days the guard says "not yet", and a write
+        transaction (SQLite's single writer lock) per refused case would cost the sweep. The
+        cases the guard lets through move together: one transaction, a savepoint per case
+        (:func:`tasks.cases.advance_batch`), so a case changed meanwhile rolls back alone.
+        """
+        ready: list[tuple[int, _Deadline, TimedTransition]] = []
+        for index, item, rule in fire:
+            entry = {"case_id": item.case_id, "event": rule.event, "state": item.state}
+            try:
+                reason = refusal(self.rt, item.case_id, rule.event, {}, actor=SYSTEM)
+            except Exception as exc:  # one bad case never stops the batch
+                self._error(item, exc)
+                continue
             if reason is not None:
                 self.report.refuse({**entry, "reason": reason})
-                return False
-            # the system's own act, whichever edge (flow, command line) runs the sweep
-            with use_origin("system"):
-                moved = advance(
-                    self.rt,
-                    item.case_id,
-                    rule.event,
-                    {},
-                    actor=SYSTEM,
-                    expect_version=item.version,
+            else:
+                ready.append((index, item, rule))
+        if not ready:
+            return []
+        # the system's own act, whichever edge (flow, command line) runs the sweep
+        with use_origin("system"):
+            results = case_ops.advance_batch(
+                self.rt,
+                [
+                    case_ops.Step(item.case_id, rule.event, {}, item.version)
+                    for _, item, rule in ready
+                ],
+                actor=SYSTEM,
+            )
+        moved_at: list[int] = []
+        for (index, item, rule), moved in zip(ready, results, strict=True):
+            entry = {"case_id": item.case_id, "event": rule.event, "state": item.state}
+            if isinstance(moved, GuardFailed):
+                self.report.refuse({**entry, "reason": moved.reason})
+            elif isinstance(moved, Conflict | TransitionNotAllowed):
+                self.report.refuse({**entry, "reason": f"changed meanwhile: {moved}"})
+            elif isinstance(moved, Exception):  # one bad case never stops the batch
+                self._error(item, moved)
+            else:
+                self.report.transitions.append(
+                    {**entry, "to_state": moved.to_state, "seq": moved.seq}
                 )
-        except GuardFailed as exc:
-            self.report.refuse({**entry, "reason": exc.reason})
-            return False
-        except (Conflict, TransitionNotAllowed) as exc:
-            self.report.refuse({**entry, "reason": f"changed meanwhile: {exc}"})
-            return False
-        except Exception as exc:  # one bad case never stops the batch
-            self._error(item, exc)
-            return False
-        self.report.transitions.append({**entry, "to_state": moved.to_state, "seq": moved.seq})
-        return True
+                moved_at.append(index)
+        return moved_at
 
     def _error(self, item: _Deadline, exc: Exception) -> None:
         reason = str(exc) if isinstance(exc, ProduzirError) else f"{type(exc).__name__}: {exc}"

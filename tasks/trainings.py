@@ -567,9 +567,10 @@ class Completion:
 def complete_event(rt: Runtime, event_id: int, *, actor: str) -> Completion:
     """Record an event as held; for an ECC, advance every case it served that awaits it.
 
-    One transaction marks the event held; then each served case in ``capacitacao`` gets
-    ``concluir_capacitacao`` in a transaction of its own. A case the guard refuses stays where it
-    is, with the reason in the report; the others move regardless.
+    One transaction marks the event held; then every served case in ``capacitacao`` gets
+    ``concluir_capacitacao``, all in one transaction, each case in its own savepoint
+    (:func:`tasks.cases.advance_batch`). A case the guard refuses stays where it is (its
+    savepoint rolled back), with the reason in the report; the others move regardless.
     """
     check_actor(actor)
     with rt.db.write() as session:
@@ -629,32 +630,49 @@ def complete_event(rt: Runtime, event_id: int, *, actor: str) -> Completion:
         )
         kind = event.kind
     report = Completion(event_id, today)
-    for case_id in served:
-        report.outcomes.append(_advance_served(rt, case_id, event_id, kind, actor))
+    if kind != "ecc":
+        report.outcomes = [
+            CaseOutcome(case_id, "skipped", f"a {kind} does not end a state") for case_id in served
+        ]
+        return report
+    outcomes: dict[int, CaseOutcome] = {}
+    steps: list[cases.Step] = []
+    with rt.db.read() as session:  # the served cases' states, in one query
+        where = {
+            row.id: (row.state, row.lifecycle_version)
+            for row in session.execute(
+                select(Case.id, Case.state, Case.lifecycle_version).where(Case.id.in_(served))
+            )
+        }
+        for case_id in served:
+            state, version = where[case_id]
+            try:
+                # the state in the ECC's role under the case's own lifecycle version
+                role = rt.lifecycle_for(version).role(state)
+            except ProduzirError as exc:  # a version not loaded: this case only
+                outcomes[case_id] = CaseOutcome(case_id, "refused", str(exc))
+                continue
+            if role != State.CAPACITACAO.value:
+                outcomes[case_id] = CaseOutcome(
+                    case_id, "skipped", f"case is in {state}, not capacitacao"
+                )
+                continue
+            steps.append(cases.Step(case_id, "concluir_capacitacao", {"ecc_id": event_id}))
+    # the cases it served, in one transaction, each in its own savepoint (a group commit)
+    results = cases.advance_batch(rt, steps, actor=actor)
+    for step, moved in zip(steps, results, strict=True):
+        outcomes[step.case_id] = _outcome(step.case_id, moved)
+    report.outcomes = [outcomes[case_id] for case_id in served]
     return report
 
 
-def _advance_served(rt: Runtime, case_id: int, event_id: int, kind: str, actor: str) -> CaseOutcome:
-    if kind != "ecc":
-        return CaseOutcome(case_id, "skipped", f"a {kind} does not end a state")
-    with rt.db.read() as session:
-        case = get_case(session, case_id)
-        state, version = case.state, case.lifecycle_version
-    try:
-        # the state in the ECC's role under the case's own lifecycle version (renamed or not)
-        role = rt.lifecycle_for(version).role(state)
-    except ProduzirError as exc:  # a version not loaded: this case only
-        return CaseOutcome(case_id, "refused", str(exc))
-    if role != State.CAPACITACAO.value:
-        return CaseOutcome(case_id, "skipped", f"case is in {state}, not capacitacao")
-    try:
-        moved = cases.advance(
-            rt, case_id, "concluir_capacitacao", {"ecc_id": event_id}, actor=actor
-        )
-    except GuardFailed as exc:
-        return CaseOutcome(case_id, "refused", str(exc), exc.reason)
-    except ProduzirError as exc:
-        return CaseOutcome(case_id, "refused", str(exc))
+def _outcome(case_id: int, moved: cases.Transition | Exception) -> CaseOutcome:
+    if isinstance(moved, GuardFailed):
+        return CaseOutcome(case_id, "refused", str(moved), moved.reason)
+    if isinstance(moved, ProduzirError):
+        return CaseOutcome(case_id, "refused", str(moved))
+    if isinstance(moved, Exception):
+        raise moved  # not a refusal: the caller hears of it, as before
     return CaseOutcome(case_id, "moved", f"{moved.from_state} -> {moved.to_state}")
 
 

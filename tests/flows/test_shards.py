@@ -17,6 +17,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from sqlalchemy import func, select
 
 import flows.bulk
+import tasks.cases
 from flows.bulk import advance_each, bulk_advance
 from flows.common import injected
 from flows.deadlines import sweep_deadlines
@@ -152,25 +153,27 @@ def test_a_bulk_advance_rerun_after_a_crash_changes_every_case_exactly_once(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = [new_case(rt) for _ in range(6)]
-    real = flows.bulk.advance
+    real = tasks.cases._advance_in
     calls: list[int] = []
 
     def dies_at_the_fourth(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[1])
+        calls.append(args[2].case_id)
         if len(calls) == 4:
             raise Crash
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(flows.bulk, "advance", dies_at_the_fourth)
+    # two cases a transaction: the worker dies in the second one, which commits nothing
+    monkeypatch.setattr(flows.bulk, "BATCH", 2)
+    monkeypatch.setattr(tasks.cases, "_advance_in", dies_at_the_fourth)
     with pytest.raises(Crash):
         advance_each(rt, ids, "anotar", NOTE, actor="sofia")
-    assert annotations(rt) == {case_id: 1 for case_id in ids[:3]}
-    monkeypatch.setattr(flows.bulk, "advance", real)
+    assert annotations(rt) == {case_id: 1 for case_id in ids[:2]}
+    monkeypatch.setattr(tasks.cases, "_advance_in", real)
 
     report = advance_each(rt, ids, "anotar", NOTE, actor="sofia")  # the same request again
 
-    assert [a["case_id"] for a in report.already] == ids[:3]
-    assert [m["case_id"] for m in report.moved] == ids[3:]
+    assert [a["case_id"] for a in report.already] == ids[:2]
+    assert [m["case_id"] for m in report.moved] == ids[2:]
     assert annotations(rt) == {case_id: 1 for case_id in ids}
     other = advance_each(rt, ids[:1], "anotar", NOTE, actor="sofia", request_key="second-visit")
     assert len(other.moved) == 1

@@ -452,13 +452,13 @@ def test_the_sweeps_transitions_keep_the_system_origin(
     drive(rt, clock, rejected, "indeferida")
     clock.advance(timedelta(days=60))  # the appeal window closed: the sweep archives it
     seen: list[tuple[str, origin.Origin]] = []
-    real = sweep.advance
+    real = sweep.case_ops._advance_in
 
     def advance(*args: object, **kwargs: object) -> object:
         seen.append((str(kwargs["actor"]), origin.current()))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sweep, "advance", advance)
+    monkeypatch.setattr(sweep.case_ops, "_advance_in", advance)
     with origin.use_origin("flow"):
         sweep.sweep_deadlines(rt)
     with rt.db.read() as session:
@@ -513,7 +513,7 @@ def test_flows_write_with_the_flow_origin(world: World, tmp_path: Path) -> None:
         assert origin.current() == origin.Origin("flow")
     assert origin.current() == origin.Origin()
     seen: list[origin.Origin] = []
-    real = ops.advance
+    real = ops._advance_in
 
     def advance(*args: object, **kwargs: object) -> ops.Transition:
         seen.append(origin.current())
@@ -521,14 +521,14 @@ def test_flows_write_with_the_flow_origin(world: World, tmp_path: Path) -> None:
 
     import flows.bulk
 
-    flows.bulk.advance = advance  # type: ignore[assignment]
+    ops._advance_in = advance  # type: ignore[assignment]
     progress = flows.bulk.Progress
     # the shard's progress bar is a Prefect artifact: outside a flow run there is none to draw
     flows.bulk.Progress = lambda *a: lambda fraction: None  # type: ignore[assignment,misc]
     try:
         advance_task.fn(rt, [world.case], "anotar", {"text": "x"}, "ana.coord", None, "req", 0)
     finally:
-        flows.bulk.advance = real
+        ops._advance_in = real  # type: ignore[assignment]
         flows.bulk.Progress = progress  # type: ignore[misc]
     assert seen == [origin.Origin("flow")]
     assert newest_entry(rt.db, world.case) == ("ana.coord", "flow", None)
