@@ -157,7 +157,7 @@ def every_error() -> list[Any]:
         InvalidInput(N_("%(what)s: %(value)s is not a date (YYYY-MM-DD)", what="on", value="x")),
         NotFound("case", 7),
         NotFound("person", 3),
-        NotAllowed(N_("case %(case_id)s has no signed Protocol to add commitments to", case_id=4)),
+        NotAllowed(N_("hub %(hub)s has no signed Protocol to add commitments to", hub=2311306)),
         TransitionNotAllowed(7, "iniciar_analise", "polo_definido", ["formalizar_polo", "anotar"]),
         GuardFailed(
             7,
