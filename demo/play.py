@@ -96,6 +96,7 @@ class Player:
         self.enterprises: dict[str, int] = {}
         self.commitments: dict[str, int] = {}
         self.partners: dict[str, int] = {}  # name -> number in the register
+        self.hubs: dict[int, int] = {}  # case -> its hub
         self.people: dict[int, list[int]] = {}  # case -> its participants, in order
         self.local: dict[int, list[int]] = {}  # municipality -> people registered there
         self.ecm_people: dict[str, list[int]] = {}
@@ -347,8 +348,11 @@ class Player:
         return [self.partner(name, sphere, actor) for name, sphere in named]
 
     def _hub(self, case: int) -> int:
-        with self.rt.db.read() as session:
-            return hubs.hub_of_case(session, self.case_ids[case])
+        """The case's hub (read once: the follow-up comes after the hub decision)."""
+        if case not in self.hubs:
+            with self.rt.db.read() as session:
+                self.hubs[case] = hubs.hub_of_case(session, self.case_ids[case])
+        return self.hubs[case]
 
     def clai(self, *, case: int, on: date, members: list[tuple[str, str]], actor: str) -> None:
         """Install the CLAI of the case's hub, unless another case of the hub already did."""
