@@ -126,7 +126,15 @@ def create_hub(rt: Runtime, municipality_code: int, *, designated_on: date, acto
         return municipality_code
 
 
-def _add_hub(session: Session, rt: Runtime, code: int, designated_on: date, actor: str) -> Hub:
+def _add_hub(
+    session: Session,
+    rt: Runtime,
+    code: int,
+    designated_on: date,
+    actor: str,
+    *,
+    audited: bool = True,
+) -> Hub:
     hub = Hub(
         municipality_code=code,
         designated_on=designated_on,
@@ -135,6 +143,8 @@ def _add_hub(session: Session, rt: Runtime, code: int, designated_on: date, acto
     )
     session.add(hub)
     session.flush()
+    if not audited:
+        return hub
     audit_record(
         session,
         rt,
@@ -154,8 +164,8 @@ def case_joined(session: Session, rt: Runtime, case: Case, *, decided_on: date, 
     code = case.hub_municipality_code
     if code is None:
         return
-    if session.get(Hub, code) is None:
-        _add_hub(session, rt, code, decided_on, actor)
+    if session.get(Hub, code) is None:  # the decision's own audit entry records it
+        _add_hub(session, rt, code, decided_on, actor, audited=False)
     for commitment in _open_commitments(session, code):
         _commitment_obligation(session, rt, case.id, commitment)
 

@@ -315,7 +315,7 @@ def cnpj_for(n: int) -> str:
 
 
 #: The partner institutions the builders' records name (name -> sphere), registered by
-#: :func:`register_partners` (and by :func:`drive` at the hub decision).
+#: :func:`register_partners` (and by :func:`follow_up_all` for the CLAI and the Protocol).
 TEST_PARTNERS = {
     "Prefeitura": "municipal",
     "Prefeitura Municipal de Quixadá": "municipal",
@@ -351,6 +351,7 @@ def follow_up_all(rt: Runtime, case_id: int, entered_on: date) -> None:
         hub = case.hub_municipality_code
         has_clai = hub is not None and session.get(Clai, hub) is not None
         has_protocol = hub is not None and session.get(Protocol, hub) is not None
+    register_partners(rt)
     if has_clai and has_protocol:
         for i in range(1, 5):
             record_visit(
@@ -449,8 +450,6 @@ def drive(
             plan_all(rt, case_id, today)
         elif event == "concluir_legalizacao":
             legalise_all(rt, case_id, today)
-        elif event == "formalizar_polo":
-            register_partners(rt)
         elif event == "concluir_acompanhamento":
             clock.advance(timedelta(days=370))
             follow_up_all(rt, case_id, entered_on)

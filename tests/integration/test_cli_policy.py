@@ -48,6 +48,7 @@ from tests.builders import (
     enterprises_of,
     new_case,
     participants_of,
+    register_partners,
     today_of,
 )
 from tests.conftest import START
@@ -100,6 +101,7 @@ def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Wo
     disable_user(rt, "off.coord", actor="system")
     case = new_case(rt)
     drive(rt, clock, case, "acompanhamento")
+    register_partners(rt)
     sign_protocol(rt, case, signed_on=today_of(clock), signatories=["Prefeitura"], actor="system")
     commitment = add_commitment(
         rt,

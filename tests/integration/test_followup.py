@@ -42,6 +42,7 @@ from tests.builders import (
     enterprises_of,
     evidence_for,
     new_case,
+    register_partners,
 )
 from tests.integration.helpers import case_row, verify
 from tests.integration.test_enterprises import form, refused, today
@@ -69,6 +70,7 @@ def in_follow_up(rt: Runtime) -> tuple[int, date, date]:
     """A case just entered in acompanhamento: its id, the day it entered, the period's end."""
     case_id = new_case(rt)
     drive(rt, rt.clock, case_id, "acompanhamento")  # type: ignore[arg-type]
+    register_partners(rt)  # the CLAI, the Protocol and the commitments name partners
     entered = case_row(rt.db, case_id).entered_on
     assert entered == today(rt)
     return case_id, entered, add_months(entered, 12)

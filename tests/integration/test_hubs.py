@@ -54,6 +54,7 @@ def _chain_verifies(rt: Runtime) -> Iterator[None]:
 def in_follow_up(rt: Runtime, **demand: Any) -> int:
     case_id = new_case(rt, **demand)
     drive(rt, rt.clock, case_id, "acompanhamento")  # type: ignore[arg-type]
+    register_partners(rt)
     return case_id
 
 

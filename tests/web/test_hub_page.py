@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tasks import hubs
-from tests.builders import drive, today_of
+from tests.builders import drive, register_partners, today_of
 from tests.web.conftest import CE_CASE
 from tests.web.test_pages import element, main_of, new_ce_case
 
@@ -17,6 +17,7 @@ def test_the_case_page_shows_its_hub_the_cases_the_clai_meetings_and_commitments
     drive(web_rt, clock, CE_CASE, "mobilizacao", actor="ana.coord")  # the hub decision: Quixadá
     other = new_ce_case(web_rt, community="Sítio Lagoa Nova", municipality_code=2303931)
     drive(web_rt, clock, other, "mobilizacao", actor="ana.coord")
+    register_partners(web_rt)
     day = today_of(clock)
     hubs.install_clai(
         web_rt, 2311306, installed_on=day, members=["Prefeitura", "FAO"], actor="ana.coord"
