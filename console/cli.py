@@ -84,7 +84,17 @@ COMMANDS: dict[str, Lazy] = {
     "protocol": Lazy(
         "console.cli_enterprise",
         "protocol_app",
-        "The CLAI and the Protocol of Integrated Actions with its commitments.",
+        "A case's follow-up: its hub's CLAI and Protocol, its visits, the next visit due.",
+    ),
+    "hub": Lazy(
+        "console.cli_hub",
+        "hub_app",
+        "Hubs (polos): their cases, CLAI (members, meetings) and Protocol of Integrated Actions.",
+    ),
+    "partner": Lazy(
+        "console.cli_hub",
+        "partner_app",
+        "The register of partner institutions, and the public policies enterprises reached.",
     ),
     "obligation": Lazy(
         "console.cli_enterprise",

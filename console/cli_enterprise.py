@@ -1,5 +1,5 @@
-"""Command groups for enterprises, follow-up visits, the Protocol (with the CLAI) and the dated
-obligations: ``produzir enterprise|visit|protocol|obligation ...``.
+"""Command groups for enterprises, follow-up visits, a case's follow-up (its hub's CLAI and
+Protocol) and the dated obligations: ``produzir enterprise|visit|protocol|obligation ...``.
 
 Writes go through :mod:`tasks.enterprises` and :mod:`tasks.followup` (each one transaction,
 audited); reads print a table, or JSON with ``--json``. Errors and exit codes are the ones of
@@ -27,7 +27,7 @@ enterprise_app = command_group(
 )
 visit_app = command_group("Follow-up visits.", "visit")
 protocol_app = command_group(
-    "The CLAI and the Protocol of Integrated Actions with its commitments.", "protocol"
+    "A case's follow-up: its hub's CLAI and Protocol, its visits, the next visit due.", "protocol"
 )
 obligation_app = command_group(
     "Dated obligations: registry filings, corrections, visits, commitments.", "obligation"
@@ -375,82 +375,16 @@ def visit_list(
 # ---------------------------------------------------------------------------------- protocol
 
 
-@protocol_app.command("clai")
-def protocol_clai(
-    case_id: CaseArg,
-    by: By,
-    installed_on: Annotated[
-        str, typer.Option("--installed-on", help="When the CLAI was installed (YYYY-MM-DD).")
-    ],
-    member: Annotated[list[str], typer.Option("--member", help="A member institution; repeat.")],
-) -> None:
-    """Record the installation of the Comitê Local de Ação Integrada (CLAI)."""
-    followup.install_clai(
-        runtime(),
-        case_id,
-        installed_on=_date(installed_on, "--installed-on"),
-        members=member,
-        actor=by,
-    )
-    echo(f"case {case_id}: CLAI installed")
-
-
-@protocol_app.command("sign")
-def protocol_sign(
-    case_id: CaseArg,
-    by: By,
-    signed_on: Annotated[
-        str, typer.Option("--signed-on", help="When the Protocol was signed (YYYY-MM-DD).")
-    ],
-    signatory: Annotated[list[str], typer.Option("--signatory", help="A signatory; repeat.")],
-) -> None:
-    """Record the signing of the Protocolo de Ações Integradas."""
-    followup.sign_protocol(
-        runtime(),
-        case_id,
-        signed_on=_date(signed_on, "--signed-on"),
-        signatories=signatory,
-        actor=by,
-    )
-    echo(f"case {case_id}: Protocol signed")
-
-
-@protocol_app.command("commit")
-def protocol_commit(
-    case_id: CaseArg,
-    by: By,
-    partner: Annotated[str, typer.Option(help="The partner institution.")],
-    action: Annotated[str, typer.Option(help="What it commits to do.")],
-    due: Annotated[str, typer.Option("--due", help="By when (YYYY-MM-DD).")],
-) -> None:
-    """Add a partner's commitment to the Protocol (a dated obligation until done)."""
-    commitment_id = followup.add_commitment(
-        runtime(),
-        case_id,
-        partner=partner,
-        action=action,
-        due_on=_date(due, "--due"),
-        actor=by,
-    )
-    echo(f"commitment {commitment_id} added to the Protocol of case {case_id}, due {due}")
-
-
-@protocol_app.command("done")
-def protocol_done(
-    commitment_id: Annotated[int, typer.Argument(help="The commitment number.")],
-    by: By,
-    done_on: Annotated[str, typer.Option("--done-on", help="When it was done (YYYY-MM-DD).")],
-) -> None:
-    """Record that a partner kept a commitment."""
-    followup.fulfil_commitment(
-        runtime(), commitment_id, done_on=_date(done_on, "--done-on"), actor=by
-    )
-    echo(f"commitment {commitment_id} done on {done_on}")
+@protocol_app.callback()
+def protocol_group() -> None:
+    """A case's follow-up: its hub's CLAI and Protocol, its visits, the next visit due."""
+    # a callback keeps `show` a sub-command while it is the group's only command
 
 
 @protocol_app.command("show")
 def protocol_show(case_id: CaseArg, as_json_: Json = False) -> None:
-    """The case's CLAI, Protocol and commitments, visits and the next visit due."""
+    """The case's follow-up: its hub's CLAI and Protocol (with the commitments), its visits and
+    the next visit due (the CLAI and the Protocol are kept with ``produzir hub``)."""
     rt = runtime()
     with rt.db.read() as session:
         d = followup.follow_up_detail(
@@ -468,6 +402,7 @@ def protocol_show(case_id: CaseArg, as_json_: Json = False) -> None:
             {
                 "case": d["case_id"],
                 "state": d["state"],
+                "hub": d["hub"],
                 "clai": (
                     f"installed {clai['installed_on']}: {', '.join(clai['members'])}"
                     if clai

@@ -86,6 +86,8 @@ def _known(roles: Iterable[str]) -> frozenset[str]:
 EVERYONE = tuple(ROLES)
 #: who works cases: coordinators and supervisors in their territory, managers everywhere
 CASEWORK = ("coordinator", "supervisor", "manager")
+#: who keeps the hubs and the register of partners: administrators, coordinators in their territory
+HUBWORK = ("admin", "coordinator")
 #: who reads the audit trail, the chain verification, the exports and the access log
 AUDIT = ("auditor", "manager", "admin")
 
@@ -169,7 +171,7 @@ def require_case(session: Session, user: User, case_id: int) -> str:
 # --- the command line ------------------------------------------------------------------------
 
 #: What a command's parameter names, for the territory check: the case it belongs to.
-Target = Literal["case", "enterprise", "event", "commitment", "municipality"]
+Target = Literal["case", "enterprise", "event", "commitment", "municipality", "hub"]
 
 
 @dataclass(frozen=True)
@@ -228,10 +230,16 @@ COMMANDS: dict[str, Command] = {
     "enterprise.step": _cmd(write(*CASEWORK), enterprise_id="enterprise"),
     "enterprise.no-cnpj": _cmd(write(*CASEWORK), enterprise_id="enterprise"),
     "visit.add": _cmd(write(*CASEWORK), case="case"),
-    "protocol.clai": _cmd(write(*CASEWORK), case_id="case"),
-    "protocol.sign": _cmd(write(*CASEWORK), case_id="case"),
-    "protocol.commit": _cmd(write(*CASEWORK), case_id="case"),
-    "protocol.done": _cmd(write(*CASEWORK), commitment_id="commitment"),
+    # the programme's records around the cases: hubs (their CLAI and Protocol) and the register
+    # of partners, kept by administrators and by the coordinators of the territory
+    "hub.create": _cmd(write(*HUBWORK), municipality="municipality"),
+    "hub.clai": _cmd(write(*HUBWORK), hub="hub"),
+    "hub.meeting": _cmd(write(*HUBWORK), hub="hub"),
+    "hub.sign": _cmd(write(*HUBWORK), hub="hub"),
+    "hub.commit": _cmd(write(*HUBWORK), hub="hub"),
+    "hub.done": _cmd(write(*HUBWORK), commitment_id="commitment"),
+    "partner.add": _cmd(write(*HUBWORK)),
+    "partner.reach": _cmd(write(*HUBWORK), enterprise_id="enterprise"),
     # the roster: administrators and managers (the whole programme's); a staff member has no
     # territory, so a coordinator chooses from it but does not change it
     "staff.add": _cmd(write("admin", "manager")),
@@ -297,11 +305,18 @@ def _target_cases(session: Session, kind: Target, value: object) -> list[tuple[s
         .join(Municipality, Case.municipality_code == Municipality.ibge_code)
         .order_by(Case.id)
     )
-    if kind == "municipality":
+    if kind in ("municipality", "hub"):
         rows = session.execute(
             select(Municipality.ibge_code, Municipality.uf).where(Municipality.ibge_code.in_(ids))
         )
-        return [(f"municipality {code}", uf) for code, uf in rows]
+        return [(f"{kind} {code}", uf) for code, uf in rows]
+    if kind == "commitment":
+        rows = session.execute(
+            select(Commitment.id, Municipality.uf)
+            .join(Municipality, Municipality.ibge_code == Commitment.hub_code)
+            .where(Commitment.id.in_(ids))
+        )
+        return [(f"commitment {cid}", uf) for cid, uf in rows]
     if kind == "case":
         query = uf_of.where(Case.id.in_(ids))
     elif kind == "enterprise":
@@ -310,8 +325,8 @@ def _target_cases(session: Session, kind: Target, value: object) -> list[tuple[s
         query = uf_of.where(
             Case.id.in_(select(EventCase.case_id).where(EventCase.event_id.in_(ids)))
         )
-    else:
-        query = uf_of.where(Case.id.in_(select(Commitment.case_id).where(Commitment.id.in_(ids))))
+    else:  # pragma: no cover - every kind is handled above
+        return []
     return [(f"case {case_id}", uf) for case_id, uf in session.execute(query)]
 
 

@@ -28,8 +28,9 @@ from decimal import Decimal
 from typing import Any
 
 from demo.tables import FIRST_NAMES, SURNAMES, UFS
+from states.records import Clai, Protocol
 from tasks import cases as ops
-from tasks import enterprises, followup, people, staff, trainings
+from tasks import enterprises, followup, hubs, partners, people, staff, trainings
 from tasks.demands import DemandInput, register_demand
 from tasks.runtime import Runtime
 
@@ -97,6 +98,8 @@ class Player:
         self.events: dict[str, int] = {}
         self.enterprises: dict[str, int] = {}
         self.commitments: dict[str, int] = {}
+        self.partners: dict[str, int] = {}  # name -> number in the register
+        self.hubs: dict[int, int] = {}  # case -> its hub
         self.people: dict[int, list[int]] = {}  # case -> its participants, in order
         self.local: dict[int, list[int]] = {}  # municipality -> people registered there
         self.ecm_staff: dict[str, list[int]] = {}
@@ -377,25 +380,75 @@ class Player:
 
     # -- follow-up
 
-    def clai(self, *, case: int, on: date, members: list[str], actor: str) -> None:
-        followup.install_clai(
-            self.rt, self.case_ids[case], installed_on=on, members=members, actor=actor
-        )
+    def partner(self, name: str, sphere: str, actor: str) -> int:
+        """The partner's number in the register, registering it the first time it is named."""
+        if name not in self.partners:
+            self.partners[name] = partners.add_partner(
+                self.rt, name=name, sphere=sphere, actor=actor
+            )
+        return self.partners[name]
 
-    def protocol(self, *, case: int, on: date, signatories: list[str], actor: str) -> None:
-        followup.sign_protocol(
-            self.rt, self.case_ids[case], signed_on=on, signatories=signatories, actor=actor
-        )
+    def _named(self, named: list[tuple[str, str]], actor: str) -> list[int | str]:
+        return [self.partner(name, sphere, actor) for name, sphere in named]
+
+    def _hub(self, case: int) -> int:
+        """The case's hub (read once: the follow-up comes after the hub decision)."""
+        if case not in self.hubs:
+            with self.rt.db.read() as session:
+                self.hubs[case] = hubs.hub_of_case(session, self.case_ids[case])
+        return self.hubs[case]
+
+    def clai(self, *, case: int, on: date, members: list[tuple[str, str]], actor: str) -> None:
+        """Install the CLAI of the case's hub, unless another case of the hub already did."""
+        hub = self._hub(case)
+        ids = self._named(members, actor)
+        with self.rt.db.read() as session:
+            if session.get(Clai, hub) is not None:
+                return
+        hubs.install_clai(self.rt, hub, installed_on=on, members=ids, actor=actor)
+
+    def meeting(
+        self,
+        *,
+        case: int,
+        on: date,
+        present: list[tuple[str, str]],
+        decisions: list[str],
+        actor: str,
+    ) -> None:
+        hub = self._hub(case)
+        ids = self._named(present, actor)
+        hubs.record_meeting(self.rt, hub, held_on=on, present=ids, decisions=decisions, actor=actor)
+
+    def protocol(
+        self, *, case: int, on: date, signatories: list[tuple[str, str]], actor: str
+    ) -> None:
+        """Sign the Protocol of the case's hub, unless another case of the hub already did."""
+        hub = self._hub(case)
+        ids = self._named(signatories, actor)
+        with self.rt.db.read() as session:
+            if session.get(Protocol, hub) is not None:
+                return
+        hubs.sign_protocol(self.rt, hub, signed_on=on, signatories=ids, actor=actor)
 
     def commitment(
-        self, *, key: str, case: int, partner: str, action: str, due: date, actor: str
+        self,
+        *,
+        key: str,
+        case: int,
+        partner: tuple[str, str],
+        action: str,
+        due: date,
+        actor: str,
     ) -> None:
-        self.commitments[key] = followup.add_commitment(
-            self.rt, self.case_ids[case], partner=partner, action=action, due_on=due, actor=actor
+        hub = self._hub(case)
+        pid = self.partner(*partner, actor)
+        self.commitments[key] = hubs.add_commitment(
+            self.rt, hub, partner=pid, action=action, due_on=due, actor=actor
         )
 
     def fulfil(self, *, key: str, on: date, actor: str) -> None:
-        followup.fulfil_commitment(self.rt, self.commitments[key], done_on=on, actor=actor)
+        hubs.fulfil_commitment(self.rt, self.commitments[key], done_on=on, actor=actor)
 
     def visit(
         self,

@@ -167,6 +167,22 @@ def _activities() -> dict[str, Activity]:
 #: The municipalities, in the order the plan draws them from.
 PLACES: tuple[Place, ...] = _places()
 
+
+def _hubs() -> dict[int, int]:
+    """Each place's hub: the first place of its territory in its UF (the IBGE code's first two
+    digits), so a hub serves the cases of every municipality of its territory."""
+    first: dict[tuple[str, int], int] = {}
+    for p in PLACES:
+        first.setdefault((p.territory, p.code // 100_000), p.code)
+    return {p.code: first[(p.territory, p.code // 100_000)] for p in PLACES}
+
+
+#: place (IBGE code) -> the hub (IBGE code) its cases' hub decision names
+HUB_OF: dict[int, int] = _hubs()
+
+#: The international partner of every CLAI (PRODUZIR is run with FAO, through Novo Pronager).
+FAO = "Organização das Nações Unidas para a Alimentação e a Agricultura (FAO)"
+
 #: The demo's PNDR typology: an ILLUSTRATIVE table (not the ministry's), imported by the demo as
 #: ``illustrative`` so that it is labelled "ilustrativo" wherever it is shown.
 ILLUSTRATIVE_TYPOLOGY_FILE = "pndr_tipologia_ilustrativa.csv"

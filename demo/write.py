@@ -37,11 +37,13 @@ from demo.tables import (
     ECMS,
     ELECTION,
     EXTENSION_REVIEW,
+    FAO,
     FINDINGS,
     FINDINGS_STOPPED,
     FLOOD,
     FORMS,
     FORWARDING,
+    HUB_OF,
     ILLUSTRATIVE_TYPOLOGY,
     IMPOSSIBLE,
     INSTRUCTORS,
@@ -87,6 +89,20 @@ _COOPERATIVES = ("cooperativa", "cooperativa_trabalho")
 _ALPHANUMERIC_FROM = date(2026, 7, 1)
 #: the days of the week the demo's ECCs meet (ISO: Monday to Friday)
 ECC_WEEKDAYS = (1, 2, 3, 4, 5)
+
+
+#: the spheres of the Protocol's signatories: the city, SEBRAE, the state's extension agency,
+#: the federal institute, the regional development bank
+PROTOCOL_SPHERES = ("municipal", "civil_society", "state", "federal", "federal")
+#: what a CLAI meeting decides (the demo's staff write it, pt-BR)
+MEETING_DECISIONS = (
+    "Aprovado o calendário das feiras municipais da agricultura familiar.",
+    "A prefeitura cede o galpão para a central de comercialização.",
+    "Encaminhar ao Banco do Nordeste a proposta de crédito dos empreendimentos.",
+    "A EMATER apresenta na próxima reunião o plano de assistência técnica.",
+    "Mapear as compras públicas (PAA e PNAE) abertas no território.",
+    "Convidar as escolas estaduais para a chamada pública do PNAE.",
+)
 
 
 @dataclass(frozen=True)
@@ -370,7 +386,7 @@ class Writer:
                 signatories.append(agency)
             evidence = {
                 "decided_on": decided,
-                "hub_municipality_code": case.muni.code,
+                "hub_municipality_code": HUB_OF[case.muni.code],
                 "adhesion_term": {"signed_on": signed, "signatories": signatories},
             }
         elif event == "concluir_mobilizacao":
@@ -979,10 +995,30 @@ class Writer:
         bank = "Banco do Nordeste" if case.muni.region == "Nordeste" else "Banco da Amazônia"
         installed = self.on_or_after(days, entered + timedelta(days=rng.randint(5, 30)))
         if installed is not None:
-            members = [city, case.proponent, sebrae, *([agency] if agency else [])]
-            members.append(f"Sindicato dos Trabalhadores Rurais de {case.muni.name}")
+            # (partner, sphere): the register names each institution with its sphere
+            members = [
+                (city, "municipal"),
+                (case.proponent, "civil_society"),
+                (sebrae, "civil_society"),
+                *([(agency, "state")] if agency else []),
+                (f"Sindicato dos Trabalhadores Rurais de {case.muni.name}", "civil_society"),
+                (FAO, "international"),
+            ]
             do = partial(Player.clai, case=case.index, on=installed, members=members, actor=actor)
-            self.morning(case, installed, do, "CLAI installed")
+            self.morning(case, installed, do, "CLAI installed (unless its hub's is)")
+            held = self.on_or_after(days, installed + timedelta(days=rng.randint(20, 60)))
+            if held is not None:  # a meeting of the hub's CLAI, with some of its members
+                present = [m for m in members if m[1] != "civil_society" or rng.random() < 0.6]
+                decisions = rng.sample(MEETING_DECISIONS, 2)
+                do = partial(
+                    Player.meeting,
+                    case=case.index,
+                    on=held,
+                    present=present,
+                    decisions=decisions,
+                    actor=actor,
+                )
+                self.morning(case, held, do, "CLAI meeting")
             signed = self.on_or_after(days, installed + timedelta(days=rng.randint(0, 25)))
             if signed is not None:
                 self.protocol(rng, case, days, signed, [city, sebrae, agency, institute, bank])
@@ -1019,7 +1055,8 @@ class Writer:
     ) -> None:
         city, sebrae, agency, institute, bank = partners
         actor = case.coordinator
-        signatories = [p for p in partners if p]
+        spheres = dict(zip(partners, PROTOCOL_SPHERES, strict=True))
+        signatories = [(p, spheres[p]) for p in partners if p]
         do = partial(
             Player.protocol, case=case.index, on=signed, signatories=signatories, actor=actor
         )
@@ -1035,7 +1072,7 @@ class Writer:
                 Player.commitment,
                 key=key,
                 case=case.index,
-                partner=partner,
+                partner=(partner, spheres[partner]),
                 action=rng.choice(ACTIONS[kind]),
                 due=due,
                 actor=actor,

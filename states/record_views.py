@@ -80,6 +80,20 @@ def check_evidence(
                 ),
                 field="evidence",
             )
+        hub_uf = session.get(Municipality, evidence.hub_municipality_code)
+        assert hub_uf is not None
+        if hub_uf.uf != uf:
+            # a hub serves the communities of its territory: a case joins a hub of its own UF
+            raise InvalidInput(
+                N_(
+                    "evidence for %(event)s: hub_municipality_code %(hub_municipality_code)s is in %(hub_uf)s, outside the case's territory (%(uf)s)",
+                    event=event,
+                    hub_municipality_code=evidence.hub_municipality_code,
+                    hub_uf=hub_uf.uf,
+                    uf=uf,
+                ),
+                field="evidence.hub_municipality_code",
+            )
     if "assignee" in checks:
         assert isinstance(evidence, Assignment)
         check_assignee(session, evidence.coordinator, uf, field="evidence.coordinator")
@@ -187,8 +201,13 @@ def enterprise_summaries(session: Session, case_id: int) -> tuple[EnterpriseSumm
 
 
 def follow_up_summary(session: Session, case_id: int) -> FollowUpSummary:
-    clai = session.get(Clai, case_id)
-    protocol = session.get(Protocol, case_id)
+    """The case's visits, and the CLAI and Protocol of its hub (they are territorial: the hub's
+    cases share them)."""
+    hub = session.execute(
+        select(Case.hub_municipality_code).where(Case.id == case_id)
+    ).scalar_one_or_none()
+    clai = session.get(Clai, hub) if hub is not None else None
+    protocol = session.get(Protocol, hub) if hub is not None else None
     visits = session.execute(
         select(Visit.visited_on)
         .where(Visit.case_id == case_id)

@@ -11,8 +11,12 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
   Oficina) and ``staff_enrolments``/``staff_attendance`` of the staff an ECM trains.
 - ``enterprises`` formed by participants (``enterprise_members``, who may leave: the date and
   reason stay), with their legal form and size category, their ``legal_steps`` in legal order.
-- ``visits``, ``clai`` (Comitê Local de Ação Integrada), ``protocols`` and ``commitments``
-  (Protocolo de Ações Integradas).
+- ``visits`` of a case.
+- the programme around the cases: ``hubs`` (polos: a municipality serving several cases of its
+  territory), the register of ``partners`` (name, CNPJ, sphere), each hub's ``clai`` (Comitê
+  Local de Ação Integrada) with its ``clai_members`` and ``clai_meetings``, its ``protocols``
+  (Protocolo de Ações Integradas) with ``protocol_signatories`` and dated ``commitments``;
+  ``policy_reaches``: the public policies an enterprise reached (convergence of policies).
 - ``obligations``: one concept for every dated duty (case, kind, due date, satisfied when and by
   which record).
 - ``surveys``: the baseline and outcome surveys of a case's participants (entry, the ECC's end,
@@ -250,31 +254,127 @@ class Visit(Base):
     recorded_at: Mapped[datetime]
 
 
+class Hub(Base):
+    """A development hub (polo): the municipality chosen as training base for the communities
+    around it. Its cases are those whose ``cases.hub_municipality_code`` names it."""
+
+    __tablename__ = "hubs"
+
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipalities.ibge_code"), primary_key=True, autoincrement=False
+    )
+    designated_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Partner(Base):
+    """A partner institution of the register (federal, state, municipal, civil society,
+    international such as FAO)."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the name folded (case, accents kept, spaces collapsed): two partners never share it
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    cnpj: Mapped[str | None] = mapped_column(String(14), unique=True)
+    #: federal | state | municipal | civil_society | international; None: a name carried over
+    #: from before the register (migration 0013), its sphere not recorded
+    sphere: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
 class Clai(Base):
+    """The hub's Comitê Local de Ação Integrada, shared by the hub's cases."""
+
     __tablename__ = "clai"
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    hub_code: Mapped[int] = mapped_column(
+        ForeignKey("hubs.municipality_code"), primary_key=True, autoincrement=False
+    )
     installed_on: Mapped[date] = mapped_column(Date)
-    members: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ClaiMember(Base):
+    __tablename__ = "clai_members"
+
+    hub_code: Mapped[int] = mapped_column(ForeignKey("clai.hub_code"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+
+
+class ClaiMeeting(Base):
+    """A meeting of a hub's CLAI: its date, the institutions present, what it decided."""
+
+    __tablename__ = "clai_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_code: Mapped[int] = mapped_column(ForeignKey("clai.hub_code"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    decisions: Mapped[list[str]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ClaiMeetingPartner(Base):
+    __tablename__ = "clai_meeting_partners"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("clai_meetings.id"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
 
 
 class Protocol(Base):
+    """The hub's Protocolo de Ações Integradas, shared by the hub's cases."""
+
     __tablename__ = "protocols"
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    hub_code: Mapped[int] = mapped_column(
+        ForeignKey("hubs.municipality_code"), primary_key=True, autoincrement=False
+    )
     signed_on: Mapped[date] = mapped_column(Date)
-    signatories: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ProtocolSignatory(Base):
+    __tablename__ = "protocol_signatories"
+
+    hub_code: Mapped[int] = mapped_column(ForeignKey("protocols.hub_code"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
 
 
 class Commitment(Base):
+    """A partner's commitment in a hub's Protocol: an obligation of every case of the hub until
+    done."""
+
     __tablename__ = "commitments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    partner: Mapped[str] = mapped_column(String(200))
+    hub_code: Mapped[int] = mapped_column(ForeignKey("protocols.hub_code"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     action: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PolicyReach(Base):
+    """A public policy an enterprise reached (PAA, PNAE, Pronaf...), when, and through which
+    partner (convergence of policies)."""
+
+    __tablename__ = "policy_reaches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    reached_on: Mapped[date] = mapped_column(Date)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "enterprise_id", "policy", "reached_on", name="uq_policy_reaches_enterprise_policy_on"
+        ),
+    )
 
 
 class Obligation(Base):

@@ -36,7 +36,7 @@ from states.guards import Records
 from states.lifecycle import Lifecycle, Outcome
 from states.models import Case, Municipality
 from states.progress import BulkApplied
-from tasks import obligations
+from tasks import hubs, obligations
 from tasks.demands import check_actor
 from tasks.runtime import Runtime
 
@@ -290,6 +290,9 @@ def _apply(
     version = store.update_case(session, case, changes, actor=actor, now=now)
     if outcome.to_state != outcome.from_state:
         obligations.after_transition(session, rt, case, outcome.to_state, today)
+    if changes.get("hub_municipality_code") is not None:  # the hub decision: the case joins it
+        decided_on = getattr(outcome.evidence, "decided_on", today)
+        hubs.case_joined(session, rt, case, decided_on=decided_on, actor=actor)
     # the messages the change causes leave from the outbox after the commit
     outbox.for_transition(
         session,

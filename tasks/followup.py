@@ -1,11 +1,13 @@
-"""Follow-up (acompanhamento): visits, the Comitê Local de Ação Integrada (CLAI), and the
-Protocol of Integrated Actions with its dated commitments.
+"""Follow-up (acompanhamento): visits, and the Comitê Local de Ação Integrada (CLAI) and the
+Protocol of Integrated Actions of the case's hub, with its dated commitments.
 
 A visit satisfies the open "visit every 90 days" obligation and opens the next one, within the
-12-month follow-up period (see :mod:`tasks.obligations`); each commitment of the Protocol is an
-obligation until done. Nothing is dated in the future or before the case was registered; a
+12-month follow-up period (see :mod:`tasks.obligations`); the CLAI and the Protocol belong to
+the hub (:mod:`tasks.hubs`), and each commitment of the Protocol is an obligation of every case
+of the hub until done. Nothing is dated in the future or before the case was registered; a
 visit to an enterprise is not dated before the enterprise formed. The income a visit reports
-to a MEI is checked against the MEI's revenue cap (:func:`tasks.enterprises.check_mei_revenue`). :func:`list_visits` and
+to a MEI is checked against the MEI's revenue cap (:func:`tasks.enterprises.check_mei_revenue`).
+:func:`list_visits` and
 :func:`follow_up_detail` read it back.
 """
 
@@ -23,13 +25,13 @@ from states import store
 from states.audit import iso_utc
 from states.bounds import Bounded
 from states.deadlines import add_months, local_date
-from states.errors import InvalidInput, NotAllowed, NotFound
+from states.errors import InvalidInput, NotFound
 from states.evidence import check_username
 from states.models import Case
-from states.records import Clai, Commitment, Enterprise, Protocol, Visit
+from states.records import Enterprise, Hub, Visit
 from states.states import State
 from states.text import N_
-from tasks import enterprises, obligations
+from tasks import enterprises, hubs, obligations
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
@@ -153,163 +155,49 @@ def record_visit(rt: Runtime, raw: VisitInput | dict[str, object], *, actor: str
         return visit.id
 
 
+# The CLAI and the Protocol belong to the case's hub (tasks.hubs): these take a case and act on
+# its hub, for the commands and callers that start from a case.
+
+
 def install_clai(
     rt: Runtime, case_id: int, *, installed_on: date, members: list[str], actor: str
 ) -> None:
-    """Record the installation of the case's Comitê Local de Ação Integrada."""
+    """Record the installation of the CLAI of the case's hub (members: partners of the
+    register, by number or name)."""
     check_actor(actor)
-    members = [m.strip() for m in members if m.strip()]
-    if not members:
-        raise InvalidInput(N_("the CLAI needs at least one member institution"), field="members")
-    with rt.db.write() as session:
-        case = get_case(session, case_id)
-        _not_future(installed_on, _today(session, rt, case), "installed_on")
-        _not_before_case(session, installed_on, case, "installed_on")
-        if session.get(Clai, case_id) is not None:
-            raise NotAllowed(N_("case %(case_id)s already has its CLAI installed", case_id=case_id))
-        session.add(Clai(case_id=case_id, installed_on=installed_on, members=members))
-        session.flush()
-        audit_record(
-            session,
-            rt,
-            event="clai_instalado",
-            actor=actor,
-            record_type="clai",
-            record_id=case_id,
-            case=case,
-            evidence={"installed_on": installed_on.isoformat(), "members": members},
-        )
+    hubs.install_clai(
+        rt, _hub(rt, case_id), installed_on=installed_on, members=members, actor=actor
+    )
 
 
 def sign_protocol(
     rt: Runtime, case_id: int, *, signed_on: date, signatories: list[str], actor: str
 ) -> None:
-    """Record the signing of the Protocol of Integrated Actions."""
+    """Record the signing of the Protocol of Integrated Actions of the case's hub."""
     check_actor(actor)
-    signatories = [s.strip() for s in signatories if s.strip()]
-    if not signatories:
-        raise InvalidInput(N_("the Protocol needs at least one signatory"), field="signatories")
-    with rt.db.write() as session:
-        case = get_case(session, case_id)
-        _not_future(signed_on, _today(session, rt, case), "signed_on")
-        _not_before_case(session, signed_on, case, "signed_on")
-        if session.get(Protocol, case_id) is not None:
-            raise NotAllowed(
-                N_("case %(case_id)s already has its Protocol signed", case_id=case_id)
-            )
-        session.add(Protocol(case_id=case_id, signed_on=signed_on, signatories=signatories))
-        session.flush()
-        audit_record(
-            session,
-            rt,
-            event="protocolo_assinado",
-            actor=actor,
-            record_type="protocol",
-            record_id=case_id,
-            case=case,
-            evidence={"signed_on": signed_on.isoformat(), "signatories": signatories},
-        )
+    hubs.sign_protocol(
+        rt, _hub(rt, case_id), signed_on=signed_on, signatories=signatories, actor=actor
+    )
 
 
 def add_commitment(
     rt: Runtime, case_id: int, *, partner: str, action: str, due_on: date, actor: str
 ) -> int:
-    """Add a commitment of a partner institution to the Protocol; its number."""
+    """Add a partner's commitment to the Protocol of the case's hub; its number."""
     check_actor(actor)
-    partner, action = partner.strip(), action.strip()
-    if not partner or not action:
-        raise InvalidInput(N_("a commitment needs a partner and an action"), field="partner")
-    if len(partner) > 200:
-        raise InvalidInput(N_("the partner's name has more than 200 characters"), field="partner")
-    with rt.db.write() as session:
-        case = get_case(session, case_id)
-        protocol = session.get(Protocol, case_id)
-        if protocol is None:
-            raise NotAllowed(
-                N_("case %(case_id)s has no signed Protocol to add commitments to", case_id=case_id)
-            )
-        if due_on < protocol.signed_on:
-            raise InvalidInput(
-                N_(
-                    "due_on %(due_on)s is before the Protocol was signed (%(signed_on)s)",
-                    due_on=due_on,
-                    signed_on=protocol.signed_on,
-                ),
-                field="due_on",
-            )
-        row = Commitment(case_id=case_id, partner=partner, action=action, due_on=due_on)
-        session.add(row)
-        session.flush()
-        obligations.open_obligation(
-            session,
-            rt,
-            case_id=case_id,
-            kind=obligations.PROTOCOL_COMMITMENT,
-            due_on=due_on,
-            params={"partner": partner, "action": action},
-            record_type="commitment",
-            record_id=row.id,
-        )
-        audit_record(
-            session,
-            rt,
-            event="compromisso",
-            actor=actor,
-            record_type="commitment",
-            record_id=row.id,
-            case=case,
-            evidence={"partner": partner, "action": action, "due_on": due_on.isoformat()},
-        )
-        return row.id
+    return hubs.add_commitment(
+        rt, _hub(rt, case_id), partner=partner, action=action, due_on=due_on, actor=actor
+    )
 
 
 def fulfil_commitment(rt: Runtime, commitment_id: int, *, done_on: date, actor: str) -> None:
     """Record that a partner kept a commitment."""
-    check_actor(actor)
-    with rt.db.write() as session:
-        row = session.get(Commitment, commitment_id)
-        if row is None:
-            raise NotFound("commitment", commitment_id)
-        if row.done_on is not None:
-            raise NotAllowed(
-                N_(
-                    "commitment %(commitment_id)s was already done on %(done_on)s",
-                    commitment_id=commitment_id,
-                    done_on=row.done_on,
-                )
-            )
-        case = get_case(session, row.case_id)
-        _not_future(done_on, _today(session, rt, case), "done_on")
-        protocol = session.get(Protocol, row.case_id)
-        if protocol is not None and done_on < protocol.signed_on:
-            raise InvalidInput(
-                N_(
-                    "done_on %(done_on)s is before the Protocol was signed (%(signed_on)s)",
-                    done_on=done_on,
-                    signed_on=protocol.signed_on,
-                ),
-                field="done_on",
-            )
-        row.done_on = done_on
-        obligations.satisfy(
-            session,
-            case_id=row.case_id,
-            kind=obligations.PROTOCOL_COMMITMENT,
-            on=done_on,
-            by=f"commitment:{commitment_id}",
-            record_type="commitment",
-            record_id=commitment_id,
-        )
-        audit_record(
-            session,
-            rt,
-            event="compromisso_cumprido",
-            actor=actor,
-            record_type="commitment",
-            record_id=commitment_id,
-            case=case,
-            evidence={"done_on": done_on.isoformat()},
-        )
+    hubs.fulfil_commitment(rt, commitment_id, done_on=done_on, actor=actor)
+
+
+def _hub(rt: Runtime, case_id: int) -> int:
+    with rt.db.read() as session:
+        return hubs.hub_of_case(session, case_id)
 
 
 # ------------------------------------------------------------------------------ reading
@@ -341,11 +229,6 @@ def list_visits(session: Session, case_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _days_late(due: date, done: date | None, today: date | None) -> int | None:
-    end = done or today
-    return max(0, (end - due).days) if end is not None else None
-
-
 def follow_up_detail(
     session: Session,
     case_id: int,
@@ -359,11 +242,12 @@ def follow_up_detail(
     end of the follow-up period of a case in ``acompanhamento``.
     """
     case = get_case(session, case_id)
-    clai = session.get(Clai, case_id)
-    protocol = session.get(Protocol, case_id)
-    commitments = session.execute(
-        select(Commitment).where(Commitment.case_id == case_id).order_by(Commitment.id)
-    ).scalars()
+    hub = (
+        hubs.hub_detail(session, case.hub_municipality_code, today=today)
+        if case.hub_municipality_code is not None
+        and session.get(Hub, case.hub_municipality_code) is not None
+        else None
+    )
     visits = [v["visited_on"] for v in list_visits(session, case_id)]
     in_follow_up = case.state == State.ACOMPANHAMENTO.value
     next_visit = obligations.list_obligations(
@@ -372,27 +256,11 @@ def follow_up_detail(
     return {
         "case_id": case_id,
         "state": case.state,
-        "clai": (
-            {"installed_on": clai.installed_on.isoformat(), "members": list(clai.members)}
-            if clai
-            else None
-        ),
-        "protocol": (
-            {"signed_on": protocol.signed_on.isoformat(), "signatories": list(protocol.signatories)}
-            if protocol
-            else None
-        ),
-        "commitments": [
-            {
-                "id": c.id,
-                "partner": c.partner,
-                "action": c.action,
-                "due_on": c.due_on.isoformat(),
-                "done_on": c.done_on.isoformat() if c.done_on else None,
-                "days_late": _days_late(c.due_on, c.done_on, today),
-            }
-            for c in commitments
-        ],
+        "hub": case.hub_municipality_code,
+        "clai": hub["clai"] if hub else None,
+        "meetings": hub["meetings"] if hub else [],
+        "protocol": hub["protocol"] if hub else None,
+        "commitments": hub["commitments"] if hub else [],
         "follow_up_since": case.entered_on.isoformat() if in_follow_up else None,
         "follow_up_ends": (
             add_months(case.entered_on, follow_up_months).isoformat()

@@ -1,5 +1,6 @@
-"""Settings of the operations that are not the domain core's: the pseudonymisation key, and the
-programme records' numbers that are not the lifecycle's (:class:`RecordsSettings`).
+"""Settings of the operations that are not the domain core's: the pseudonymisation key, the
+programme records' numbers that are not the lifecycle's (:class:`RecordsSettings`), and the
+public policies a convergence record may name.
 
 Read from the environment with the prefix ``PRODUZIR_``:
 
@@ -9,6 +10,10 @@ Read from the environment with the prefix ``PRODUZIR_``:
     whoever holds the database alone cannot link a pseudonym back to a CPF. At least
     :data:`MIN_KEY_LENGTH` characters. Changing it changes every pseudonym, so keep it for as
     long as partners must match rows across exports.
+
+``PRODUZIR_PUBLIC_POLICIES``
+    The public policies an enterprise may be recorded as reaching (convergence of policies),
+    comma-separated; default :data:`DEFAULT_POLICIES`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from states.text import N_
 
 PSEUDONYM_KEY_VARIABLE = "PRODUZIR_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
+#: PAA (Lei 14.628/2023), PNAE (Lei 11.947/2009), Pronaf (Decreto 1.946/1996), Garantia-Safra
+#: (Lei 10.420/2002), PNATER (Lei 12.188/2010)
+DEFAULT_POLICIES = ("PAA", "PNAE", "Pronaf", "Garantia-Safra", "PNATER")
 
 
 def check_pseudonym_key(value: str) -> str:
@@ -51,6 +59,14 @@ class TasksSettings(BaseSettings):
         description="HMAC key for the pseudonyms in partner exports "
         f"(at least {MIN_KEY_LENGTH} characters; never stored in the database).",
     )
+
+    public_policies: str = Field(
+        default=",".join(DEFAULT_POLICIES),
+        description="The public policies a convergence record may name, comma-separated.",
+    )
+
+    def policies(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.public_policies.split(",") if p.strip())
 
     @field_validator("pseudonym_key")
     @classmethod

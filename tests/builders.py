@@ -336,8 +336,56 @@ def cnpj_for(n: int) -> str:
     return "".join(map(str, base))
 
 
+#: The partner institutions the builders' records name (name -> sphere), registered by
+#: :func:`register_partners` (and by :func:`follow_up_all` for the CLAI and the Protocol).
+TEST_PARTNERS = {
+    "Prefeitura": "municipal",
+    "Prefeitura Municipal de Quixadá": "municipal",
+    "EMATERCE": "state",
+    "SEBRAE": "civil_society",
+    "SEBRAE-CE": "civil_society",
+    "Banco do Nordeste": "federal",
+    "FAO": "international",
+}
+
+
+def register_partners(rt: Runtime) -> dict[str, int]:
+    """Register the :data:`TEST_PARTNERS` not registered yet; name -> partner number."""
+    from states.records import Partner
+    from tasks.partners import add_partner
+
+    with rt.db.read() as session:
+        found = {p.name: p.id for p in session.execute(select(Partner)).scalars()}
+    for name, sphere in TEST_PARTNERS.items():
+        if name not in found:
+            found[name] = add_partner(rt, name=name, sphere=sphere, actor=COORDINATOR)
+    return found
+
+
 def follow_up_all(rt: Runtime, case_id: int, entered_on: date) -> None:
-    """CLAI, Protocol, and a visit every 80 days over the 12 months (the clock is past them)."""
+    """CLAI, Protocol, and a visit every 80 days over the 12 months (the clock is past them);
+    the CLAI and the Protocol are the hub's: installed and signed unless they already are."""
+    from states.records import Clai, Protocol
+
+    with rt.db.read() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        hub = case.hub_municipality_code
+        has_clai = hub is not None and session.get(Clai, hub) is not None
+        has_protocol = hub is not None and session.get(Protocol, hub) is not None
+    register_partners(rt)
+    if has_clai and has_protocol:
+        for i in range(1, 5):
+            record_visit(
+                rt,
+                {
+                    "case_id": case_id,
+                    "visited_on": (entered_on + timedelta(days=80 * i)).isoformat(),
+                    "findings": "Empreendimentos em funcionamento.",
+                },
+                actor=COORDINATOR,
+            )
+        return
     install_clai(
         rt,
         case_id,

@@ -46,10 +46,10 @@ from states import queries, record_views, store
 from states.directory import User
 from states.errors import Conflict, GuardFailed, InvalidInput, TransitionNotAllowed
 from states.models import Case
-from states.records import CaseParticipant
+from states.records import CaseParticipant, Hub
 from states.text import N_
 from tasks import cases as case_ops
-from tasks import enterprises, followup, obligations, people, trainings
+from tasks import enterprises, followup, hubs, obligations, people, trainings
 from tasks.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
@@ -147,6 +147,12 @@ def case_page(
             else None
         )
         hub = f"{found_hub.name} ({found_hub.uf})" if found_hub else None
+        # the hub's records, shared by its cases: its cases, CLAI (meetings), Protocol
+        hub_records = (
+            hubs.hub_detail(db, found_hub.ibge_code, today=today)
+            if found_hub is not None and db.get(Hub, found_hub.ibge_code) is not None
+            else None
+        )
         events = trainings.list_events(db, trainings.EventFilter(case_id=case_id), limit=20)
         firms = enterprises.list_enterprises(db, case_id, limit=50)
         visits = followup.list_visits(db, case_id)[-10:]
@@ -188,6 +194,7 @@ def case_page(
         {
             "case": detail,
             "hub": hub,
+            "hub_records": hub_records,
             "today": today,
             "due_days": due_days,
             "history": history,

@@ -36,10 +36,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("demand_channel")
-    with op.batch_alter_table("enterprise_members") as batch:
-        batch.drop_column("left_reason")
-        batch.drop_column("left_on")
-    with op.batch_alter_table("enterprises") as batch:
-        batch.drop_column("size_category")
+    # a plain DROP COLUMN (SQLite >= 3.35, PostgreSQL): a batch copy of `cases` would drop the
+    # table, which the rows that refer to it forbid
+    op.execute("ALTER TABLE cases DROP COLUMN demand_channel")
+    op.execute("ALTER TABLE enterprise_members DROP COLUMN left_reason")
+    op.execute("ALTER TABLE enterprise_members DROP COLUMN left_on")
+    op.execute("ALTER TABLE enterprises DROP COLUMN size_category")

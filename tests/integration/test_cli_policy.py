@@ -48,6 +48,7 @@ from tests.builders import (
     enterprises_of,
     new_case,
     participants_of,
+    register_partners,
     today_of,
 )
 from tests.conftest import START
@@ -62,6 +63,7 @@ USERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "off.coord": ("coordinator", ("CE",)),  # disabled
 }
 NOBODY = "no.such.user"
+HUB = "2311306"  # the world's case has its hub in Quixadá (CE)
 CALLERS = (*USERS, NOBODY, SYSTEM_ACTOR)
 
 
@@ -77,7 +79,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
-    """A CE case in follow-up, with its ECC, enterprises and a Protocol commitment; the users."""
+    """A CE case in follow-up, with its ECC, enterprises and a commitment in its hub's Protocol;
+    the users."""
     folder = tmp_path_factory.mktemp("cli_policy")
     db_file = folder / "produzir.db"
     shutil.copyfile(sqlite_template, db_file)
@@ -98,6 +101,7 @@ def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Wo
     disable_user(rt, "off.coord", actor="system")
     case = new_case(rt)
     drive(rt, clock, case, "acompanhamento")
+    register_partners(rt)
     sign_protocol(rt, case, signed_on=today_of(clock), signatories=["Prefeitura"], actor="system")
     commitment = add_commitment(
         rt,
@@ -205,17 +209,22 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         "enterprise.step": ["enterprise", "step", e, "founding_act", "--done-on", day],
         "enterprise.no-cnpj": ["enterprise", "no-cnpj", e, "--reason", "informal"],
         "visit.add": ["visit", "add", "--case", c, "--date", day, "--findings", "ok"],
-        "protocol.clai": [
-            "protocol", "clai", c, "--installed-on", day, "--member", "Prefeitura",
+        "hub.create": ["hub", "create", "2303931", "--designated-on", day],
+        "hub.clai": ["hub", "clai", HUB, "--installed-on", day, "--member", "Prefeitura"],
+        "hub.meeting": [
+            "hub", "meeting", HUB, "--held-on", day, "--present", "Prefeitura",
+            "--decision", "Feira mensal",
         ],
-        "protocol.sign": [
-            "protocol", "sign", c, "--signed-on", day, "--signatory", "Prefeitura",
-        ],
-        "protocol.commit": [
-            "protocol", "commit", c, "--partner", "SEBRAE", "--action", "curso",
+        "hub.sign": ["hub", "sign", HUB, "--signed-on", day, "--signatory", "Prefeitura"],
+        "hub.commit": [
+            "hub", "commit", HUB, "--partner", "SEBRAE", "--action", "curso",
             "--due", "2027-01-01",
         ],
-        "protocol.done": ["protocol", "done", str(w.commitment), "--done-on", day],
+        "hub.done": ["hub", "done", str(w.commitment), "--done-on", day],
+        "partner.add": ["partner", "add", "--name", "Cáritas", "--sphere", "civil_society"],
+        "partner.reach": [
+            "partner", "reach", e, "--policy", "PAA", "--on", day, "--partner", "Prefeitura",
+        ],
         "user.add": [
             "user", "add", "evil.admin", "--name", "Evil", "--email", "evil@example.org",
             "--role", "admin",

@@ -41,7 +41,7 @@ from states.clock import FixedClock
 from states.directory import User
 from states.errors import InvalidInput
 from states.lifecycle import Lifecycle
-from states.models import AuditEvent, Case
+from states.models import AuditEvent, Case, Municipality
 from states.records import (
     Attendance,
     CaseParticipant,
@@ -503,13 +503,20 @@ def test_follow_up_has_visits_clai_and_protocols(demo: tuple[Runtime, DemoReport
             assert v.active is not None
             assert v.members is not None
             assert v.monthly_income is not None
-        clai = set(session.execute(select(Clai.case_id)).scalars())
-        protocols = set(session.execute(select(Protocol.case_id)).scalars())
+        hub_of = dict(
+            session.execute(
+                select(Case.id, Case.hub_municipality_code).where(
+                    Case.hub_municipality_code.is_not(None)
+                )
+            ).all()
+        )
+        clai = set(session.execute(select(Clai.hub_code)).scalars())
+        protocols = set(session.execute(select(Protocol.hub_code)).scalars())
     assert left, "no case finished its follow-up"
     assert report.visits == sum(len(v) for v in visits.values())
     for case_id in left:
-        assert case_id in clai
-        assert case_id in protocols
+        assert hub_of[case_id] in clai  # the hub's CLAI and Protocol, shared by its cases
+        assert hub_of[case_id] in protocols
         days = sorted(set(visits[case_id]))
         assert days, case_id
         assert max(((b - a).days for a, b in pairwise(days)), default=0) <= t.visit_interval_days
@@ -517,6 +524,34 @@ def test_follow_up_has_visits_clai_and_protocols(demo: tuple[Runtime, DemoReport
     commitments = loaded(rt, Commitment)
     assert any(c.done_on for c in commitments), "no commitment kept"
     assert any(c.done_on is None and c.due_on < today for c in commitments), "none overdue"
+
+
+def test_hubs_serve_several_cases_with_clai_meetings_and_partners_of_every_sphere(
+    demo: tuple[Runtime, DemoReport],
+) -> None:
+    from states.records import ClaiMeeting, Hub, Partner
+
+    rt, _ = demo
+    with rt.db.read() as session:
+        served = Counter(
+            session.execute(
+                select(Case.hub_municipality_code).where(Case.hub_municipality_code.is_not(None))
+            ).scalars()
+        )
+        hubs = set(session.execute(select(Hub.municipality_code)).scalars())
+        spheres = set(session.execute(select(Partner.sphere)).scalars())
+        meetings = session.execute(select(func.count()).select_from(ClaiMeeting)).scalar_one()
+        ufs = session.execute(
+            select(Case.hub_municipality_code, Municipality.uf)
+            .join(Municipality, Municipality.ibge_code == Case.municipality_code)
+            .where(Case.hub_municipality_code.is_not(None))
+        ).all()
+        hub_ufs = dict(session.execute(select(Municipality.ibge_code, Municipality.uf)).all())
+    assert set(served) == hubs
+    assert max(served.values()) >= 3, "no hub serves several cases"
+    assert spheres == {"federal", "state", "municipal", "civil_society", "international"}
+    assert meetings > 0
+    assert all(hub_ufs[hub] == uf for hub, uf in ufs)  # every hub in its cases' territory
 
 
 def test_some_dated_obligations_are_overdue(demo: tuple[Runtime, DemoReport]) -> None:

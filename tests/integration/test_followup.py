@@ -1,7 +1,8 @@
 """Follow-up as a coordinator records it: visits (never before the enterprise or the case
 existed, never in the future), the "a visit every 90 days" rule kept as dated obligations, the
 Protocol's commitments, the ``acompanhamento`` guard read from these records just below and at
-its thresholds, and the ``visit``, ``protocol`` and ``obligation`` commands.
+its thresholds, and the ``visit``, ``hub``, ``protocol`` and ``obligation`` commands (the CLAI
+and the Protocol are the case's hub's: tests/integration/test_hubs.py has the hub's own tests).
 
 Every refusal is checked to leave the database as it was; every test ends with the audit chain
 verified.
@@ -18,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from console.cli_enterprise import obligation_app, protocol_app, visit_app
+from console.cli_hub import hub_app
 from states.deadlines import add_months
 from states.errors import GuardFailed, InvalidInput, NotAllowed
 from tasks.cases import advance
@@ -40,6 +42,7 @@ from tests.builders import (
     enterprises_of,
     evidence_for,
     new_case,
+    register_partners,
 )
 from tests.integration.helpers import case_row, verify
 from tests.integration.test_enterprises import form, refused, today
@@ -67,6 +70,7 @@ def in_follow_up(rt: Runtime) -> tuple[int, date, date]:
     """A case just entered in acompanhamento: its id, the day it entered, the period's end."""
     case_id = new_case(rt)
     drive(rt, rt.clock, case_id, "acompanhamento")  # type: ignore[arg-type]
+    register_partners(rt)  # the CLAI, the Protocol and the commitments name partners
     entered = case_row(rt.db, case_id).entered_on
     assert entered == today(rt)
     return case_id, entered, add_months(entered, 12)
@@ -211,7 +215,7 @@ def test_commitments_are_obligations_until_done(rt: Runtime) -> None:
     signed = entered + timedelta(days=3)
     due = entered + timedelta(days=30)
     move_to(rt, entered + timedelta(days=40))
-    with refused(rt, NotAllowed, f"case {case_id} has no signed Protocol"):
+    with refused(rt, NotAllowed, "hub 2311306 has no signed Protocol"):
         add_commitment(
             rt,
             case_id,
@@ -407,7 +411,10 @@ def test_obligation_list_overdue_shows_a_missed_visit_with_its_days_late(
     )
 
 
-def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
+HUB = "2311306"  # the builders' hub decision names Quixadá
+
+
+def test_the_visit_hub_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     case_id, entered, _ = in_follow_up(rt)
     case = str(case_id)
     day = str(entered + timedelta(days=30))
@@ -472,9 +479,9 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
 
     run(
         cli,
-        protocol_app,
+        hub_app,
         "clai",
-        case,
+        HUB,
         "--installed-on",
         day,
         "--member",
@@ -486,9 +493,9 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     )
     assert "already has its CLAI" in run(
         cli,
-        protocol_app,
+        hub_app,
         "clai",
-        case,
+        HUB,
         "--installed-on",
         day,
         "--member",
@@ -499,9 +506,9 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     )
     run(
         cli,
-        protocol_app,
+        hub_app,
         "sign",
-        case,
+        HUB,
         "--signed-on",
         day,
         "--signatory",
@@ -511,9 +518,9 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     )
     out = run(
         cli,
-        protocol_app,
+        hub_app,
         "commit",
-        case,
+        HUB,
         "--partner",
         "SEBRAE-CE",
         "--action",
@@ -526,7 +533,7 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     assert out.startswith("commitment 1 added")
     run(
         cli,
-        protocol_app,
+        hub_app,
         "done",
         "1",
         "--done-on",
@@ -536,9 +543,13 @@ def test_the_visit_and_protocol_commands(cli: CliRunner, rt: Runtime) -> None:
     )
 
     shown = json.loads(run(cli, protocol_app, "show", case, "--json"))
-    assert shown["clai"] == {"installed_on": day, "members": ["Prefeitura", "EMATERCE"]}
+    assert shown["hub"] == int(HUB)
+    assert shown["clai"] == {"installed_on": day, "members": ["EMATERCE", "Prefeitura"]}
     assert shown["protocol"]["signatories"] == ["Prefeitura"]
-    assert [(c["partner"], c["days_late"]) for c in shown["commitments"]] == [("SEBRAE-CE", 5)]
+    # late from the working day the due date moves to (Lei 9.784/1999 art. 66 §1)
+    due = working(rt, case_id, entered + timedelta(days=60))
+    late = (entered + timedelta(days=65) - due).days
+    assert [(c["partner"], c["days_late"]) for c in shown["commitments"]] == [("SEBRAE-CE", late)]
     assert shown["visits"] == [day, day]
     assert shown["next_visit_due"] == str(entered + timedelta(days=120))
     assert shown["follow_up_ends"] == str(add_months(entered, 12))

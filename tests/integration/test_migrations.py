@@ -7,6 +7,7 @@ changed without a migration (or the reverse) fails here rather than in productio
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 
 import pytest
@@ -53,6 +54,16 @@ TERRITORY_TABLES = {
 STAFF_TABLES = {"staff", "event_instructors", "staff_enrolments", "staff_attendance"}
 #: revision 0014_surveys: the participants' baseline and outcome surveys
 SURVEY_TABLES = {"surveys"}
+#: revision 0017_hubs: hubs, the register of partners, the hub's CLAI and Protocol, policies reached
+HUB_TABLES = {
+    "hubs",
+    "partners",
+    "clai_members",
+    "clai_meetings",
+    "clai_meeting_partners",
+    "protocol_signatories",
+    "policy_reaches",
+}
 MUNICIPALITIES = 5_570
 
 
@@ -112,6 +123,130 @@ def test_revision_0014_surveys_adds_exactly_the_surveys_and_drops_them_again(
     assert tables(empty_db) == before
 
 
+def test_revision_0017_adds_the_hub_tables_and_drops_them_again(empty_db: Database) -> None:
+    migrations.upgrade(empty_db.engine, "0016_calendar_generation")
+    before = tables(empty_db)
+
+    migrations.upgrade(empty_db.engine, "0017_hubs")
+    assert tables(empty_db) == before | HUB_TABLES
+
+    migrations.downgrade(empty_db.engine, "0016_calendar_generation")
+    assert tables(empty_db) == before
+
+
+QUIXADA, CHORO = 2311306, 2303931
+
+
+def _plain(result: Any) -> list[tuple[Any, ...]]:
+    """Rows with dates as ISO text (SQLite returns text, PostgreSQL dates)."""
+    return [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in result]
+
+
+def _old_case(
+    connection: Any, case_id: int, municipality: int, hub: int | None, state: str
+) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO cases (id, version, lifecycle_version, state, municipality_code, "
+            "community, forum, forum_held_on, activity, proponent, hub_municipality_code, "
+            "registered_at, registered_by, entered_on, extensions_used, updated_at, updated_by) "
+            "VALUES (:id, 1, '2026.1', :state, :m, 'Comunidade', 'Fórum', '2026-01-10', "
+            "'apicultura', 'Associação', :hub, :at, 'ana', '2026-02-01', 0, :at, 'ana')"
+        ),
+        {
+            "id": case_id,
+            "m": municipality,
+            "hub": hub,
+            "state": state,
+            "at": f"2026-01-{10 + case_id} 12:00:00",
+        },
+    )
+
+
+def test_revision_0017_moves_each_cases_clai_protocol_and_commitments_to_its_hub(
+    empty_db: Database,
+) -> None:
+    """Two cases of the hub of Quixadá each had a CLAI and a Protocol (0003): after the upgrade
+    the hub has one CLAI (the earliest installation, the members of both), one Protocol, the
+    commitments keep their numbers, and the open one is an obligation of both cases."""
+    migrations.upgrade(empty_db.engine, "0012")
+    with empty_db.engine.begin() as connection:
+        _old_case(connection, 1, QUIXADA, QUIXADA, "acompanhamento")
+        _old_case(connection, 2, CHORO, QUIXADA, "acompanhamento")
+        _old_case(connection, 3, CHORO, QUIXADA, "cancelada")
+        connection.execute(
+            text(
+                "INSERT INTO clai (case_id, installed_on, members) VALUES "
+                "(1, '2026-05-10', '[\"Prefeitura\", \"EMATERCE\"]'), "
+                "(2, '2026-04-01', '[\"prefeitura\", \"FAO\"]')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO protocols (case_id, signed_on, signatories) VALUES "
+                "(1, '2026-05-20', '[\"Prefeitura\", \"SEBRAE-CE\"]')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO commitments (id, case_id, partner, action, due_on, done_on) VALUES "
+                "(7, 1, 'SEBRAE-CE', 'Oficina de vendas', '2026-07-01', NULL), "
+                "(8, 1, 'EMATERCE', 'Assistência técnica', '2026-06-01', '2026-05-30')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO obligations (case_id, kind, record_type, record_id, description, "
+                "params, due_on, created_at) VALUES (1, 'protocol_commitment', 'commitment', 7, "
+                '\'SEBRAE-CE: Oficina de vendas\', \'{"partner": "SEBRAE-CE", "action": '
+                "\"Oficina de vendas\"}', '2026-07-01', '2026-05-20 12:00:00')"
+            )
+        )
+
+    migrations.upgrade(empty_db.engine, "0017_hubs")  # through 0013_staff ... 0016
+
+    with empty_db.engine.connect() as connection:
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return _plain(connection.execute(text(sql)))
+
+        assert rows("SELECT municipality_code, designated_on FROM hubs") == [
+            (QUIXADA, "2026-01-11")
+        ]
+        assert rows("SELECT hub_code, installed_on FROM clai") == [(QUIXADA, "2026-04-01")]
+        assert sorted(
+            rows("SELECT p.name FROM clai_members m JOIN partners p ON p.id = m.partner_id")
+        ) == [("EMATERCE",), ("FAO",), ("prefeitura",)]  # one partner, spelt as first met
+        assert rows("SELECT hub_code, signed_on FROM protocols") == [(QUIXADA, "2026-05-20")]
+        assert rows(
+            "SELECT c.id, c.hub_code, p.name, c.done_on FROM commitments c "
+            "JOIN partners p ON p.id = c.partner_id ORDER BY c.id"
+        ) == [(7, QUIXADA, "SEBRAE-CE", None), (8, QUIXADA, "EMATERCE", "2026-05-30")]
+        # the open commitment is an obligation of both open cases (not of the cancelled one)
+        assert rows("SELECT case_id, record_id, due_on FROM obligations ORDER BY case_id") == [
+            (1, 7, "2026-07-01"),
+            (2, 7, "2026-07-01"),
+        ]
+        assert rows("SELECT count(*), count(sphere) FROM partners") == [(4, 0)]
+
+    migrations.downgrade(empty_db.engine, "0012")
+    with empty_db.engine.connect() as connection:
+
+        def old(sql: str) -> list[tuple[Any, ...]]:
+            return _plain(connection.execute(text(sql)))
+
+        assert old("SELECT case_id, installed_on FROM clai ORDER BY case_id") == [
+            (1, "2026-04-01"),
+            (2, "2026-04-01"),
+            (3, "2026-04-01"),
+        ]
+        assert old("SELECT id, case_id, partner FROM commitments ORDER BY id") == [
+            (7, 1, "SEBRAE-CE"),
+            (8, 1, "EMATERCE"),
+        ]
+        assert old("SELECT case_id FROM obligations") == [(1,)]
+
+
 def test_the_records_models_are_the_record_tables() -> None:
     defined = {
         model.__tablename__
@@ -120,7 +255,7 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES | SURVEY_TABLES
+    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES | SURVEY_TABLES | HUB_TABLES
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 

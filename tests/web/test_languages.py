@@ -43,7 +43,7 @@ PORTUGUESE = {
 }  # fmt: skip
 #: msgids whose Portuguese is rightly the same as the English (names, codes, formats)
 SAME_IN_BOTH = re.compile(
-    r"^(%\(\w+\)s[\W]*)+$|^(ECC|ECM|RCPJ|Junta Comercial|UF|UFs|CNPJ|CPF|token|Total|total|E-mail|JSON|CSV|"
+    r"^(%\(\w+\)s[\W]*)+$|^(ECC|ECM|CLAI|RCPJ|Junta Comercial|UF|UFs|CNPJ|CPF|token|Total|total|E-mail|JSON|CSV|"
     r"PRODUZIR.*|Português|English|e-mail|%\(\w+\)s: %\(\w+\)s|ECC %\(ecc_id\)s|Status|Chain head)$"
 )
 
@@ -158,7 +158,7 @@ def every_error() -> list[Any]:
         InvalidInput(N_("%(what)s: %(value)s is not a date (YYYY-MM-DD)", what="on", value="x")),
         NotFound("case", 7),
         NotFound("person", 3),
-        NotAllowed(N_("case %(case_id)s has no signed Protocol to add commitments to", case_id=4)),
+        NotAllowed(N_("hub %(hub)s has no signed Protocol to add commitments to", hub=2311306)),
         TransitionNotAllowed(7, "iniciar_analise", "polo_definido", ["formalizar_polo", "anotar"]),
         GuardFailed(
             7,
