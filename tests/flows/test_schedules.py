@@ -44,7 +44,8 @@ def test_prefect_yaml_has_the_schedule_of_the_code(plan: Plan) -> None:
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.full_name)
 def test_each_entrypoint_is_the_flow_the_plan_names_imported_from_the_package(plan: Plan) -> None:
     """A module path (no file, no folder): a worker imports it from the installed package."""
-    assert ":" not in plan.entrypoint and "/" not in plan.entrypoint
+    assert ":" not in plan.entrypoint
+    assert "/" not in plan.entrypoint
     module, function = plan.entrypoint.rsplit(".", 1)
     assert getattr(importlib.import_module(module), function).name == plan.flow_name
 
