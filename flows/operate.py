@@ -3,8 +3,9 @@
 :func:`set_up` (``produzir deploy automations``, after ``prefect deploy --all``) creates or
 replaces, by name:
 
-- **lost heartbeats**: a flow run of ours (tag ``produzir``) that sent a heartbeat and then
-  neither another one nor a final state within :data:`HEARTBEAT_GRACE` seconds (``--grace``) is marked
+- **lost heartbeats**: a flow run of ours (tag ``produzir``) that started running or sent a
+  heartbeat and then neither a heartbeat nor a final state within :data:`HEARTBEAT_GRACE`
+  seconds (``--grace``) is marked
   *Crashed* (its worker or its process died);
 - **reschedule**: a flow run of ours that crashes is set back to *Scheduled*, so any worker of
   the pool takes it again; a sweep shard resumes from its cursors, a bulk shard skips what its
@@ -16,7 +17,8 @@ replaces, by name:
   ``prefect.yaml``.
 
 Flow runs send heartbeats only when ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` is set (seconds) on
-the workers; the README says so.
+the workers; the README says so. Without it every run longer than the grace would be taken
+for dead.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ def automations(grace: int = HEARTBEAT_GRACE) -> list[AutomationCore]:
         trigger=EventTrigger(
             match={"prefect.resource.id": "prefect.flow-run.*"},
             match_related=TAG,
-            after={"prefect.flow-run.heartbeat"},
+            # from its first Running state too: a run whose process dies before its first
+            # heartbeat is otherwise never noticed
+            after={"prefect.flow-run.heartbeat", "prefect.flow-run.Running"},
             expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{s}" for s in FINAL)},
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
