@@ -18,6 +18,7 @@ import os
 import socket
 import urllib.request
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from sqlalchemy import create_engine, make_url, text
@@ -144,9 +145,19 @@ def check() -> None:
 
 
 @app.command("automations")
-def automations() -> None:
+def automations(
+    grace: Annotated[
+        int,
+        typer.Option(
+            min=31,
+            max=86_400,
+            help="Seconds without a heartbeat before a flow run is marked crashed "
+            "(more than PREFECT_FLOWS_HEARTBEAT_FREQUENCY).",
+        ),
+    ] = 90,  # flows.operate.HEARTBEAT_GRACE (not imported: this command line loads no Prefect)
+) -> None:
     """Create or replace, on the Prefect API, the automations and limits the deployments need."""
     from flows.operate import set_up
 
-    for name in set_up():
+    for name in set_up(grace):
         out(N_("set up: %(name)s", name=name))

@@ -174,9 +174,14 @@ def applied_report(
     rt: Runtime, key: str, ids: list[int], event: str, actor: str, runs: int
 ) -> BulkReport:
     """The request's report as the database has it: the cases it changed, and the others."""
-    with rt.db.read() as session:
+    with rt.db.read() as session:  # read inside the session: its rows expire when it ends
         rows = {
-            a.case_id: a
+            a.case_id: {
+                "case_id": a.case_id,
+                "from_state": a.from_state,
+                "to_state": a.to_state,
+                "version": a.version,
+            }
             for a in session.execute(
                 select(BulkApplied).where(BulkApplied.request_key == key)
             ).scalars()
@@ -188,14 +193,7 @@ def applied_report(
             reason = f"not changed: the artifacts of the {runs} shard runs say why"
             report.refused.append({"case_id": case_id, "code": "not_changed", "reason": reason})
         else:
-            report.moved.append(
-                {
-                    "case_id": case_id,
-                    "from_state": found.from_state,
-                    "to_state": found.to_state,
-                    "version": found.version,
-                }
-            )
+            report.moved.append(found)
     return report
 
 

@@ -3,8 +3,9 @@
 :func:`set_up` (``produzir deploy automations``, after ``prefect deploy --all``) creates or
 replaces, by name:
 
-- **lost heartbeats**: a flow run of ours (tag ``produzir``) that sent a heartbeat and then
-  neither another one nor a final state within :data:`HEARTBEAT_GRACE` seconds is marked
+- **lost heartbeats**: a flow run of ours (tag ``produzir``) that started running or sent a
+  heartbeat and then neither a heartbeat nor a final state within :data:`HEARTBEAT_GRACE`
+  seconds (``--grace``) is marked
   *Crashed* (its worker or its process died);
 - **reschedule**: a flow run of ours that crashes is set back to *Scheduled*, so any worker of
   the pool takes it again; a sweep shard resumes from its cursors, a bulk shard skips what its
@@ -16,7 +17,8 @@ replaces, by name:
   ``prefect.yaml``.
 
 Flow runs send heartbeats only when ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` is set (seconds) on
-the workers; the README says so.
+the workers; the README says so. Without it every run longer than the grace would be taken
+for dead.
 """
 
 from __future__ import annotations
@@ -38,19 +40,23 @@ TAG = {"prefect.resource.role": "tag", "prefect.resource.id": "prefect.tag.produ
 FINAL = ["Completed", "Failed", "Cancelled", "Crashed"]
 
 
-def automations() -> list[AutomationCore]:
+def automations(grace: int = HEARTBEAT_GRACE) -> list[AutomationCore]:
+    """The two automations; ``grace``: seconds without a heartbeat before a run is crashed
+    (more than ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, which is at least 30)."""
     lost = AutomationCore(
         name="produzir: flow run lost its heartbeats",
         description="Mark a produzir flow run crashed when its heartbeats stop.",
         trigger=EventTrigger(
             match={"prefect.resource.id": "prefect.flow-run.*"},
             match_related=TAG,
-            after={"prefect.flow-run.heartbeat"},
+            # from its first Running state too: a run whose process dies before its first
+            # heartbeat is otherwise never noticed
+            after={"prefect.flow-run.heartbeat", "prefect.flow-run.Running"},
             expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{s}" for s in FINAL)},
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
-            within=timedelta(seconds=HEARTBEAT_GRACE),
+            within=timedelta(seconds=grace),
         ),
         actions=[
             ChangeFlowRunState(state=StateType.CRASHED, message="no heartbeat: its worker is gone")
@@ -77,11 +83,11 @@ def automations() -> list[AutomationCore]:
     return [lost, reschedule]
 
 
-def set_up() -> list[str]:
+def set_up(grace: int = HEARTBEAT_GRACE) -> list[str]:
     """Create or replace the automations and limits on the Prefect API; their names."""
     names = []
     with get_client(sync_client=True) as client:
-        for automation in automations():
+        for automation in automations(grace):
             for old in client.read_automations_by_name(automation.name):
                 client.delete_automation(old.id)
             client.create_automation(automation)

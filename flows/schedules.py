@@ -48,35 +48,35 @@ class Plan:
 SWEEP = Plan(
     flow_name="sweep-deadlines",
     deployment="daily",
-    entrypoint="flows/deadlines.py:sweep_deadlines",
+    entrypoint="flows.deadlines.sweep_deadlines",
     description="Queue the reminders and escalations due today; fire time-driven transitions.",
     cron="0 6 * * *",
 )
 DISPATCH = Plan(
     flow_name="dispatch-notifications",
     deployment="every-minute",
-    entrypoint="flows/notify.py:dispatch_notifications",
+    entrypoint="flows.notify.dispatch_notifications",
     description="Send the messages whose time has come, retrying temporary failures later.",
     cron="* * * * *",
 )
 DIGESTS = Plan(
     flow_name="send-digests",
     deployment="hourly",
-    entrypoint="flows/notify.py:send_digests",
+    entrypoint="flows.notify.send_digests",
     description="Write the daily digest of each person whose local morning has come.",
     cron="0 * * * *",
 )
 BULK = Plan(
     flow_name="bulk-advance",
     deployment="on-demand",
-    entrypoint="flows/bulk.py:bulk_advance",
+    entrypoint="flows.bulk.bulk_advance",
     description="Apply one event with its evidence to a list of cases; report moved and refused.",
 )
 
 CHECKPOINT = Plan(
     flow_name="audit-checkpoint",
     deployment="every-five-minutes",
-    entrypoint="flows/audit.py:audit_checkpoint",
+    entrypoint="flows.audit.audit_checkpoint",
     description="Integrate the audit log's backlog; sign a checkpoint when one is due.",
     cron="*/5 * * * *",
 )
@@ -86,19 +86,19 @@ CHECKPOINT = Plan(
 SWEEP_SHARD = Plan(
     flow_name="sweep-deadlines-shard",
     deployment="sweep-shard",
-    entrypoint="flows/deadlines.py:sweep_shard",
+    entrypoint="flows.deadlines.sweep_shard",
     description="One shard of a deadline sweep (a range of case ids), started by the sweep.",
 )
 DISPATCH_SHARD = Plan(
     flow_name="dispatch-notifications-shard",
     deployment="dispatch-shard",
-    entrypoint="flows/notify.py:dispatch_shard",
+    entrypoint="flows.notify.dispatch_shard",
     description="One shard of a dispatch (a bucket of outbox rows), started by the dispatch.",
 )
 BULK_SHARD = Plan(
     flow_name="bulk-advance-shard",
     deployment="bulk-shard",
-    entrypoint="flows/bulk.py:bulk_shard",
+    entrypoint="flows.bulk.bulk_shard",
     description="One shard of a bulk advance (a part of its cases), started by the request.",
 )
 

@@ -4,6 +4,8 @@ A flow run started from a deployment (on a work pool) starts one flow run of the
 deployment per shard (:func:`prefect.deployments.run_deployment`), so any worker of the pool
 takes it: task runs stay in the process of the flow run that submits them, only flow runs of a
 deployment travel to other workers. The parent waits for them all and then owns the summary.
+A shard run that crashed (its worker died) is waited for, up to
+:data:`CRASHED_WAIT_SECONDS`, until the automation has scheduled it again and it ends.
 Each shard run's idempotency key is the parent's run id, its attempt and the shard: a parent
 that Prefect reschedules finds the shard runs it already started instead of starting them
 again; a parent's new attempt starts new runs only for the shards not finished, which resume
@@ -42,6 +44,9 @@ T = TypeVar("T")
 POLL_SECONDS = 2.0
 #: How long a shard holds its concurrency slot without renewing it (a dead worker's slot frees).
 LEASE_SECONDS = 120.0
+#: How long a parent waits for a crashed shard run to be scheduled again (the automation of
+#: ``produzir deploy automations`` does it at once) before it counts the shard as not completed.
+CRASHED_WAIT_SECONDS = 300.0
 
 
 def parent_key() -> str:
@@ -100,10 +105,18 @@ def in_deployments(deployment: str, parameters: Sequence[dict[str, Any]]) -> lis
     ]
     pending = {run.id for run in started}
     final: dict[UUID, FlowRun] = {}
+    crashed: dict[UUID, float] = {}  # since when a shard run has been crashed
     with get_client(sync_client=True) as client:
         while pending:
             for run_id in list(pending):
                 run = client.read_flow_run(run_id)
+                if run.state is not None and run.state.is_crashed():
+                    # a dead worker's run: the automation schedules it again, wait for that
+                    since = crashed.setdefault(run_id, time.monotonic())
+                    if time.monotonic() - since < CRASHED_WAIT_SECONDS:
+                        continue
+                else:
+                    crashed.pop(run_id, None)
                 if run.state is not None and run.state.is_final():
                     final[run_id] = run
                     pending.discard(run_id)

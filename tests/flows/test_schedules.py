@@ -42,11 +42,21 @@ def test_prefect_yaml_has_the_schedule_of_the_code(plan: Plan) -> None:
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.full_name)
-def test_each_entrypoint_is_the_flow_the_plan_names(plan: Plan) -> None:
-    path, function = plan.entrypoint.split(":")
-    assert (ROOT / path).is_file()
-    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-    assert getattr(module, function).name == plan.flow_name
+def test_each_entrypoint_is_the_flow_the_plan_names_imported_from_the_package(plan: Plan) -> None:
+    """A module path (no file, no folder): a worker imports it from the installed package."""
+    assert ":" not in plan.entrypoint
+    assert "/" not in plan.entrypoint
+    module, function = plan.entrypoint.rsplit(".", 1)
+    assert getattr(importlib.import_module(module), function).name == plan.flow_name
+
+
+def test_prefect_yaml_ships_no_pull_step_that_names_a_folder() -> None:
+    """`prefect deploy` adds a set_working_directory step with its own absolute path unless
+    the file says `pull: []`; nothing in the file names a folder of the deploying machine."""
+    loaded = prefect_yaml()
+    assert loaded["pull"] == []
+    assert all("pull" not in d for d in loaded["deployments"])
+    assert str(ROOT) not in (ROOT / "prefect.yaml").read_text(encoding="utf-8")
 
 
 def test_the_served_deployments_have_the_schedules_of_the_code() -> None:
@@ -55,6 +65,7 @@ def test_the_served_deployments_have_the_schedules_of_the_code() -> None:
     for plan in PLANS:
         deployment = served[plan.deployment]
         assert deployment.flow_name == plan.flow_name
+        assert deployment.entrypoint == plan.entrypoint
         schedules = [s.schedule for s in deployment.schedules or []]
         if plan.cron is None:
             assert schedules == []

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 import flows.bulk
 import tasks.cases
-from flows.bulk import advance_each, bulk_advance
+from flows.bulk import advance_each, applied_report, bulk_advance
 from flows.common import injected
 from flows.deadlines import sweep_deadlines
 from states.clock import FixedClock
@@ -194,3 +194,17 @@ def test_a_sharded_bulk_flow_run_twice_annotates_each_case_once(
     assert [m["case_id"] for m in first["moved"]] == ids
     assert (second["moved"], [a["case_id"] for a in second["already"]]) == ([], ids)
     assert annotations(rt) == {case_id: 1 for case_id in ids}
+
+
+def test_a_request_run_on_workers_reports_what_its_records_say_changed(rt: Runtime) -> None:
+    """From a deployment the parent reads the shards' work back from ``bulk_applied``."""
+    ids = [new_case(rt) for _ in range(3)]
+    done = advance_each(rt, ids[:2], "anotar", NOTE, actor="sofia")
+
+    report = applied_report(rt, done.request_key, ids, "anotar", "sofia", 2)
+
+    assert [(m["case_id"], m["to_state"]) for m in report.moved] == [
+        (ids[0], "registrada"),
+        (ids[1], "registrada"),
+    ]
+    assert [(r["case_id"], r["code"]) for r in report.refused] == [(ids[2], "not_changed")]
