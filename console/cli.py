@@ -68,6 +68,11 @@ COMMANDS: dict[str, Lazy] = {
         "app",
         "Participants: register, read (logged), report, import and export (pseudonymised).",
     ),
+    "lgpd": Lazy(
+        "console.cli_lgpd",
+        "app",
+        "LGPD registers: data subjects' requests and security incidents (administrators).",
+    ),
     "event": Lazy("console.cli_event", "app", "Training events: ECC, Oficina de Gestão, ECM."),
     "enterprise": Lazy(
         "console.cli_enterprise",

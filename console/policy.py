@@ -203,6 +203,17 @@ COMMANDS: dict[str, Command] = {
     "person.import": _cmd(write(*CASEWORK), case="case"),
     "person.export": _cmd(read(*CASEWORK, "admin"), case="case"),
     "person.preregister": _cmd(write(*CASEWORK), case_id="case"),
+    # the LGPD rights and registers (console/cli_lgpd.py): the administrator's, as the controller's
+    # encarregado acts through them; auditors read the registers
+    "person.rectify": _cmd(admin()),
+    "person.anonymise": _cmd(admin()),
+    "lgpd.request-add": _cmd(admin()),
+    "lgpd.request-confirm": _cmd(admin()),
+    "lgpd.request-answer": _cmd(admin()),
+    "lgpd.request-list": _cmd(read("admin", "auditor")),
+    "lgpd.incident-add": _cmd(admin()),
+    "lgpd.incident-notify": _cmd(admin()),
+    "lgpd.incident-list": _cmd(read("admin", "auditor")),
     "event.create": _cmd(write(*CASEWORK), case="case"),
     "event.link": _cmd(write(*CASEWORK), event_id="event", case_id="case"),
     "event.enrol": _cmd(write(*CASEWORK), event_id="event"),

@@ -55,3 +55,19 @@ class TasksSettings(BaseSettings):
         if value is not None:
             check_pseudonym_key(value.get_secret_value())
         return value
+
+
+#: The federal capital (Brasília, DF): where the controller's office counts its working days.
+BRASILIA = 5300108
+
+
+class LgpdSettings(BaseSettings):
+    """Where the controller's office that answers data subjects and the ANPD is."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
+
+    lgpd_office_municipality: int = Field(
+        default=BRASILIA,
+        description="IBGE code of the municipality whose working days count the LGPD deadlines "
+        "(data-subject requests, incident notices): the controller's office, Brasília by default.",
+    )

@@ -51,6 +51,14 @@ TERRITORY_TABLES = {
 }
 #: revision 0013: the staff roster, the events' instructors, the staff an ECM trains
 STAFF_TABLES = {"staff", "event_instructors", "staff_enrolments", "staff_attendance"}
+#: revision 0013_lgpd: the LGPD registers (requests, partner exports, incidents)
+LGPD_TABLES = {
+    "subject_requests",
+    "partner_exports",
+    "partner_export_people",
+    "incidents",
+    "incident_people",
+}
 MUNICIPALITIES = 5_570
 
 
@@ -105,7 +113,7 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES
+    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES | LGPD_TABLES
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 
