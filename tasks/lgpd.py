@@ -22,16 +22,19 @@ incident, person) and codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications.outbox import Recipient, default_domain, insert_rows, values_for
+from notifications.policy import ESCALATION, Policy, current_policy, due_now
 from states import store
 from states.audit import iso_utc
 from states.calendar import WorkCalendar, calendar_for
 from states.deadlines import add_months, local_date
+from states.directory import User
 from states.errors import InvalidInput, NotAllowed, NotFound
 from states.records import Incident, IncidentPerson, Person, SubjectRequest
 from states.settings import load
@@ -61,6 +64,8 @@ NOTICE_WORKING_DAYS = 3
 #: Resolução CD/ANPD 15/2024 art. 10: the register is kept at least 5 years
 KEEP_YEARS = 5
 MAX_DETAILS = 1000
+#: the message of a register's due date (notifications/templates/*/lgpd_deadline.*)
+TEMPLATE = "lgpd_deadline"
 
 
 # ------------------------------------------------------------------------ the office's days
@@ -573,3 +578,102 @@ def shared_with(session: Session, person_id: int) -> list[dict[str, Any]]:
             .order_by(PartnerExport.at, PartnerExport.id)
         ).scalars()
     ]
+
+
+# ------------------------------------------------------------------------ reminders
+
+
+@dataclass
+class DeadlineReport:
+    """What one pass over the registers' due dates queued."""
+
+    checked: int = 0
+    queued: int = 0
+    already_queued: int = 0
+    unaddressed: int = 0
+
+
+def queue_deadline_messages(
+    rt: Runtime, *, now: datetime, policy: Policy | None = None
+) -> DeadlineReport:
+    """Queue the reminders and escalations of the open requests and incidents, as the deadline
+    sweep does for cases (the same policy steps, counted on the office's working days).
+
+    Reminders (and the supervisor-level escalation) go to the active administrators, the
+    management-level escalation to the programme's managers. Every message is sent at once and
+    cannot be opted out of (category ``escalation``): a legal deadline of the controller. Each
+    row has its key (``lgpd:<register>:<number>:<due>:<step>:<user>``): a second pass queues
+    nothing new.
+    """
+    policy = policy or current_policy()
+    report = DeadlineReport()
+    with rt.db.read() as session:
+        place = office(session)
+        today = local_date(now, place.timezone)
+        bound = today + timedelta(days=1 + policy.margin_days())
+        users = [
+            Recipient.of(u)
+            for u in session.execute(
+                select(User)
+                .where(User.active.is_(True), User.role.in_(("admin", "manager")))
+                .order_by(User.username)
+            ).scalars()
+        ]
+        items: list[tuple[str, int, date, date]] = [
+            ("request", r.id, r.received_on, r.due_on)
+            for r in session.execute(
+                select(SubjectRequest).where(
+                    SubjectRequest.answered_on.is_(None), SubjectRequest.due_on <= bound
+                )
+            ).scalars()
+        ]
+        items += [
+            ("incident", i.id, i.known_on, i.due_on)
+            for i in session.execute(
+                select(Incident).where(
+                    Incident.anpd_notified_on.is_(None) | Incident.people_notified_on.is_(None),
+                    Incident.due_on <= bound,
+                )
+            ).scalars()
+        ]
+    admins = [u for u in users if u.role == "admin"]
+    managers = [u for u in users if u.role == "manager"]
+    domain = default_domain()
+    rows = []
+    for register, number, since, due_on in items:
+        report.checked += 1
+        for step in due_now(policy.steps(place.calendar, due_on), today):
+            recipients = managers if step.to == "manager" else admins
+            if not recipients:
+                report.unaddressed += 1
+            days = (today - due_on).days
+            label = step.name if step.to != "coordinator" else None
+            for person in recipients:
+                context = {
+                    "recipient_name": person.name,
+                    "register": register,
+                    "number": number,
+                    "since": since.isoformat(),
+                    "due_on": due_on.isoformat(),
+                    "days": abs(days),
+                    "step": label or ("before" if days < 0 else "due" if days == 0 else "late"),
+                }
+                rows.append(
+                    values_for(
+                        key=f"lgpd:{register}:{number}:{due_on.isoformat()}:{step.name}:"
+                        f"{person.username}",
+                        case_id=None,
+                        category=ESCALATION,
+                        template=TEMPLATE,
+                        recipient=person,
+                        context=context,
+                        now=now,
+                        domain=domain,
+                    )
+                )
+    if rows:
+        with rt.db.write() as session:
+            inserted = insert_rows(session, rows)
+        report.queued = len(inserted)
+        report.already_queued = len(rows) - len(inserted)
+    return report

@@ -580,3 +580,85 @@ def test_the_registers_on_the_command_line(
     monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
     err = invoke(cli, "lgpd", "request-confirm", "1", "--by", "admin", code=4)
     assert err.strip() == "erro: a requisição 1 já foi confirmada em 2027-02-05T18:00:00.000000Z"
+
+
+# ------------------------------------------------------------------------- reminders
+
+
+def lgpd_messages(rt: Runtime) -> list[tuple[str, str, str]]:
+    """(key without the prefix, recipient, category) of the registers' outbox rows."""
+    from notifications.models import OutboxMessage
+
+    with rt.db.read() as session:
+        return [
+            (row.key.removeprefix("lgpd:"), row.recipient, row.category)
+            for row in session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.key.like("lgpd:%"))
+                .order_by(OutboxMessage.id)
+            ).scalars()
+        ]
+
+
+def test_the_sweep_reminds_the_administrators_and_escalates_to_management(
+    rt: Runtime, clock: FixedClock, people_: dict[str, int]
+) -> None:
+    from notifications.models import OutboxMessage
+    from notifications.render import render
+    from tasks.sweep import sweep_deadlines
+    from tasks.users import add_user
+
+    cli_users(rt, "admin")
+    add_user(
+        rt,
+        {"username": "gil", "name": "Gil Gestor", "email": "gil@example.org",
+         "role": "manager", "territories": []},
+        actor="system",
+    )  # fmt: skip
+    request = lgpd.add_request(
+        rt, kind="access", channel="email", details="acesso", person_id=people_["maria"],
+        actor="admin",
+    )["id"]  # fmt: skip
+    incident = lgpd.add_incident(rt, description="furto", data_affected="CPF", actor="admin")["id"]
+    # Friday 2027-02-05: the incident's notices are due Friday 12, three working days before
+    # is today (Carnaval Monday and Tuesday are not working days); the request is not near yet
+    report = sweep_deadlines(rt)
+    assert report.registers_checked == 2  # both within the sweep's window
+    assert lgpd_messages(rt) == [
+        (f"incident:{incident}:2027-02-12:before:admin", "admin", "escalation")
+    ]
+    sweep_deadlines(rt)  # again: nothing new
+    assert len(lgpd_messages(rt)) == 1
+    lgpd.notify_incident(
+        rt, incident, anpd_on=date(2027, 2, 5), people_on=date(2027, 2, 5), actor="admin"
+    )
+
+    # the request is due Monday 2027-02-22: before on Wednesday 17, due on the day, the
+    # supervisor-level escalation two working days after (to the administrators), management
+    # seven working days after (Wednesday 2027-03-03, to the managers)
+    for day in (date(2027, 2, 17), date(2027, 2, 22), date(2027, 2, 24), date(2027, 3, 3)):
+        clock.set(datetime(day.year, day.month, day.day, 15, 0, tzinfo=UTC))
+        sweep_deadlines(rt)
+    assert lgpd_messages(rt)[1:] == [
+        (f"request:{request}:2027-02-22:before:admin", "admin", "escalation"),
+        (f"request:{request}:2027-02-22:due:admin", "admin", "escalation"),
+        (f"request:{request}:2027-02-22:supervisor:admin", "admin", "escalation"),
+        (f"request:{request}:2027-02-22:management:gil", "gil", "escalation"),
+    ]
+    with rt.db.read() as session:
+        row = session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.recipient == "gil", OutboxMessage.key.like("lgpd:%")
+            )
+        ).scalar_one()
+        message = render(row.template, "pt-BR", row.context)
+    assert message.subject == (
+        f"[PRODUZIR] LGPD: requisição de titular {request}: declaração completa, "
+        "prazo vencido há 9 dias"
+    )
+    assert "LGPD art. 19 II" in message.text
+    assert "você recebe esta mensagem como gestão do programa" in message.text
+    lgpd.answer_request(rt, request, answer="declaração", actor="admin")
+    clock.set(datetime(2027, 3, 10, 15, 0, tzinfo=UTC))
+    sweep_deadlines(rt)
+    assert len(lgpd_messages(rt)) == 5  # answered: no more messages
