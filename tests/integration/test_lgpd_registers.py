@@ -576,6 +576,22 @@ def test_the_registers_on_the_command_line(
     assert len(list(csv.DictReader(io.StringIO(exported)))) == 2
     assert invoke(cli, "audit", "verify", "--by", "admin").startswith("audit log intact")
 
+    # every event the registers wrote has its name in the history, in both languages
+    from notifications.codes import term_text
+    from notifications.i18n import render
+
+    with rt.db.read() as session:
+        events = set(session.execute(select(AuditEvent.event)).scalars())
+    ours = {
+        "pedido_titular_registrado", "pedido_titular_confirmado", "pedido_titular_respondido",
+        "incidente_registrado", "incidente_comunicado", "pessoa_retificada", "pessoa_anonimizada",
+    }  # fmt: skip
+    assert ours <= events
+    labels = {e: term_text("history_event", e) for e in sorted(ours)}
+    assert all(labels.values()), labels
+    assert render(labels["pessoa_anonimizada"], "pt-BR") == "Pessoa anonimizada"
+    assert render(labels["pessoa_anonimizada"], "en") == "Person anonymised"
+
     # in Portuguese
     monkeypatch.setenv("PRODUZIR_LANG", "pt-BR")
     err = invoke(cli, "lgpd", "request-confirm", "1", "--by", "admin", code=4)
