@@ -678,3 +678,46 @@ def test_the_sweep_reminds_the_administrators_and_escalates_to_management(
     clock.set(datetime(2027, 3, 10, 15, 0, tzinfo=UTC))
     sweep_deadlines(rt)
     assert len(lgpd_messages(rt)) == 5  # answered: no more messages
+
+
+# ------------------------------------------------------------------------- both databases
+
+
+def test_the_registers_on_sqlite_and_postgresql(any_rt: Runtime, clock: FixedClock) -> None:
+    """The whole path once on each database: a request, an incident, a partner export, a
+    rectification refused and one done, an anonymisation; the log verifies."""
+    rt = any_rt
+    case = new_case(rt)
+    ids = [
+        register_person(
+            rt,
+            {"cpf": cpf_for(n), "name": name, "community": "Boa Vista",
+             "municipality_code": QUIXADA},
+            actor="ana",
+            case_id=case,
+        ).person_id
+        for n, name in ((1, MARIA), (2, SEVERINO))
+    ]  # fmt: skip
+    clock.set(FRIDAY)
+    request = lgpd.add_request(
+        rt, kind="erasure", channel="email", details="eliminar", person_id=ids[0], actor="admin"
+    )
+    incident = lgpd.add_incident(
+        rt, description="furto", data_affected="CPF", person_ids=ids, actor="admin"
+    )
+    assert (request["due_on"], incident["due_on"]) == ("2027-02-22", "2027-02-12")
+    export_participants(rt, case_id=case, key=KEY, actor="ana", recipient="SEBRAE-CE")
+    statement = data_subject_report(rt, cpf_for(2), actor="admin")
+    assert [e["recipient"] for e in statement["shared_with"]] == ["SEBRAE-CE"]
+    assert [i["incident_id"] for i in statement["incidents"]] == [incident["id"]]
+    with pytest.raises(InvalidInput, match="already registered as person"):
+        rectify_person(rt, ids[1], {"cpf": cpf_for(1)}, actor="admin")
+    assert rectify_person(rt, ids[1], {"cpf": cpf_for(3)}, actor="admin") == ["cpf"]
+    anonymise_person(
+        rt, ids[0], ground="consent_withdrawn", request_id=request["id"], actor="admin"
+    )
+    lgpd.answer_request(rt, request["id"], answer="eliminado", actor="admin")
+    exported = json.dumps(export_participants(rt, key=KEY, actor="ana"))
+    assert MARIA not in exported
+    assert cpf_for(1) not in exported
+    assert verify(rt.db).ok
