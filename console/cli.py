@@ -74,6 +74,11 @@ COMMANDS: dict[str, Lazy] = {
         "app",
         "Participants' surveys at entry, the ECC's end, 6 and 12 months: record, import, list.",
     ),
+    "lgpd": Lazy(
+        "console.cli_lgpd",
+        "app",
+        "LGPD registers: data subjects' requests and security incidents (administrators).",
+    ),
     "event": Lazy("console.cli_event", "app", "Training events: ECC, Oficina de Gestão, ECM."),
     "enterprise": Lazy(
         "console.cli_enterprise",

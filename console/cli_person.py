@@ -25,7 +25,7 @@ from notifications.i18n import tr
 from states.errors import InvalidInput
 from states.surveys import PURPOSE as SURVEY_PURPOSE
 from states.text import M_, N_, Np_
-from tasks import people
+from tasks import people, person_rights
 
 app = command_group(
     "Participants: register, read (logged), report, import and export (pseudonymised).", "person"
@@ -129,6 +129,7 @@ PERSON_FIELDS = {
     "uf": M_("UF"),
     "created_at": M_("registered at (UTC)"),
     "created_by": M_("registered by"),
+    "anonymised_at": M_("anonymised at (UTC)"),
 }
 #: its sections: report key, title, (column, heading) — msgids
 STATEMENT_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
@@ -196,6 +197,38 @@ STATEMENT_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "shared_with",
+        M_("Shared with (exports for partners)"),
+        [
+            ("export_id", M_("export")),
+            ("at", M_("when (UTC)")),
+            ("recipient", M_("partner")),
+            ("case_id", M_("case")),
+            ("by", M_("by")),
+        ],
+    ),
+    (
+        "requests",
+        M_("Requests of the data subject"),
+        [
+            ("request_id", M_("request")),
+            ("kind", M_("kind")),
+            ("received_on", M_("received")),
+            ("due_on", M_("due")),
+            ("answered_on", M_("answered")),
+        ],
+    ),
+    (
+        "incidents",
+        M_("Security incidents affecting the data"),
+        [
+            ("incident_id", M_("incident")),
+            ("known_on", M_("known")),
+            ("data_affected", M_("data")),
+            ("people_notified_on", M_("notified")),
+        ],
+    ),
+    (
         "access_log",
         M_("Who read this person's data"),
         [
@@ -259,6 +292,13 @@ def person_export(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the CSV to this file (default: stdout).")
     ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The partner it is for (recorded with the people it carries, LGPD art. 18 VII).",
+        ),
+    ] = None,
 ) -> None:
     """Participants for partners as CSV, CPF and name replaced by a keyed pseudonym
     (PRODUZIR_PSEUDONYM_KEY); lists inside a cell are separated by spaces."""
@@ -266,7 +306,7 @@ def person_export(
         raise InvalidInput(
             N_("%(out)s: folder %(parent)s does not exist", out=out, parent=out.parent), field="out"
         )
-    rows = people.export_participants(runtime(), case_id=case, actor=by)
+    rows = people.export_participants(runtime(), case_id=case, actor=by, recipient=to)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(people.EXPORT_COLUMNS)
@@ -308,3 +348,64 @@ def person_preregister(
             day=on,
         )
     )
+
+
+@app.command("rectify")
+def person_rectify(
+    person: Annotated[int, typer.Argument(help="The person's number.")],
+    by: By,
+    cpf: Annotated[str | None, typer.Option(help="The corrected CPF.")] = None,
+    name: Annotated[str | None, typer.Option(help="The corrected full name.")] = None,
+    phone: Annotated[
+        str | None, typer.Option(help="The corrected phone (an empty value removes it).")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="The corrected e-mail (an empty value removes it).")
+    ] = None,
+    community: Annotated[str | None, typer.Option(help="The corrected community.")] = None,
+    municipality: Annotated[
+        int | None, typer.Option(help="The corrected IBGE code of the municipality.")
+    ] = None,
+) -> None:
+    """Correct a person's record (LGPD art. 18 III); the history names the fields only."""
+    given = {
+        "cpf": cpf,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "community": community,
+        "municipality_code": municipality,
+    }
+    raw: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    for contact in ("phone", "email"):
+        if raw.get(contact) == "":
+            raw[contact] = None
+    changed = person_rights.rectify_person(runtime(), person, raw, actor=by)
+    out(
+        N_(
+            "person %(id)s corrected: %(fields)s",
+            id=person,
+            fields=", ".join(changed),
+        )
+    )
+
+
+@app.command("anonymise")
+def person_anonymise(
+    person: Annotated[int, typer.Argument(help="The person's number.")],
+    by: By,
+    ground: Annotated[
+        str,
+        typer.Option(
+            help="Why it is lawful (LGPD art. 18): unnecessary (IV: data unnecessary, excessive "
+            "or unlawfully processed) or consent_withdrawn (VI: erasure of data processed with "
+            "consent)."
+        ),
+    ],
+    request: Annotated[
+        int | None, typer.Option(help="The data subject's request it answers.")
+    ] = None,
+) -> None:
+    """Anonymise a person: name, CPF, contact and community removed; the number stays."""
+    person_rights.anonymise_person(runtime(), person, ground=ground, request_id=request, actor=by)
+    out(N_("person %(id)s anonymised", id=person))

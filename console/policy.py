@@ -213,6 +213,17 @@ COMMANDS: dict[str, Command] = {
     "survey.record": _cmd(write(*CASEWORK), case="case"),
     "survey.import": _cmd(write(*CASEWORK), case="case"),
     "survey.list": _cmd(read(*CASEWORK), case="case"),
+    # the LGPD rights and registers (console/cli_lgpd.py): the administrator's, as the controller's
+    # encarregado acts through them; auditors read the registers
+    "person.rectify": _cmd(admin()),
+    "person.anonymise": _cmd(admin()),
+    "lgpd.request-add": _cmd(admin()),
+    "lgpd.request-confirm": _cmd(admin()),
+    "lgpd.request-answer": _cmd(admin()),
+    "lgpd.request-list": _cmd(read("admin", "auditor")),
+    "lgpd.incident-add": _cmd(admin()),
+    "lgpd.incident-notify": _cmd(admin()),
+    "lgpd.incident-list": _cmd(read("admin", "auditor")),
     "event.create": _cmd(write(*CASEWORK), case="case"),
     "event.link": _cmd(write(*CASEWORK), event_id="event", case_id="case"),
     "event.enrol": _cmd(write(*CASEWORK), event_id="event"),

@@ -63,7 +63,15 @@ from states.text import N_
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = ("reminder", "escalation", "assignment", "transition", "digest", "checkpoint")
+TEMPLATES = (
+    "reminder",
+    "escalation",
+    "assignment",
+    "transition",
+    "digest",
+    "checkpoint",
+    "lgpd_deadline",
+)
 PARTS = ("subject", "text", "html")
 _LOCALES = {"pt-BR": "pt_BR", "en": "en"}
 MAX_OVERRIDE_CHARS = 20_000
@@ -171,6 +179,16 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "verify_url": "DERIVED: the log's verification page in the web console "
         "(PRODUZIR_PUBLIC_URL/audit/verify)",
     },
+}
+PLACEHOLDERS["lgpd_deadline"] = {
+    "recipient_name": "name of the administrator (or manager) the message is for",
+    "register": "request (a data subject's request, LGPD art. 19 II) | incident (Resolução "
+    "CD/ANPD 15/2024)",
+    "number": "the request's or incident's number",
+    "since": "the day the request was received or the incident known (ISO date)",
+    "due_on": "the due date (ISO date)",
+    "days": "whole calendar days until the due date (step before), 0 on the day, or since it",
+    "step": "before | due | late (to the administrators), supervisor | management (escalations)",
 }
 ITEM_PLACEHOLDERS = _ITEM
 
@@ -330,6 +348,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "line": '{"key_id":"3f2a9c1d0b7e4a65","kind":"produzir-checkpoint/v1","log":"produzir",'
         '"root_hash":"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",'
         '"signature":"(sample)","timestamp":"2026-03-02T10:05:00.000000Z","tree_size":48213}',
+    },
+    "lgpd_deadline": {
+        "recipient_name": "Adm Sistema",
+        "register": "request",
+        "number": 7,
+        "since": "2027-02-05",
+        "due_on": "2027-02-22",
+        "days": 3,
+        "step": "before",
     },
 }
 

@@ -23,6 +23,11 @@ legalisation steps, follow-up, and the dated obligations the deadline sweep read
   6 and 12 months after it): work status, income band, sex, birth year, household size, and
   nothing else (LGPD art. 6 III); read out only in aggregate (:mod:`states.outcomes`).
 - ``data_access``: who read a person's data, when and why (LGPD), without the data itself.
+- the LGPD registers: ``subject_requests`` (a data subject's request, received when and how,
+  what is asked, confirmed at once, the full statement due in 15 days), ``partner_exports`` and
+  ``partner_export_people`` (each export for a partner, and the people it carried: with whom a
+  person's data was shared), ``incidents`` and ``incident_people`` (a security incident, the
+  data and people affected, its notices to the ANPD and to the people).
 - the territory (:mod:`states.territory`): ``typologies`` of the PNDR (Decreto 11.962/2024), each
   a versioned table of ``typology_classes`` (IBGE microregion -> class) with its source, and
   ``priority_areas``, sets of ``priority_area_municipalities`` with their source and date.
@@ -65,6 +70,8 @@ class Person(Base):
     municipality_code: Mapped[int] = mapped_column(ForeignKey("municipalities.ibge_code"))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+    #: when the record was anonymised (LGPD art. 18 IV/VI): name, CPF and contact are gone
+    anonymised_at: Mapped[datetime | None]
 
 
 class CaseParticipant(Base):
@@ -490,3 +497,72 @@ class PriorityAreaMunicipality(Base):
     )
 
     __table_args__ = (Index("ix_priority_area_municipalities_code", "municipality_code"),)
+
+
+class SubjectRequest(Base):
+    """A data subject's request (LGPD art. 18), with its dated duties (art. 19)."""
+
+    __tablename__ = "subject_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # an item of art. 18 (REQUEST_KINDS)
+    channel: Mapped[str] = mapped_column(String(20))
+    received_on: Mapped[date] = mapped_column(Date)
+    #: what is asked, as the data subject put it (the register only; never the audit log)
+    details: Mapped[str] = mapped_column(String(1000))
+    due_on: Mapped[date] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None]
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_subject_requests_open_due", "answered_on", "due_on"),)
+
+
+class PartnerExport(Base):
+    """One pseudonymised export given to a partner (LGPD art. 18 VII: with whom data is shared)."""
+
+    __tablename__ = "partner_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    key_id: Mapped[str] = mapped_column(String(12))
+    rows: Mapped[int] = mapped_column(Integer)
+
+
+class PartnerExportPerson(Base):
+    __tablename__ = "partner_export_people"
+
+    export_id: Mapped[int] = mapped_column(ForeignKey("partner_exports.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+
+
+class Incident(Base):
+    """A security incident with personal data (Resolução CD/ANPD 15/2024), kept 5 years."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    known_on: Mapped[date] = mapped_column(Date)
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(2000))
+    data_affected: Mapped[str] = mapped_column(String(500))
+    people_count: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    anpd_notified_on: Mapped[date | None] = mapped_column(Date)
+    people_notified_on: Mapped[date | None] = mapped_column(Date)
+    keep_until: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class IncidentPerson(Base):
+    __tablename__ = "incident_people"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)

@@ -58,6 +58,8 @@ from states.records import (
     Enterprise,
     EnterpriseMember,
     EventCase,
+    PartnerExport,
+    PartnerExportPerson,
     Person,
     Survey,
     TrainingEvent,
@@ -68,6 +70,7 @@ from states.states import CLOSED
 from states.surveys import PURPOSE as SURVEY_PURPOSE
 from states.surveys import WAVE_ORDER, survey_row
 from states.text import M_, N_, Np_, Text, join
+from tasks import lgpd
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case, parse_input
 from tasks.runtime import Runtime
@@ -302,6 +305,8 @@ def _quotes_person(text: str, person: Person) -> bool:
         return True
     if person.email and person.email.lower() in text.lower():
         return True
+    if not person.name:  # anonymised: nothing left to quote
+        return False
     return re.search(rf"\b{re.escape(_fold(person.name))}\b", _fold(text)) is not None
 
 
@@ -362,6 +367,19 @@ def _person_data(session: Session, person: Person) -> dict[str, Any]:
         "uf": municipality.uf,
         "created_at": _jsonable(person.created_at),
         "created_by": person.created_by,
+        **_anonymised(person),
+    }
+
+
+def _anonymised(person: Person) -> dict[str, Any]:
+    """An anonymised person (LGPD art. 18 IV/VI) shows no name, CPF or community, and when."""
+    if person.anonymised_at is None:
+        return {}
+    return {
+        "cpf": None,
+        "name": None,
+        "community": None,
+        "anonymised_at": _jsonable(person.anonymised_at),
     }
 
 
@@ -511,6 +529,10 @@ def data_subject_report(
             "survey_purpose": SURVEY_PURPOSE.english(),
             "history": history,
             "access_log": access_log,
+            # LGPD art. 18 VII: the partner exports that carried the person
+            "shared_with": lgpd.shared_with(session, pid),
+            "requests": lgpd.requests_of(session, pid),
+            "incidents": lgpd.incidents_of(session, pid),
         }
 
 
@@ -577,7 +599,12 @@ def _pseudonym_key(key: str | None) -> str:
 
 
 def export_participants(
-    rt: Runtime, *, case_id: int | None = None, key: str | None = None, actor: str
+    rt: Runtime,
+    *,
+    case_id: int | None = None,
+    key: str | None = None,
+    actor: str,
+    recipient: str | None = None,
 ) -> list[dict[str, Any]]:
     """Participants for partners, pseudonymised: no CPF, no name, no contact.
 
@@ -585,10 +612,15 @@ def export_participants(
     municipality, the cases they are in, the events they enrolled in, whether they are certified
     (enrolled for certification in a held ECC and attended at least ``min_attendance`` of its
     days, as the capacitação guard counts) and the enterprises they are members of. With a case,
-    cases, events and enterprises are limited to that case. Appends one audit event.
+    cases, events and enterprises are limited to that case. Appends one audit event, and records
+    the export (to ``recipient``, the partner) and the people it carried (LGPD art. 18 VII).
     """
     check_actor(actor)
     secret = _pseudonym_key(key)
+    if recipient is not None:
+        recipient = " ".join(recipient.split())
+        if not 2 <= len(recipient) <= 200:
+            raise InvalidInput(N_("to: the partner's name, 2 to 200 characters"), field="recipient")
     min_attendance = rt.lifecycle.config.thresholds.min_attendance
     with rt.db.write() as session:
         query = select(
@@ -653,6 +685,21 @@ def export_participants(
             ),
             key=lambda row: str(row["pseudonym"]),
         )
+        export = PartnerExport(
+            at=rt.clock.now(),
+            actor=actor,
+            recipient=recipient,
+            case_id=case_id,
+            key_id=key_id(secret),
+            rows=len(rows),
+        )
+        session.add(export)
+        session.flush()
+        if people:
+            session.execute(
+                insert(PartnerExportPerson),
+                [{"export_id": export.id, "person_id": p[0]} for p in people],
+            )
         audit_record(
             session,
             rt,
@@ -661,7 +708,12 @@ def export_participants(
             record_type="export",
             record_id=len(rows),
             case=None,
-            evidence={"case_id": case_id, "rows": len(rows), "key_id": key_id(secret)},
+            evidence={
+                "case_id": case_id,
+                "rows": len(rows),
+                "key_id": key_id(secret),
+                "export_id": export.id,
+            },
         )
         return rows
 

@@ -101,3 +101,19 @@ class RecordsSettings(BaseSettings):
         "art. 18-A §1: R$ 81,000; a MEI that starts in the year has 1/12 of it for each month "
         "from its start, §2).",
     )
+
+
+#: The federal capital (Brasília, DF): where the controller's office counts its working days.
+BRASILIA = 5300108
+
+
+class LgpdSettings(BaseSettings):
+    """Where the controller's office that answers data subjects and the ANPD is."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
+
+    lgpd_office_municipality: int = Field(
+        default=BRASILIA,
+        description="IBGE code of the municipality whose working days count the LGPD deadlines "
+        "(data-subject requests, incident notices): the controller's office, Brasília by default.",
+    )

@@ -13,6 +13,10 @@ whose day has come. Every row has its outbox key, so a second sweep (or two at o
 nothing new; keys already in the outbox are filtered out before the batch's one short write
 transaction, which inserts the rest with ``ON CONFLICT DO NOTHING``.
 
+The LGPD registers' due dates (:mod:`tasks.lgpd`: a data subject's statement, an incident's
+notices) belong to no case: the sweep (its first shard, in a sharded run) queues their steps
+too, with the same policy, after the cases and obligations.
+
 Where the lifecycle ends a state by itself (the policy's ``time_transitions``), the sweep fires
 that event through the write path as the actor ``system`` — audited like any other change; the
 event's guard decides, and a refusal means "not yet". The cases of a batch that move do so in one
@@ -54,7 +58,7 @@ from states.models import Case, Municipality
 from states.origin import use_origin
 from states.records import Obligation
 from tasks import cases as case_ops
-from tasks import shards
+from tasks import lgpd, shards
 from tasks.cases import refusal
 from tasks.obligations import TARGETS
 from tasks.runtime import Runtime
@@ -83,6 +87,8 @@ class SweepReport:
     opted_out: int = 0
     #: steps due with nobody to tell (no coordinator user, no supervisor for the UF)
     unaddressed: int = 0
+    #: open data-subject requests and incidents near or past their due date (LGPD registers)
+    registers_checked: int = 0
     transitions: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
     refusals: list[dict[str, Any]] = field(default_factory=list)
@@ -116,6 +122,7 @@ class SweepReport:
                 "already_queued",
                 "opted_out",
                 "unaddressed",
+                "registers_checked",
                 "refused",
                 "failed",
             ):
@@ -314,6 +321,12 @@ def sweep_deadlines(
         last_obligation = obligations[-1].obligation_id or last_obligation
         report.obligations_checked += len(obligations)
         sweep.batch(obligations, _saver(shard, last, last_obligation, report, now))
+    if shard is None or shard.shard == 0:  # the registers belong to no case: one shard's
+        registers = lgpd.queue_deadline_messages(rt, now=now, policy=policy)
+        report.registers_checked += registers.checked
+        report.reminders_queued += registers.queued
+        report.already_queued += registers.already_queued
+        report.unaddressed += registers.unaddressed
     if shard is not None:
         with rt.db.write() as session:
             shards.save(

@@ -179,6 +179,20 @@ def samples(w: World, tmp: Path) -> dict[str, list[str]]:
         ],
         "survey.import": ["survey", "import", str(surveys_csv), "--case", c],
         "survey.list": ["survey", "list", "--case", c, "--purpose", "conferir respostas"],
+        "person.rectify": ["person", "rectify", str(w.person), "--name", "Maria Gomes"],
+        "person.anonymise": ["person", "anonymise", str(w.person), "--ground", "unnecessary"],
+        "lgpd.request-add": [
+            "lgpd", "request-add", "--kind", "access", "--channel", "email",
+            "--details", "cópia dos dados", "--person", str(w.person), "--received", day,
+        ],
+        "lgpd.request-confirm": ["lgpd", "request-confirm", "1"],
+        "lgpd.request-answer": ["lgpd", "request-answer", "1", "--answer", "declaração"],
+        "lgpd.request-list": ["lgpd", "request-list"],
+        "lgpd.incident-add": [
+            "lgpd", "incident-add", "--description", "furto", "--data", "CPF", "--known", day,
+        ],
+        "lgpd.incident-notify": ["lgpd", "incident-notify", "1", "--anpd", day],
+        "lgpd.incident-list": ["lgpd", "incident-list"],
         "event.create": [
             "event", "create", "--kind", "oficina", "--title", "Oficina", "--start", day,
             "--end", "2026-03-05", "--venue", "Escola", "--municipality", "2311306",

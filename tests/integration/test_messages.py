@@ -41,8 +41,9 @@ CASE: dict[str, Any] = {
     "state": "em_analise",
 }
 CONTACT = {"contact_name": "José Ribamar", "contact_email": "jose.ribamar@example.org"}
-#: the templates about cases (the checkpoint e-mail is about the audit log, tested below)
-CASE_TEMPLATES = tuple(name for name in TEMPLATES if name != "checkpoint")
+#: the templates about cases (the checkpoint e-mail is about the audit log, the LGPD deadline
+#: about a register that belongs to no case: both tested below)
+CASE_TEMPLATES = tuple(name for name in TEMPLATES if name not in ("checkpoint", "lgpd_deadline"))
 LINE = (
     '{"key_id":"9c1d3f2a0b7e4a65","kind":"produzir-checkpoint/v1","log":"produzir",'
     '"root_hash":"' + "ab" * 32 + '","signature":"c2lnbmVk","timestamp":'
@@ -142,6 +143,45 @@ def test_every_template_renders_in_both_languages(name: str, language: str) -> N
     assert "<" not in message.text.replace("<jose.ribamar@example.org>", "").replace(
         "<maria@example.org>", ""
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "register", "subject", "rule"),
+    [
+        (
+            "pt-BR",
+            "request",
+            "[PRODUZIR] LGPD: requisição de titular 7: declaração completa, prazo em 3 dias, "
+            "22 de fevereiro de 2027",
+            "em até 15 dias (LGPD art. 19 II)",
+        ),
+        (
+            "en",
+            "incident",
+            "[PRODUZIR] LGPD: incident 7: notices to the ANPD and to the people, due in 3 days, "
+            "February 22, 2027",
+            "within 3 working days (Resolução CD/ANPD 15/2024)",
+        ),
+    ],
+)
+def test_the_lgpd_deadline_message_names_the_register_and_its_rule(
+    language: str, register: str, subject: str, rule: str
+) -> None:
+    context = {
+        "recipient_name": "Adm Sistema",
+        "register": register,
+        "number": 7,
+        "since": "2027-02-05",
+        "due_on": "2027-02-22",
+        "days": 3,
+        "step": "before",
+    }
+    message = render("lgpd_deadline", language, context)
+    assert message.subject == subject
+    for body in (message.text, " ".join(message.html.split())):
+        assert rule in body
+    assert ("incident-notify 7" if register == "incident" else "request-answer 7") in message.text
+    assert f'<html lang="{language}">' in message.html
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,14 @@ HUB_TABLES = {
     "protocol_signatories",
     "policy_reaches",
 }
+#: revision 0018_lgpd: the LGPD registers (requests, partner exports, incidents)
+LGPD_TABLES = {
+    "subject_requests",
+    "partner_exports",
+    "partner_export_people",
+    "incidents",
+    "incident_people",
+}
 MUNICIPALITIES = 5_570
 
 
@@ -132,6 +140,21 @@ def test_revision_0017_adds_the_hub_tables_and_drops_them_again(empty_db: Databa
 
     migrations.downgrade(empty_db.engine, "0016_calendar_generation")
     assert tables(empty_db) == before
+
+
+def test_revision_0018_adds_the_lgpd_registers_and_drops_them_again(empty_db: Database) -> None:
+    migrations.upgrade(empty_db.engine, "0017_hubs")
+    before = tables(empty_db)
+
+    migrations.upgrade(empty_db.engine, "0018_lgpd")
+    assert tables(empty_db) == before | LGPD_TABLES
+    columns = {c["name"] for c in inspect(empty_db.engine).get_columns("people")}
+    assert "anonymised_at" in columns
+
+    migrations.downgrade(empty_db.engine, "0017_hubs")
+    assert tables(empty_db) == before
+    columns = {c["name"] for c in inspect(empty_db.engine).get_columns("people")}
+    assert "anonymised_at" not in columns
 
 
 QUIXADA, CHORO = 2311306, 2303931
@@ -255,7 +278,9 @@ def test_the_records_models_are_the_record_tables() -> None:
         and issubclass(model, Base)
         and model.__module__ == records.__name__
     }
-    assert defined == RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES | SURVEY_TABLES | HUB_TABLES
+    assert defined == (
+        RECORD_TABLES | TERRITORY_TABLES | STAFF_TABLES | SURVEY_TABLES | HUB_TABLES | LGPD_TABLES
+    )
     assert set(Base.metadata.tables) >= (TABLES - {"chain_head"}) | LOG_TABLES
 
 

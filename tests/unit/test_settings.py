@@ -17,12 +17,13 @@ from notifications.settings import NotificationSettings
 from states.calendar import CalendarSettings
 from states.errors import InvalidInput
 from states.settings import StatesSettings, load, variable
-from tasks.settings import TasksSettings
+from tasks.settings import LgpdSettings, TasksSettings
 
 CLASSES: list[type[BaseSettings]] = [
     StatesSettings,
     CalendarSettings,
     TasksSettings,
+    LgpdSettings,
     NotificationSettings,
     PolicySettings,
     WebSettings,
