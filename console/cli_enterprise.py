@@ -15,10 +15,11 @@ from typing import Annotated, Any
 import typer
 
 from console.common import By, Json, command_group, one_of, parse_date, runtime
+from console.common import out as say
 from console.output import as_json, echo, fields, table
 from states.errors import InvalidInput
 from states.evidence import CHOOSABLE_FORMS, SizeCategory
-from states.text import M_, N_
+from states.text import M_, N_, Np_
 from tasks import enterprises as ent
 from tasks import followup, obligations
 
@@ -78,7 +79,15 @@ def enterprise_form(
         },
         actor=by,
     )
-    echo(f"enterprise {enterprise_id} formed in case {case} ({len(members)} members)")
+    say(
+        Np_(
+            "enterprise %(enterprise_id)s formed in case %(case_id)s (%(n)s member)",
+            "enterprise %(enterprise_id)s formed in case %(case_id)s (%(n)s members)",
+            len(members),
+            enterprise_id=enterprise_id,
+            case_id=case,
+        )
+    )
 
 
 @enterprise_app.command("add-member")
@@ -92,7 +101,15 @@ def enterprise_add_member(
     added = ent.add_members(rt, enterprise_id, person, actor=by)
     with rt.db.read() as session:
         total = ent.member_count(session, enterprise_id)
-    echo(f"enterprise {enterprise_id}: {added} members added ({total} in all)")
+    say(
+        Np_(
+            "enterprise %(enterprise_id)s: %(n)s member added (%(total)s in all)",
+            "enterprise %(enterprise_id)s: %(n)s members added (%(total)s in all)",
+            added,
+            enterprise_id=enterprise_id,
+            total=total,
+        )
+    )
 
 
 @enterprise_app.command("legal-form")
@@ -103,7 +120,13 @@ def enterprise_legal_form(
 ) -> None:
     """Choose the legal form; its member minimum must already be met."""
     ent.set_legal_form(runtime(), enterprise_id, form, actor=by)
-    echo(f"enterprise {enterprise_id}: legal form {form}")
+    say(
+        N_(
+            "enterprise %(enterprise_id)s: legal form %(form)s",
+            enterprise_id=enterprise_id,
+            form=form,
+        )
+    )
 
 
 @enterprise_app.command("size")
@@ -125,7 +148,13 @@ def enterprise_size(
 ) -> None:
     """Choose the size category (ME or EPP), beside a legal form that can take it."""
     ent.set_size_category(runtime(), enterprise_id, None if size == "none" else size, actor=by)
-    echo(f"enterprise {enterprise_id}: size category {size}")
+    say(
+        N_(
+            "enterprise %(enterprise_id)s: size category %(size)s",
+            enterprise_id=enterprise_id,
+            size=size,
+        )
+    )
 
 
 @enterprise_app.command("leave")
@@ -144,9 +173,25 @@ def enterprise_leave(
     )
     with rt.db.read() as session:
         total = ent.member_count(session, enterprise_id)
-    echo(f"enterprise {enterprise_id}: person {person} left on {left_on} ({total} members)")
+    say(
+        Np_(
+            "enterprise %(enterprise_id)s: person %(person_id)s left on %(day)s (%(n)s member)",
+            "enterprise %(enterprise_id)s: person %(person_id)s left on %(day)s (%(n)s members)",
+            total,
+            enterprise_id=enterprise_id,
+            person_id=person,
+            day=_date(left_on, "--on"),
+        )
+    )
     if opened is not None:
-        echo(f"obligation {opened.id}: {opened.description} (due {opened.due_on})")
+        say(
+            N_(
+                "obligation %(id)s: %(description)s (due %(due_on)s)",
+                id=opened.id,
+                description=opened.description,
+                due_on=opened.due_on,
+            )
+        )
 
 
 @enterprise_app.command("plan")
@@ -166,7 +211,13 @@ def enterprise_plan(
         approved_on=_date(approved_on, "--approved-on"),
         actor=by,
     )
-    echo(f"enterprise {enterprise_id}: business plan {document.strip()}")
+    say(
+        N_(
+            "enterprise %(enterprise_id)s: business plan %(document)s",
+            enterprise_id=enterprise_id,
+            document=document.strip(),
+        )
+    )
 
 
 @enterprise_app.command("step")
@@ -196,8 +247,21 @@ def enterprise_step(
     )
     with rt.db.read() as session:
         detail = ent.enterprise_detail(session, enterprise_id)
-    upcoming = ", ".join(detail["next_steps"] or []) or "none"
-    echo(f"enterprise {enterprise_id}: {step} recorded; next: {upcoming}")
+    upcoming = ", ".join(detail["next_steps"] or [])
+    say(
+        N_(
+            "enterprise %(enterprise_id)s: %(step)s recorded; next: %(steps)s",
+            enterprise_id=enterprise_id,
+            step=step,
+            steps=upcoming,
+        )
+        if upcoming
+        else N_(
+            "enterprise %(enterprise_id)s: %(step)s recorded; no step left",
+            enterprise_id=enterprise_id,
+            step=step,
+        )
+    )
 
 
 @enterprise_app.command("no-cnpj")
@@ -208,7 +272,7 @@ def enterprise_no_cnpj(
 ) -> None:
     """Record why an enterprise will not be legalised (it then does not hold the case)."""
     ent.set_no_cnpj_reason(runtime(), enterprise_id, reason, actor=by)
-    echo(f"enterprise {enterprise_id}: reason recorded")
+    say(N_("enterprise %(enterprise_id)s: reason recorded", enterprise_id=enterprise_id))
 
 
 @enterprise_app.command("show")
@@ -289,7 +353,7 @@ def enterprise_list(
             ],
         )
     )
-    echo(f"{len(rows)} enterprises")
+    say(Np_("%(n)s enterprise", "%(n)s enterprises", len(rows)))
 
 
 # ---------------------------------------------------------------------------------- visit
@@ -352,8 +416,16 @@ def visit_add(
         due = obligations.list_obligations(
             session, today=rt.today(), case_id=case, kind=obligations.FOLLOW_UP_VISIT
         )
-    following = f"; next visit due {due[0]['due_on']}" if due else ""
-    echo(f"visit {visit_id} recorded for case {case}{following}")
+    say(
+        N_(
+            "visit %(visit_id)s recorded for case %(case_id)s; next visit due %(due_on)s",
+            visit_id=visit_id,
+            case_id=case,
+            due_on=due[0]["due_on"],
+        )
+        if due
+        else N_("visit %(visit_id)s recorded for case %(case_id)s", visit_id=visit_id, case_id=case)
+    )
 
 
 @visit_app.command("list")
@@ -369,7 +441,7 @@ def visit_list(
         echo(as_json(rows))
         return
     echo(_visit_table(rows))
-    echo(f"{len(rows)} visits")
+    say(Np_("%(n)s visit", "%(n)s visits", len(rows)))
 
 
 # ---------------------------------------------------------------------------------- protocol
@@ -498,4 +570,12 @@ def obligation_list(
         return
     echo(_obligation_table(rows))
     late = sum(1 for r in rows if r["satisfied_on"] is None and r["days_late"])
-    echo(f"{len(rows)} obligations, {late} overdue on {today}")
+    say(
+        Np_(
+            "%(n)s obligation, %(late)s overdue on %(today)s",
+            "%(n)s obligations, %(late)s overdue on %(today)s",
+            len(rows),
+            late=late,
+            today=today,
+        )
+    )

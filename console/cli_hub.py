@@ -15,7 +15,9 @@ from typing import Annotated
 import typer
 
 from console.common import By, Json, command_group, parse_date, runtime
+from console.common import out as say
 from console.output import as_json, echo, fields, table
+from states.text import N_, Np_
 from tasks import hubs, partners
 
 hub_app = command_group(
@@ -45,7 +47,13 @@ def hub_create(
         designated_on=parse_date(designated_on, "--designated-on"),
         actor=by,
     )
-    echo(f"hub {code} designated on {designated_on}")
+    say(
+        N_(
+            "hub %(hub)s designated on %(day)s",
+            hub=code,
+            day=parse_date(designated_on, "--designated-on"),
+        )
+    )
 
 
 @hub_app.command("list")
@@ -71,7 +79,7 @@ def hub_list(as_json_: Json = False) -> None:
             ],
         )
     )
-    echo(f"{len(rows)} hubs")
+    say(Np_("%(n)s hub", "%(n)s hubs", len(rows)))
 
 
 @hub_app.command("show")
@@ -160,7 +168,7 @@ def hub_clai(
         members=member,
         actor=by,
     )
-    echo(f"hub {hub}: CLAI installed")
+    say(N_("hub %(hub)s: CLAI installed", hub=hub))
 
 
 @hub_app.command("meeting")
@@ -182,7 +190,14 @@ def hub_meeting(
         decisions=decision,
         actor=by,
     )
-    echo(f"hub {hub}: CLAI meeting {meeting} on {held_on}")
+    say(
+        N_(
+            "hub %(hub)s: CLAI meeting %(meeting)s on %(day)s",
+            hub=hub,
+            meeting=meeting,
+            day=parse_date(held_on, "--held-on"),
+        )
+    )
 
 
 @hub_app.command("sign")
@@ -204,7 +219,7 @@ def hub_sign(
         signatories=signatory,
         actor=by,
     )
-    echo(f"hub {hub}: Protocol signed")
+    say(N_("hub %(hub)s: Protocol signed", hub=hub))
 
 
 @hub_app.command("commit")
@@ -219,7 +234,14 @@ def hub_commit(
     commitment = hubs.add_commitment(
         runtime(), hub, partner=partner, action=action, due_on=parse_date(due, "--due"), actor=by
     )
-    echo(f"commitment {commitment} added to the Protocol of hub {hub}, due {due}")
+    say(
+        N_(
+            "commitment %(commitment)s added to the Protocol of hub %(hub)s, due %(due_on)s",
+            commitment=commitment,
+            hub=hub,
+            due_on=parse_date(due, "--due"),
+        )
+    )
 
 
 @hub_app.command("done")
@@ -232,7 +254,13 @@ def hub_done(
     hubs.fulfil_commitment(
         runtime(), commitment_id, done_on=parse_date(done_on, "--done-on"), actor=by
     )
-    echo(f"commitment {commitment_id} done on {done_on}")
+    say(
+        N_(
+            "commitment %(commitment)s done on %(day)s",
+            commitment=commitment_id,
+            day=parse_date(done_on, "--done-on"),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------- partners
@@ -252,7 +280,7 @@ def partner_add(
 ) -> None:
     """Register a partner institution."""
     pid = partners.add_partner(runtime(), name=name, sphere=sphere, cnpj=cnpj, actor=by)
-    echo(f"partner {pid}: {name}")
+    say(N_("partner %(partner)s: %(name)s", partner=pid, name=name))
 
 
 @partner_app.command("list")
@@ -268,7 +296,7 @@ def partner_list(
         echo(as_json(rows))
         return
     echo(table(rows, [("id", "partner"), ("name", "name"), ("cnpj", "CNPJ"), ("sphere", "sphere")]))
-    echo(f"{len(rows)} partners")
+    say(Np_("%(n)s partner", "%(n)s partners", len(rows)))
 
 
 @partner_app.command("reach")
@@ -288,7 +316,15 @@ def partner_reach(
         partner=partner,
         actor=by,
     )
-    echo(f"enterprise {enterprise_id}: {policy} reached on {on} (record {rid})")
+    say(
+        N_(
+            "enterprise %(enterprise_id)s: %(policy)s reached on %(day)s (record %(record_id)s)",
+            enterprise_id=enterprise_id,
+            policy=policy,
+            day=on,
+            record_id=rid,
+        )
+    )
 
 
 @partner_app.command("policies")

@@ -14,8 +14,8 @@ At the edges::
 
 Parameters are formatted for the locale: dates and datetimes with Babel, numbers with Babel's
 decimal format (except identifiers: keys ``id``, ``*_id``, ``year``, ``code``, ``version``,
-``cpf``, ``cnpj``, ``*_version``, shown as they are), nested Texts rendered in the same
-language, and :class:`~states.text.Term` codes by their label.
+``cpf``, ``cnpj``, ``hub``, ``commitment``, ``*_version``, ... shown as they are), nested Texts
+rendered in the same language, and :class:`~states.text.Term` codes by their label.
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ _RAW_KEYS = {
     "municipality",
     "case",
     "key",
+    "hub",
+    "commitment",
+    "meeting",
+    "partner",
 }
 
 

@@ -705,7 +705,7 @@ def test_the_enterprise_commands(cli: CliRunner, rt: Runtime) -> None:
     assert [(r["id"], r["legal_form"], r["cnpj"]) for r in rows] == [
         (1, "cooperativa", "12ABC34501DE35")
     ]
-    assert "1 enterprises" in run(cli, "list", "--form", "cooperativa")
+    assert "1 enterprise" in run(cli, "list", "--form", "cooperativa")
     error = run(
         cli, "no-cnpj", "1", "--by", "ana", "--reason", "Sem CNPJ por decisão do grupo.", code=4
     )

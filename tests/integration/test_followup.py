@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from console.cli_enterprise import obligation_app, protocol_app, visit_app
 from console.cli_hub import hub_app
+from notifications.i18n import date_text
 from states.deadlines import add_months
 from states.errors import GuardFailed, InvalidInput, NotAllowed
 from tasks.cases import advance
@@ -402,7 +403,7 @@ def test_obligation_list_overdue_shows_a_missed_visit_with_its_days_late(
     ]
     table = run(cli, obligation_app, "list", "--overdue", "--as-of", str(due + timedelta(days=10)))
     assert "follow_up_visit" in table
-    assert f"1 obligations, 1 overdue on {due + timedelta(days=10)}" in table
+    assert f"1 obligation, 1 overdue on {date_text(due + timedelta(days=10), 'en')}" in table
     # due today is not overdue yet
     on_due = run(cli, obligation_app, "list", "--overdue", "--as-of", str(due), "--json")
     assert json.loads(on_due) == []

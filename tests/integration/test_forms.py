@@ -370,8 +370,8 @@ def test_the_leave_command(rt: Runtime, formed: Any, monkeypatch: pytest.MonkeyP
     result = CliRunner().invoke(enterprise_app, [*args, "--reason", "Mudou-se de município."])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == f"enterprise {coop}: person {people[0]} left on 2026-04-06 (19 members)"
-    assert "due 2026-10-06" in lines[1]
+    assert lines[0] == f"enterprise {coop}: person {people[0]} left on Apr 6, 2026 (19 members)"
+    assert "(due Oct 6, 2026)" in lines[1]
     result = CliRunner().invoke(enterprise_app, ["size", str(coop), "me", "--by", "ana"])
     assert result.exit_code == 4
     assert "LC 123/2006 art. 3 §4 VI" in result.stderr
