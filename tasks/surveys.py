@@ -57,7 +57,7 @@ from states.surveys import (
     survey_row,
     wave_opens_on,
 )
-from states.text import N_, Text
+from states.text import N_, Np_, Text, as_text, join
 from tasks import obligations, people
 from tasks.demands import check_actor
 from tasks.records_common import audit_record, get_case
@@ -435,7 +435,7 @@ def record_survey(
 
 # ----------------------------------------------------------------------- spreadsheets
 
-WHAT = "surveys file"
+WHAT = N_("surveys file")
 #: header names accepted for each column (compared without case or accents)
 _HEADER_ALIASES = {
     "cpf": "cpf",
@@ -504,14 +504,25 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
             records += 1
             if records > IMPORT_MAX_ROWS + 1:
                 raise InvalidInput(
-                    f"{WHAT}: more than {IMPORT_MAX_ROWS} rows; at most {IMPORT_MAX_ROWS}",
+                    N_(
+                        "%(what)s: more than %(limit)s rows; at most %(limit)s",
+                        what=WHAT,
+                        limit=IMPORT_MAX_ROWS,
+                    ),
                     field="file",
                 )
             for column, cell in enumerate(cells, 1):
                 if len(cell) > CELL_MAX:
                     raise InvalidInput(
-                        f"{WHAT}: line {number}, column {column}: {len(cell)} characters; "
-                        f"at most {CELL_MAX}",
+                        N_(
+                            "%(what)s: line %(line)s, column %(column)s: %(size)s characters; "
+                            "at most %(limit)s",
+                            what=WHAT,
+                            line=number,
+                            column=column,
+                            size=len(cell),
+                            limit=CELL_MAX,
+                        ),
                         field="file",
                     )
             yield number, cells
@@ -535,7 +546,15 @@ def decode_text(data: bytes) -> str:
 def read_records(data: bytes) -> list[tuple[int, list[str]]]:
     """(line, cells) of each non-blank row of an .xlsx workbook (its first sheet) or a CSV."""
     if len(data) > IMPORT_MAX_BYTES:
-        raise InvalidInput(f"{WHAT}: {len(data)} bytes; at most {IMPORT_MAX_BYTES}", field="file")
+        raise InvalidInput(
+            N_(
+                "%(what)s: %(size)s bytes; at most %(limit)s",
+                what=WHAT,
+                size=len(data),
+                limit=IMPORT_MAX_BYTES,
+            ),
+            field="file",
+        )
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_records(data)
     return list(people.csv_records(decode_text(data), WHAT))
@@ -543,22 +562,32 @@ def read_records(data: bytes) -> list[tuple[int, list[str]]]:
 
 def _header(cells: list[str]) -> list[str | None]:
     columns: list[str | None] = []
-    problems: list[str] = []
+    problems: list[Text] = []
     for cell in cells:
         key = _HEADER_ALIASES.get(people._header_key(cell))
         if key is None:
-            problems.append(f"unknown column {cell.strip()!r}")
+            problems.append(N_("unknown column %(column)s", column=repr(cell.strip())))
         elif key in columns:
-            problems.append(f"column {cell.strip()!r} appears twice")
+            problems.append(N_("column %(column)s appears twice", column=repr(cell.strip())))
         columns.append(key)
     if "cpf" not in columns and "person_id" not in columns:
-        problems.append("missing column cpf (or person_id)")
+        problems.append(N_("missing column cpf (or person_id)"))
     missing = [c for c in FIELDS if c not in columns]
     if missing:
-        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        problems.append(
+            Np_(
+                "missing column %(columns)s",
+                "missing columns %(columns)s",
+                len(missing),
+                columns=", ".join(missing),
+            )
+        )
     if problems:
         expected = "cpf," + ",".join(FIELDS)
-        raise people.ImportRejected(WHAT, [(1, f"{'; '.join(problems)} (expected {expected})")])
+        reason = N_(
+            "%(problems)s (expected %(expected)s)", problems=join(problems, "; "), expected=expected
+        )
+        raise people.ImportRejected(WHAT, [(1, reason)])
     return columns
 
 
@@ -596,13 +625,20 @@ def import_surveys(
         raise InvalidInput(N_("surveys file: empty (no header line)"), field="file")
     columns = _header(first[1])
     today = rt.today()
-    problems: dict[int, list[str]] = defaultdict(list)
+    problems: dict[int, list[Text]] = defaultdict(list)
     rows: list[_Row] = []
     for line, cells in records:
         if len(cells) > len(columns) and not any(c.strip() for c in cells[len(columns) :]):
             cells = cells[: len(columns)]
         if len(cells) != len(columns):
-            problems[line].append(f"{len(cells)} fields, the header has {len(columns)}")
+            problems[line].append(
+                Np_(
+                    "%(n)s field, the header has %(columns)s",
+                    "%(n)s fields, the header has %(columns)s",
+                    len(cells),
+                    columns=len(columns),
+                )
+            )
             continue
         values = {c: v.strip() for c, v in zip(columns, cells, strict=True) if c}
         person = ""
@@ -610,13 +646,13 @@ def import_surveys(
             try:
                 person = "cpf:" + people._import_cpf(values["cpf"])
             except ValueError:
-                problems[line].append(f"invalid CPF {values['cpf']!r}")
+                problems[line].append(N_("invalid CPF %(value)s", value=repr(values["cpf"])))
         elif values.get("person_id", "").isdigit():
             person = "id:" + str(int(values["person_id"]))
         else:
-            problems[line].append("missing cpf (or person_id)")
+            problems[line].append(N_("missing cpf (or person_id)"))
         answers, reasons = check_answers(values, today)
-        problems[line].extend(str(reason) for _, reason in reasons)
+        problems[line].extend(as_text(reason) for _, reason in reasons)
         if answers is not None and person:
             rows.append(_Row(line, person, answers))
     if not rows and not problems:
@@ -641,28 +677,35 @@ def import_surveys(
                 if person_id is None:
                     kind, _, key = r.person.partition(":")
                     problems[r.line].append(
-                        f"no person with CPF {key}" if kind == "cpf" else f"no person {key}"
+                        N_("no person with CPF %(cpf)s", cpf=key)
+                        if kind == "cpf"
+                        else N_("no person %(person_id)s", person_id=key)
                     )
                     continue
-                why = []
+                why: list[Text] = []
                 if person_id not in members:
-                    why.append(str(_not_in_case(person_id, case_id)))
+                    why.append(as_text(_not_in_case(person_id, case_id)))
                 if (problem := wave_problem(case_id, r.answers, ecc_end)) is not None:
-                    why.append(str(problem))
+                    why.append(as_text(problem))
                 key2 = (person_id, r.answers.wave)
                 if key2 in seen:
                     why.append(
-                        f"person {person_id} and wave {r.answers.wave} again (line {seen[key2]})"
+                        N_(
+                            "person %(person_id)s and wave %(wave)s again (line %(line)s)",
+                            person_id=person_id,
+                            wave=r.answers.wave,
+                            line=seen[key2],
+                        )
                     )
                 seen.setdefault(key2, r.line)
                 before = existing.get(key2)
                 if before is not None and not correct:
-                    why.append(str(_already(person_id, r.answers, case_id, before.id)))
+                    why.append(as_text(_already(person_id, r.answers, case_id, before.id)))
                 if why:
                     problems[r.line].extend(why)
                 else:
                     good.append((r, person_id, before))
-            bad = sorted((n, "; ".join(why)) for n, why in problems.items() if why)
+            bad = [(n, join(why, "; ")) for n, why in problems.items() if why]
             if bad:
                 raise people.ImportRejected(WHAT, bad)
             new = [(r, pid) for r, pid, before in good if before is None]
