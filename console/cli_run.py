@@ -49,6 +49,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 import migrations
 from console.common import out, runtime
 from console.output import echo
+from console.progress import fraction, progress_bar
 from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
@@ -291,11 +292,12 @@ def _load_demo(rt: Runtime, cases: int) -> None:
     from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
     def building() -> None:
-        echo(f"loading the demo portfolio ({cases} cases; a minute or so)...")
+        echo(f"loading the demo portfolio ({cases} cases; about a minute)...")
 
     # on an empty database; then someone to remind (its coordinators, supervisors, manager)
     # and to log in
-    report = load_demo(rt, cases=cases, building=building).report
+    with progress_bar(N_("loading the demo portfolio"), N_("steps")) as update:
+        report = load_demo(rt, cases=cases, building=building, progress=update).report
     if report is not None:
         echo(f"demo loaded: {report.cases} cases, {report.events} audit events")
     echo("web console users (password: " + DEMO_PASSWORD + "):")
@@ -307,7 +309,8 @@ def _load_demo(rt: Runtime, cases: int) -> None:
     # then fills the mailbox with what is due and late today; sweeps are idempotent
     from tasks.sweep import sweep_deadlines
 
-    swept = sweep_deadlines(rt)
+    with progress_bar(N_("sweeping the deadlines")) as update:
+        swept = sweep_deadlines(rt, on_batch=fraction(update))
     echo(f"first sweep: {swept.reminders_queued} reminders and escalations queued")
     rt.db.dispose()
 
