@@ -1,14 +1,18 @@
 """``produzir run``: the running system on the embedded default, stopped with Ctrl-C.
 
 It migrates the database, loads the demo portfolio when the database is empty (with its staff
-users, so that reminders have someone to go to), then starts two processes and watches them:
+users, so that reminders have someone to go to) and sweeps once, in a process of its own
+(``produzir run --prepare-only``, so that the supervisor does not keep the load's memory), then
+starts these and watches them:
 
 1. a local Prefect server (``prefect server start``) with its own SQLite database under the
    project's data folder (``PREFECT_HOME = <PRODUZIR_DATA_DIR>/prefect``), on
    ``PRODUZIR_PREFECT_HOST``:``PRODUZIR_PREFECT_PORT`` (default 127.0.0.1:4200);
 2. once its API answers, the flows served on their schedules (``python -m flows.serve``) with
    ``PREFECT_API_URL`` pointing at it: the daily deadline sweep, the dispatch every minute to the
-   local mailbox (or SMTP, per the notification settings), the hourly digests.
+   local mailbox (or SMTP, per the notification settings), the hourly digests;
+3. the web console (``produzir web``), started beside the server (it needs no Prefect), so it
+   answers while the server is still starting.
 
 It prints where the Prefect UI, the mailbox and the logs are. Ctrl-C (SIGINT), SIGTERM, SIGHUP
 (the terminal closed) or a closed standard output (``make run | tee log`` whose reader ended)
@@ -118,6 +122,11 @@ class Supervisor:
         child = Child(name, process, log)
         self.children.append(child)
         return child
+
+    def stop_first(self, child: Child) -> None:
+        """Stop ``child`` before the others, whenever it was started."""
+        self.children.remove(child)
+        self.children.append(child)
 
     def dead(self) -> Child | None:
         """A child that exited, if any."""
@@ -287,6 +296,19 @@ def _prepare(demo: bool, cases: int) -> None:
         )
 
 
+def _prepare_apart(demo: bool, cases: int) -> None:
+    """:func:`_prepare` in a process of its own (``produzir run --prepare-only``), on this
+    terminal: the memory the demo load takes is given back when it ends, instead of staying
+    with the supervisor for as long as the system runs. Its exit code, when not 0, is ours."""
+    argv = [str(Path(sys.executable).parent / "produzir"), "run", "--prepare-only"]
+    argv += ["--demo" if demo else "--no-demo", "--cases", str(cases)]
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    done = subprocess.run(argv, check=False)  # noqa: S603  (our own command)
+    if done.returncode:
+        raise typer.Exit(done.returncode)
+
+
 def _load_demo(rt: Runtime, cases: int) -> None:
     """The demo portfolio when the database has no case, its staff, and a first sweep."""
     from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
@@ -321,9 +343,21 @@ def run(
         typer.Option("--demo/--no-demo", help="Load the demo portfolio into an empty database."),
     ] = True,
     cases: Annotated[int, typer.Option(min=1, max=100_000, help="Demo cases.")] = 200,
+    prepare_only: Annotated[
+        bool,
+        typer.Option(
+            "--prepare-only",
+            hidden=True,
+            help="Only migrate, load the demo and sweep, then exit (what run does first, in a "
+            "process of its own).",
+        ),
+    ] = False,
 ) -> None:
     """Run the system: a local Prefect server, the flows on their schedules, the web console,
     the mailbox."""
+    if prepare_only:
+        _prepare(demo, cases)
+        return
     notify = load_settings()  # invalid settings: exit 2, naming the variable
     where = load_run_settings()
     if port_in_use(where.prefect_host, where.prefect_port):
@@ -348,7 +382,7 @@ def run(
     data_dir = load(StatesSettings).data_dir.resolve()
     home = data_dir / "prefect"
     home.mkdir(parents=True, exist_ok=True)
-    _prepare(demo, cases)
+    _prepare_apart(demo, cases)
 
     url = f"http://{_url_host(where.prefect_host)}:{where.prefect_port}"
     env = _environment(home, data_dir, f"{url}/api")
@@ -376,6 +410,13 @@ def run(
                 log=home / "server.log",
             )
             say(f"starting the Prefect server on {url} (log: {server.log})...")
+            # the web console needs no Prefect: it starts while the server does
+            console = supervisor.start(
+                "web console",
+                [str(Path(sys.executable).parent / "produzir"), "web"],
+                env=env,
+                log=home / "web.log",
+            )
             wait_until_up(f"{url}/api/health", server)
             flows = supervisor.start(
                 "flow server",
@@ -383,12 +424,7 @@ def run(
                 env=env,
                 log=home / "flows.log",
             )
-            console = supervisor.start(
-                "web console",
-                [str(Path(sys.executable).parent / "produzir"), "web"],
-                env=env,
-                log=home / "web.log",
-            )
+            supervisor.stop_first(console)  # people's door closes first
             console_url = f"http://{_url_host(web.web_host)}:{web.web_port}"
             _banner(
                 url, console_url, mailbox, notify.notify_channel, server.log, flows.log, console.log
