@@ -15,6 +15,8 @@ Prints ONE JSON line on stdout (progress goes to stderr):
   flows have had ``--settle`` seconds to start (the highest of the samples taken meanwhile);
   RSS counts shared pages once per process, PSS shares them out; ``rss_by_process`` names
   each;
+- ``baseline_run`` with ``--baseline-tree DIR``: the same for ``produzir run`` from another
+  source tree (``git archive main | tar -x -C DIR``), in the same run;
 - ``install_s`` with ``--install``: a fresh virtual environment with the project installed as
   ``make`` does (``python -m venv`` + ``pip install -e '.[dev]'``; needs the network or a pip
   cache);
@@ -162,8 +164,13 @@ def answers(url: str) -> bool:
         return False
 
 
-def first_run(base: Path, cases: int, settle: float, timeout: float) -> dict[str, Any]:
-    data_dir = base / "run"
+def first_run(
+    base: Path, cases: int, settle: float, timeout: float, tree: Path | None = None
+) -> dict[str, Any]:
+    """``produzir run`` on a fresh data folder: seconds to the console's first answer, memory.
+    With ``tree``, the code of that source tree (``git archive main | tar -x -C DIR``) runs
+    instead of this one, with the same interpreter and packages (``PYTHONPATH``)."""
+    data_dir = base / ("run-old" if tree else "run")
     web_port, prefect_port = free_port(), free_port()
     env = dict(
         os.environ,
@@ -173,9 +180,11 @@ def first_run(base: Path, cases: int, settle: float, timeout: float) -> dict[str
         PRODUZIR_PREFECT_PORT=str(prefect_port),
     )
     env.pop("PRODUZIR_DATABASE_URL", None)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree.resolve())
     produzir = Path(sys.executable).parent / "produzir"
     url = f"http://127.0.0.1:{web_port}/"
-    out = (base / "run.log").open("wb")
+    out = (base / f"{data_dir.name}.log").open("wb")
     start = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603  (our own command)
         [str(produzir), "run", "--cases", str(cases)],
@@ -183,7 +192,7 @@ def first_run(base: Path, cases: int, settle: float, timeout: float) -> dict[str
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        cwd=ROOT,
+        cwd=tree or ROOT,
     )
     result: dict[str, Any] = {}
     try:
@@ -232,6 +241,12 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=30.0, help="seconds of memory samples")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--dir", type=Path, default=None, help="where the temporary files go")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        default=None,
+        help="also produzir run from this source tree (e.g. main), in the same run",
+    )
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     parser.add_argument("--old", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -258,6 +273,12 @@ def main() -> None:
         if not args.no_run:
             log("produzir run on a fresh data folder...")
             figures.update(first_run(base, args.cases, args.settle, args.timeout))
+            if args.baseline_tree:
+                log(f"produzir run from {args.baseline_tree}, on a fresh data folder...")
+                old_run = first_run(
+                    base, args.cases, args.settle, args.timeout, tree=args.baseline_tree
+                )
+                figures["baseline_run"] = old_run
     figures["load"].append(list(os.getloadavg()))
     figures["goals"] = GOALS
     print(json.dumps(figures))

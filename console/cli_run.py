@@ -10,7 +10,9 @@ starts these and watches them:
    ``PRODUZIR_PREFECT_HOST``:``PRODUZIR_PREFECT_PORT`` (default 127.0.0.1:4200);
 2. once its API answers, the flows served on their schedules (``python -m flows.serve``) with
    ``PREFECT_API_URL`` pointing at it: the daily deadline sweep, the dispatch every minute to the
-   local mailbox (or SMTP, per the notification settings), the hourly digests;
+   local mailbox (or SMTP, per the notification settings), the hourly digests; one flow run at
+   a time (``PREFECT_RUNNER_PROCESS_LIMIT``, default :data:`FLOW_RUN_LIMIT`: each run is a
+   process of its own, and at start the schedules fire several at once);
 3. the web console (``produzir web``), started beside the server (it needs no Prefect), so it
    answers while the server is still starting.
 
@@ -65,6 +67,8 @@ from tasks.runtime import Runtime
 STOP_TIMEOUT = 15.0
 #: Seconds the Prefect server has to answer its health check.
 START_TIMEOUT = 120.0
+#: Flow runs the served flows run at once (``PREFECT_RUNNER_PROCESS_LIMIT``, unless set).
+FLOW_RUN_LIMIT = 1
 
 
 class RunSettings(BaseSettings):
@@ -259,6 +263,9 @@ def _environment(home: Path, data_dir: Path, api_url: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PRODUZIR_DATA_DIR=str(data_dir),  # absolute: flow runs may start in another folder
     )
+    # one flow run at a time (each is a process of some 150 MB; at start the schedules fire
+    # several at once); a limit of one's own in the environment wins
+    env.setdefault("PREFECT_RUNNER_PROCESS_LIMIT", str(FLOW_RUN_LIMIT))
     mailbox = env.get("PRODUZIR_MAILBOX_DIR")
     if mailbox:
         env["PRODUZIR_MAILBOX_DIR"] = str(Path(mailbox).resolve())
