@@ -46,13 +46,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-import migrations
 from console.common import out, runtime
 from console.output import echo
 from console.progress import fraction, progress_bar
@@ -61,7 +60,9 @@ from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
 from states.settings import PREFIX, StatesSettings, load
 from states.text import N_, Np_, Text
-from tasks.runtime import Runtime
+
+if TYPE_CHECKING:  # the supervisor imports no database code: only --prepare-only needs it
+    from tasks.runtime import Runtime
 
 #: Seconds a child has to stop after SIGTERM before it gets SIGKILL.
 STOP_TIMEOUT = 15.0
@@ -274,6 +275,8 @@ def _environment(home: Path, data_dir: Path, api_url: str) -> dict[str, str]:
 
 def _prepare(demo: bool, cases: int) -> None:
     """Migrate; load the demo portfolio when the database has no case."""
+    import migrations
+
     rt = runtime(migrated=False)
     migrations.upgrade(rt.db.engine)
     echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
