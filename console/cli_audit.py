@@ -13,7 +13,6 @@ nothing written.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ import typer
 from console.common import By, Json, command_group, runtime
 from console.common import out as say
 from console.output import as_json, echo
+from console.progress import progress_bar
 from states import audit_proof
 from states.audit_verify import Verification
 from states.errors import InvalidInput
@@ -32,27 +32,6 @@ from tasks import audit_log
 app = command_group(
     "The audit log: verify it, sign checkpoints, prove a case's history, keys.", "audit"
 )
-
-
-def _progress() -> tuple[Any, Any]:
-    """A Rich progress bar on a terminal; nothing when the output is piped."""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(
-        TextColumn("verifying"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} entries"),
-        TimeRemainingColumn(),
-        transient=True,
-    )
-    task = bar.add_task("verify", total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, update
 
 
 def _report(result: Verification) -> dict[str, Any]:
@@ -98,10 +77,7 @@ def verify(
         raise InvalidInput(N_("give --full or --from-checkpoint, not both"))
     rt = runtime()
     anchors = read_checkpoint_file(against) if against else []
-    bar, update = _progress()
-    if bar is not None:
-        bar.start()
-    try:
+    with progress_bar(N_("verifying the audit log"), N_("entries")) as update:
         result = audit_log.verify_log(
             rt,
             actor=by,
@@ -109,9 +85,6 @@ def verify(
             full=full or (bool(anchors) and not from_checkpoint),
             progress=update,
         )
-    finally:
-        if bar is not None:
-            bar.stop()
     if as_json_:
         echo(as_json(_report(result)))
     elif result.ok:

@@ -9,6 +9,7 @@ import typer
 
 from console.common import lang, out, runtime
 from console.output import echo, table
+from console.progress import progress_bar
 from notifications.catalog import tr
 from states.text import N_, Np_
 
@@ -36,7 +37,14 @@ def demo(
 
     rt = runtime()
     # the staff receive reminders; everyone below can log in to the web console
-    loaded = load_demo(rt, cases=cases, seed=seed, if_empty=if_empty or bool(simulate_days))
+    with progress_bar(N_("loading the demo portfolio"), N_("steps")) as update:
+        loaded = load_demo(
+            rt,
+            cases=cases,
+            seed=seed,
+            if_empty=if_empty or bool(simulate_days),
+            progress=update,
+        )
     report = loaded.report
     if report is None:
         out(
@@ -71,7 +79,8 @@ def demo(
     if simulate_days:
         from demo.simulate import simulate
 
-        result = simulate(rt, days=simulate_days)
+        with progress_bar(N_("simulating the days"), N_("days")) as update:
+            result = simulate(rt, days=simulate_days, progress=update)
         echo(
             table(
                 result.rows(),

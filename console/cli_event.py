@@ -16,6 +16,7 @@ import typer
 
 from console.common import By, Json, command_group, lang, out, parse_date, runtime
 from console.output import as_json, echo, fields, table
+from console.progress import progress_bar
 from notifications.catalog import tr
 from states.errors import InvalidInput
 from states.text import M_, N_, Np_, Text
@@ -295,7 +296,9 @@ def event_import_attendance(
     Either `cpf,day` rows, or `cpf` then one column per date (x/1/P present; empty/0/F absent);
     `,` or `;`; each bad row is listed with its line number. An ECM's sheet has a `staff`
     column (the staff member's number) instead of `cpf`."""
-    result = trainings.import_attendance(runtime(), event_id, _read_text(file), actor=by)
+    rt, text = runtime(), _read_text(file)
+    with progress_bar(N_("importing the attendance sheet")):  # one transaction: no count
+        result = trainings.import_attendance(rt, event_id, text, actor=by)
     if as_json_:
         echo(as_json(result.__dict__))
         return

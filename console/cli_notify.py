@@ -17,6 +17,7 @@ import typer
 from console.common import By, Json, command_group, parse_instant, runtime
 from console.common import out as say
 from console.output import as_json, echo, table
+from console.progress import fraction, progress_bar
 from notifications import dispatch as dispatching
 from notifications import outbox, render
 from notifications.checkpoint_mail import send_checkpoint_mail
@@ -55,7 +56,8 @@ def sweep(
     at = _instant(now)
     if at is not None:
         rt.clock = FixedClock(at)
-    report = sweep_deadlines(rt, now=at, batch_size=batch_size)
+    with progress_bar(N_("sweeping the deadlines")) as update:
+        report = sweep_deadlines(rt, now=at, batch_size=batch_size, on_batch=fraction(update))
     if as_json_:
         echo(as_json(report.as_dict()))
         return

@@ -21,6 +21,7 @@ from console import csv_cells
 from console.common import By, Json, command_group, lang, out, runtime
 from console.common import out as say
 from console.output import as_json, echo, fields, table
+from console.progress import progress_bar
 from notifications.i18n import tr
 from states.errors import InvalidInput
 from states.surveys import PURPOSE as SURVEY_PURPOSE
@@ -268,7 +269,9 @@ def person_import(
             field="file",
         ) from None
     text = people.decode_csv(data, str(file))
-    report = people.import_participants(runtime(), text, case_id=case, actor=by)
+    rt = runtime()
+    with progress_bar(N_("importing the participants")):  # one transaction: no count
+        report = people.import_participants(rt, text, case_id=case, actor=by)
     for warning in report.warnings:
         out(N_("warning: %(warning)s", warning=warning), err=True)
     echo(

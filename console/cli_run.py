@@ -1,14 +1,20 @@
 """``produzir run``: the running system on the embedded default, stopped with Ctrl-C.
 
 It migrates the database, loads the demo portfolio when the database is empty (with its staff
-users, so that reminders have someone to go to), then starts two processes and watches them:
+users, so that reminders have someone to go to) and sweeps once, in a process of its own
+(``produzir run --prepare-only``, so that the supervisor does not keep the load's memory), then
+starts these and watches them:
 
 1. a local Prefect server (``prefect server start``) with its own SQLite database under the
    project's data folder (``PREFECT_HOME = <PRODUZIR_DATA_DIR>/prefect``), on
    ``PRODUZIR_PREFECT_HOST``:``PRODUZIR_PREFECT_PORT`` (default 127.0.0.1:4200);
 2. once its API answers, the flows served on their schedules (``python -m flows.serve``) with
    ``PREFECT_API_URL`` pointing at it: the daily deadline sweep, the dispatch every minute to the
-   local mailbox (or SMTP, per the notification settings), the hourly digests.
+   local mailbox (or SMTP, per the notification settings), the hourly digests; one flow run at
+   a time (``PREFECT_RUNNER_PROCESS_LIMIT``, default :data:`FLOW_RUN_LIMIT`: each run is a
+   process of its own, and at start the schedules fire several at once);
+3. the web console (``produzir web``), started beside the server (it needs no Prefect), so it
+   answers while the server is still starting.
 
 It prints where the Prefect UI, the mailbox and the logs are. Ctrl-C (SIGINT), SIGTERM, SIGHUP
 (the terminal closed) or a closed standard output (``make run | tee log`` whose reader ended)
@@ -40,26 +46,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-import migrations
 from console.common import out, runtime
 from console.output import echo
+from console.progress import fraction, progress_bar
 from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
 from states.settings import PREFIX, StatesSettings, load
 from states.text import N_, Np_, Text
-from tasks.runtime import Runtime
+
+if TYPE_CHECKING:  # the supervisor imports no database code: only --prepare-only needs it
+    from tasks.runtime import Runtime
 
 #: Seconds a child has to stop after SIGTERM before it gets SIGKILL.
 STOP_TIMEOUT = 15.0
 #: Seconds the Prefect server has to answer its health check.
 START_TIMEOUT = 120.0
+#: Flow runs the served flows run at once (``PREFECT_RUNNER_PROCESS_LIMIT``, unless set).
+FLOW_RUN_LIMIT = 1
 
 
 class RunSettings(BaseSettings):
@@ -117,6 +127,11 @@ class Supervisor:
         child = Child(name, process, log)
         self.children.append(child)
         return child
+
+    def stop_first(self, child: Child) -> None:
+        """Stop ``child`` before the others, whenever it was started."""
+        self.children.remove(child)
+        self.children.append(child)
 
     def dead(self) -> Child | None:
         """A child that exited, if any."""
@@ -249,6 +264,9 @@ def _environment(home: Path, data_dir: Path, api_url: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PRODUZIR_DATA_DIR=str(data_dir),  # absolute: flow runs may start in another folder
     )
+    # one flow run at a time (each is a process of some 150 MB; at start the schedules fire
+    # several at once); a limit of one's own in the environment wins
+    env.setdefault("PREFECT_RUNNER_PROCESS_LIMIT", str(FLOW_RUN_LIMIT))
     mailbox = env.get("PRODUZIR_MAILBOX_DIR")
     if mailbox:
         env["PRODUZIR_MAILBOX_DIR"] = str(Path(mailbox).resolve())
@@ -257,9 +275,17 @@ def _environment(home: Path, data_dir: Path, api_url: str) -> dict[str, str]:
 
 def _prepare(demo: bool, cases: int) -> None:
     """Migrate; load the demo portfolio when the database has no case."""
+    import migrations
+
     rt = runtime(migrated=False)
     migrations.upgrade(rt.db.engine)
-    echo(f"database at revision {migrations.current_revision(rt.db.engine)} ({rt.db.dialect})")
+    say(
+        N_(
+            "database at revision %(revision)s (%(dialect)s)",
+            revision=migrations.current_revision(rt.db.engine),
+            dialect=rt.db.dialect,
+        )
+    )
     # a development signing key for the audit log's checkpoints, in the data folder
     from tasks import audit_log
 
@@ -286,29 +312,64 @@ def _prepare(demo: bool, cases: int) -> None:
         )
 
 
+def _prepare_apart(demo: bool, cases: int) -> None:
+    """:func:`_prepare` in a process of its own (``produzir run --prepare-only``), on this
+    terminal: the memory the demo load takes is given back when it ends, instead of staying
+    with the supervisor for as long as the system runs. Its exit code, when not 0, is ours."""
+    argv = [str(Path(sys.executable).parent / "produzir"), "run", "--prepare-only"]
+    argv += ["--demo" if demo else "--no-demo", "--cases", str(cases)]
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    done = subprocess.run(argv, check=False)  # noqa: S603  (our own command)
+    if done.returncode:
+        raise typer.Exit(done.returncode)
+
+
 def _load_demo(rt: Runtime, cases: int) -> None:
     """The demo portfolio when the database has no case, its staff, and a first sweep."""
     from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from notifications.catalog import language_for_cli, tr
 
     def building() -> None:
-        echo(f"loading the demo portfolio ({cases} cases; a minute or so)...")
+        say(
+            Np_(
+                "loading the demo portfolio (%(n)s case; about a minute)...",
+                "loading the demo portfolio (%(n)s cases; about a minute)...",
+                cases,
+            )
+        )
 
     # on an empty database; then someone to remind (its coordinators, supervisors, manager)
     # and to log in
-    report = load_demo(rt, cases=cases, building=building).report
+    with progress_bar(N_("loading the demo portfolio"), N_("steps")) as update:
+        report = load_demo(rt, cases=cases, building=building, progress=update).report
     if report is not None:
-        echo(f"demo loaded: {report.cases} cases, {report.events} audit events")
-    echo("web console users (password: " + DEMO_PASSWORD + "):")
+        say(
+            N_(
+                "demo loaded: %(cases)s cases, %(events)s audit events",
+                cases=report.cases,
+                events=report.events,
+            )
+        )
+    say(N_("web console users (password: %(password)s):", password=DEMO_PASSWORD))
+    everywhere = tr(language_for_cli(), "all UFs")
     for user in DEMO_USERS:
-        territories = ", ".join(user.get("territories", ())) or "all UFs"
+        territories = ", ".join(user.get("territories", ())) or everywhere
         echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
-    echo("  and the demo's staff, e.g. ana.souza (coordinator of CE)")
+    say(N_("  and the demo's staff, e.g. ana.souza (coordinator of CE)"))
     # a first sweep now (the schedule's next one is at 06:00): the dispatcher, every minute,
     # then fills the mailbox with what is due and late today; sweeps are idempotent
     from tasks.sweep import sweep_deadlines
 
-    swept = sweep_deadlines(rt)
-    echo(f"first sweep: {swept.reminders_queued} reminders and escalations queued")
+    with progress_bar(N_("sweeping the deadlines")) as update:
+        swept = sweep_deadlines(rt, on_batch=fraction(update))
+    say(
+        Np_(
+            "first sweep: %(n)s reminder or escalation queued",
+            "first sweep: %(n)s reminders and escalations queued",
+            swept.reminders_queued,
+        )
+    )
     rt.db.dispose()
 
 
@@ -318,9 +379,21 @@ def run(
         typer.Option("--demo/--no-demo", help="Load the demo portfolio into an empty database."),
     ] = True,
     cases: Annotated[int, typer.Option(min=1, max=100_000, help="Demo cases.")] = 200,
+    prepare_only: Annotated[
+        bool,
+        typer.Option(
+            "--prepare-only",
+            hidden=True,
+            help="Only migrate, load the demo and sweep, then exit (what run does first, in a "
+            "process of its own).",
+        ),
+    ] = False,
 ) -> None:
     """Run the system: a local Prefect server, the flows on their schedules, the web console,
     the mailbox."""
+    if prepare_only:
+        _prepare(demo, cases)
+        return
     notify = load_settings()  # invalid settings: exit 2, naming the variable
     where = load_run_settings()
     if port_in_use(where.prefect_host, where.prefect_port):
@@ -345,7 +418,7 @@ def run(
     data_dir = load(StatesSettings).data_dir.resolve()
     home = data_dir / "prefect"
     home.mkdir(parents=True, exist_ok=True)
-    _prepare(demo, cases)
+    _prepare_apart(demo, cases)
 
     url = f"http://{_url_host(where.prefect_host)}:{where.prefect_port}"
     env = _environment(home, data_dir, f"{url}/api")
@@ -373,6 +446,13 @@ def run(
                 log=home / "server.log",
             )
             say(f"starting the Prefect server on {url} (log: {server.log})...")
+            # the web console needs no Prefect: it starts while the server does
+            console = supervisor.start(
+                "web console",
+                [str(Path(sys.executable).parent / "produzir"), "web"],
+                env=env,
+                log=home / "web.log",
+            )
             wait_until_up(f"{url}/api/health", server)
             flows = supervisor.start(
                 "flow server",
@@ -380,12 +460,7 @@ def run(
                 env=env,
                 log=home / "flows.log",
             )
-            console = supervisor.start(
-                "web console",
-                [str(Path(sys.executable).parent / "produzir"), "web"],
-                env=env,
-                log=home / "web.log",
-            )
+            supervisor.stop_first(console)  # people's door closes first
             console_url = f"http://{_url_host(web.web_host)}:{web.web_port}"
             _banner(
                 url, console_url, mailbox, notify.notify_channel, server.log, flows.log, console.log

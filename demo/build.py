@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 
 from demo.plan import DEMO_START, FINAL_AT, FINAL_DAY, START_DAY, Muni, draw_portfolio
 from demo.play import Player
+from demo.settings import load_demo_settings
 from demo.staff import DEMO_PASSWORD, add_demo_staff, add_demo_users
 from demo.tables import ILLUSTRATIVE_AREAS, ILLUSTRATIVE_TYPOLOGY_CSV, PLACES, UFS
 from demo.write import write_portfolio
@@ -98,11 +99,23 @@ def demo_is_needed(rt: Runtime) -> bool:
         return session.execute(select(Case.id).limit(1)).first() is None
 
 
-def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 2026) -> DemoReport:
+#: told how many of the portfolio's steps are done, and how many there are (a progress bar)
+Progress = Callable[[int, int], None]
+
+
+def build_demo(
+    rt: Runtime,
+    clock: FixedClock,
+    *,
+    cases: int = 200,
+    seed: int = 2026,
+    progress: Progress | None = None,
+) -> DemoReport:
     """Fill an empty database with a portfolio of ``cases`` demands; the clock is moved.
 
     ``clock`` is the :class:`~states.clock.FixedClock` the runtime reads (``rt.clock``); it is
-    moved forward step by step from June 2024 and left at :data:`FINAL_AT`.
+    moved forward step by step from June 2024 and left at :data:`FINAL_AT`. ``progress`` is
+    told ``(done, total)`` steps as they are played.
     """
     if cases < 1:
         raise InvalidInput(f"cases must be at least 1, not {cases}", field="cases")
@@ -121,12 +134,17 @@ def build_demo(rt: Runtime, clock: FixedClock, *, cases: int = 200, seed: int = 
     _import_territory(rt)
     steps = sorted(writer.out, key=lambda s: (s.at, s.case, s.order))
     player = Player(rt, seed)
-    for step in steps:
+    total = len(steps)
+    if progress is not None:
+        progress(0, total)
+    for done, step in enumerate(steps, 1):
         clock.set(step.at)
         try:
             step.do(player)
         except ProduzirError as exc:
             raise RuntimeError(f"demo step failed at {step.at}: {step.what}: {exc}") from exc
+        if progress is not None:
+            progress(done, total)
     clock.set(FINAL_AT)
     _archive_some(rt)
     with rt.db.write() as session:  # the portfolio's past events notify no one
@@ -243,13 +261,18 @@ def load_demo(
     seed: int = 2026,
     if_empty: bool = True,
     building: Callable[[], None] | None = None,
+    progress: Progress | None = None,
 ) -> DemoLoad:
     """Load the demo, as ``produzir demo`` and ``produzir run`` do: the portfolio of ``cases``
     demands when the database has no case (with ``if_empty`` False, always: a database with
     cases is then refused), built under a clock of its own from :data:`DEMO_START`; then its
     staff (they receive the reminders; with the demo password they can log in too) and the web
     console's demo users, those not there yet. ``building`` is called just before the
-    portfolio is built (it takes a while).
+    portfolio is built (it takes a while), ``progress`` as its steps are played.
+
+    On SQLite the portfolio is written with ``PRAGMA synchronous`` as
+    ``PRODUZIR_DEMO_SQLITE_SYNCHRONOUS`` says (:mod:`demo.settings`; NORMAL by default: the
+    same records and log, fewer waits for the disk), on an engine of its own, closed after.
     """
     with rt.db.read() as session:
         existing = int(session.execute(select(func.count()).select_from(Case)).scalar_one())
@@ -258,7 +281,15 @@ def load_demo(
         if building is not None:
             building()
         clock = FixedClock(DEMO_START)
-        report = build_demo(replace(rt, clock=clock), clock, cases=cases, seed=seed)
+        synchronous = load_demo_settings().demo_sqlite_synchronous
+        db = rt.db.with_synchronous(synchronous)
+        try:
+            report = build_demo(
+                replace(rt, clock=clock, db=db), clock, cases=cases, seed=seed, progress=progress
+            )
+        finally:
+            if db is not rt.db:
+                db.dispose()
     staff = add_demo_staff(rt, password=DEMO_PASSWORD)
     users = add_demo_users(rt)
     return DemoLoad(report=report, existing=existing, staff_added=staff, users_added=users)

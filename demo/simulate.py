@@ -18,6 +18,7 @@ shows up.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -140,9 +141,11 @@ def simulate(
     channel: Channel | None = None,
     settings: NotificationSettings | None = None,
     add_staff: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Simulation:
     """Play ``days`` days of sweeps, digests and dispatch from ``start`` (default: the day after
-    the last change); messages go to ``channel`` (default: the mailbox of the settings)."""
+    the last change); messages go to ``channel`` (default: the mailbox of the settings).
+    ``progress`` is told ``(days done, days)`` after each day."""
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(
             N_("days: %(days)s; from 1 to %(MAX_DAYS)s", days=days, MAX_DAYS=MAX_DAYS), field="days"
@@ -177,6 +180,8 @@ def simulate(
                 sent_by_category=_sent_by_category(rt, clock.now()),
             )
         )
+        if progress is not None:
+            progress(offset + 1, days)
     return report
 
 

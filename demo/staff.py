@@ -10,6 +10,7 @@ users, one per role (:data:`DEMO_USERS`, ``demo/data/users.toml``), who share
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -26,9 +27,16 @@ from demo.tables import (
 from states.directory import User
 from states.models import Case, Municipality
 from tasks.runtime import Runtime
-from tasks.users import add_user, set_password
+from tasks.users import add_user, hash_password, set_password
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "add_demo_staff", "add_demo_users"]
+
+
+@cache
+def _hashed(password: str) -> str:
+    """One argon2 hash of the demo's shared password, given to every demo user (hashing costs
+    about a second on a busy machine; the demo gives it to some twenty users)."""
+    return hash_password(password)
 
 
 def add_demo_staff(
@@ -92,7 +100,7 @@ def add_demo_staff(
         name = person["username"]
         if name in existing:
             if password is not None and name in without_password:
-                set_password(rt, name, password, actor="system")
+                set_password(rt, name, password, actor="system", hashed=_hashed(password))
             continue
         add_user(
             rt,
@@ -106,7 +114,7 @@ def add_demo_staff(
             actor="system",
         )
         if password is not None:
-            set_password(rt, name, password, actor="system")
+            set_password(rt, name, password, actor="system", hashed=_hashed(password))
         added.append(name)
     return added
 
@@ -122,6 +130,6 @@ def add_demo_users(
         if raw["username"] in existing:
             continue
         change = add_user(rt, raw, actor=actor)
-        set_password(rt, change.username, password, actor=actor)
+        set_password(rt, change.username, password, actor=actor, hashed=_hashed(password))
         added.append(change.username)
     return added

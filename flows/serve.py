@@ -2,7 +2,8 @@
 
 :func:`deployments` builds one Prefect deployment per :data:`flows.schedules.PLANS` entry,
 with the schedule defined there; :func:`main` serves them all from this process, which polls
-the Prefect API (``PREFECT_API_URL``) for scheduled runs and runs each in a subprocess. The same
+the Prefect API (``PREFECT_API_URL``) for scheduled runs and runs each in a subprocess, at most
+``PREFECT_RUNNER_PROCESS_LIMIT`` at once (Prefect's setting; ``produzir run`` sets it to 1). The same
 flows can instead be deployed to a Prefect server with a work pool and workers:
 ``prefect deploy --all`` reads ``prefect.yaml``, which mirrors the same schedules.
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import serve
 from prefect.schedules import Cron
+from prefect.settings import get_current_settings
 from prefect.types.entrypoint import EntrypointType
 
 from flows.audit import audit_checkpoint
@@ -70,7 +72,10 @@ def main() -> None:
     except InvalidInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
-    serve(*deployments(), print_starting_message=True)
+    # prefect.serve runs without a limit unless given one: take Prefect's own setting
+    # (PREFECT_RUNNER_PROCESS_LIMIT; produzir run sets it to 1)
+    limit = get_current_settings().runner.process_limit
+    serve(*deployments(), print_starting_message=True, limit=limit)
 
 
 if __name__ == "__main__":

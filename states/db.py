@@ -23,13 +23,26 @@ from states.errors import Busy
 from states.settings import StatesSettings, load
 
 _WRITE = "produzir_write"
+#: SQLite's ``PRAGMA synchronous`` levels a :class:`Database` accepts (FULL: the default)
+SYNCHRONOUS = ("FULL", "NORMAL", "OFF")
 
 
 class Database:
     """An engine and the two kinds of session Produzir uses: read and write."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 10_000,
+        echo: bool = False,
+        synchronous: str = "FULL",
+    ) -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
         self.url = url
+        self.busy_timeout_ms = busy_timeout_ms
+        self.synchronous = synchronous
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
@@ -43,7 +56,7 @@ class Database:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine, busy_timeout_ms)
+            _configure_sqlite(self.engine, busy_timeout_ms, synchronous)
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -55,6 +68,25 @@ class Database:
         return cls(
             settings.resolved_database_url(), busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
+
+    def with_synchronous(self, synchronous: str) -> Database:
+        """Another engine on the same database whose SQLite connections use ``PRAGMA
+        synchronous = <synchronous>`` (this one's, FULL by default, stays as it is): what is
+        written is the same, only when it reaches the disk differs. In WAL mode, NORMAL syncs
+        at checkpoints instead of at every commit: an application crash loses nothing, a power
+        cut may lose the last commits, never the database. For bulk loads into a new database
+        (the demo). This one itself when it already is at that level, or is not an SQLite
+        file (PostgreSQL; an in-memory database, which another engine would not see)."""
+        database = make_url(self.url).database
+        if (
+            self.dialect != "sqlite"
+            or synchronous == self.synchronous
+            or not database
+            or database == ":memory:"
+            or database.startswith("file:")
+        ):
+            return self
+        return Database(self.url, busy_timeout_ms=self.busy_timeout_ms, synchronous=synchronous)
 
     @property
     def is_postgresql(self) -> bool:
@@ -118,7 +150,7 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text or "lock timeout" in text
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -127,7 +159,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")  # one of SYNCHRONOUS
         cursor.close()
 
     @event.listens_for(engine, "begin")

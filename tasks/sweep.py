@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notifications.models import SKIPPED, OutboxMessage
@@ -267,7 +267,8 @@ def sweep_deadlines(
     With ``shard`` (:mod:`tasks.shards`), only the cases of its id range and their obligations
     are swept, as of the run's instant, from its cursors on; each batch's cursors are committed
     with the batch's outbox rows, and the shard is marked finished at the end. ``on_batch`` is
-    told the fraction of the shard's cases done after each batch (a progress bar).
+    told the fraction of the shard's cases (of all cases, without one) done after each batch
+    (a progress bar).
     """
     policy = policy or current_policy()
     if shard is not None:
@@ -307,8 +308,9 @@ def sweep_deadlines(
         last = cases[-1].case_id
         report.cases_checked += len(cases)
         sweep.batch(cases, _saver(shard, last, last_obligation, report, now))
-        if on_batch is not None and span is not None:
-            on_batch(min(1.0, (last - span[0] + 1) / max(1, span[1] - span[0] + 1)))
+        if on_batch is not None:
+            first, top = span if span is not None else (1, _top_case_id(rt))
+            on_batch(min(1.0, (last - first + 1) / max(1, top - first + 1)))
 
     quiet = sorted(policy.quiet_states)
     while True:
@@ -648,3 +650,9 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
             session.execute(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))).scalars()
         )
     return found
+
+
+def _top_case_id(rt: Runtime) -> int:
+    """The highest case id (0: none), what a sweep without a shard measures its progress by."""
+    with rt.db.read() as session:
+        return int(session.execute(select(func.max(Case.id))).scalar_one() or 0)

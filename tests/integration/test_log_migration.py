@@ -23,7 +23,7 @@ from states import audit, queries
 from states.clock import FixedClock
 from states.db import Database
 from states.errors import NotFound
-from states.lifecycle import Lifecycle
+from states.lifecycle import Lifecycle, load_lifecycle, shipped_lifecycle_files
 from tasks.cases import add_note
 from tasks.runtime import Runtime
 from tests.integration.helpers import count_events, new_signer, ring, sign, verify
@@ -140,7 +140,11 @@ def test_the_migrated_log_grows_and_is_signed(
     db, _ = upgraded
     with db.read() as session:
         size, _root = audit.tree_state(session)
-    rt = Runtime(db, lifecycle, FixedClock(datetime.fromisoformat("2026-11-21T12:00:00+00:00")))
+    # the dump's cases run under an earlier version: the shipped history is loaded beside it,
+    # as Runtime.open loads it
+    shipped = tuple(load_lifecycle(path) for path in shipped_lifecycle_files())
+    at = FixedClock(datetime.fromisoformat("2026-11-21T12:00:00+00:00"))
+    rt = Runtime(db, lifecycle, at, others=shipped)
     done = add_note(rt, 1, "Conferido depois da migração.", actor="rui.auditor")
     signer = new_signer()
     checkpoint = sign(db, signer)

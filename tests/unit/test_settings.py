@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings
 
 from console.cli_run import RunSettings
 from console.web.settings import WebSettings
+from demo.settings import DemoSettings
 from notifications.i18n import render
 from notifications.policy import PolicySettings
 from notifications.settings import NotificationSettings
@@ -28,6 +29,7 @@ CLASSES: list[type[BaseSettings]] = [
     PolicySettings,
     WebSettings,
     RunSettings,
+    DemoSettings,
 ]
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
