@@ -872,31 +872,37 @@ def csv_records(text: str, what: Text | str = PARTICIPANTS_FILE) -> Iterable[tup
             ) from None
         if any(c.strip() for c in cells):
             records += 1
-            if records > IMPORT_MAX_ROWS + 1:  # + the header
-                raise InvalidInput(
-                    N_(
-                        "%(what)s: more than %(limit)s rows; at most %(limit)s",
-                        what=what,
-                        limit=IMPORT_MAX_ROWS,
-                    ),
-                    field="file",
-                )
-            for column, cell in enumerate(cells, 1):
-                if len(cell) > CELL_MAX:
-                    raise InvalidInput(
-                        N_(
-                            "%(what)s: line %(line)s, column %(column)s: %(size)s characters; "
-                            "at most %(limit)s",
-                            what=what,
-                            line=start,
-                            column=column,
-                            size=len(cell),
-                            limit=CELL_MAX,
-                        ),
-                        field="file",
-                    )
+            check_record_bounds(what, records, start, cells)
             yield start, cells
         start = reader.line_num + 1
+
+
+def check_record_bounds(what: Text | str, records: int, line: int, cells: Sequence[str]) -> None:
+    """InvalidInput when a file's ``records``-th non-blank record (the header is the first),
+    on ``line``, is past the file's bounds: too many rows, or a cell too long."""
+    if records > IMPORT_MAX_ROWS + 1:  # + the header
+        raise InvalidInput(
+            N_(
+                "%(what)s: more than %(limit)s rows; at most %(limit)s",
+                what=what,
+                limit=IMPORT_MAX_ROWS,
+            ),
+            field="file",
+        )
+    for column, cell in enumerate(cells, 1):
+        if len(cell) > CELL_MAX:
+            raise InvalidInput(
+                N_(
+                    "%(what)s: line %(line)s, column %(column)s: %(size)s characters; "
+                    "at most %(limit)s",
+                    what=what,
+                    line=line,
+                    column=column,
+                    size=len(cell),
+                    limit=CELL_MAX,
+                ),
+                field="file",
+            )
 
 
 def _import_cpf(cell: str) -> str:

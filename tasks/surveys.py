@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from states import audit
-from states.bounds import CELL_MAX, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS
+from states.bounds import IMPORT_MAX_BYTES
 from states.deadlines import add_months
 from states.errors import InvalidInput, NotFound
 from states.records import (
@@ -502,29 +502,7 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
             if not any(c.strip() for c in cells):
                 continue
             records += 1
-            if records > IMPORT_MAX_ROWS + 1:
-                raise InvalidInput(
-                    N_(
-                        "%(what)s: more than %(limit)s rows; at most %(limit)s",
-                        what=WHAT,
-                        limit=IMPORT_MAX_ROWS,
-                    ),
-                    field="file",
-                )
-            for column, cell in enumerate(cells, 1):
-                if len(cell) > CELL_MAX:
-                    raise InvalidInput(
-                        N_(
-                            "%(what)s: line %(line)s, column %(column)s: %(size)s characters; "
-                            "at most %(limit)s",
-                            what=WHAT,
-                            line=number,
-                            column=column,
-                            size=len(cell),
-                            limit=CELL_MAX,
-                        ),
-                        field="file",
-                    )
+            people.check_record_bounds(WHAT, records, number, cells)
             yield number, cells
     finally:
         book.close()
