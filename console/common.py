@@ -101,8 +101,8 @@ def localise(command: Any, ctx: Any = None) -> Any:
     """``command`` (a click command or group, or None) with its help and its parameters' help
     in the command line's language, from the catalogs (the English texts are the msgids:
     ``notifications.catalogs.extract_cli`` extracts them). A command or parameter whose help is
-    made at run time gives it as ``produzir_help(language)``. The English is kept on each object, so the
-    same process may later show another language (tests do)."""
+    made at run time gives it as ``produzir_help(language)``. The English is kept on each
+    object, so the same process may later show another language (tests do)."""
     if command is None:
         return None
     from notifications.catalog import language_for_cli, tr
