@@ -175,8 +175,11 @@ def test_sigkill_at_random_moments_loses_nothing(
     expected = {message_id for _, message_id in found}
     assert set(delivered) == expected  # 0 lost, nothing foreign
     duplicates = sum(n - 1 for n in delivered.values())
+    # each kill leaves at most the one message it interrupted between its delivery and its mark
+    # to be delivered again (the guarantee); a message whose lease ran out is claimed again, and
+    # may be the one in flight at a later kill too, so one message can be delivered three times
+    # (seen once under CI load) while the total stays within the kills
     assert duplicates <= kills, (duplicates, kills)
-    assert max(delivered.values()) <= 2
     assert integrity == "ok"
     assert chain.ok, chain.problem
     assert make_url(url).get_backend_name() == "sqlite"
