@@ -33,7 +33,7 @@ def demo(
     ] = 0,
 ) -> None:
     """Load a realistic demo portfolio, built through the same operations as real work."""
-    from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from demo import DEMO_PASSWORD, load_demo
 
     rt = runtime()
     # the staff receive reminders; everyone below can log in to the web console
@@ -70,10 +70,7 @@ def demo(
             )
         )
     out(N_("web console users (all with the same demo password):"))
-    everywhere = tr(lang(), "all UFs")
-    for user in DEMO_USERS:
-        territories = ", ".join(user.get("territories", ())) or everywhere
-        echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
+    echo(demo_user_lines())
     out(N_("  (and the demo's own staff, e.g. ana.souza, coordinator of CE)"))
     out(N_("  password: %(password)s", password=DEMO_PASSWORD))
     if simulate_days:
@@ -109,3 +106,16 @@ def demo(
                 "%(sent)s messages sent over %(days)s days", sent=result.sent, days=simulate_days
             )
         )
+
+
+def demo_user_lines() -> str:
+    """The demo's web console users, one line each: name, role, territories (``produzir
+    demo`` and ``produzir run`` print them)."""
+    from demo import DEMO_USERS
+
+    everywhere = tr(lang(), "all UFs")
+    lines = []
+    for user in DEMO_USERS:
+        territories = ", ".join(user.get("territories", ())) or everywhere
+        lines.append(f"  {user['username']:<14} {user['role']:<12} {territories}")
+    return "\n".join(lines)

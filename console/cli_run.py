@@ -59,7 +59,7 @@ from console.web.settings import load_web_settings
 from notifications.settings import load_settings
 from states.errors import InvalidInput, ProduzirError
 from states.settings import PREFIX, StatesSettings, load
-from states.text import N_, Np_, Text
+from states.text import M_, N_, Np_, Text, join
 
 if TYPE_CHECKING:  # the supervisor imports no database code: only --prepare-only needs it
     from tasks.runtime import Runtime
@@ -327,8 +327,8 @@ def _prepare_apart(demo: bool, cases: int) -> None:
 
 def _load_demo(rt: Runtime, cases: int) -> None:
     """The demo portfolio when the database has no case, its staff, and a first sweep."""
-    from demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-    from notifications.catalog import language_for_cli, tr
+    from console.cli_demo import demo_user_lines
+    from demo import DEMO_PASSWORD, load_demo
 
     def building() -> None:
         say(
@@ -352,10 +352,7 @@ def _load_demo(rt: Runtime, cases: int) -> None:
             )
         )
     say(N_("web console users (password: %(password)s):", password=DEMO_PASSWORD))
-    everywhere = tr(language_for_cli(), "all UFs")
-    for user in DEMO_USERS:
-        territories = ", ".join(user.get("territories", ())) or everywhere
-        echo(f"  {user['username']:<14} {user['role']:<12} {territories}")
+    echo(demo_user_lines())
     say(N_("  and the demo's staff, e.g. ana.souza (coordinator of CE)"))
     # a first sweep now (the schedule's next one is at 06:00): the dispatcher, every minute,
     # then fills the mailbox with what is due and late today; sweeps are idempotent
@@ -430,7 +427,7 @@ def run(
     with _Stop() as stop:
         try:
             server = supervisor.start(
-                "Prefect server",
+                M_("Prefect server"),
                 [
                     sys.executable,
                     "-m",
@@ -445,17 +442,23 @@ def run(
                 env=env,
                 log=home / "server.log",
             )
-            say(f"starting the Prefect server on {url} (log: {server.log})...")
+            say(
+                N_(
+                    "starting the Prefect server on %(url)s (log: %(log)s)...",
+                    url=url,
+                    log=str(server.log),
+                )
+            )
             # the web console needs no Prefect: it starts while the server does
             console = supervisor.start(
-                "web console",
+                M_("web console"),
                 [str(Path(sys.executable).parent / "produzir"), "web"],
                 env=env,
                 log=home / "web.log",
             )
             wait_until_up(f"{url}/api/health", server)
             flows = supervisor.start(
-                "flow server",
+                M_("flow server"),
                 [sys.executable, "-m", "flows.serve"],
                 env=env,
                 log=home / "flows.log",
@@ -469,8 +472,13 @@ def run(
                 dead = supervisor.dead()
                 if dead is not None:
                     say(
-                        f"the {dead.name} exited with {dead.process.returncode}: see {dead.log}\n"
-                        f"{_tail(dead.log)}"
+                        N_(
+                            "the %(process)s exited with %(code)s: see %(log)s\n%(tail)s",
+                            process=N_(dead.name),
+                            code=str(dead.process.returncode),
+                            log=str(dead.log),
+                            tail=_tail(dead.log),
+                        )
                     )
                     code = 1
                     break
@@ -479,7 +487,10 @@ def run(
             # stop first: a print to a dead pipe must never leave the children running
             codes = supervisor.stop()
     if codes:
-        say("stopped: " + ", ".join(f"{name} ({_how(c)})" for name, c in codes.items()))
+        stopped = [
+            N_("%(process)s (%(how)s)", process=N_(name), how=_how(c)) for name, c in codes.items()
+        ]
+        say(N_("stopped: %(processes)s", processes=join(stopped)))
     if code:
         raise typer.Exit(code)
 
@@ -490,26 +501,29 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _how(code: int | None) -> str:
-    return "killed" if code is None else f"exit {code}"
+def _how(code: int | None) -> Text:
+    return N_("killed") if code is None else N_("exit %(code)s", code=str(code))
 
 
 def _banner(url: str, console: str, mailbox: Path | None, channel: str, *logs: Path) -> None:
-    lines = [
+    lines: list[Text | str] = [
         "",
-        "Produzir is running.",
-        f"  web console:  {console}  (the users above)",
-        f"  Prefect UI:   {url}  (flow runs, their summaries under Artifacts)",
+        N_("Produzir is running."),
+        N_("  web console:  %(url)s  (the users above)", url=console),
+        N_("  Prefect UI:   %(url)s  (flow runs, their summaries under Artifacts)", url=url),
     ]
     if mailbox is not None:
-        lines.append(f"  mailbox:      {mailbox}  (each message an .eml file)")
+        lines.append(
+            N_("  mailbox:      %(folder)s  (each message an .eml file)", folder=str(mailbox))
+        )
     else:
-        lines.append(f"  messages go out by {channel}")
+        lines.append(N_("  messages go out by %(channel)s", channel=channel))
     lines += [
-        "  schedules:    sweep daily 06:00 (Brasília), dispatch every minute, digests hourly",
-        "                (a sweep now: Deployments > sweep-deadlines/daily > Run, in the UI)",
-        "  logs:         " + ", ".join(str(p) for p in logs),
-        "Ctrl-C stops everything.",
+        N_("  schedules:    sweep daily 06:00 (Brasília), dispatch every minute, digests hourly"),
+        N_("                (a sweep now: Deployments > sweep-deadlines/daily > Run, in the UI)"),
+        N_("  logs:         %(files)s", files=", ".join(str(p) for p in logs)),
+        N_("Ctrl-C stops everything."),
         "",
     ]
-    say("\n".join(lines))
+    for line in lines:
+        say(line)
